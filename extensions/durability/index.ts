@@ -1,0 +1,179 @@
+/**
+ * Durability: a document is a snapshot plus an append-only log in storage.
+ *
+ * - Client updates are appended in `beforeSync`, which Hocuspocus awaits before it applies the
+ *   update and acknowledges it (`SyncStatus(true)`): an acknowledged update is in storage.
+ *   A failed append throws, so the update is neither applied nor acknowledged; the client keeps
+ *   it as unsynced and sends it again after reconnecting.
+ * - Server-side writes (direct connections, local transactions) are appended from the document's
+ *   `update` event; updates relayed by Redis were stored by the instance that received them.
+ * - Loading applies the snapshot, then each log row; a row that cannot be applied is quarantined
+ *   and reported instead of breaking the document for everyone.
+ * - Compaction runs from `onStoreDocument` (debounced by Hocuspocus) once the log is long enough.
+ */
+import {
+  isTransactionOrigin,
+  type Extension,
+  type afterLoadDocumentPayload,
+  type beforeSyncPayload,
+  type beforeUnloadDocumentPayload,
+  type onLoadDocumentPayload,
+  type onStoreDocumentPayload,
+} from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import * as Y from 'yjs'
+import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
+import type { Storage } from '../../server/storage/types.ts'
+import { PRIORITY } from '../priorities.ts'
+import { isEmptyUpdate, mergeUpdates, unseenPart } from './updates.ts'
+
+/** Log rows after which `onStoreDocument` compacts a document. */
+export const COMPACT_AFTER_ROWS = 500
+
+/** Transaction origin of updates applied while loading from storage (never appended again). */
+export const LOAD_ORIGIN = Symbol('parley.durability.load')
+
+export interface DurabilityMetrics {
+  observeAppend(seconds: number, bytes: number): void
+  observeCompaction(seconds: number): void
+  countError(operation: 'append' | 'load' | 'compact'): void
+  countQuarantined(): void
+}
+
+export interface DurabilityConfiguration {
+  storage: Storage
+  logger: Logger
+  compactAfterRows: number
+  metrics: DurabilityMetrics | undefined
+}
+
+interface DocumentState {
+  /** Log rows not yet merged into the snapshot (as far as this instance knows). */
+  rowsSinceCompaction: number
+  /** Appends of server-side writes still in flight, in order. */
+  pending: Promise<void>
+  failedAppends: number
+}
+
+function isRelayed(origin: unknown): boolean {
+  return isTransactionOrigin(origin) && origin.source === 'redis'
+}
+
+function isFromConnection(origin: unknown): boolean {
+  return isTransactionOrigin(origin) && origin.source === 'connection'
+}
+
+export class Durability implements Extension {
+  readonly extensionName = 'parley-durability'
+  readonly priority = PRIORITY.durability
+  private readonly configuration: DurabilityConfiguration
+  private readonly states = new Map<string, DocumentState>()
+
+  constructor(configuration: Partial<DurabilityConfiguration> & Pick<DurabilityConfiguration, 'storage' | 'logger'>) {
+    this.configuration = { compactAfterRows: COMPACT_AFTER_ROWS, metrics: undefined, ...configuration }
+  }
+
+  private stateOf(name: string): DocumentState {
+    let state = this.states.get(name)
+    if (!state) {
+      state = { rowsSinceCompaction: 0, pending: Promise.resolve(), failedAppends: 0 }
+      this.states.set(name, state)
+    }
+    return state
+  }
+
+  private async append(name: string, update: Uint8Array): Promise<void> {
+    const started = performance.now()
+    await this.configuration.storage.documents.append(name, update)
+    this.configuration.metrics?.observeAppend((performance.now() - started) / 1000, update.byteLength)
+    this.stateOf(name).rowsSinceCompaction++
+  }
+
+  async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
+    const { storage, logger, metrics } = this.configuration
+    const stored = await storage.documents.load(documentName)
+    Y.transact(
+      document,
+      () => {
+        if (stored.snapshot) Y.applyUpdate(document, stored.snapshot, LOAD_ORIGIN)
+      },
+      LOAD_ORIGIN,
+    )
+    for (const row of stored.log) {
+      try {
+        Y.applyUpdate(document, row.data, LOAD_ORIGIN)
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        logger.error({ documentName, seq: row.seq, err: error }, 'log row cannot be applied; quarantined')
+        metrics?.countQuarantined()
+        await storage.documents.quarantine(documentName, row.seq, reason)
+      }
+    }
+    this.stateOf(documentName).rowsSinceCompaction = stored.log.length
+  }
+
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+    const state = this.stateOf(documentName)
+    document.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === LOAD_ORIGIN || isFromConnection(origin) || isRelayed(origin)) return
+      // A server-side write: no client waits for an acknowledgement, so append in order, in the
+      // background, and make unload and shutdown wait for it.
+      state.pending = state.pending
+        .then(() => this.append(documentName, update))
+        .catch((error: unknown) => {
+          state.failedAppends++
+          this.configuration.metrics?.countError('append')
+          this.configuration.logger.error({ documentName, err: error }, 'append of a server-side write failed')
+        })
+    })
+  }
+
+  async beforeSync({ connection, document, documentName, type, payload }: beforeSyncPayload): Promise<void> {
+    if (connection.readOnly) return
+    if (type !== messageYjsSyncStep2 && type !== messageYjsUpdate) return
+    const update = type === messageYjsSyncStep2 ? unseenPart(document, payload) : payload
+    if (isEmptyUpdate(update)) return
+    try {
+      await this.append(documentName, update)
+    } catch (error) {
+      this.configuration.metrics?.countError('append')
+      this.configuration.logger.error({ documentName, err: error }, 'append failed; update refused, not acknowledged')
+      throw error
+    }
+  }
+
+  async onStoreDocument({ documentName }: onStoreDocumentPayload): Promise<void> {
+    const state = this.stateOf(documentName)
+    await state.pending
+    if (state.rowsSinceCompaction < this.configuration.compactAfterRows) return
+    await this.compact(documentName)
+  }
+
+  /** Merges a document's snapshot and log in storage now. */
+  async compact(documentName: string): Promise<void> {
+    const started = performance.now()
+    try {
+      const result = await this.configuration.storage.documents.compact(documentName, mergeUpdates)
+      this.stateOf(documentName).rowsSinceCompaction = 0
+      this.configuration.metrics?.observeCompaction((performance.now() - started) / 1000)
+      this.configuration.logger.debug({ documentName, ...result }, 'compacted')
+    } catch (error) {
+      // Compaction is an optimisation: the log stays whole, so nothing is lost by failing here.
+      this.configuration.metrics?.countError('compact')
+      this.configuration.logger.error({ documentName, err: error }, 'compaction failed; the log is kept')
+    }
+  }
+
+  async beforeUnloadDocument({ documentName }: beforeUnloadDocumentPayload): Promise<void> {
+    await this.states.get(documentName)?.pending
+  }
+
+  async afterUnloadDocument({ documentName }: { documentName: string }): Promise<void> {
+    this.states.delete(documentName)
+  }
+
+  /** Resolves once every server-side write seen so far is in storage. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.states.values()].map((state) => state.pending))
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Extension priorities in one place (Hocuspocus runs higher first). Guards must run before
+ * durability, so that a rejected update is never appended; durability loads documents before
+ * anything that reads them.
+ */
+export const PRIORITY = {
+  /** Authentication decides before anything else sees a connection. */
+  auth: 1000,
+  /** Validates writes before they are stored (the write-guard issue). */
+  guard: 500,
+  /** Appends before the acknowledgement; loads documents from storage. */
+  durability: 100,
+} as const

@@ -1,0 +1,71 @@
+/**
+ * Error codes shared by server and client. Each one travels:
+ * - as the `reason` of a failed authentication (`"<code>: <text>"`, see {@link formatAuthReason}),
+ * - in a `parley.error` stateless message for per-document errors, or
+ * - in a REST error body `{ "error": { "code", "message" } }`.
+ */
+export const ErrorCode = {
+  /** No token was sent with the connection or request. */
+  TokenMissing: 'token_missing',
+  /** The token is not a JWT, its signature does not verify, or its claims are malformed. */
+  TokenInvalid: 'token_invalid',
+  /** The token's `exp` has passed (or, in production, it has none). */
+  TokenExpired: 'token_expired',
+  /** The document name is not one of the contract's (`comments/`, `inbox/`, `feed/` + id). */
+  InvalidDocumentName: 'invalid_document_name',
+  /** The user has no role on the document. */
+  Forbidden: 'forbidden',
+  /** A write was refused (read-only role, or the write guard). */
+  WriteRejected: 'write_rejected',
+  /** Too many messages in too short a time. */
+  RateLimited: 'rate_limited',
+  /** A message, value or document is over its size limit. */
+  TooLarge: 'too_large',
+  /** The user's role on the document was revoked while connected. */
+  AccessRevoked: 'access_revoked',
+  /** Storage refused or failed the operation; nothing was acknowledged. */
+  StorageUnavailable: 'storage_unavailable',
+  /** A REST route or resource does not exist. */
+  NotFound: 'not_found',
+  /** A REST request body or query is malformed. */
+  InvalidRequest: 'invalid_request',
+  /** The server is not ready (a dependency does not answer). */
+  NotReady: 'not_ready',
+  /** Anything unexpected on the server's side. */
+  Internal: 'internal_error',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode))
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && CODES.has(value)
+}
+
+/** An error as data: what every layer returns or sends instead of throwing strings. */
+export interface ParleyErrorInfo {
+  code: ErrorCode
+  message: string
+}
+
+/** The `parley.error` stateless message of the contract. */
+export interface ParleyErrorMessage {
+  type: 'parley.error'
+  code: ErrorCode
+  reason: string
+  documentName: string
+}
+
+/** Authentication failure reasons read `"<code>: <human text>"`. */
+export function formatAuthReason(error: ParleyErrorInfo): string {
+  return `${error.code}: ${error.message}`
+}
+
+/** Reads the code back from an authentication failure reason, if it carries one. */
+export function parseAuthReason(reason: string): ParleyErrorInfo | null {
+  const colon = reason.indexOf(': ')
+  const code = colon === -1 ? reason : reason.slice(0, colon)
+  if (!isErrorCode(code)) return null
+  return { code, message: colon === -1 ? '' : reason.slice(colon + 2) }
+}

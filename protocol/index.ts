@@ -1,0 +1,3 @@
+export * from './names.ts'
+export * from './roles.ts'
+export * from './errors.ts'

@@ -1,0 +1,70 @@
+/**
+ * Which role a user has on a document, from the sources the foundation knows: the token's
+ * `access` claim, dev mode, and the contract's always-granted and never-granted documents.
+ * (Stored membership joins these sources in the access issue.)
+ */
+import {
+  ErrorCode,
+  highestRole,
+  parseDocumentName,
+  userFeedId,
+  type ParleyErrorInfo,
+  type Role,
+} from '../../protocol/index.ts'
+
+/** The outcome for one (user, document): a role and whether the connection may write at all. */
+export type AccessDecision = { ok: true; role: Role; readOnly: boolean } | { ok: false; error: ParleyErrorInfo }
+
+export interface AccessInput {
+  userId: string
+  documentName: string
+  access: Record<string, Role> | undefined
+  devMode: boolean
+}
+
+/** The role an `access` claim gives on a document: exact names, and prefixes ending in `*`. */
+export function roleFromAccessClaim(access: Record<string, Role> | undefined, documentName: string): Role | null {
+  if (!access) return null
+  const matching: Role[] = []
+  for (const [pattern, role] of Object.entries(access)) {
+    const matches = pattern.endsWith('*') ? documentName.startsWith(pattern.slice(0, -1)) : pattern === documentName
+    if (matches) matching.push(role)
+  }
+  return highestRole(matching)
+}
+
+function forbidden(message: string): AccessDecision {
+  return { ok: false, error: { code: ErrorCode.Forbidden, message } }
+}
+
+export function decideAccess(input: AccessInput): AccessDecision {
+  const parsed = parseDocumentName(input.documentName)
+  if (!parsed) {
+    return {
+      ok: false,
+      error: {
+        code: ErrorCode.InvalidDocumentName,
+        message: `"${input.documentName}" is not comments/<id>, inbox/<id> or feed/<id>`,
+      },
+    }
+  }
+  switch (parsed.kind) {
+    case 'inbox':
+      // inbox/<id> opens only for <id>, whatever else says otherwise. The owner's own writes
+      // (readAt, archivedAt) are opened by the write guard; until then the inbox is read-only.
+      return parsed.id === input.userId
+        ? { ok: true, role: 'read', readOnly: true }
+        : forbidden(`inbox/${parsed.id} belongs to another user`)
+    case 'feed': {
+      // Feeds are written by the server only: read-only for every client.
+      if (parsed.id === userFeedId(input.userId)) return { ok: true, role: 'read', readOnly: true }
+      const role = roleFromAccessClaim(input.access, input.documentName)
+      return role ? { ok: true, role: 'read', readOnly: true } : forbidden(`no access to ${input.documentName}`)
+    }
+    case 'comments': {
+      const role = highestRole([roleFromAccessClaim(input.access, input.documentName), input.devMode ? 'comment' : null])
+      if (!role) return forbidden(`no access to ${input.documentName}`)
+      return { ok: true, role, readOnly: role === 'read' }
+    }
+  }
+}

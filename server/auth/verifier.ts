@@ -1,0 +1,83 @@
+/**
+ * Verifies a token with the configured key (HS256 secret, PEM public key, JWKS URL or the dev
+ * secret) and returns the user it speaks for, or an error with a code and a clear message.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { ErrorCode, type ParleyErrorInfo } from '../../protocol/index.ts'
+import type { JwtKeyConfig } from '../config.ts'
+import { claimsSchema, type ParleyUser } from './claims.ts'
+
+/** Clock skew tolerated between the token issuer and this server. */
+export const CLOCK_TOLERANCE_SECONDS = 5
+
+export type VerifyResult = { ok: true; user: ParleyUser } | { ok: false; error: ParleyErrorInfo }
+
+export interface TokenVerifier {
+  verify(token: string | undefined | null): Promise<VerifyResult>
+}
+
+type Key = Uint8Array | KeyObject | JWTVerifyGetKey
+
+function keyFor(config: JwtKeyConfig, devSecret: string | undefined): { key: Key; algorithms: string[] } {
+  switch (config.kind) {
+    case 'secret':
+      return { key: new TextEncoder().encode(config.secret), algorithms: ['HS256'] }
+    case 'dev':
+      if (!devSecret) throw new Error('dev mode needs the dev secret')
+      return { key: new TextEncoder().encode(devSecret), algorithms: ['HS256'] }
+    case 'publicKey': {
+      const key = createPublicKey(config.pem)
+      const type = key.asymmetricKeyType
+      if (type === 'rsa') return { key, algorithms: ['RS256'] }
+      if (type === 'ec') return { key, algorithms: ['ES256'] }
+      throw new Error(`PARLEY_JWT_PUBLIC_KEY: unsupported key type ${type ?? 'unknown'} (use RSA or EC P-256)`)
+    }
+    case 'jwks':
+      return { key: createRemoteJWKSet(new URL(config.url)), algorithms: ['RS256', 'ES256'] }
+  }
+}
+
+function fail(code: ParleyErrorInfo['code'], message: string): VerifyResult {
+  return { ok: false, error: { code, message } }
+}
+
+export function createTokenVerifier(
+  config: JwtKeyConfig,
+  options: { devSecret?: string | undefined; requireExp: boolean },
+): TokenVerifier {
+  const { key, algorithms } = keyFor(config, options.devSecret)
+  return {
+    async verify(token) {
+      if (!token) return fail(ErrorCode.TokenMissing, 'no token was sent')
+      let payload: unknown
+      try {
+        // The overloads of jwtVerify differ by key type; both accept what keyFor returns.
+        const result =
+          typeof key === 'function'
+            ? await jwtVerify(token, key, { algorithms, clockTolerance: CLOCK_TOLERANCE_SECONDS })
+            : await jwtVerify(token, key, { algorithms, clockTolerance: CLOCK_TOLERANCE_SECONDS })
+        payload = result.payload
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) {
+          return fail(ErrorCode.TokenExpired, 'the token has expired')
+        }
+        const detail = error instanceof Error ? error.message : String(error)
+        return fail(ErrorCode.TokenInvalid, `the token does not verify: ${detail}`)
+      }
+      const claims = claimsSchema.safeParse(payload)
+      if (!claims.success) {
+        const issue = claims.error.issues[0]
+        return fail(ErrorCode.TokenInvalid, `bad claim ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`)
+      }
+      const c = claims.data
+      if (options.requireExp && c.exp === undefined) {
+        return fail(ErrorCode.TokenExpired, 'the token has no exp claim, which production requires')
+      }
+      return {
+        ok: true,
+        user: { id: c.sub, name: c.name, handle: c.handle, access: c.access, expiresAt: c.exp === undefined ? undefined : c.exp * 1000 },
+      }
+    },
+  }
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * The `parley` command: `parley serve` runs the server, `parley token` prints a development JWT.
+ */
+import { parseArgs } from 'node:util'
+import { isRole, type Role } from '../../protocol/index.ts'
+import { loadOrCreateDevSecret } from '../auth/dev-secret.ts'
+import { DEFAULT_ACCESS, signToken } from '../auth/sign.ts'
+import { loadConfig, type ParleyConfig } from '../config.ts'
+import { createParleyServer } from '../server.ts'
+
+const USAGE = `usage:
+  parley serve
+  parley token --user <id> [--name <name>] [--handle <handle>] [--access '<pattern>=<role>' ...] [--expires-in <seconds>]`
+
+function configOrExit(): ParleyConfig {
+  const result = loadConfig(process.env)
+  if (!result.ok) {
+    console.error(`parley: ${result.message}`)
+    process.exit(2)
+  }
+  return result.config
+}
+
+async function serve(): Promise<void> {
+  const config = configOrExit()
+  let server: Awaited<ReturnType<typeof createParleyServer>>
+  try {
+    server = await createParleyServer(config)
+  } catch (error) {
+    console.error(`parley: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  }
+  const { logger } = server
+  process.on('unhandledRejection', (reason) => {
+    // Every hook catches its own errors; this is the last net, so that one bad promise never
+    // takes the server down for everyone else.
+    server.metrics.hookError('unhandledRejection')
+    logger.error({ err: reason }, 'unhandled rejection')
+  })
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+  try {
+    await server.listen()
+  } catch (error) {
+    console.error(`parley: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  }
+}
+
+function parseAccess(entries: string[]): Record<string, Role> {
+  const access: Record<string, Role> = {}
+  for (const entry of entries) {
+    const eq = entry.lastIndexOf('=')
+    const pattern = entry.slice(0, eq)
+    const role = entry.slice(eq + 1)
+    if (eq <= 0 || !isRole(role)) {
+      throw new Error(`--access '${entry}': expected '<pattern>=<role>' with role read, comment or moderate`)
+    }
+    access[pattern] = role
+  }
+  return access
+}
+
+async function token(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      user: { type: 'string' },
+      name: { type: 'string' },
+      handle: { type: 'string' },
+      access: { type: 'string', multiple: true },
+      'expires-in': { type: 'string' },
+    },
+    strict: true,
+  })
+  if (!values.user) throw new Error('--user <id> is required')
+  const config = configOrExit()
+  let secret: string
+  if (config.jwt.kind === 'secret') secret = config.jwt.secret
+  else if (config.jwt.kind === 'dev') secret = loadOrCreateDevSecret(config.dataDir)
+  else throw new Error('parley token signs with PARLEY_JWT_SECRET or the dev secret; a public key or JWKS is configured')
+  const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in'])
+  if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || expiresIn <= 0)) {
+    throw new Error('--expires-in takes a whole number of seconds')
+  }
+  const jwt = await signToken(
+    {
+      sub: values.user,
+      name: values.name,
+      handle: values.handle,
+      access: values.access?.length ? parseAccess(values.access) : { ...DEFAULT_ACCESS },
+    },
+    secret,
+    { expiresInSeconds: expiresIn },
+  )
+  console.log(jwt)
+}
+
+const [command, ...rest] = process.argv.slice(2)
+try {
+  if (command === 'serve' || command === undefined) await serve()
+  else if (command === 'token') await token(rest)
+  else {
+    console.error(USAGE)
+    process.exit(2)
+  }
+} catch (error) {
+  console.error(`parley: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(2)
+}

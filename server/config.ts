@@ -1,0 +1,118 @@
+/**
+ * Configuration from the environment (the contract's table), validated with zod.
+ * `loadConfig` never throws for bad input: it returns a one-line message naming the variable.
+ */
+import path from 'node:path'
+import { z } from 'zod'
+
+/** The default listen port of the contract. */
+export const DEFAULT_PORT = 1234
+/** Where SQLite and the dev secret live unless `PARLEY_DATA_DIR` says otherwise. */
+export const DEFAULT_DATA_DIR = './data'
+
+const optionalString = z.string().trim().min(1).optional()
+const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
+const portString = z.coerce.number().int().min(0).max(65535)
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: portString.optional(),
+  HOST: optionalString,
+  PARLEY_DATA_DIR: optionalString,
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  PARLEY_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
+  PARLEY_JWT_PUBLIC_KEY: z.string().includes('-----BEGIN PUBLIC KEY-----', { message: 'must be a PEM public key' }).optional(),
+  PARLEY_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PARLEY_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  PARLEY_METRICS_TOKEN: optionalString,
+  APNS_KEY_FILE: optionalString,
+  APNS_KEY_ID: optionalString,
+  APNS_TEAM_ID: optionalString,
+  APNS_TOPIC: optionalString,
+  APNS_PRODUCTION: booleanString.optional(),
+  APNS_HOST: optionalString,
+  APNS_PORT: portString.optional(),
+  FCM_SERVICE_ACCOUNT_FILE: optionalString,
+  FCM_ENDPOINT: z.url().optional(),
+  VAPID_PUBLIC_KEY: optionalString,
+  VAPID_PRIVATE_KEY: optionalString,
+  VAPID_SUBJECT: optionalString,
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  EMAIL_FROM: optionalString,
+  PARLEY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PARLEY_WEBHOOK_SECRET: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+})
+
+export type JwtKeyConfig =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'publicKey'; pem: string }
+  | { kind: 'jwks'; url: string }
+  | { kind: 'dev' }
+
+export interface ParleyConfig {
+  production: boolean
+  port: number
+  host: string
+  dataDir: string
+  databaseUrl: string | undefined
+  redisUrl: string | undefined
+  jwt: JwtKeyConfig
+  apiKey: string | undefined
+  metricsToken: string | undefined
+  webhook: { url: string; secret: string | undefined } | undefined
+  logLevel: string
+}
+
+export type ConfigResult = { ok: true; config: ParleyConfig } | { ok: false; message: string }
+
+/** Builds the configuration from an environment; the first problem found is the message. */
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  // An empty variable counts as unset, as shells and .env files commonly produce them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = envSchema.safeParse(present)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const variable = issue?.path.join('.') ?? 'environment'
+    return { ok: false, message: `invalid ${variable}: ${issue?.message ?? 'invalid value'}` }
+  }
+  const e = parsed.data
+  const keys = [e.PARLEY_JWT_SECRET, e.PARLEY_JWT_PUBLIC_KEY, e.PARLEY_JWKS_URL].filter((k) => k !== undefined)
+  if (keys.length > 1) {
+    return { ok: false, message: 'invalid PARLEY_JWT_SECRET: set only one of PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY, PARLEY_JWKS_URL' }
+  }
+  const production = e.NODE_ENV === 'production'
+  const jwt: JwtKeyConfig = e.PARLEY_JWT_SECRET
+    ? { kind: 'secret', secret: e.PARLEY_JWT_SECRET }
+    : e.PARLEY_JWT_PUBLIC_KEY
+      ? { kind: 'publicKey', pem: e.PARLEY_JWT_PUBLIC_KEY }
+      : e.PARLEY_JWKS_URL
+        ? { kind: 'jwks', url: e.PARLEY_JWKS_URL }
+        : { kind: 'dev' }
+  if (production && jwt.kind === 'dev') {
+    return {
+      ok: false,
+      message: 'NODE_ENV=production needs a JWT key: set PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY or PARLEY_JWKS_URL',
+    }
+  }
+  if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
+    return { ok: false, message: 'invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set' }
+  }
+  return {
+    ok: true,
+    config: {
+      production,
+      port: e.PORT ?? DEFAULT_PORT,
+      host: e.HOST ?? (jwt.kind === 'dev' ? '127.0.0.1' : '0.0.0.0'),
+      dataDir: path.resolve(e.PARLEY_DATA_DIR ?? DEFAULT_DATA_DIR),
+      databaseUrl: e.DATABASE_URL,
+      redisUrl: e.REDIS_URL,
+      jwt,
+      apiKey: e.PARLEY_API_KEY,
+      metricsToken: e.PARLEY_METRICS_TOKEN,
+      webhook: e.PARLEY_WEBHOOK_URL ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : undefined,
+      logLevel: e.LOG_LEVEL ?? 'info',
+    },
+  }
+}

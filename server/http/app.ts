@@ -1,0 +1,73 @@
+/**
+ * The HTTP routes, on the WebSocket's port. Hono: a small, well-known router with typed
+ * handlers and zod/OpenAPI integrations for the REST API that later issues add.
+ */
+import { Hono } from 'hono'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { ErrorCode } from '../../protocol/index.ts'
+import { jsonError } from './errors.ts'
+
+/** A dependency `/ready` checks: resolves when it answers, rejects with the reason otherwise. */
+export interface ReadinessCheck {
+  name: string
+  check(): Promise<void>
+}
+
+/** How long `/ready` waits for one check before calling it failed. */
+export const READY_CHECK_TIMEOUT_MS = 2_000
+
+export interface HttpDependencies {
+  logger: Logger
+  readiness: ReadinessCheck[]
+  metrics: Registry
+  metricsToken: string | undefined
+}
+
+async function runCheck(check: ReadinessCheck): Promise<{ ok: true } | { ok: false; error: string }> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${READY_CHECK_TIMEOUT_MS} ms`)), READY_CHECK_TIMEOUT_MS)
+  })
+  try {
+    await Promise.race([check.check(), timeout])
+    return { ok: true }
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export function createHttpApp(deps: HttpDependencies): Hono {
+  const app = new Hono()
+
+  app.get('/health', (c) => c.json({ status: 'ok' }))
+
+  app.get('/ready', async (c) => {
+    const results = await Promise.all(deps.readiness.map(async (check) => [check.name, await runCheck(check)] as const))
+    const checks = Object.fromEntries(results)
+    const failing = results.filter(([, result]) => !result.ok).map(([name]) => name)
+    if (failing.length === 0) return c.json({ status: 'ready', checks })
+    return c.json(
+      { status: 'unavailable', checks, error: { code: ErrorCode.NotReady, message: `failing: ${failing.join(', ')}` } },
+      503,
+    )
+  })
+
+  app.get('/metrics', async (c) => {
+    if (deps.metricsToken && c.req.header('authorization') !== `Bearer ${deps.metricsToken}`) {
+      return jsonError(c, 401, ErrorCode.TokenInvalid, '/metrics needs the bearer PARLEY_METRICS_TOKEN')
+    }
+    return c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType })
+  })
+
+  app.notFound((c) => jsonError(c, 404, ErrorCode.NotFound, `no route for ${c.req.method} ${c.req.path}`))
+
+  app.onError((error, c) => {
+    deps.logger.error({ err: error, path: c.req.path }, 'request failed')
+    return jsonError(c, 500, ErrorCode.Internal, 'internal error')
+  })
+
+  return app
+}

@@ -1,0 +1,152 @@
+/**
+ * `createParleyServer(config)`: Hocuspocus with Parley's extensions, HTTP routes and storage,
+ * composed into one server that a CLI runs and a Node backend can embed.
+ */
+import { createServer, type Server as HttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import { Hocuspocus, type Extension } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import { Authentication } from '../extensions/auth/index.ts'
+import { Durability } from '../extensions/durability/index.ts'
+import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
+import { createTokenVerifier } from './auth/verifier.ts'
+import { loadConfig, type ParleyConfig } from './config.ts'
+import { createHttpApp } from './http/app.ts'
+import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.ts'
+import { createLogger } from './observability/logger.ts'
+import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
+import { openStorage } from './storage/open.ts'
+import type { Storage } from './storage/types.ts'
+
+/** How long a graceful shutdown waits for documents to be stored and unloaded. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000
+
+export interface ParleyServerOptions extends Partial<ParleyConfig> {
+  /** A logger to use instead of a new pino logger at `logLevel`. */
+  logger?: Logger
+  /** A storage to use instead of the one the configuration selects (tests, embedding). */
+  storage?: Storage
+}
+
+export interface ParleyServer {
+  readonly config: ParleyConfig
+  readonly hocuspocus: Hocuspocus
+  readonly storage: Storage
+  readonly logger: Logger
+  readonly metrics: ParleyMetrics
+  readonly httpServer: HttpServer
+  /** Starts listening on `config.host:config.port` (port 0 picks a free one). */
+  listen(): Promise<{ host: string; port: number }>
+  /** The bound port, once listening. */
+  readonly port: number
+  /** `http://host:port`, once listening. */
+  readonly httpUrl: string
+  /** `ws://host:port`, once listening. */
+  readonly webSocketUrl: string
+  /** Graceful shutdown: stop accepting, close sockets, store and unload documents, close storage. */
+  close(): Promise<void>
+}
+
+function defaults(): ParleyConfig {
+  const result = loadConfig({})
+  if (!result.ok) throw new Error(result.message)
+  return result.config
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return true
+}
+
+export async function createParleyServer(options: ParleyServerOptions = {}): Promise<ParleyServer> {
+  const { logger: givenLogger, storage: givenStorage, ...overrides } = options
+  const config: ParleyConfig = { ...defaults(), ...overrides }
+  const logger = givenLogger ?? createLogger(config.logLevel)
+  const storage = givenStorage ?? (await openStorage(config))
+  const devMode = config.jwt.kind === 'dev'
+  const verifier = createTokenVerifier(config.jwt, {
+    devSecret: devMode ? loadOrCreateDevSecret(config.dataDir) : undefined,
+    requireExp: config.production,
+  })
+
+  let hocuspocus: Hocuspocus | undefined
+  const metrics = createMetrics({
+    connections: () => hocuspocus?.getConnectionsCount() ?? 0,
+    documents: () => hocuspocus?.getDocumentsCount() ?? 0,
+  })
+  const durability = new Durability({ storage, logger, metrics: metrics.durability })
+  const extensions: Extension[] = [
+    new Authentication({ verifier, devMode, logger, onRefused: (code) => metrics.authRefused(code) }),
+    durability,
+  ]
+  hocuspocus = new Hocuspocus({ name: 'parley', quiet: true, extensions })
+  const instance = hocuspocus
+
+  const app = createHttpApp({
+    logger,
+    readiness: [{ name: 'storage', check: () => storage.ping() }],
+    metrics: metrics.registry,
+    metricsToken: config.metricsToken,
+  })
+  const httpServer = createServer(getRequestListener(app.fetch))
+  const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger)
+
+  let closing: Promise<void> | undefined
+  async function shutdown(): Promise<void> {
+    httpServer.close()
+    httpServer.closeIdleConnections()
+    webSocket.close()
+    instance.closeConnections()
+    instance.flushPendingStores()
+    const unloaded = await waitUntil(() => instance.getDocumentsCount() === 0, SHUTDOWN_TIMEOUT_MS)
+    if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
+    await durability.flush()
+    await instance.hooks('onDestroy', { instance })
+    await storage.close()
+    logger.info('stopped')
+  }
+
+  const address = (): AddressInfo => {
+    const bound = httpServer.address()
+    if (!bound || typeof bound === 'string') throw new Error('the server is not listening')
+    return bound
+  }
+  const hostForUrl = () => (config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host)
+
+  return {
+    config,
+    hocuspocus: instance,
+    storage,
+    logger,
+    metrics,
+    httpServer,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject)
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject)
+          const { port } = address()
+          logger.info({ host: config.host, port, storage: storage.kind, devMode }, 'listening')
+          resolve({ host: config.host, port })
+        })
+      }),
+    get port() {
+      return address().port
+    },
+    get httpUrl() {
+      return `http://${hostForUrl()}:${address().port}`
+    },
+    get webSocketUrl() {
+      return `ws://${hostForUrl()}:${address().port}`
+    },
+    close() {
+      closing ??= shutdown()
+      return closing
+    },
+  }
+}

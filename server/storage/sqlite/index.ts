@@ -1,0 +1,130 @@
+/**
+ * SQLite backend (better-sqlite3, WAL). Calls are synchronous underneath; a committed write is in
+ * the WAL before the promise resolves, so it survives `kill -9` of the process.
+ */
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, Storage, StoredDocument } from '../types.ts'
+import { migrate } from './migrations.ts'
+
+/** How long a writer waits for another connection's lock before failing. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+/** File name of the database inside the data directory. */
+export const SQLITE_FILE = 'parley.db'
+
+function toBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+class SqliteDocumentStore implements DocumentStore {
+  private readonly statements
+  private readonly db: Database.Database
+
+  constructor(db: Database.Database) {
+    this.db = db
+    this.statements = {
+      snapshot: db.prepare<[string], { data: Buffer }>('SELECT data FROM document_snapshots WHERE name = ?'),
+      log: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM document_log WHERE name = ? ORDER BY seq'),
+      // seq continues after the log's last row, or after what the snapshot merged when the log is empty
+      append: db.prepare<[{ name: string; data: Buffer; at: number }], { seq: number }>(
+        `INSERT INTO document_log (name, seq, data, created_at)
+         VALUES (@name, COALESCE((SELECT MAX(seq) FROM document_log WHERE name = @name),
+                                 (SELECT upto_seq FROM document_snapshots WHERE name = @name), 0) + 1, @data, @at)
+         RETURNING seq`,
+      ),
+      upsertSnapshot: db.prepare<[string, Buffer, number, number]>(
+        `INSERT INTO document_snapshots (name, data, upto_seq, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET data = excluded.data, upto_seq = excluded.upto_seq, updated_at = excluded.updated_at`,
+      ),
+      deleteLogUpTo: db.prepare<[string, number]>('DELETE FROM document_log WHERE name = ? AND seq <= ?'),
+      logRow: db.prepare<[string, number], { data: Buffer }>('SELECT data FROM document_log WHERE name = ? AND seq = ?'),
+      deleteLogRow: db.prepare<[string, number]>('DELETE FROM document_log WHERE name = ? AND seq = ?'),
+      insertQuarantine: db.prepare<[string, number, Buffer, string, number]>(
+        'INSERT OR REPLACE INTO document_quarantine (name, seq, data, reason, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      quarantined: db.prepare<[string], { seq: number; data: Buffer; reason: string }>(
+        'SELECT seq, data, reason FROM document_quarantine WHERE name = ? ORDER BY seq',
+      ),
+    }
+  }
+
+  private readStored(name: string): StoredDocument {
+    const snapshot = this.statements.snapshot.get(name)
+    const log: LogRow[] = this.statements.log.all(name).map((row) => ({ seq: row.seq, data: toBytes(row.data) }))
+    return { snapshot: snapshot ? toBytes(snapshot.data) : null, log }
+  }
+
+  async load(name: string): Promise<StoredDocument> {
+    return this.readStored(name)
+  }
+
+  async append(name: string, update: Uint8Array): Promise<number> {
+    const data = Buffer.from(update.buffer, update.byteOffset, update.byteLength)
+    const row = this.statements.append.get({ name, data, at: Date.now() })
+    if (!row) throw new Error(`append to ${name} returned no seq`)
+    return row.seq
+  }
+
+  async compact(name: string, merge: MergeUpdates): Promise<CompactionResult> {
+    // IMMEDIATE: take the write lock before reading, so no other connection appends or compacts
+    // between the read and the replacement.
+    const run = this.db.transaction((): CompactionResult => {
+      const stored = this.readStored(name)
+      const last = stored.log.at(-1)
+      if (!last) return { mergedRows: 0, snapshotBytes: stored.snapshot?.byteLength ?? 0 }
+      const parts = stored.snapshot ? [stored.snapshot, ...stored.log.map((r) => r.data)] : stored.log.map((r) => r.data)
+      const merged = merge(parts)
+      this.statements.upsertSnapshot.run(name, Buffer.from(merged), last.seq, Date.now())
+      this.statements.deleteLogUpTo.run(name, last.seq)
+      return { mergedRows: stored.log.length, snapshotBytes: merged.byteLength }
+    })
+    return run.immediate()
+  }
+
+  async quarantine(name: string, seq: number, reason: string): Promise<void> {
+    this.db.transaction(() => {
+      const row = this.statements.logRow.get(name, seq)
+      if (!row) return
+      this.statements.insertQuarantine.run(name, seq, row.data, reason, Date.now())
+      this.statements.deleteLogRow.run(name, seq)
+    }).immediate()
+  }
+
+  async listQuarantined(name: string): Promise<Array<LogRow & { reason: string }>> {
+    return this.statements.quarantined.all(name).map((row) => ({ seq: row.seq, data: toBytes(row.data), reason: row.reason }))
+  }
+}
+
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite' as const
+  readonly documents: DocumentStore
+  private readonly db: Database.Database
+
+  /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
+    this.db = new Database(file)
+    this.db.pragma('journal_mode = WAL')
+    // NORMAL in WAL mode: a commit is durable once the process has written it, so it survives a
+    // crash or kill -9 of Parley; only an OS crash or power loss can undo the last commits.
+    this.db.pragma('synchronous = NORMAL')
+    this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
+    this.db.pragma('foreign_keys = ON')
+    migrate(this.db)
+    this.documents = new SqliteDocumentStore(this.db)
+  }
+
+  static inDataDir(dataDir: string): SqliteStorage {
+    return new SqliteStorage(path.join(dataDir, SQLITE_FILE))
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get()
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close()
+  }
+}
