@@ -8,7 +8,7 @@ import { getRequestListener } from '@hono/node-server'
 import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { Authentication } from '../extensions/auth/index.ts'
-import { Durability } from '../extensions/durability/index.ts'
+import { COMPACT_AFTER_ROWS, Durability } from '../extensions/durability/index.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
 import { createTokenVerifier } from './auth/verifier.ts'
 import { loadConfig, type ParleyConfig } from './config.ts'
@@ -27,6 +27,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   logger?: Logger
   /** A storage to use instead of the one the configuration selects (tests, embedding). */
   storage?: Storage
+  /** Log rows after which a stored document is compacted (default {@link COMPACT_AFTER_ROWS}). */
+  compactAfterRows?: number
 }
 
 export interface ParleyServer {
@@ -64,7 +66,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 export async function createParleyServer(options: ParleyServerOptions = {}): Promise<ParleyServer> {
-  const { logger: givenLogger, storage: givenStorage, ...overrides } = options
+  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, ...overrides } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
   const logger = givenLogger ?? createLogger(config.logLevel)
   const storage = givenStorage ?? (await openStorage(config))
@@ -74,18 +76,19 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     requireExp: config.production,
   })
 
-  let hocuspocus: Hocuspocus | undefined
+  // Metrics read counts from Hocuspocus, which needs the extensions that report to metrics.
+  const counted: { hocuspocus?: Hocuspocus } = {}
   const metrics = createMetrics({
-    connections: () => hocuspocus?.getConnectionsCount() ?? 0,
-    documents: () => hocuspocus?.getDocumentsCount() ?? 0,
+    connections: () => counted.hocuspocus?.getConnectionsCount() ?? 0,
+    documents: () => counted.hocuspocus?.getDocumentsCount() ?? 0,
   })
-  const durability = new Durability({ storage, logger, metrics: metrics.durability })
+  const durability = new Durability({ storage, logger, metrics: metrics.durability, compactAfterRows })
   const extensions: Extension[] = [
     new Authentication({ verifier, devMode, logger, onRefused: (code) => metrics.authRefused(code) }),
     durability,
   ]
-  hocuspocus = new Hocuspocus({ name: 'parley', quiet: true, extensions })
-  const instance = hocuspocus
+  const instance = new Hocuspocus({ name: 'parley', quiet: true, extensions })
+  counted.hocuspocus = instance
 
   const app = createHttpApp({
     logger,
@@ -131,7 +134,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         httpServer.listen(config.port, config.host, () => {
           httpServer.off('error', reject)
           const { port } = address()
-          logger.info({ host: config.host, port, storage: storage.kind, devMode }, 'listening')
+          logger.info({ host: config.host, port, storage: storage.kind, devMode, node: process.versions.node }, 'listening')
           resolve({ host: config.host, port })
         })
       }),

@@ -12,7 +12,7 @@ export interface TestClient {
 }
 
 export function connectClient(url: string, name: string, token: string, doc: Y.Doc = new Y.Doc()): TestClient {
-  const socket = new HocuspocusProviderWebsocket({ url, delay: 50, maxDelay: 500 })
+  const socket = new HocuspocusProviderWebsocket({ url, delay: 50, minDelay: 20, maxDelay: 500 })
   const client: TestClient = {
     socket,
     doc,

@@ -1,0 +1,54 @@
+/** Parley as a child process (`node server/bin/parley.ts serve`), for restarts and kill -9. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { waitFor } from './wait.ts'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const CLI = path.join(ROOT, 'server/bin/parley.ts')
+
+/** Environment variables of the test runner that must not leak into a child server's config. */
+const CONFIG_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'PARLEY_JWT_SECRET', 'PARLEY_JWT_PUBLIC_KEY', 'PARLEY_JWKS_URL', 'NODE_ENV', 'PORT', 'HOST', 'PARLEY_DATA_DIR', 'LOG_LEVEL']
+
+export function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CONFIG_VARIABLES.includes(k)) env[k] = v
+  return { ...env, ...extra }
+}
+
+export interface ChildServer {
+  process: ChildProcess
+  port: number
+  httpUrl: string
+  webSocketUrl: string
+  output(): string
+  exited: Promise<number | null>
+}
+
+/** Starts the CLI with PORT=0 and reads the bound port from its `listening` log line. */
+export async function startChild(env: Record<string, string>): Promise<ChildServer> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    cwd: ROOT,
+    env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  let port = 0
+  await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`)
+    const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out)
+    if (match?.[1]) port = Number(match[1])
+    return port > 0
+  }, 'child server listening', 20_000)
+  return {
+    process: child,
+    port,
+    httpUrl: `http://127.0.0.1:${port}`,
+    webSocketUrl: `ws://127.0.0.1:${port}`,
+    output: () => out,
+    exited,
+  }
+}
