@@ -16,6 +16,7 @@ import { createHttpApp } from './http/app.ts'
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.ts'
 import { createLogger } from './observability/logger.ts'
 import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
+import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
 import type { Storage } from './storage/types.ts'
 
@@ -83,16 +84,18 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     documents: () => counted.hocuspocus?.getDocumentsCount() ?? 0,
   })
   const durability = new Durability({ storage, logger, metrics: metrics.durability, compactAfterRows })
+  const redis = config.redisUrl ? createRedisScaling(config.redisUrl, logger) : undefined
   const extensions: Extension[] = [
     new Authentication({ verifier, devMode, logger, onRefused: (code) => metrics.authRefused(code) }),
     durability,
+    ...(redis ? [redis.extension] : []),
   ]
   const instance = new Hocuspocus({ name: 'parley', quiet: true, extensions })
   counted.hocuspocus = instance
 
   const app = createHttpApp({
     logger,
-    readiness: [{ name: 'storage', check: () => storage.ping() }],
+    readiness: [{ name: 'storage', check: () => storage.ping() }, ...(redis ? [redis.readiness] : [])],
     metrics: metrics.registry,
     metricsToken: config.metricsToken,
   })
@@ -110,6 +113,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
     await durability.flush()
     await instance.hooks('onDestroy', { instance })
+    await redis?.close()
     await storage.close()
     logger.info('stopped')
   }
@@ -134,7 +138,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         httpServer.listen(config.port, config.host, () => {
           httpServer.off('error', reject)
           const { port } = address()
-          logger.info({ host: config.host, port, storage: storage.kind, devMode, node: process.versions.node }, 'listening')
+          logger.info({ host: config.host, port, storage: storage.kind, redis: Boolean(redis), devMode, node: process.versions.node }, 'listening')
           resolve({ host: config.host, port })
         })
       }),

@@ -1,0 +1,29 @@
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_PORT, loadConfig } from '../server/config.ts'
+
+describe('loadConfig', () => {
+  it('is a working single node with no configuration', () => {
+    const result = loadConfig({})
+    expect(result).toMatchObject({ ok: true, config: { port: DEFAULT_PORT, host: '127.0.0.1', jwt: { kind: 'dev' }, production: false } })
+    if (result.ok) expect(result.config.dataDir).toBe(path.resolve('./data'))
+    expect(DEFAULT_PORT).toBe(1234)
+  })
+  it('listens on 0.0.0.0 once a JWT key is configured, unless HOST says otherwise', () => {
+    expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32) })).toMatchObject({ config: { host: '0.0.0.0', jwt: { kind: 'secret' } } })
+    expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32), HOST: '10.0.0.1' })).toMatchObject({ config: { host: '10.0.0.1' } })
+  })
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', REDIS_URL: '' })).toMatchObject({ ok: true, config: { port: DEFAULT_PORT, redisUrl: undefined } })
+  })
+  it('refuses two JWT keys at once, and production without one', () => {
+    expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32), PARLEY_JWKS_URL: 'https://x/jwks' })).toMatchObject({ ok: false })
+    const prod = loadConfig({ NODE_ENV: 'production' })
+    expect(prod.ok).toBe(false)
+    if (!prod.ok) expect(prod.message).not.toContain('\n')
+  })
+  it('needs a webhook secret with a webhook URL', () => {
+    const result = loadConfig({ PARLEY_WEBHOOK_URL: 'https://example.test/hook' })
+    expect(result).toMatchObject({ ok: false, message: expect.stringContaining('PARLEY_WEBHOOK_SECRET') })
+  })
+})
