@@ -69,3 +69,13 @@ export function parseAuthReason(reason: string): ParleyErrorInfo | null {
   if (!isErrorCode(code)) return null
   return { code, message: colon === -1 ? '' : reason.slice(colon + 2) }
 }
+
+/** An error with a code, thrown by SDK operations that refuse their input before anything is sent. */
+export class ParleyError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string) {
+    super(message)
+    this.name = 'ParleyError'
+    this.code = code
+  }
+}

@@ -1,3 +1,5 @@
 export * from './names.ts'
 export * from './roles.ts'
 export * from './errors.ts'
+export * from './limits.ts'
+export * from './comments/index.ts'

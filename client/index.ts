@@ -1,0 +1,116 @@
+/**
+ * The Parley client SDK: `createParleyClient({ url, token })` over one multiplexed socket.
+ */
+import { decodeJwt } from 'jose'
+import { commentsDocumentName, ErrorCode, ParleyError, isValidId } from '../protocol/index.ts'
+import { CommentsHandle } from './comments.ts'
+import { openConnection, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, type ConnectionStatus, type ReconnectOptions } from './connection.ts'
+import { Emitter } from './events.ts'
+import { DocumentSession, type SessionEvents, type TokenSource } from './session.ts'
+import type { LocalStore } from './stores/types.ts'
+
+export type { ConnectionStatus } from './connection.ts'
+export type { LocalStore } from './stores/types.ts'
+export { CommentsHandle } from './comments.ts'
+export { MemoryStore } from './stores/memory.ts'
+export { IndexedDbStore } from './stores/indexeddb.ts'
+
+export interface ParleyClientOptions {
+  /** The server's WebSocket URL, e.g. `ws://127.0.0.1:1234`. */
+  url: string
+  /** A JWT, or a function returning one; the function is called again when the token expires. */
+  token: TokenSource
+  /** The token's `sub`; read from the token when omitted. */
+  userId?: string
+  /** Where documents are kept on the device for offline use; none by default. */
+  store?: LocalStore
+  reconnect?: Partial<ReconnectOptions>
+  /** A WebSocket implementation for runtimes without a global one. */
+  WebSocketPolyfill?: unknown
+}
+
+export interface ClientEvents {
+  status: ConnectionStatus
+  /** Local changes not yet acknowledged, over all open subjects. */
+  sending: number
+  error: SessionEvents['error']
+}
+
+export interface ParleyClient {
+  readonly userId: string
+  readonly status: ConnectionStatus
+  readonly sending: number
+  on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void
+  /** The comments of one subject; the same handle until it is closed. */
+  comments(subjectId: string): CommentsHandle
+  /** Subjects open now (for leak checks and debugging). */
+  readonly openSubjects: number
+  /** Goes offline on purpose: local edits continue and sync after `connect()`. */
+  disconnect(): void
+  connect(): void
+  /** Closes every subject and the socket. */
+  close(): Promise<void>
+}
+
+async function resolveUserId(options: ParleyClientOptions): Promise<string> {
+  if (options.userId) return options.userId
+  const token = typeof options.token === 'function' ? await options.token() : options.token
+  const sub = decodeJwt(token).sub
+  if (!sub) throw new ParleyError(ErrorCode.TokenInvalid, 'the token has no sub claim')
+  return sub
+}
+
+export async function createParleyClient(options: ParleyClientOptions): Promise<ParleyClient> {
+  const userId = await resolveUserId(options)
+  const reconnect: ReconnectOptions = { baseDelayMs: RECONNECT_BASE_DELAY_MS, maxDelayMs: RECONNECT_MAX_DELAY_MS, ...options.reconnect }
+  const connection = openConnection(options.url, reconnect, options.WebSocketPolyfill)
+  const events = new Emitter<ClientEvents>()
+  const handles = new Map<string, { handle: CommentsHandle; session: DocumentSession; off: Array<() => void> }>()
+  const sending = () => [...handles.values()].reduce((sum, h) => sum + h.session.sending, 0)
+  const offStatus = connection.onStatus((status) => events.emit('status', status))
+
+  return {
+    userId,
+    get status() {
+      return connection.status
+    },
+    get sending() {
+      return sending()
+    },
+    get openSubjects() {
+      return handles.size
+    },
+    on: (event, listener) => events.on(event, listener),
+    disconnect: () => connection.socket.disconnect(),
+    connect: () => void connection.socket.connect(),
+    comments(subjectId) {
+      if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
+      const open = handles.get(subjectId)
+      if (open) return open.handle
+      const session = new DocumentSession({
+        documentName: commentsDocumentName(subjectId),
+        socket: connection.socket,
+        token: options.token,
+        store: options.store,
+      })
+      const handle = new CommentsHandle(subjectId, session, userId, () => {
+        for (const off of handles.get(subjectId)?.off ?? []) off()
+        handles.delete(subjectId)
+        events.emit('sending', sending())
+      })
+      handles.set(subjectId, {
+        handle,
+        session,
+        off: [session.events.on('sending', () => events.emit('sending', sending())), session.events.on('error', (e) => events.emit('error', e))],
+      })
+      return handle
+    },
+    async close() {
+      for (const { handle } of [...handles.values()]) handle.close()
+      offStatus()
+      connection.destroy()
+      events.clear()
+      await options.store?.close()
+    },
+  }
+}

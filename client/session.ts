@@ -1,0 +1,176 @@
+/**
+ * One document held by the client: a Y.Doc, its provider on the shared socket, and its binding
+ * to the local store. The holder can swap its document (`reset`): the write guard's rollback
+ * rebuilds from the server's state under a new client id and purges the local store.
+ */
+import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocus/provider'
+import * as Y from 'yjs'
+import { ErrorCode, isErrorCode, parseAuthReason, type ParleyErrorInfo, type ParleyErrorMessage } from '../protocol/index.ts'
+import { Emitter } from './events.ts'
+import type { LocalStore } from './stores/types.ts'
+
+/** Transaction origin of updates read back from the local store (not stored again). */
+export const FROM_LOCAL_STORE = Symbol('parley.local-store')
+
+/** How many times in a row an expired token is replaced before giving up. */
+export const MAX_TOKEN_REFRESHES = 3
+
+export type TokenSource = string | (() => string | Promise<string>)
+
+export interface SessionEvents {
+  /** The document changed (local or remote); batched by the caller. */
+  change: undefined
+  /** Local changes not yet acknowledged by the server. */
+  sending: number
+  synced: boolean
+  /** A per-document error: authentication refused, a `parley.error` message, a local store failure. */
+  error: ParleyErrorInfo & { documentName: string }
+  /** The document was swapped; holders of the old one must re-read. */
+  reset: undefined
+}
+
+export interface SessionOptions {
+  documentName: string
+  socket: HocuspocusProviderWebsocket
+  token: TokenSource
+  store: LocalStore | undefined
+}
+
+function parleyErrorFrom(payload: string): ParleyErrorMessage | null {
+  try {
+    const message = JSON.parse(payload) as Partial<ParleyErrorMessage>
+    if (message.type === 'parley.error' && isErrorCode(message.code)) return message as ParleyErrorMessage
+  } catch {
+    // Not JSON: a stateless message meant for someone else.
+  }
+  return null
+}
+
+export class DocumentSession {
+  readonly documentName: string
+  readonly events = new Emitter<SessionEvents>()
+  private readonly options: SessionOptions
+  private current: { doc: Y.Doc; provider: HocuspocusProvider | null; release: () => void }
+  private closed = false
+  private tokenRefreshes = 0
+  /** Resolves once the local store's state is in the document and the provider is attached. */
+  readonly ready: Promise<void>
+
+  constructor(options: SessionOptions) {
+    this.options = options
+    this.documentName = options.documentName
+    this.current = { doc: new Y.Doc(), provider: null, release: () => undefined }
+    this.ready = this.start(this.current.doc)
+  }
+
+  get doc(): Y.Doc {
+    return this.current.doc
+  }
+
+  get synced(): boolean {
+    return this.current.provider?.isSynced ?? false
+  }
+
+  get sending(): number {
+    return this.current.provider?.unsyncedChanges ?? 0
+  }
+
+  private report(error: ParleyErrorInfo): void {
+    this.events.emit('error', { ...error, documentName: this.documentName })
+  }
+
+  private async start(doc: Y.Doc): Promise<void> {
+    const { store, documentName } = this.options
+    // Listen before loading: edits made while the store loads are stored too.
+    const unbindDocument = this.bindDocument(doc)
+    this.current.release = unbindDocument
+    if (store) {
+      try {
+        const stored = await store.load(documentName)
+        if (stored) Y.applyUpdate(doc, stored, FROM_LOCAL_STORE)
+      } catch (error) {
+        this.report({ code: ErrorCode.Internal, message: `local store could not load: ${String(error)}` })
+      }
+    }
+    if (this.closed || doc !== this.current.doc) return
+    const provider = this.bindProvider(doc)
+    this.current.provider = provider
+    this.current.release = () => {
+      unbindDocument()
+      provider.destroy()
+    }
+  }
+
+  /** Saves every update that did not come from the store, and reports changes. */
+  private bindDocument(doc: Y.Doc): () => void {
+    const { store, documentName } = this.options
+    const onUpdate = (update: Uint8Array, origin: unknown) => {
+      if (store && origin !== FROM_LOCAL_STORE) {
+        store.append(documentName, update).catch((error: unknown) => {
+          this.report({ code: ErrorCode.Internal, message: `local store could not save: ${String(error)}` })
+        })
+      }
+      this.events.emit('change', undefined)
+    }
+    doc.on('update', onUpdate)
+    return () => doc.off('update', onUpdate)
+  }
+
+  private bindProvider(doc: Y.Doc): HocuspocusProvider {
+    const { documentName, socket, token } = this.options
+    const provider = new HocuspocusProvider({
+      websocketProvider: socket,
+      name: documentName,
+      document: doc,
+      token: typeof token === 'function' ? async () => token() : token,
+      onSynced: ({ state }) => {
+        if (state) this.tokenRefreshes = 0
+        this.events.emit('synced', state)
+      },
+      onUnsyncedChanges: ({ number }) => this.events.emit('sending', number),
+      onAuthenticationFailed: ({ reason }) => this.onAuthenticationFailed(provider, reason),
+      onStateless: ({ payload }) => {
+        const message = parleyErrorFrom(payload)
+        if (message) this.report({ code: message.code, message: message.reason })
+      },
+    })
+    provider.attach()
+    return provider
+  }
+
+  private onAuthenticationFailed(provider: HocuspocusProvider, reason: string): void {
+    const parsed = parseAuthReason(reason) ?? { code: ErrorCode.Forbidden, message: reason }
+    // An expired token is replaced by calling the token function again.
+    if (parsed.code === ErrorCode.TokenExpired && typeof this.options.token === 'function' && this.tokenRefreshes < MAX_TOKEN_REFRESHES) {
+      this.tokenRefreshes++
+      void provider.sendToken()
+      return
+    }
+    this.report(parsed)
+  }
+
+  /**
+   * Swaps in a fresh document built from the server's state: a new Y.Doc (so a new client id),
+   * the local store purged. Returns the old document so that the caller can re-apply what it keeps.
+   */
+  async reset(): Promise<Y.Doc> {
+    const old = this.current
+    old.release()
+    if (this.options.store) await this.options.store.clear(this.documentName)
+    const doc = new Y.Doc()
+    this.current = { doc, provider: null, release: () => undefined }
+    await this.start(doc)
+    this.events.emit('reset', undefined)
+    this.events.emit('change', undefined)
+    return old.doc
+  }
+
+  /** Detaches from the server and releases the document; the local store keeps its data. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.current.release()
+    this.current.doc.destroy()
+    this.events.clear()
+  }
+}
