@@ -21,6 +21,7 @@ import {
   type Thread,
   type WriteContext,
 } from '../protocol/index.ts'
+import type * as Y from 'yjs'
 import { batchPerTick } from './batch.ts'
 import type { DocumentSession } from './session.ts'
 
@@ -28,7 +29,7 @@ export class CommentsHandle {
   readonly subjectId: string
   readonly documentName: string
   private readonly session: DocumentSession
-  private readonly userId: string
+  private readonly writer: { userId: string; newId: (() => string) | undefined }
   private readonly onClose: () => void
   private cachedThreads: Thread[] | null = null
   private readonly observers = new Set<(threads: Thread[]) => void>()
@@ -38,11 +39,11 @@ export class CommentsHandle {
   })
   private readonly unsubscribe: () => void
 
-  constructor(subjectId: string, session: DocumentSession, userId: string, onClose: () => void) {
+  constructor(subjectId: string, session: DocumentSession, writer: { userId: string; newId: (() => string) | undefined }, onClose: () => void) {
     this.subjectId = subjectId
     this.documentName = commentsDocumentName(subjectId)
     this.session = session
-    this.userId = userId
+    this.writer = writer
     this.onClose = onClose
     this.unsubscribe = session.events.on('change', () => {
       this.cachedThreads = null
@@ -51,7 +52,8 @@ export class CommentsHandle {
   }
 
   private get ctx(): WriteContext {
-    return { doc: this.session.doc, userId: this.userId }
+    const { userId, newId } = this.writer
+    return newId ? { doc: this.session.doc, userId, newId } : { doc: this.session.doc, userId }
   }
 
   /** Resolves once local data is loaded and the first sync with the server completed. */
@@ -64,6 +66,11 @@ export class CommentsHandle {
         resolve()
       })
     })
+  }
+
+  /** The live Y.Doc, for bindings that need it; a rollback swaps it, so do not keep it. */
+  get doc(): Y.Doc {
+    return this.session.doc
   }
 
   get synced(): boolean {

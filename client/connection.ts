@@ -22,6 +22,8 @@ export interface Connection {
   readonly socket: HocuspocusProviderWebsocket
   readonly status: ConnectionStatus
   onStatus(listener: (status: ConnectionStatus) => void): () => void
+  /** Goes offline on purpose, or back online; safe to call in any order and any number of times. */
+  setOnline(online: boolean): void
   destroy(): void
 }
 
@@ -44,8 +46,17 @@ export function openConnection(url: string, reconnect: ReconnectOptions, WebSock
   })
   const events = new Emitter<{ status: ConnectionStatus }>()
   let status: ConnectionStatus = toStatus(socket.status)
+  let wantOnline = true
+  /** A deliberate disconnect whose close event has not arrived yet. */
+  let closing = false
 
   const onStatus = ({ status: next }: { status: WebSocketStatus }) => {
+    if (next === WebSocketStatus.Disconnected && closing) {
+      closing = false
+      // Connecting again before the old socket's close event arrives would let that event tear
+      // down the new socket: reconnect only now.
+      if (wantOnline) void socket.connect()
+    }
     const mapped = toStatus(next)
     if (mapped === status) return
     status = mapped
@@ -72,6 +83,16 @@ export function openConnection(url: string, reconnect: ReconnectOptions, WebSock
       return status
     },
     onStatus: (listener) => events.on('status', listener),
+    setOnline(online) {
+      wantOnline = online
+      if (!online) {
+        // A close event follows only when a socket is open (not while a retry is pending).
+        if (socket.webSocket !== null && socket.status !== WebSocketStatus.Disconnected) closing = true
+        socket.disconnect()
+      } else if (!closing) {
+        void socket.connect()
+      }
+    },
     destroy() {
       socket.off('status', onStatus)
       socket.off('disconnect', onDisconnect)

@@ -25,6 +25,8 @@ export interface ParleyClientOptions {
   /** Where documents are kept on the device for offline use; none by default. */
   store?: LocalStore
   reconnect?: Partial<ReconnectOptions>
+  /** Makes ids for new threads and comments (default `crypto.randomUUID`); must match the id pattern. */
+  newId?: () => string
   /** A WebSocket implementation for runtimes without a global one. */
   WebSocketPolyfill?: unknown
 }
@@ -81,8 +83,8 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
       return handles.size
     },
     on: (event, listener) => events.on(event, listener),
-    disconnect: () => connection.socket.disconnect(),
-    connect: () => void connection.socket.connect(),
+    disconnect: () => connection.setOnline(false),
+    connect: () => connection.setOnline(true),
     comments(subjectId) {
       if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
       const open = handles.get(subjectId)
@@ -93,7 +95,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
         token: options.token,
         store: options.store,
       })
-      const handle = new CommentsHandle(subjectId, session, userId, () => {
+      const handle = new CommentsHandle(subjectId, session, { userId, newId: options.newId }, () => {
         for (const off of handles.get(subjectId)?.off ?? []) off()
         handles.delete(subjectId)
         events.emit('sending', sending())

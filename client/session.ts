@@ -14,6 +14,10 @@ export const FROM_LOCAL_STORE = Symbol('parley.local-store')
 
 /** How many times in a row an expired token is replaced before giving up. */
 export const MAX_TOKEN_REFRESHES = 3
+/** Upper bound of the first random wait before opening a document again after the server could not load it. */
+export const LOAD_RETRY_BASE_MS = 500
+/** Upper bound of that wait as it grows. */
+export const LOAD_RETRY_MAX_MS = 10_000
 
 export type TokenSource = string | (() => string | Promise<string>)
 
@@ -46,6 +50,12 @@ function parleyErrorFrom(payload: string): ParleyErrorMessage | null {
   return null
 }
 
+/** Authenticates the document again and restarts its sync, as the provider does on a new socket. */
+async function reauthenticate(provider: HocuspocusProvider): Promise<void> {
+  await provider.sendToken()
+  provider.startSync()
+}
+
 export class DocumentSession {
   readonly documentName: string
   readonly events = new Emitter<SessionEvents>()
@@ -53,6 +63,8 @@ export class DocumentSession {
   private current: { doc: Y.Doc; provider: HocuspocusProvider | null; release: () => void }
   private closed = false
   private tokenRefreshes = 0
+  private loadRetries = 0
+  private retryTimer: ReturnType<typeof setTimeout> | null = null
   /** Resolves once the local store's state is in the document and the provider is attached. */
   readonly ready: Promise<void>
 
@@ -124,7 +136,10 @@ export class DocumentSession {
       document: doc,
       token: typeof token === 'function' ? async () => token() : token,
       onSynced: ({ state }) => {
-        if (state) this.tokenRefreshes = 0
+        if (state) {
+          this.tokenRefreshes = 0
+          this.loadRetries = 0
+        }
         this.events.emit('synced', state)
       },
       onUnsyncedChanges: ({ number }) => this.events.emit('sending', number),
@@ -143,10 +158,19 @@ export class DocumentSession {
     // An expired token is replaced by calling the token function again.
     if (parsed.code === ErrorCode.TokenExpired && typeof this.options.token === 'function' && this.tokenRefreshes < MAX_TOKEN_REFRESHES) {
       this.tokenRefreshes++
-      void provider.sendToken()
+      void reauthenticate(provider)
       return
     }
     this.report(parsed)
+    // The server could not load the document (storage down): ask again later, with full jitter.
+    if (parsed.code === ErrorCode.StorageUnavailable && !this.closed) {
+      const ceiling = Math.min(LOAD_RETRY_BASE_MS * 2 ** this.loadRetries, LOAD_RETRY_MAX_MS)
+      this.loadRetries++
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null
+        if (!this.closed && provider === this.current.provider) void reauthenticate(provider)
+      }, Math.random() * ceiling)
+    }
   }
 
   /**
@@ -169,6 +193,7 @@ export class DocumentSession {
   close(): void {
     if (this.closed) return
     this.closed = true
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
     this.current.release()
     this.current.doc.destroy()
     this.events.clear()

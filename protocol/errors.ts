@@ -79,3 +79,16 @@ export class ParleyError extends Error {
     this.code = code
   }
 }
+
+/**
+ * WebSocket close codes Parley uses for a whole socket (4000–4999 are the application's).
+ * Per-document errors never close the socket: they travel as `parley.error` messages.
+ */
+export const CloseCode = {
+  /** Storage refused a write: nothing was acknowledged; reconnect with backoff and resend. */
+  StorageUnavailable: { code: 4503, reason: 'storage_unavailable' },
+} as const
+
+export function parleyErrorMessage(documentName: string, error: ParleyErrorInfo): ParleyErrorMessage {
+  return { type: 'parley.error', code: error.code, reason: error.message, documentName }
+}

@@ -96,6 +96,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       message: 'NODE_ENV=production needs a JWT key: set PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY or PARLEY_JWKS_URL',
     }
   }
+  if (e.REDIS_URL && !e.DATABASE_URL) {
+    // Each instance would keep only what its own clients wrote: storage must be shared.
+    return { ok: false, message: 'invalid REDIS_URL: several instances need shared storage; set DATABASE_URL too' }
+  }
   if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
     return { ok: false, message: 'invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set' }
   }

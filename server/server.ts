@@ -70,7 +70,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, ...overrides } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
   const logger = givenLogger ?? createLogger(config.logLevel)
-  const storage = givenStorage ?? (await openStorage(config))
+  const storage = givenStorage ?? (await openStorage(config, logger))
   const devMode = config.jwt.kind === 'dev'
   const verifier = createTokenVerifier(config.jwt, {
     devSecret: devMode ? loadOrCreateDevSecret(config.dataDir) : undefined,

@@ -16,6 +16,10 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', REDIS_URL: '' })).toMatchObject({ ok: true, config: { port: DEFAULT_PORT, redisUrl: undefined } })
   })
+  it('needs shared storage (DATABASE_URL) for several instances (REDIS_URL)', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ ok: false, message: expect.stringContaining('DATABASE_URL') })
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://x/y' })).toMatchObject({ ok: true })
+  })
   it('refuses two JWT keys at once, and production without one', () => {
     expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32), PARLEY_JWKS_URL: 'https://x/jwks' })).toMatchObject({ ok: false })
     const prod = loadConfig({ NODE_ENV: 'production' })

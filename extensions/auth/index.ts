@@ -5,10 +5,11 @@
  */
 import type { Extension, onAuthenticatePayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { formatAuthReason, type ErrorCode, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
+import type { ErrorCode, ParleyErrorInfo, Role } from '../../protocol/index.ts'
 import { decideAccess } from '../../server/auth/access.ts'
 import type { ParleyUser } from '../../server/auth/claims.ts'
 import type { TokenVerifier } from '../../server/auth/verifier.ts'
+import { ConnectionRefused } from '../errors.ts'
 import { PRIORITY } from '../priorities.ts'
 
 /** What every later hook finds in `context` for an authenticated connection. */
@@ -22,15 +23,6 @@ export interface AuthenticationConfiguration {
   devMode: boolean
   logger: Logger
   onRefused: ((code: ErrorCode) => void) | undefined
-}
-
-/** Thrown to Hocuspocus, which sends `reason` to the provider as a permission-denied message. */
-class AuthenticationRefused extends Error {
-  readonly reason: string
-  constructor(error: ParleyErrorInfo) {
-    super(formatAuthReason(error))
-    this.reason = formatAuthReason(error)
-  }
 }
 
 export class Authentication implements Extension {
@@ -48,7 +40,7 @@ export class Authentication implements Extension {
     const refuse = (error: ParleyErrorInfo): never => {
       this.configuration.onRefused?.(error.code)
       logger.info({ documentName, socketId, code: error.code }, `connection refused: ${error.message}`)
-      throw new AuthenticationRefused(error)
+      throw new ConnectionRefused(error)
     }
     if (!verified.ok) return refuse(verified.error)
     const { user } = verified

@@ -24,6 +24,8 @@ import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 import type { Storage } from '../../server/storage/types.ts'
+import { CloseCode, ErrorCode } from '../../protocol/index.ts'
+import { ConnectionRefused, sendParleyError } from '../errors.ts'
 import { PRIORITY } from '../priorities.ts'
 import { isEmptyUpdate, mergeUpdates, unseenPart } from './updates.ts'
 
@@ -91,14 +93,17 @@ export class Durability implements Extension {
 
   async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
     const { storage, logger, metrics } = this.configuration
-    const stored = await storage.documents.load(documentName)
-    Y.transact(
-      document,
-      () => {
-        if (stored.snapshot) Y.applyUpdate(document, stored.snapshot, LOAD_ORIGIN)
-      },
-      LOAD_ORIGIN,
-    )
+    let stored
+    try {
+      stored = await storage.documents.load(documentName)
+    } catch (error) {
+      metrics?.countError('load')
+      logger.error({ documentName, err: error }, 'document could not be loaded')
+      // Hocuspocus answers a failed load as a refused authentication carrying this reason; the
+      // SDK retries `storage_unavailable` with backoff.
+      throw new ConnectionRefused({ code: ErrorCode.StorageUnavailable, message: 'storage does not answer; retry later' })
+    }
+    if (stored.snapshot) Y.applyUpdate(document, stored.snapshot, LOAD_ORIGIN)
     for (const row of stored.log) {
       try {
         Y.applyUpdate(document, row.data, LOAD_ORIGIN)
@@ -138,6 +143,10 @@ export class Durability implements Extension {
     } catch (error) {
       this.configuration.metrics?.countError('append')
       this.configuration.logger.error({ documentName, err: error }, 'append failed; update refused, not acknowledged')
+      // Storage trouble is not this document's alone: close the socket, so that the client
+      // reconnects with backoff and sends its unacknowledged changes again.
+      sendParleyError(connection, documentName, { code: ErrorCode.StorageUnavailable, message: 'the update was not stored; it will be sent again' })
+      connection.webSocket.close(CloseCode.StorageUnavailable.code, CloseCode.StorageUnavailable.reason)
       throw error
     }
   }

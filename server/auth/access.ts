@@ -58,7 +58,8 @@ export function decideAccess(input: AccessInput): AccessDecision {
     case 'feed': {
       // Feeds are written by the server only: read-only for every client.
       if (parsed.id === userFeedId(input.userId)) return { ok: true, role: 'read', readOnly: true }
-      const role = roleFromAccessClaim(input.access, input.documentName)
+      // Any role (from the claim, or dev mode's `comment`) reads a feed; none writes one.
+      const role = highestRole([roleFromAccessClaim(input.access, input.documentName), input.devMode ? 'comment' : null])
       return role ? { ok: true, role: 'read', readOnly: true } : forbidden(`no access to ${input.documentName}`)
     }
     case 'comments': {

@@ -1,11 +1,21 @@
 /** Picks the storage backend the configuration asks for. */
+import type { Logger } from 'pino'
 import type { ParleyConfig } from '../config.ts'
+import { createLogger } from '../observability/logger.ts'
+import { PostgresStorage } from './postgres/index.ts'
 import { SqliteStorage } from './sqlite/index.ts'
 import type { Storage } from './types.ts'
 
-export async function openStorage(config: Pick<ParleyConfig, 'dataDir' | 'databaseUrl'>): Promise<Storage> {
+/**
+ * PostgreSQL (migrated to the current schema) when `databaseUrl` is set, SQLite in `dataDir`
+ * otherwise. `logger` receives connection problems; without one, a logger at `logLevel` does.
+ */
+export async function openStorage(
+  config: Pick<ParleyConfig, 'dataDir' | 'databaseUrl'> & Partial<Pick<ParleyConfig, 'logLevel'>>,
+  logger?: Logger,
+): Promise<Storage> {
   if (config.databaseUrl) {
-    throw new Error('DATABASE_URL: the PostgreSQL backend is not in this version yet; unset it to use SQLite')
+    return PostgresStorage.open({ url: config.databaseUrl, logger: logger ?? createLogger(config.logLevel ?? 'info') })
   }
   return SqliteStorage.inDataDir(config.dataDir)
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { addComment, addThread, commentTexts } from '../helpers/comments.ts'
+import { addComment, addThread, commentTexts, rebuild } from '../helpers/comments.ts'
+import { createTestSchema } from '../helpers/postgres.ts'
 import { connectSynced, type TestClient } from '../helpers/provider.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 import { REDIS_URL, closedPort } from '../helpers/services.ts'
@@ -10,15 +11,19 @@ import { waitFor } from '../helpers/wait.ts'
 describe('several instances with REDIS_URL', () => {
   const servers: TestServer[] = []
   const clients: TestClient[] = []
+  const cleanups: Array<() => Promise<void>> = []
   afterEach(async () => {
     for (const c of clients.splice(0)) c.destroy()
     for (const s of servers.splice(0)) await s.dispose()
+    for (const cleanup of cleanups.splice(0)) await cleanup()
   })
 
-  it('clients on two instances see each other’s comments', async () => {
+  it('clients on two instances sharing PostgreSQL see each other’s comments', async () => {
+    const schema = await createTestSchema()
+    cleanups.push(() => schema.drop())
     const secret = newSecret()
-    const one = await startServer({ redisUrl: REDIS_URL, secret })
-    const two = await startServer({ redisUrl: REDIS_URL, secret })
+    const one = await startServer({ redisUrl: REDIS_URL, databaseUrl: schema.url, secret })
+    const two = await startServer({ redisUrl: REDIS_URL, databaseUrl: schema.url, secret })
     servers.push(one, two)
     const name = `comments/redis-${randomUUID()}`
     const ana = await connectSynced(one.server.webSocketUrl, name, await one.token('ana'))
@@ -30,6 +35,9 @@ describe('several instances with REDIS_URL', () => {
     addComment(ben.doc, 't1', 'c2', 'ben', 'from instance two')
     await waitFor(() => commentTexts(ana.doc, 't1').length === 2, 'ana (instance one) sees ben')
     expect(commentTexts(ana.doc, 't1')).toEqual(['from instance one', 'from instance two'])
+    await waitFor(() => ana.provider.unsyncedChanges === 0 && ben.provider.unsyncedChanges === 0, 'both acknowledged')
+    // Each instance stored what its own client wrote, in the one shared database.
+    expect(commentTexts(rebuild(await one.server.storage.documents.load(name)), 't1')).toEqual(['from instance one', 'from instance two'])
     const ready = await fetch(`${one.server.httpUrl}/ready`)
     expect(ready.status).toBe(200)
     expect(await ready.json()).toMatchObject({ checks: { storage: { ok: true }, redis: { ok: true } } })

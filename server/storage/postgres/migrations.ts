@@ -1,0 +1,70 @@
+/**
+ * Versioned PostgreSQL schema, mirroring the SQLite one. Each entry runs once, in order; the
+ * table `parley_migrations` records which have run. All pending entries run in one transaction
+ * that first takes an advisory lock, so two instances starting together never race: the second
+ * waits, then finds nothing left to do. Never edit an entry that has shipped: add a new one.
+ *
+ * Tables go into the first schema of the connection's `search_path` (`public` by default).
+ */
+import type { PoolClient } from 'pg'
+import { ADVISORY_LOCK_CLASS, MIGRATION_LOCK_KEY, toNumber, type PostgresPool } from './pool.ts'
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE document_snapshots (
+    name TEXT PRIMARY KEY,
+    data BYTEA NOT NULL,
+    -- the last log seq merged into this snapshot; appends continue after it
+    upto_seq BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE document_log (
+    name TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (name, seq)
+  );
+  CREATE TABLE document_quarantine (
+    name TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    reason TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (name, seq)
+  );
+  -- The last seq handed out per document. Appends update this row in the transaction that inserts
+  -- the log row, so its row lock orders concurrent appends from any number of connections.
+  -- It never goes back: compaction leaves it alone, so seqs continue after merged rows.
+  CREATE TABLE document_heads (
+    name TEXT PRIMARY KEY,
+    last_seq BIGINT NOT NULL
+  );
+  `,
+]
+
+async function currentVersion(client: PoolClient): Promise<number> {
+  await client.query(`CREATE TABLE IF NOT EXISTS parley_migrations (
+    version INTEGER PRIMARY KEY,
+    applied_at BIGINT NOT NULL
+  )`)
+  const result = await client.query<{ version: string | number }>('SELECT COALESCE(MAX(version), 0) AS version FROM parley_migrations')
+  return toNumber(result.rows[0]?.version ?? 0)
+}
+
+/** Brings the schema up to date; resolves with the version it is at. */
+export async function migrate(pool: PostgresPool): Promise<number> {
+  return pool.transaction(async (client) => {
+    // Held until COMMIT: a second instance starting now waits here, then sees the new version.
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [ADVISORY_LOCK_CLASS, MIGRATION_LOCK_KEY])
+    const current = await currentVersion(client)
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the PostgreSQL database is at schema ${current}, newer than this Parley (${MIGRATIONS.length})`)
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version] ?? '')
+      await client.query('INSERT INTO parley_migrations (version, applied_at) VALUES ($1, $2)', [version + 1, Date.now()])
+    }
+    return MIGRATIONS.length
+  })
+}
