@@ -3,7 +3,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-test/', 'data/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['server/bin/**', 'bench/**'],
+    files: ['server/bin/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
 )

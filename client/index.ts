@@ -38,6 +38,16 @@ export interface ClientEvents {
   error: SessionEvents['error']
 }
 
+export interface ClientDiagnostics {
+  openSubjects: number
+  /** Documents attached to the shared socket. */
+  attachedDocuments: number
+  /** Listeners registered on the shared socket. */
+  socketListeners: number
+  /** Listeners registered on the client. */
+  clientListeners: number
+}
+
 export interface ParleyClient {
   readonly userId: string
   readonly status: ConnectionStatus
@@ -45,8 +55,10 @@ export interface ParleyClient {
   on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void
   /** The comments of one subject; the same handle until it is closed. */
   comments(subjectId: string): CommentsHandle
-  /** Subjects open now (for leak checks and debugging). */
+  /** Subjects open now. */
   readonly openSubjects: number
+  /** Counts of what the client holds, for leak checks and debugging. */
+  diagnostics(): ClientDiagnostics
   /** Goes offline on purpose: local edits continue and sync after `connect()`. */
   disconnect(): void
   connect(): void
@@ -82,6 +94,12 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
     get openSubjects() {
       return handles.size
     },
+    diagnostics: () => ({
+      openSubjects: handles.size,
+      attachedDocuments: connection.socket.configuration.providerMap.size,
+      socketListeners: Object.values(connection.socket.callbacks).reduce((sum, list) => sum + list.length, 0),
+      clientListeners: events.listenerCount,
+    }),
     on: (event, listener) => events.on(event, listener),
     disconnect: () => connection.setOnline(false),
     connect: () => connection.setOnline(true),

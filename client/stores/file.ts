@@ -3,7 +3,7 @@
  * document (records of a 4-byte big-endian length and the update), rewritten as one merged
  * record once it holds {@link FILE_STORE_COMPACT_AFTER} records.
  */
-import { mkdir, readFile, rename, rm, writeFile, appendFile } from 'node:fs/promises'
+import { appendFile, mkdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import * as Y from 'yjs'
 import type { LocalStore } from './types.ts'
@@ -19,7 +19,8 @@ function record(update: Uint8Array): Buffer {
   return Buffer.concat([header, update])
 }
 
-function parseRecords(data: Buffer): Uint8Array[] {
+/** The whole records in `data`, and how many bytes they take. */
+function parseRecords(data: Buffer): { updates: Uint8Array[]; whole: number } {
   const updates: Uint8Array[] = []
   let offset = 0
   while (offset + HEADER_BYTES <= data.length) {
@@ -30,7 +31,7 @@ function parseRecords(data: Buffer): Uint8Array[] {
     updates.push(new Uint8Array(data.subarray(offset + HEADER_BYTES, end)))
     offset = end
   }
-  return updates
+  return { updates, whole: offset }
 }
 
 export class FileStore implements LocalStore {
@@ -60,7 +61,11 @@ export class FileStore implements LocalStore {
 
   private async readAll(documentName: string): Promise<Uint8Array[]> {
     try {
-      return parseRecords(await readFile(this.file(documentName)))
+      const data = await readFile(this.file(documentName))
+      const { updates, whole } = parseRecords(data)
+      // Cut a torn last record off, so that later appends do not land behind it.
+      if (whole < data.length) await truncate(this.file(documentName), whole)
+      return updates
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw error

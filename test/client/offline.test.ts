@@ -1,5 +1,9 @@
 import { rmSync } from 'node:fs'
+import { HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { afterEach, describe, expect, it } from 'vitest'
+import { DocumentSession } from '../../client/session.ts'
+import { MemoryStore } from '../../client/stores/memory.ts'
+import { createThread, readThreads } from '../../protocol/index.ts'
 import { createParleyClient, type ParleyClient } from '../../client/index.ts'
 import { FileStore } from '../../client/stores/file.ts'
 import { rebuild } from '../helpers/comments.ts'
@@ -95,5 +99,37 @@ describe('offline-first', () => {
     await waitAcknowledged(again, 'offline edits acknowledged by the server')
     const stored = rebuild(await second.server.storage.documents.load('comments/notes'))
     expect(JSON.parse(threadsJson(stored))[0]?.comments.map((c: { text: string }) => c.text)).toEqual(['written offline', 'still offline'])
+  })
+})
+
+describe('document holder', () => {
+  it('swaps in a fresh document from the server under a new client id and purges the local store', async () => {
+    const s = await startServer()
+    const socket = new HocuspocusProviderWebsocket({ url: s.server.webSocketUrl })
+    const store = new MemoryStore()
+    const session = new DocumentSession({ documentName: 'comments/reset', socket, token: await s.token('ana'), store })
+    try {
+      await session.ready
+      await waitFor(() => session.synced, 'synced')
+      createThread({ doc: session.doc, userId: 'ana' }, 'kept by the server')
+      await waitFor(() => session.sending === 0, 'acknowledged')
+      // A local-only change the server never saw (as a rejected write would be).
+      socket.disconnect()
+      await waitFor(() => socket.status === 'disconnected', 'offline')
+      createThread({ doc: session.doc, userId: 'ana' }, 'local only')
+      expect(readThreads(session.doc)).toHaveLength(2)
+      const oldClientId = session.doc.clientID
+      const old = await session.reset()
+      expect(readThreads(old)).toHaveLength(2)
+      expect(await store.load('comments/reset')).toBeNull()
+      void socket.connect()
+      await waitFor(() => session.synced && readThreads(session.doc).length === 1, 'rebuilt from the server')
+      expect(session.doc.clientID).not.toBe(oldClientId)
+      expect(readThreads(session.doc)[0]?.comments[0]?.text).toBe('kept by the server')
+    } finally {
+      session.close()
+      socket.destroy()
+      await s.dispose()
+    }
   })
 })
