@@ -1,12 +1,18 @@
 /**
  * `client.comments(subjectId)`: the threads of one subject as a typed snapshot, a batched change
- * subscription, and every operation of the contract, written as the token's user.
+ * subscription, and every operation of the contract, written as the token's user. When the server
+ * refuses a change, the handle rolls back to the server's state and applies the user's other
+ * pending operations again.
  */
+import type * as Y from 'yjs'
 import {
+  CommentField,
   commentsDocumentName,
   createThread,
   deleteComment,
   editComment,
+  findComment,
+  getThread,
   markRead,
   react,
   readFollowers,
@@ -15,45 +21,80 @@ import {
   setFollowing,
   setResolved,
   setSubscription,
+  threadsMap,
   unreact,
   type BodyInput,
   type FollowerRole,
+  type ParleyErrorInfo,
   type Thread,
   type WriteContext,
 } from '../protocol/index.ts'
-import type * as Y from 'yjs'
 import { batchPerTick } from './batch.ts'
+import { PendingLog, type PendingOperation } from './pending.ts'
 import type { DocumentSession } from './session.ts'
+
+/** Rollbacks in a row (without a fully acknowledged state between) after which pending operations are dropped. */
+export const MAX_CONSECUTIVE_ROLLBACKS = 2
+
+export interface Writer {
+  userId: string
+  newId: (() => string) | undefined
+}
+
+function commentExists(doc: Y.Doc, threadId: string, commentId: string | undefined): boolean {
+  try {
+    return commentId !== undefined && findComment(getThread(doc, threadId), commentId) !== undefined
+  } catch {
+    return false
+  }
+}
 
 export class CommentsHandle {
   readonly subjectId: string
   readonly documentName: string
   private readonly session: DocumentSession
-  private readonly writer: { userId: string; newId: (() => string) | undefined }
+  private readonly writer: Writer
   private readonly onClose: () => void
+  private readonly pending = new PendingLog()
+  private rollbacks = 0
   private cachedThreads: Thread[] | null = null
   private readonly observers = new Set<(threads: Thread[]) => void>()
   private readonly batch = batchPerTick(() => {
     const threads = this.threads()
     for (const observer of this.observers) observer(threads)
   })
-  private readonly unsubscribe: () => void
+  private readonly unsubscribe: Array<() => void>
 
-  constructor(subjectId: string, session: DocumentSession, writer: { userId: string; newId: (() => string) | undefined }, onClose: () => void) {
+  constructor(subjectId: string, session: DocumentSession, writer: Writer, onClose: () => void) {
     this.subjectId = subjectId
     this.documentName = commentsDocumentName(subjectId)
     this.session = session
     this.writer = writer
     this.onClose = onClose
-    this.unsubscribe = session.events.on('change', () => {
-      this.cachedThreads = null
-      if (this.observers.size > 0) this.batch.schedule()
-    })
+    this.unsubscribe = [
+      session.events.on('change', () => {
+        this.cachedThreads = null
+        if (this.observers.size > 0) this.batch.schedule()
+      }),
+      session.events.on('sending', (count) => {
+        // Everything acknowledged: nothing left to replay.
+        if (count === 0 && session.synced) {
+          this.pending.clear()
+          this.rollbacks = 0
+        }
+      }),
+      session.events.on('rejected', (error) => void this.rollback(error)),
+    ]
   }
 
   private get ctx(): WriteContext {
     const { userId, newId } = this.writer
     return newId ? { doc: this.session.doc, userId, newId } : { doc: this.session.doc, userId }
+  }
+
+  /** The live Y.Doc, for bindings that need it; a rollback swaps it, so do not keep it. */
+  get doc(): Y.Doc {
+    return this.session.doc
   }
 
   /** Resolves once local data is loaded and the first sync with the server completed. */
@@ -66,11 +107,6 @@ export class CommentsHandle {
         resolve()
       })
     })
-  }
-
-  /** The live Y.Doc, for bindings that need it; a rollback swaps it, so do not keep it. */
-  get doc(): Y.Doc {
-    return this.session.doc
   }
 
   get synced(): boolean {
@@ -105,66 +141,102 @@ export class CommentsHandle {
     }
   }
 
+  private track<T>(describe: string, run: (ctx: WriteContext) => T, applied?: PendingOperation['applied']): T {
+    return this.pending.record(this.ctx, describe, run, applied)
+  }
+
   createThread(body: BodyInput, metadata?: Record<string, unknown>): { threadId: string; commentId: string } {
-    return createThread(this.ctx, body, metadata)
+    return this.track('createThread', (ctx) => createThread(ctx, body, metadata), (doc, ids) => ids[0] !== undefined && threadsMap(doc).has(ids[0]))
   }
 
   reply(threadId: string, body: BodyInput, parentId?: string): { commentId: string } {
-    return reply(this.ctx, threadId, body, parentId)
+    return this.track(`reply ${threadId}`, (ctx) => reply(ctx, threadId, body, parentId), (doc, ids) => commentExists(doc, threadId, ids[0]))
   }
 
   edit(threadId: string, commentId: string, body: BodyInput): void {
-    editComment(this.ctx, threadId, commentId, body)
+    this.track(`edit ${threadId}/${commentId}`, (ctx) => editComment(ctx, threadId, commentId, body))
   }
 
   /** Soft delete: the comment stays as deleted for every reader. */
   delete(threadId: string, commentId: string): void {
-    deleteComment(this.ctx, threadId, commentId)
+    this.track(
+      `delete ${threadId}/${commentId}`,
+      (ctx) => deleteComment(ctx, threadId, commentId),
+      (doc) => commentExists(doc, threadId, commentId) && typeof findComment(getThread(doc, threadId), commentId).get(CommentField.deletedAt) === 'number',
+    )
   }
 
   react(threadId: string, commentId: string, emoji: string): void {
-    react(this.ctx, threadId, commentId, emoji)
+    this.track(`react ${threadId}/${commentId}`, (ctx) => react(ctx, threadId, commentId, emoji))
   }
 
   unreact(threadId: string, commentId: string, emoji: string): void {
-    unreact(this.ctx, threadId, commentId, emoji)
+    this.track(`unreact ${threadId}/${commentId}`, (ctx) => unreact(ctx, threadId, commentId, emoji))
   }
 
   resolve(threadId: string): void {
-    setResolved(this.ctx, threadId, true)
+    this.track(`resolve ${threadId}`, (ctx) => setResolved(ctx, threadId, true))
   }
 
   reopen(threadId: string): void {
-    setResolved(this.ctx, threadId, false)
+    this.track(`reopen ${threadId}`, (ctx) => setResolved(ctx, threadId, false))
   }
 
   markRead(threadId: string): void {
-    markRead(this.ctx, threadId)
+    this.track(`markRead ${threadId}`, (ctx) => markRead(ctx, threadId))
   }
 
   /** Notifications for this thread, whatever the defaults. */
   subscribe(threadId: string): void {
-    setSubscription(this.ctx, threadId, true)
+    this.track(`subscribe ${threadId}`, (ctx) => setSubscription(ctx, threadId, true))
   }
 
   /** No notifications for this thread. */
   mute(threadId: string): void {
-    setSubscription(this.ctx, threadId, false)
+    this.track(`mute ${threadId}`, (ctx) => setSubscription(ctx, threadId, false))
   }
 
   follow(): void {
-    setFollowing(this.ctx, true)
+    this.track('follow', (ctx) => setFollowing(ctx, true))
   }
 
   unfollow(): void {
-    setFollowing(this.ctx, false)
+    this.track('unfollow', (ctx) => setFollowing(ctx, false))
+  }
+
+  /**
+   * The server refused a change: rebuild from the server's state under a new client id (the local
+   * store purged), apply the user's other pending operations again, and report what was dropped.
+   */
+  private async rollback(error: ParleyErrorInfo): Promise<void> {
+    const operations = this.pending.take()
+    this.rollbacks++
+    await this.session.reset()
+    await this.whenSynced()
+    const rolledBack: string[] = []
+    const reapplied: string[] = []
+    for (const operation of operations) {
+      if (this.rollbacks > MAX_CONSECUTIVE_ROLLBACKS) {
+        rolledBack.push(operation.describe)
+        continue
+      }
+      if (operation.applied(this.session.doc, operation.ids)) continue
+      try {
+        PendingLog.replay(operation, this.ctx)
+        this.pending.push(operation)
+        reapplied.push(operation.describe)
+      } catch {
+        rolledBack.push(operation.describe)
+      }
+    }
+    this.session.events.emit('error', { ...error, documentName: this.documentName, rolledBack, reapplied })
   }
 
   /** Releases the provider, listeners and timers; the server unloads the document once nobody holds it. */
   close(): void {
     this.batch.cancel()
     this.observers.clear()
-    this.unsubscribe()
+    for (const off of this.unsubscribe) off()
     this.session.close()
     this.onClose()
   }

@@ -6,6 +6,7 @@
 import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import * as Y from 'yjs'
 import { ErrorCode, isErrorCode, parseAuthReason, type ParleyErrorInfo, type ParleyErrorMessage } from '../protocol/index.ts'
+import { createBackoff } from './backoff.ts'
 import { Emitter } from './events.ts'
 import type { LocalStore } from './stores/types.ts'
 
@@ -14,10 +15,10 @@ export const FROM_LOCAL_STORE = Symbol('parley.local-store')
 
 /** How many times in a row an expired token is replaced before giving up. */
 export const MAX_TOKEN_REFRESHES = 3
-/** Upper bound of the first random wait before opening a document again after the server could not load it. */
-export const LOAD_RETRY_BASE_MS = 500
+/** Upper bound of the first random wait before opening a document again after the server refused or closed it. */
+export const RESYNC_BASE_MS = 500
 /** Upper bound of that wait as it grows. */
-export const LOAD_RETRY_MAX_MS = 10_000
+export const RESYNC_MAX_MS = 10_000
 
 export type TokenSource = string | (() => string | Promise<string>)
 
@@ -27,10 +28,15 @@ export interface SessionEvents {
   /** Local changes not yet acknowledged by the server. */
   sending: number
   synced: boolean
-  /** A per-document error: authentication refused, a `parley.error` message, a local store failure. */
-  error: ParleyErrorInfo & { documentName: string }
+  /**
+   * A per-document error: authentication refused, a `parley.error` message, a local store failure.
+   * After a rollback it lists the operations dropped and those applied again.
+   */
+  error: ParleyErrorInfo & { documentName: string; rolledBack?: string[]; reapplied?: string[] }
   /** The document was swapped; holders of the old one must re-read. */
   reset: undefined
+  /** The server refused local changes (`write_rejected`, `too_large`): the holder rolls back. */
+  rejected: ParleyErrorInfo
 }
 
 export interface SessionOptions {
@@ -63,8 +69,7 @@ export class DocumentSession {
   private current: { doc: Y.Doc; provider: HocuspocusProvider | null; release: () => void }
   private closed = false
   private tokenRefreshes = 0
-  private loadRetries = 0
-  private retryTimer: ReturnType<typeof setTimeout> | null = null
+  private readonly resync = createBackoff(RESYNC_BASE_MS, RESYNC_MAX_MS)
   /** Resolves once the local store's state is in the document and the provider is attached. */
   readonly ready: Promise<void>
 
@@ -138,7 +143,7 @@ export class DocumentSession {
       onSynced: ({ state }) => {
         if (state) {
           this.tokenRefreshes = 0
-          this.loadRetries = 0
+          this.resync.reset()
         }
         this.events.emit('synced', state)
       },
@@ -146,7 +151,7 @@ export class DocumentSession {
       onAuthenticationFailed: ({ reason }) => this.onAuthenticationFailed(provider, reason),
       onStateless: ({ payload }) => {
         const message = parleyErrorFrom(payload)
-        if (message) this.report({ code: message.code, message: message.reason })
+        if (message) this.onParleyError(provider, { code: message.code, message: message.reason })
       },
     })
     provider.attach()
@@ -162,15 +167,43 @@ export class DocumentSession {
       return
     }
     this.report(parsed)
-    // The server could not load the document (storage down): ask again later, with full jitter.
-    if (parsed.code === ErrorCode.StorageUnavailable && !this.closed) {
-      const ceiling = Math.min(LOAD_RETRY_BASE_MS * 2 ** this.loadRetries, LOAD_RETRY_MAX_MS)
-      this.loadRetries++
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null
-        if (!this.closed && provider === this.current.provider) void reauthenticate(provider)
-      }, Math.random() * ceiling)
+    // The server could not load the document (storage down): ask again later.
+    if (parsed.code === ErrorCode.StorageUnavailable) this.resyncLater(provider)
+  }
+
+  /**
+   * A `parley.error` for this document. The server closes the document session after refusing
+   * an update, so the provider stops sending (detached) until the session is opened again.
+   */
+  private onParleyError(provider: HocuspocusProvider, error: ParleyErrorInfo): void {
+    // Refusals are reported once, after the rollback, with what it dropped.
+    if (error.code !== ErrorCode.WriteRejected && error.code !== ErrorCode.TooLarge) this.report(error)
+    switch (error.code) {
+      case ErrorCode.RateLimited:
+      case ErrorCode.OutOfSync:
+        // Nothing was wrong with the changes: a fresh handshake sends them again, later.
+        provider.detach()
+        this.resyncLater(provider)
+        return
+      case ErrorCode.WriteRejected:
+      case ErrorCode.TooLarge:
+        provider.detach()
+        this.events.emit('rejected', error)
+        return
+      case ErrorCode.AccessRevoked:
+        provider.detach()
+        return
+      default:
+        return
     }
+  }
+
+  private resyncLater(provider: HocuspocusProvider): void {
+    this.resync.schedule(() => {
+      if (this.closed || provider !== this.current.provider) return
+      if (provider.isAttached) void reauthenticate(provider)
+      else provider.attach()
+    })
   }
 
   /**
@@ -193,7 +226,7 @@ export class DocumentSession {
   close(): void {
     if (this.closed) return
     this.closed = true
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.resync.cancel()
     this.current.release()
     this.current.doc.destroy()
     this.events.clear()

@@ -11,6 +11,8 @@ export const ErrorCode = {
   TokenInvalid: 'token_invalid',
   /** The token's `exp` has passed (or, in production, it has none). */
   TokenExpired: 'token_expired',
+  /** A backend REST call's credentials are wrong: not the API key (`PARLEY_API_KEY`). */
+  Unauthorized: 'unauthorized',
   /** The document name is not one of the contract's (`comments/`, `inbox/`, `feed/` + id). */
   InvalidDocumentName: 'invalid_document_name',
   /** The user has no role on the document. */
@@ -19,6 +21,8 @@ export const ErrorCode = {
   WriteRejected: 'write_rejected',
   /** Too many messages in too short a time. */
   RateLimited: 'rate_limited',
+  /** An update depends on data the server does not have (for example after a dropped message): resync. */
+  OutOfSync: 'out_of_sync',
   /** A message, value or document is over its size limit. */
   TooLarge: 'too_large',
   /** The user's role on the document was revoked while connected. */

@@ -9,12 +9,19 @@ import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { Authentication } from '../extensions/auth/index.ts'
 import { COMPACT_AFTER_ROWS, Durability } from '../extensions/durability/index.ts'
+import { Guard } from '../extensions/guard/index.ts'
+import { createAccessResolver, type AccessResolver } from './access/resolve.ts'
+import { createRevocation } from './access/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
 import { createTokenVerifier } from './auth/verifier.ts'
 import { loadConfig, type ParleyConfig } from './config.ts'
+import { allowEveryUpdate, createServerWriter } from './documents/write.ts'
+import { createRestRoutes } from './http/api.ts'
 import { createHttpApp } from './http/app.ts'
+import { createCredentials } from './http/credentials.ts'
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.ts'
 import { createLogger } from './observability/logger.ts'
+import { createGuardMetrics } from './observability/guard-metrics.ts'
 import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
@@ -36,6 +43,8 @@ export interface ParleyServer {
   readonly config: ParleyConfig
   readonly hocuspocus: Hocuspocus
   readonly storage: Storage
+  /** Roles from every source, for users connected or not ("may this user read this subject?"). */
+  readonly access: AccessResolver
   readonly logger: Logger
   readonly metrics: ParleyMetrics
   readonly httpServer: HttpServer
@@ -84,9 +93,12 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     documents: () => counted.hocuspocus?.getDocumentsCount() ?? 0,
   })
   const durability = new Durability({ storage, logger, metrics: metrics.durability, compactAfterRows })
+  const access = createAccessResolver({ storage, devMode, logger })
+  const revocation = createRevocation({ document: (name) => counted.hocuspocus?.documents.get(name), access, logger })
   const redis = config.redisUrl ? createRedisScaling(config.redisUrl, logger) : undefined
   const extensions: Extension[] = [
-    new Authentication({ verifier, devMode, logger, onRefused: (code) => metrics.authRefused(code) }),
+    new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code) }),
+    new Guard({ logger, metrics: createGuardMetrics(metrics.registry, metrics.hookError) }),
     durability,
     ...(redis ? [redis.extension] : []),
   ]
@@ -98,6 +110,18 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     readiness: [{ name: 'storage', check: () => storage.ping() }, ...(redis ? [redis.readiness] : [])],
     metrics: metrics.registry,
     metricsToken: config.metricsToken,
+    api: {
+      credentials: createCredentials({ verifier, apiKey: config.apiKey, access, logger }),
+      // checkUpdate is the write guard's hook point for REST writes (server/documents/write.ts).
+      routes: createRestRoutes({
+        storage,
+        hocuspocus: instance,
+        access,
+        revocation,
+        logger,
+        writer: createServerWriter({ hocuspocus: instance, checkUpdate: allowEveryUpdate, whenStored: (name) => durability.whenStored(name) }),
+      }),
+    },
   })
   const httpServer = createServer(getRequestListener(app.fetch))
   const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger)
@@ -129,6 +153,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     config,
     hocuspocus: instance,
     storage,
+    access,
     logger,
     metrics,
     httpServer,

@@ -1,12 +1,17 @@
 /**
- * Authentication: verifies the provider's token, decides the user's role on the document and
- * makes `read` connections read-only. A refusal reaches the client as the provider's
- * `authenticationFailed` with reason `"<code>: <text>"`; the server carries on for everyone else.
+ * Authentication: verifies the provider's token, decides the user's role on the document (token
+ * claim, stored membership and default role, dev mode: server/access/resolve.ts) and makes `read`
+ * connections read-only. A refusal reaches the client as the provider's `authenticationFailed`
+ * with reason `"<code>: <text>"`; the server carries on for everyone else.
+ *
+ * Every verified token is remembered (claim, name, handle), so that the server can answer for
+ * users who are not connected.
  */
-import type { Extension, onAuthenticatePayload } from '@hocuspocus/server'
+import type { Extension, connectedPayload, onAuthenticatePayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { ErrorCode, ParleyErrorInfo, Role } from '../../protocol/index.ts'
-import { decideAccess } from '../../server/auth/access.ts'
+import type { AccessResolver } from '../../server/access/resolve.ts'
+import type { Revocation } from '../../server/access/revoke.ts'
 import type { ParleyUser } from '../../server/auth/claims.ts'
 import type { TokenVerifier } from '../../server/auth/verifier.ts'
 import { ConnectionRefused } from '../errors.ts'
@@ -16,11 +21,15 @@ import { PRIORITY } from '../priorities.ts'
 export interface ConnectionContext {
   user: ParleyUser
   role: Role
+  /** {@link Revocation.generation} when the role was decided. */
+  accessGeneration: number
 }
 
 export interface AuthenticationConfiguration {
   verifier: TokenVerifier
-  devMode: boolean
+  access: AccessResolver
+  /** Closes connections whose role was revoked; without one, nothing is re-checked. */
+  revocation: Pick<Revocation, 'generation' | 'recheckConnection'> | undefined
   logger: Logger
   onRefused: ((code: ErrorCode) => void) | undefined
 }
@@ -30,12 +39,13 @@ export class Authentication implements Extension {
   readonly priority = PRIORITY.auth
   private readonly configuration: AuthenticationConfiguration
 
-  constructor(configuration: Partial<AuthenticationConfiguration> & Pick<AuthenticationConfiguration, 'verifier' | 'logger'>) {
-    this.configuration = { devMode: false, onRefused: undefined, ...configuration }
+  constructor(configuration: Partial<AuthenticationConfiguration> & Pick<AuthenticationConfiguration, 'verifier' | 'access' | 'logger'>) {
+    this.configuration = { revocation: undefined, onRefused: undefined, ...configuration }
   }
 
   async onAuthenticate({ token, documentName, connectionConfig, socketId }: onAuthenticatePayload): Promise<ConnectionContext> {
-    const { verifier, devMode, logger } = this.configuration
+    const { verifier, access, revocation, logger } = this.configuration
+    const accessGeneration = revocation?.generation ?? 0
     const verified = await verifier.verify(token)
     const refuse = (error: ParleyErrorInfo): never => {
       this.configuration.onRefused?.(error.code)
@@ -44,9 +54,27 @@ export class Authentication implements Extension {
     }
     if (!verified.ok) return refuse(verified.error)
     const { user } = verified
-    const decision = decideAccess({ userId: user.id, documentName, access: user.access, devMode })
+    try {
+      await access.remember(user)
+    } catch (error) {
+      // Remembering serves later questions about this user; it never decides this connection.
+      logger.warn({ err: error, userId: user.id }, 'the token could not be remembered')
+    }
+    const decision = await access.decide(user, documentName)
     if (!decision.ok) return refuse(decision.error)
     connectionConfig.readOnly = decision.readOnly
-    return { user, role: decision.role }
+    return { user, role: decision.role, accessGeneration }
+  }
+
+  /** A revocation that ran while this connection was being decided may have missed it. */
+  async connected({ connection, context, documentName }: connectedPayload): Promise<void> {
+    const { revocation } = this.configuration
+    const decidedAt: unknown = typeof context === 'object' && context !== null ? Reflect.get(context, 'accessGeneration') : undefined
+    if (!revocation || decidedAt === revocation.generation) return
+    try {
+      await revocation.recheckConnection(connection, documentName)
+    } catch (error) {
+      this.configuration.logger.error({ err: error, documentName }, 'access re-check of a new connection failed')
+    }
   }
 }

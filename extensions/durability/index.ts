@@ -181,6 +181,11 @@ export class Durability implements Extension {
     this.states.delete(documentName)
   }
 
+  /** Resolves once the document's server-side writes seen so far are appended (or failed, logged and counted). */
+  async whenStored(documentName: string): Promise<void> {
+    await this.states.get(documentName)?.pending
+  }
+
   /** Resolves once every server-side write seen so far is in storage. */
   async flush(): Promise<void> {
     await Promise.all([...this.states.values()].map((state) => state.pending))

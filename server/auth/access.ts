@@ -1,7 +1,7 @@
 /**
- * Which role a user has on a document, from the sources the foundation knows: the token's
- * `access` claim, dev mode, and the contract's always-granted and never-granted documents.
- * (Stored membership joins these sources in the access issue.)
+ * Which role a user has on a document, as a pure function of its sources: the token's `access`
+ * claim, the subject's stored role (membership or default role, read by server/access/resolve.ts),
+ * dev mode, and the contract's always-granted and never-granted documents.
  */
 import {
   ErrorCode,
@@ -20,6 +20,8 @@ export interface AccessInput {
   documentName: string
   access: Record<string, Role> | undefined
   devMode: boolean
+  /** For `comments/<id>`: the highest of the stored membership and the subject's default role. */
+  storedRole?: Role | null | undefined
 }
 
 /** The role an `access` claim gives on a document: exact names, and prefixes ending in `*`. */
@@ -50,10 +52,10 @@ export function decideAccess(input: AccessInput): AccessDecision {
   }
   switch (parsed.kind) {
     case 'inbox':
-      // inbox/<id> opens only for <id>, whatever else says otherwise. The owner's own writes
-      // (readAt, archivedAt) are opened by the write guard; until then the inbox is read-only.
+      // inbox/<id> opens only for <id>, whatever else says otherwise. The connection is writable:
+      // the write guard lets the owner set only readAt and archivedAt of existing notifications.
       return parsed.id === input.userId
-        ? { ok: true, role: 'read', readOnly: true }
+        ? { ok: true, role: 'read', readOnly: false }
         : forbidden(`inbox/${parsed.id} belongs to another user`)
     case 'feed': {
       // Feeds are written by the server only: read-only for every client.
@@ -63,7 +65,7 @@ export function decideAccess(input: AccessInput): AccessDecision {
       return role ? { ok: true, role: 'read', readOnly: true } : forbidden(`no access to ${input.documentName}`)
     }
     case 'comments': {
-      const role = highestRole([roleFromAccessClaim(input.access, input.documentName), input.devMode ? 'comment' : null])
+      const role = highestRole([roleFromAccessClaim(input.access, input.documentName), input.storedRole, input.devMode ? 'comment' : null])
       if (!role) return forbidden(`no access to ${input.documentName}`)
       return { ok: true, role, readOnly: role === 'read' }
     }

@@ -6,6 +6,7 @@ import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { ErrorCode } from '../../protocol/index.ts'
+import { mountRestApi, type RestApi } from './api.ts'
 import { jsonError } from './errors.ts'
 
 /** A dependency `/ready` checks: resolves when it answers, rejects with the reason otherwise. */
@@ -22,6 +23,8 @@ export interface HttpDependencies {
   readiness: ReadinessCheck[]
   metrics: Registry
   metricsToken: string | undefined
+  /** The REST API under `/api/v1`; absent: those paths answer 404. */
+  api?: RestApi | undefined
 }
 
 async function runCheck(check: ReadinessCheck): Promise<{ ok: true } | { ok: false; error: string }> {
@@ -61,6 +64,8 @@ export function createHttpApp(deps: HttpDependencies): Hono {
     }
     return c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType })
   })
+
+  if (deps.api) mountRestApi(app, deps.api)
 
   app.notFound((c) => jsonError(c, 404, ErrorCode.NotFound, `no route for ${c.req.method} ${c.req.path}`))
 

@@ -1,11 +1,15 @@
 /**
- * The one storage interface every backend implements (SQLite now, PostgreSQL next).
+ * The one storage interface every backend implements (SQLite and PostgreSQL).
  * Everything is asynchronous so that a networked backend fits without redesign.
  *
  * A document is a snapshot plus an append-only log of updates. Compaction merges the snapshot
  * and the log rows *as read from storage* (never the in-memory document, which can lack pending
  * structs) and replaces them with one snapshot, atomically.
+ *
+ * Subjects (default role, members) and users (profiles, remembered token claims) serve access
+ * decisions and the user directory.
  */
+import type { Role } from '../../protocol/index.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -40,12 +44,94 @@ export interface DocumentStore {
   quarantine(name: string, seq: number, reason: string): Promise<void>
   /** Rows set aside by {@link quarantine}, oldest first. */
   listQuarantined(name: string): Promise<Array<LogRow & { reason: string }>>
+  /** True when the document has a snapshot or log rows (it was written at least once). */
+  exists(name: string): Promise<boolean>
+}
+
+/** A subject the backend registered (`PUT /api/v1/subjects/:id`, or by setting a member). */
+export interface SubjectRecord {
+  id: string
+  /** The role every authenticated user has on the subject; `null`: none. */
+  defaultRole: Role | null
+  updatedAt: number
+}
+
+export interface MemberRecord {
+  userId: string
+  role: Role
+  updatedAt: number
+}
+
+/** The stored sources of a user's role on one subject. */
+export interface StoredRoles {
+  /** `null` also when the subject is not registered. */
+  defaultRole: Role | null
+  memberRole: Role | null
+}
+
+/** Subjects and their membership, set by the integrator's backend. */
+export interface SubjectStore {
+  get(subjectId: string): Promise<SubjectRecord | null>
+  /** Registers the subject, or changes its default role. */
+  put(subjectId: string, defaultRole: Role | null): Promise<SubjectRecord>
+  /** The subject's default role and the user's membership, in one read. */
+  storedRoles(subjectId: string, userId: string): Promise<StoredRoles>
+  /** Membership roles of some users on one subject; users without one are absent. */
+  memberRoles(subjectId: string, userIds: readonly string[]): Promise<Map<string, Role>>
+  /** Sets a member's role, registering the subject (default role `null`) when it is new. */
+  putMember(subjectId: string, userId: string, role: Role): Promise<MemberRecord>
+  /** Removes a membership; true when there was one. */
+  removeMember(subjectId: string, userId: string): Promise<boolean>
+  /** Every member, by user id. */
+  listMembers(subjectId: string): Promise<MemberRecord[]>
+}
+
+/** A user of the directory: the profile, and the latest `access` claim a token of theirs carried. */
+export interface UserRecord {
+  id: string
+  name: string | null
+  handle: string | null
+  /** True once the backend set the profile; token values then no longer change it. */
+  profileFromBackend: boolean
+  /** The latest `access` claim seen; `null` when the latest token had none, or none was seen. */
+  access: Record<string, Role> | null
+  /** When a token of this user was last seen (ms), or `null` when never. */
+  tokenSeenAt: number | null
+  updatedAt: number
+}
+
+/** What a verified token says about its user. */
+export interface TokenProfile {
+  name: string | undefined
+  handle: string | undefined
+  access: Record<string, Role> | undefined
+}
+
+/** The user directory: profiles for mentions, and what the server remembers of users' tokens. */
+export interface UserStore {
+  get(userId: string): Promise<UserRecord | null>
+  /** The user with this handle (case-insensitive); the most recently updated one if several. */
+  findByHandle(handle: string): Promise<UserRecord | null>
+  /** The backend's profile: replaces name and handle, which token values no longer change. */
+  putProfile(userId: string, profile: { name: string | null; handle: string | null }): Promise<UserRecord>
+  /**
+   * Records a verified token: always its `access` claim (absent: `null`); its `name` and `handle`
+   * when present, unless the backend has set the profile.
+   */
+  rememberToken(userId: string, token: TokenProfile): Promise<void>
+  /**
+   * Users whose handle or name starts with `query`, or whose name has a word starting with it
+   * (case-insensitive; an empty query matches everyone), ordered by handle, name, then id.
+   */
+  search(query: string, page: { limit: number; offset: number }): Promise<UserRecord[]>
 }
 
 export interface Storage {
   /** Which backend this is, for logs and `/ready`. */
   readonly kind: 'sqlite' | 'postgres'
   readonly documents: DocumentStore
+  readonly subjects: SubjectStore
+  readonly users: UserStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

@@ -24,8 +24,8 @@ describe('decideAccess', () => {
     expect(decideAccess({ ...base, devMode: true, documentName: 'inbox/ben' })).toMatchObject({ ok: false, error: { code: 'forbidden' } })
     expect(decideAccess({ ...base, devMode: true, documentName: 'feed/news' })).toEqual({ ok: true, role: 'read', readOnly: true })
   })
-  it('always grants the own inbox and personal feed, read-only', () => {
-    expect(decideAccess({ ...base, documentName: 'inbox/ana' })).toMatchObject({ ok: true, readOnly: true })
+  it('always grants the own inbox (writable, the guard limits it to read markers) and personal feed (read-only)', () => {
+    expect(decideAccess({ ...base, documentName: 'inbox/ana' })).toMatchObject({ ok: true, role: 'read', readOnly: false })
     expect(decideAccess({ ...base, documentName: 'feed/user:ana' })).toMatchObject({ ok: true, readOnly: true })
   })
   it('keeps feeds read-only even for moderators', () => {

@@ -1,11 +1,13 @@
 /**
  * The storage contract: one suite that every backend runs (see sqlite.test.ts, postgres.test.ts).
- * It speaks only through the Storage interface, with real Yjs updates.
+ * It speaks only through the Storage interface, with real Yjs updates. Subjects, membership and
+ * users are in access-contract.ts, which this suite runs too.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { mergeUpdates } from '../../extensions/durability/updates.ts'
 import type { Storage } from '../../server/storage/types.ts'
+import { accessContract } from './access-contract.ts'
 
 export interface BackendFactory {
   /** A fresh, empty storage. */
@@ -146,4 +148,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
       storage = await factory.reopen(storage)
     })
   })
+  accessContract(name, factory)
 }

@@ -125,4 +125,12 @@ export class PostgresDocumentStore implements DocumentStore {
     )
     return rows.map((row) => ({ seq: toNumber(row.seq), data: toBytes(row.data), reason: row.reason }))
   }
+
+  async exists(name: string): Promise<boolean> {
+    const rows = await this.db.query<{ found: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM document_snapshots WHERE name = $1) OR EXISTS (SELECT 1 FROM document_log WHERE name = $1) AS found',
+      [name],
+    )
+    return rows[0]?.found === true
+  }
 }

@@ -7,10 +7,12 @@
  * (`on` by default); a warning is logged at start when the database has it off.
  */
 import type { Logger } from 'pino'
-import type { DocumentStore, Storage } from '../types.ts'
+import type { DocumentStore, Storage, SubjectStore, UserStore } from '../types.ts'
 import { PostgresDocumentStore } from './documents.ts'
 import { migrate } from './migrations.ts'
 import { PostgresPool } from './pool.ts'
+import { PostgresSubjectStore } from './subjects.ts'
+import { PostgresUserStore } from './users.ts'
 
 export {
   POSTGRES_CONNECT_TIMEOUT_MS,
@@ -32,11 +34,15 @@ export interface PostgresStorageOptions {
 export class PostgresStorage implements Storage {
   readonly kind = 'postgres' as const
   readonly documents: DocumentStore
+  readonly subjects: SubjectStore
+  readonly users: UserStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
     this.db = db
     this.documents = new PostgresDocumentStore(db)
+    this.subjects = new PostgresSubjectStore(db)
+    this.users = new PostgresUserStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

@@ -41,6 +41,37 @@ export const MIGRATIONS: readonly string[] = [
     last_seq BIGINT NOT NULL
   );
   `,
+  // 2: subjects and membership, the user directory and remembered token claims (access issue).
+  `
+  CREATE TABLE subjects (
+    id TEXT PRIMARY KEY,
+    default_role TEXT CHECK (default_role IN ('read', 'comment', 'moderate')),
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE subject_members (
+    subject_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('read', 'comment', 'moderate')),
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (subject_id, user_id)
+  );
+  CREATE INDEX subject_members_by_user ON subject_members (user_id);
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    handle TEXT,
+    -- lower-cased by the application, for case-insensitive search
+    name_lower TEXT,
+    handle_lower TEXT,
+    profile_from_backend BOOLEAN NOT NULL DEFAULT FALSE,
+    -- the latest access claim seen in a token, as JSON text; NULL when it had none
+    access TEXT,
+    token_seen_at BIGINT,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX users_by_handle ON users (handle_lower text_pattern_ops);
+  CREATE INDEX users_by_name ON users (name_lower text_pattern_ops);
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -5,8 +5,10 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, Storage, StoredDocument } from '../types.ts'
+import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, Storage, StoredDocument, SubjectStore, UserStore } from '../types.ts'
 import { migrate } from './migrations.ts'
+import { SqliteSubjectStore } from './subjects.ts'
+import { SqliteUserStore } from './users.ts'
 
 /** How long a writer waits for another connection's lock before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -46,6 +48,9 @@ class SqliteDocumentStore implements DocumentStore {
       ),
       quarantined: db.prepare<[string], { seq: number; data: Buffer; reason: string }>(
         'SELECT seq, data, reason FROM document_quarantine WHERE name = ? ORDER BY seq',
+      ),
+      exists: db.prepare<[string, string], { found: number }>(
+        'SELECT EXISTS (SELECT 1 FROM document_snapshots WHERE name = ?) OR EXISTS (SELECT 1 FROM document_log WHERE name = ?) AS found',
       ),
     }
   }
@@ -95,11 +100,17 @@ class SqliteDocumentStore implements DocumentStore {
   async listQuarantined(name: string): Promise<Array<LogRow & { reason: string }>> {
     return this.statements.quarantined.all(name).map((row) => ({ seq: row.seq, data: toBytes(row.data), reason: row.reason }))
   }
+
+  async exists(name: string): Promise<boolean> {
+    return this.statements.exists.get(name, name)?.found === 1
+  }
 }
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite' as const
   readonly documents: DocumentStore
+  readonly subjects: SubjectStore
+  readonly users: UserStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -114,6 +125,8 @@ export class SqliteStorage implements Storage {
     this.db.pragma('foreign_keys = ON')
     migrate(this.db)
     this.documents = new SqliteDocumentStore(this.db)
+    this.subjects = new SqliteSubjectStore(this.db)
+    this.users = new SqliteUserStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

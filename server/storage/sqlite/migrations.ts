@@ -29,6 +29,37 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (name, seq)
   );
   `,
+  // 2: subjects and membership, the user directory and remembered token claims (access issue).
+  `
+  CREATE TABLE subjects (
+    id TEXT PRIMARY KEY,
+    default_role TEXT CHECK (default_role IN ('read', 'comment', 'moderate')),
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE subject_members (
+    subject_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('read', 'comment', 'moderate')),
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX subject_members_by_user ON subject_members (user_id);
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    handle TEXT,
+    -- lower-cased by the application, for case-insensitive search
+    name_lower TEXT,
+    handle_lower TEXT,
+    profile_from_backend INTEGER NOT NULL DEFAULT 0,
+    -- the latest access claim seen in a token, as JSON; NULL when it had none
+    access TEXT,
+    token_seen_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX users_by_handle ON users (handle_lower);
+  CREATE INDEX users_by_name ON users (name_lower);
+  `,
 ]
 
 export function migrate(db: Database.Database): void {

@@ -1,0 +1,215 @@
+/**
+ * The write guard: every update and sync step 2 from a connection is checked against the schema
+ * and the sender's role before it is applied, stored or broadcast (`beforeSync` is awaited before
+ * application, and runs before durability by priority). A refused update reaches the sender as a
+ * `parley.error` message, then Hocuspocus closes that document session (the reason is the code);
+ * the SDK rebuilds its document from the server. Awareness states are checked too, and messages
+ * are rate limited per socket and per user.
+ */
+import type {
+  Extension,
+  afterLoadDocumentPayload,
+  afterUnloadDocumentPayload,
+  beforeHandleAwarenessPayload,
+  beforeSyncPayload,
+  onConfigurePayload,
+  onDestroyPayload,
+  onDisconnectPayload,
+} from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import * as Y from 'yjs'
+import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
+import { ErrorCode, parseDocumentName, type ErrorCode as Code } from '../../protocol/index.ts'
+import type { ConnectionContext } from '../auth/index.ts'
+import { isEmptyUpdate, unseenPart } from '../durability/updates.ts'
+import { sendParleyError } from '../errors.ts'
+import { PRIORITY } from '../priorities.ts'
+import { AwarenessOwners } from './awareness.ts'
+import { checkUpdate } from './check.ts'
+import { ClientRegistry } from './clients.ts'
+import { emptyDeletedBodies } from './deleted-bodies.ts'
+import * as limits from './limits.ts'
+import { Places, type DocumentKind } from './places.ts'
+import { RateLimiter, WindowCounter } from './rate-limit.ts'
+import { watchSlowReaders, type SlowReaderWatch } from './slow-readers.ts'
+import { pendingOf } from './update-index.ts'
+
+export { checkUpdate, type GuardInput, type GuardVerdict } from './check.ts'
+export { Places } from './places.ts'
+
+export interface GuardMetrics {
+  rejected(code: Code): void
+  awarenessDropped(count: number): void
+  slowReaderClosed(): void
+  hookError(hook: string): void
+}
+
+export interface GuardConfiguration {
+  logger: Logger
+  metrics: GuardMetrics | undefined
+  updates: { perSecond: number; burst: number }
+  awareness: { perSecond: number; burst: number }
+  maxUpdateBytes: number
+  maxDocumentBytes: number
+}
+
+/** Thrown from `beforeSync`: Hocuspocus closes the document session with this reason. */
+export class UpdateRefused extends Error {
+  readonly reason: string
+  readonly code: number
+  constructor(code: Code, message: string) {
+    super(message)
+    this.reason = code
+    this.code = 4400
+  }
+}
+
+interface DocumentGuard {
+  kind: DocumentKind
+  places: Places
+  clients: ClientRegistry
+  awareness: AwarenessOwners
+  bytes: number
+  stopWatching: () => void
+}
+
+export class Guard implements Extension {
+  readonly extensionName = 'parley-guard'
+  readonly priority = PRIORITY.guard
+  private readonly configuration: GuardConfiguration
+  private readonly documents = new Map<string, DocumentGuard>()
+  private readonly updateLimiter: RateLimiter
+  private readonly awarenessLimiter: RateLimiter
+  private readonly abuse = new WindowCounter(limits.ABUSE_WINDOW_MS)
+  private slowReaders: SlowReaderWatch | undefined
+
+  constructor(configuration: Partial<GuardConfiguration> & Pick<GuardConfiguration, 'logger'>) {
+    this.configuration = {
+      metrics: undefined,
+      updates: { perSecond: limits.UPDATES_PER_SECOND, burst: limits.UPDATE_BURST },
+      awareness: { perSecond: limits.AWARENESS_PER_SECOND, burst: limits.AWARENESS_BURST },
+      maxUpdateBytes: limits.MAX_UPDATE_BYTES,
+      maxDocumentBytes: limits.MAX_DOCUMENT_BYTES,
+      ...configuration,
+    }
+    this.updateLimiter = new RateLimiter(this.configuration.updates)
+    this.awarenessLimiter = new RateLimiter(this.configuration.awareness)
+  }
+
+  async onConfigure({ instance }: onConfigurePayload): Promise<void> {
+    this.slowReaders = watchSlowReaders(instance, this.configuration.logger, () => this.configuration.metrics?.slowReaderClosed())
+  }
+
+  async onDestroy(_: onDestroyPayload): Promise<void> {
+    this.slowReaders?.stop()
+  }
+
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+    const parsed = parseDocumentName(documentName)
+    const kind: DocumentKind = parsed?.kind === 'inbox' ? 'inbox' : 'comments'
+    const { logger, metrics } = this.configuration
+    this.documents.set(documentName, {
+      kind,
+      places: new Places(kind),
+      clients: new ClientRegistry(),
+      awareness: new AwarenessOwners(),
+      bytes: Y.encodeStateAsUpdate(document).byteLength,
+      stopWatching: kind === 'comments' ? emptyDeletedBodies(document, logger, documentName, () => metrics?.hookError('emptyDeletedBodies')) : () => undefined,
+    })
+  }
+
+  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.documents.get(documentName)?.stopWatching()
+    this.documents.delete(documentName)
+  }
+
+  async beforeSync({ connection, document, documentName, type, payload }: beforeSyncPayload): Promise<void> {
+    if (connection.readOnly || (type !== messageYjsSyncStep2 && type !== messageYjsUpdate)) return
+    const context = connection.context as ConnectionContext
+    const guard = this.documents.get(documentName)
+    const refuse = (code: Code, reason: string, clients: Iterable<number> = []): never => {
+      // A refused struct breaks its client's chain: refuse that client id until it rebuilds.
+      // Rate limiting and missing dependencies are not the content's fault: a resync mends them.
+      if (code !== ErrorCode.RateLimited && code !== ErrorCode.OutOfSync) guard?.clients.block(clients)
+      this.configuration.metrics?.rejected(code)
+      this.configuration.logger.warn({ documentName, userId: context.user.id, code }, `update refused: ${reason}`)
+      sendParleyError(connection, documentName, { code, message: reason })
+      this.noteAbuse(connection.socketId, code, connection.webSocket)
+      throw new UpdateRefused(code, reason)
+    }
+    if (!guard || parseDocumentName(documentName)?.kind === 'feed') return refuse(ErrorCode.WriteRejected, 'this document is read-only')
+    if (payload.byteLength > this.configuration.maxUpdateBytes) {
+      return refuse(ErrorCode.TooLarge, `an update is at most ${this.configuration.maxUpdateBytes} bytes`, clientsOf(payload))
+    }
+    const update = unseenPart(document, payload)
+    // Only updates that carry something new count: every handshake ends with a sync step 2.
+    if (isEmptyUpdate(update)) return
+    if (!this.updateLimiter.take(`socket:${connection.socketId}`) || !this.updateLimiter.take(`user:${context.user.id}`)) {
+      return refuse(ErrorCode.RateLimited, 'too many updates; slow down and resync')
+    }
+    // The sender's structs still pending (waiting for this update, perhaps) integrate with it: check them together.
+    const pending = pendingOf(document, (client) => guard.clients.ownerOf(client) === context.user.id)
+    const verdict = checkUpdate(
+      {
+        doc: document,
+        kind: guard.kind,
+        actor: { userId: context.user.id, role: context.role },
+        places: guard.places,
+        ownerOf: (client) => guard.clients.ownerOf(client),
+        isBlocked: (client) => guard.clients.isBlocked(client),
+      },
+      pending ? Y.mergeUpdates([pending, update]) : update,
+    )
+    if (!verdict.ok) return refuse(verdict.code, verdict.reason, clientsOf(update))
+    if (guard.bytes + update.byteLength > this.configuration.maxDocumentBytes) {
+      return refuse(ErrorCode.TooLarge, `the document would pass ${this.configuration.maxDocumentBytes} bytes`, verdict.clients)
+    }
+    guard.bytes += update.byteLength
+    guard.clients.bind(verdict.clients, context.user.id)
+  }
+
+  async beforeHandleAwareness({ connection, context, states, documentName }: beforeHandleAwarenessPayload): Promise<void> {
+    if (!connection) return
+    const user = (context as ConnectionContext | undefined)?.user
+    const guard = this.documents.get(documentName)
+    if (!user || !guard) {
+      states.clear()
+      return
+    }
+    if (!this.awarenessLimiter.take(`socket:${connection.socketId}`) || !this.awarenessLimiter.take(`user:${user.id}`)) {
+      this.configuration.metrics?.rejected(ErrorCode.RateLimited)
+      this.noteAbuse(connection.socketId, ErrorCode.RateLimited, connection.webSocket)
+      this.configuration.metrics?.awarenessDropped(states.size)
+      states.clear()
+      return
+    }
+    const dropped = guard.awareness.filter(states, connection.socketId, user.id)
+    if (dropped > 0) {
+      this.configuration.metrics?.awarenessDropped(dropped)
+      this.configuration.logger.warn({ documentName, userId: user.id, dropped }, 'awareness states dropped: not the user’s own')
+    }
+  }
+
+  async onDisconnect({ documentName, socketId }: onDisconnectPayload): Promise<void> {
+    this.documents.get(documentName)?.awareness.release(socketId)
+  }
+
+  /** Persistent abuse (many refusals in a short window) closes the whole socket. */
+  private noteAbuse(socketId: string, code: Code, socket: { close(code?: number, reason?: string): void }): void {
+    if (code !== ErrorCode.RateLimited) return
+    if (this.abuse.hit(socketId) >= limits.ABUSE_LIMIT) {
+      this.abuse.forget(socketId)
+      this.configuration.logger.warn({ socketId }, 'closing a socket for persistent abuse')
+      socket.close(4429, ErrorCode.RateLimited)
+    }
+  }
+}
+
+/** Client ids an update carries structs for (best effort: an undecodable update has none). */
+function clientsOf(update: Uint8Array): number[] {
+  try {
+    return [...Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update)).keys()]
+  } catch {
+    return []
+  }
+}

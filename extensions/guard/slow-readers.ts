@@ -1,0 +1,49 @@
+/**
+ * Slow readers: a socket whose send buffer stays above a bound is closed with a documented
+ * reason, rather than letting server memory grow with everything it cannot take.
+ */
+import type { Hocuspocus } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import { SLOW_READER_GRACE_MS, SLOW_READER_MAX_BUFFERED_BYTES, SLOW_READER_SWEEP_MS } from './limits.ts'
+
+/** Close code and reason for a socket closed as a slow reader. */
+export const SLOW_READER_CLOSE = { code: 4008, reason: 'slow_reader' } as const
+
+interface Buffered {
+  bufferedAmount?: number
+  close(code?: number, reason?: string): void
+}
+
+export interface SlowReaderWatch {
+  stop(): void
+}
+
+export function watchSlowReaders(instance: Hocuspocus, logger: Logger, onClosed: () => void): SlowReaderWatch {
+  /** When each socket was first seen above the bound. */
+  const since = new WeakMap<Buffered, number>()
+  const timer = setInterval(() => {
+    const now = Date.now()
+    const seen = new Set<Buffered>()
+    for (const document of instance.documents.values()) {
+      for (const connection of document.getConnections()) {
+        const socket = connection.webSocket as Buffered
+        if (seen.has(socket)) continue
+        seen.add(socket)
+        if ((socket.bufferedAmount ?? 0) <= SLOW_READER_MAX_BUFFERED_BYTES) {
+          since.delete(socket)
+          continue
+        }
+        const first = since.get(socket) ?? now
+        since.set(socket, first)
+        if (now - first >= SLOW_READER_GRACE_MS) {
+          since.delete(socket)
+          onClosed()
+          logger.warn({ socketId: connection.socketId, buffered: socket.bufferedAmount }, 'closing a slow reader')
+          socket.close(SLOW_READER_CLOSE.code, SLOW_READER_CLOSE.reason)
+        }
+      }
+    }
+  }, SLOW_READER_SWEEP_MS)
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}

@@ -1,0 +1,44 @@
+/**
+ * The REST API under `/api/v1`: every route module, the body size limit, and the OpenAPI
+ * description generated from the same route declarations.
+ */
+import type { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { ErrorCode } from '../../protocol/index.ts'
+import type { RequestCredentials } from './credentials.ts'
+import { jsonError } from './errors.ts'
+import { OPENAPI_PATH, openApiDocument } from './openapi.ts'
+import { mountRoutes, type RouteDefinition } from './route.ts'
+import type { RestDependencies } from './routes/context.ts'
+import { memberRoutes } from './routes/members.ts'
+import { subjectRoutes } from './routes/subjects.ts'
+import { threadRoutes } from './routes/threads.ts'
+import { userRoutes } from './routes/users.ts'
+
+/** Largest REST request body; a larger one is answered 413 `too_large`. */
+export const MAX_REST_BODY_BYTES = 256 * 1024
+
+/** `info.version` of the OpenAPI description. */
+export const API_VERSION = '1.0.0'
+
+export interface RestApi {
+  routes: readonly RouteDefinition[]
+  credentials: RequestCredentials
+}
+
+export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
+  return [...subjectRoutes(deps), ...memberRoutes(deps), ...threadRoutes(deps), ...userRoutes(deps)]
+}
+
+export function mountRestApi(app: Hono, api: RestApi): void {
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_REST_BODY_BYTES,
+      onError: (c) => jsonError(c, 413, ErrorCode.TooLarge, `the body is over ${MAX_REST_BODY_BYTES} bytes`),
+    }),
+  )
+  const document = openApiDocument(api.routes, API_VERSION)
+  app.get(OPENAPI_PATH, (c) => c.json(document))
+  mountRoutes(app, api.routes, api.credentials)
+}

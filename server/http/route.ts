@@ -1,0 +1,140 @@
+/**
+ * REST routes declared once, as data: method, path, who may call, zod schemas for path
+ * parameters, query and body, and the documented responses. The same declaration validates each
+ * request (400 `invalid_request` naming the field) and generates the OpenAPI description
+ * (openapi.ts), so the two cannot drift apart.
+ */
+import type { Context, Hono } from 'hono'
+import type { z } from 'zod'
+import { ErrorCode } from '../../protocol/index.ts'
+import type { ParleyUser } from '../auth/claims.ts'
+import type { RequestCredentials } from './credentials.ts'
+import { errorResponse, jsonError } from './errors.ts'
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete'
+
+/** Path parameters and queries are objects of strings; bodies are any JSON. */
+type ObjectSchema = z.ZodObject
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined
+
+export interface ResponseSpec {
+  description: string
+  /** The JSON body; error responses share the contract's error shape. */
+  schema?: z.ZodType
+}
+
+export interface RouteSpec<P extends ObjectSchema | undefined, Q extends ObjectSchema | undefined, B extends z.ZodType | undefined> {
+  method: HttpMethod
+  /** Hono syntax: `/api/v1/subjects/:subjectId`. */
+  path: string
+  summary: string
+  description?: string
+  tag: string
+  params?: P
+  query?: Q
+  body?: B
+  /** Success responses by status; the error statuses the route can answer are listed in `errors`. */
+  responses: Record<number, ResponseSpec>
+  errors: readonly number[]
+}
+
+export interface RouteInput<P, Q, B> {
+  c: Context
+  params: Parsed<P>
+  query: Parsed<Q>
+  body: Parsed<B>
+}
+
+/** A route with its types erased, ready to mount and to describe. */
+export interface RouteDefinition {
+  readonly spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>
+  readonly auth: 'user' | 'backend'
+  run(c: Context, credentials: RequestCredentials): Promise<Response>
+}
+
+type Validated = { ok: true; value: unknown } | { ok: false; response: Response }
+
+function invalid(c: Context, where: string, error: z.ZodError): Validated {
+  const issue = error.issues[0]
+  const field = [where, ...(issue?.path ?? []).map(String)].join('.')
+  return { ok: false, response: jsonError(c, 400, ErrorCode.InvalidRequest, `${field}: ${issue?.message ?? 'invalid'}`) }
+}
+
+function validate(c: Context, where: string, schema: z.ZodType | undefined, value: unknown): Validated {
+  if (!schema) return { ok: true, value: undefined }
+  const parsed = schema.safeParse(value)
+  return parsed.success ? { ok: true, value: parsed.data } : invalid(c, where, parsed.error)
+}
+
+async function readBody(c: Context, schema: z.ZodType | undefined): Promise<Validated> {
+  if (!schema) return { ok: true, value: undefined }
+  const text = await c.req.text()
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return { ok: false, response: jsonError(c, 400, ErrorCode.InvalidRequest, 'the body must be JSON') }
+  }
+  return validate(c, 'body', schema, json)
+}
+
+/** A validated request before its types are restored by the route that declared the schemas. */
+interface UntypedInput {
+  c: Context
+  params: unknown
+  query: unknown
+  body: unknown
+}
+
+async function parseInput(c: Context, spec: RouteDefinition['spec']): Promise<{ ok: true; input: UntypedInput } | { ok: false; response: Response }> {
+  const params = validate(c, 'params', spec.params, c.req.param())
+  if (!params.ok) return params
+  const query = validate(c, 'query', spec.query, c.req.query())
+  if (!query.ok) return query
+  const body = await readBody(c, spec.body)
+  if (!body.ok) return body
+  return { ok: true, input: { c, params: params.value, query: query.value, body: body.value } }
+}
+
+/** A route for users: `Authorization: Bearer <JWT>`. */
+export function userRoute<P extends ObjectSchema | undefined = undefined, Q extends ObjectSchema | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<P, Q, B>,
+  handler: (input: RouteInput<P, Q, B> & { user: ParleyUser }) => Promise<Response>,
+): RouteDefinition {
+  return {
+    spec,
+    auth: 'user',
+    async run(c, credentials) {
+      const user = await credentials.user(c.req.header('authorization'))
+      if (!user.ok) return errorResponse(c, user.error)
+      const parsed = await parseInput(c, spec)
+      if (!parsed.ok) return parsed.response
+      return handler({ ...(parsed.input as RouteInput<P, Q, B>), user: user.value })
+    },
+  }
+}
+
+/** A route for the integrator's backend: `Authorization: Bearer <PARLEY_API_KEY>`. */
+export function backendRoute<P extends ObjectSchema | undefined = undefined, Q extends ObjectSchema | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<P, Q, B>,
+  handler: (input: RouteInput<P, Q, B>) => Promise<Response>,
+): RouteDefinition {
+  return {
+    spec,
+    auth: 'backend',
+    async run(c, credentials) {
+      const backend = credentials.backend(c.req.header('authorization'))
+      if (!backend.ok) return errorResponse(c, backend.error)
+      const parsed = await parseInput(c, spec)
+      if (!parsed.ok) return parsed.response
+      return handler(parsed.input as RouteInput<P, Q, B>)
+    },
+  }
+}
+
+/** Mounts every route on the app. */
+export function mountRoutes(app: Hono, routes: readonly RouteDefinition[], credentials: RequestCredentials): void {
+  for (const route of routes) {
+    app.on(route.spec.method.toUpperCase(), route.spec.path, (c) => route.run(c, credentials))
+  }
+}

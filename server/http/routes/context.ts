@@ -1,0 +1,33 @@
+/** What REST route modules share: their dependencies, and the role check every user route makes. */
+import type { Hocuspocus } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import { ErrorCode, roleAtLeast, type ParleyErrorInfo, type Role } from '../../../protocol/index.ts'
+import type { AccessResolver } from '../../access/resolve.ts'
+import type { Revocation } from '../../access/revoke.ts'
+import type { ParleyUser } from '../../auth/claims.ts'
+import type { ServerWriter } from '../../documents/write.ts'
+import type { Storage } from '../../storage/types.ts'
+
+export interface RestDependencies {
+  storage: Storage
+  hocuspocus: Hocuspocus
+  access: AccessResolver
+  revocation: Revocation
+  writer: ServerWriter
+  logger: Logger
+}
+
+/** The user's role on the document when it is at least `need`; `forbidden` otherwise. */
+export async function requireRole(
+  access: AccessResolver,
+  user: ParleyUser,
+  documentName: string,
+  need: Role,
+): Promise<{ ok: true; role: Role } | { ok: false; error: ParleyErrorInfo }> {
+  const decision = await access.decide(user, documentName)
+  if (!decision.ok) return decision
+  if (!roleAtLeast(decision.role, need)) {
+    return { ok: false, error: { code: ErrorCode.Forbidden, message: `your role on ${documentName} is ${decision.role}; this needs ${need}` } }
+  }
+  return { ok: true, role: decision.role }
+}

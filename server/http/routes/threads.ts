@@ -1,0 +1,113 @@
+/**
+ * Threads of a subject over REST, for backends, bots and clients without a socket:
+ * `GET …/threads` (read), `POST …/threads` and `POST …/threads/:threadId/comments` (comment).
+ * Writes go through the server writer as the token's user, checked like socket writes.
+ *
+ * Order of checks: credentials (401), path and body (400), role (403), subject exists (404).
+ */
+import type { Context } from 'hono'
+import { z } from 'zod'
+import { commentsDocumentName, createThread, ErrorCode, readThreads, reply, type Role } from '../../../protocol/index.ts'
+import type { ParleyUser } from '../../auth/claims.ts'
+import { readDocument, subjectExists } from '../../documents/read.ts'
+import { errorResponse, jsonError } from '../errors.ts'
+import { userRoute, type RouteDefinition } from '../route.ts'
+import { bodyInputSchema, idSchema, metadataSchema, threadSchema } from '../schemas.ts'
+import { requireRole, type RestDependencies } from './context.ts'
+
+const subjectParams = z.object({ subjectId: idSchema })
+const threadParams = z.object({ subjectId: idSchema, threadId: idSchema })
+
+const UNKNOWN_SUBJECT = 'has no threads: it was never written and is not registered'
+
+const STORAGE_DOWN = { code: ErrorCode.StorageUnavailable, message: 'storage does not answer; retry later' }
+
+type Admission = { ok: true; documentName: string; role: Role } | { ok: false; response: Response }
+
+export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
+  const { access, storage, hocuspocus, writer, logger } = deps
+
+  /** The user's role on the subject (403), then that the subject exists (404). */
+  async function admit(c: Context, user: ParleyUser, subjectId: string, need: Role): Promise<Admission> {
+    const documentName = commentsDocumentName(subjectId)
+    const role = await requireRole(access, user, documentName, need)
+    if (!role.ok) return { ok: false, response: errorResponse(c, role.error) }
+    let exists: boolean
+    try {
+      exists = await subjectExists(storage, subjectId)
+    } catch (error) {
+      logger.error({ err: error, documentName }, 'could not tell whether the subject exists')
+      return { ok: false, response: errorResponse(c, STORAGE_DOWN) }
+    }
+    if (!exists) return { ok: false, response: jsonError(c, 404, ErrorCode.NotFound, `subject ${subjectId} ${UNKNOWN_SUBJECT}`) }
+    return { ok: true, documentName, role: role.role }
+  }
+
+  return [
+    userRoute(
+      {
+        method: 'get',
+        path: '/api/v1/subjects/:subjectId/threads',
+        tag: 'threads',
+        summary: "A subject's threads",
+        description: 'As `readThreads` returns them: oldest first, deleted comments with an empty body.',
+        params: subjectParams,
+        responses: { 200: { description: 'The threads', schema: z.object({ subjectId: z.string(), threads: z.array(threadSchema) }) } },
+        errors: [400, 401, 403, 404, 503],
+      },
+      async ({ c, params, user }) => {
+        const admitted = await admit(c, user, params.subjectId, 'read')
+        if (!admitted.ok) return admitted.response
+        let threads
+        try {
+          threads = await readDocument(hocuspocus, admitted.documentName, readThreads)
+        } catch (error) {
+          logger.error({ err: error, documentName: admitted.documentName }, 'threads could not be read')
+          return errorResponse(c, STORAGE_DOWN)
+        }
+        return c.json({ subjectId: params.subjectId, threads })
+      },
+    ),
+    userRoute(
+      {
+        method: 'post',
+        path: '/api/v1/subjects/:subjectId/threads',
+        tag: 'threads',
+        summary: 'Start a thread as the token’s user',
+        params: subjectParams,
+        body: z.strictObject({ body: bodyInputSchema, metadata: metadataSchema.optional() }),
+        responses: { 201: { description: 'The new thread and its first comment', schema: z.object({ threadId: z.string(), commentId: z.string() }) } },
+        errors: [400, 401, 403, 404, 413, 503],
+      },
+      async ({ c, params, body, user }) => {
+        const admitted = await admit(c, user, params.subjectId, 'comment')
+        if (!admitted.ok) return admitted.response
+        const written = await writer.write(admitted.documentName, { user, role: admitted.role }, (doc) =>
+          createThread({ doc, userId: user.id }, body.body, body.metadata ?? {}),
+        )
+        return written.ok ? c.json(written.value, 201) : errorResponse(c, written.error)
+      },
+    ),
+    userRoute(
+      {
+        method: 'post',
+        path: '/api/v1/subjects/:subjectId/threads/:threadId/comments',
+        tag: 'threads',
+        summary: 'Reply in a thread as the token’s user',
+        description: '`parentId` is the comment replied to; it must be in the thread.',
+        params: threadParams,
+        body: z.strictObject({ body: bodyInputSchema, parentId: idSchema.optional() }),
+        responses: { 201: { description: 'The new comment', schema: z.object({ commentId: z.string() }) } },
+        errors: [400, 401, 403, 404, 413, 503],
+      },
+      async ({ c, params, body, user }) => {
+        const admitted = await admit(c, user, params.subjectId, 'comment')
+        if (!admitted.ok) return admitted.response
+        const written = await writer.write(admitted.documentName, { user, role: admitted.role }, (doc) =>
+          reply({ doc, userId: user.id }, params.threadId, body.body, body.parentId),
+        )
+        return written.ok ? c.json(written.value, 201) : errorResponse(c, written.error)
+      },
+    ),
+  ]
+}
