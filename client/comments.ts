@@ -6,13 +6,10 @@
  */
 import type * as Y from 'yjs'
 import {
-  CommentField,
   commentsDocumentName,
   createThread,
   deleteComment,
   editComment,
-  findComment,
-  getThread,
   markRead,
   react,
   readFollowers,
@@ -21,7 +18,6 @@ import {
   setFollowing,
   setResolved,
   setSubscription,
-  threadsMap,
   unreact,
   type BodyInput,
   type FollowerRole,
@@ -30,7 +26,7 @@ import {
   type WriteContext,
 } from '../protocol/index.ts'
 import { batchPerTick } from './batch.ts'
-import { PendingLog, type PendingOperation } from './pending.ts'
+import { PendingLog } from './pending.ts'
 import type { DocumentSession } from './session.ts'
 
 /** Rollbacks in a row (without a fully acknowledged state between) after which pending operations are dropped. */
@@ -39,14 +35,6 @@ export const MAX_CONSECUTIVE_ROLLBACKS = 2
 export interface Writer {
   userId: string
   newId: (() => string) | undefined
-}
-
-function commentExists(doc: Y.Doc, threadId: string, commentId: string | undefined): boolean {
-  try {
-    return commentId !== undefined && findComment(getThread(doc, threadId), commentId) !== undefined
-  } catch {
-    return false
-  }
 }
 
 export class CommentsHandle {
@@ -77,11 +65,7 @@ export class CommentsHandle {
         if (this.observers.size > 0) this.batch.schedule()
       }),
       session.events.on('sending', (count) => {
-        // Everything acknowledged: nothing left to replay.
-        if (count === 0 && session.synced) {
-          this.pending.clear()
-          this.rollbacks = 0
-        }
+        if (count === 0 && session.synced) this.rollbacks = 0
       }),
       session.events.on('rejected', (error) => void this.rollback(error)),
     ]
@@ -141,16 +125,16 @@ export class CommentsHandle {
     }
   }
 
-  private track<T>(describe: string, run: (ctx: WriteContext) => T, applied?: PendingOperation['applied']): T {
-    return this.pending.record(this.ctx, describe, run, applied)
+  private track<T>(describe: string, run: (ctx: WriteContext) => T): T {
+    return this.pending.record(this.ctx, describe, run)
   }
 
   createThread(body: BodyInput, metadata?: Record<string, unknown>): { threadId: string; commentId: string } {
-    return this.track('createThread', (ctx) => createThread(ctx, body, metadata), (doc, ids) => ids[0] !== undefined && threadsMap(doc).has(ids[0]))
+    return this.track('createThread', (ctx) => createThread(ctx, body, metadata))
   }
 
   reply(threadId: string, body: BodyInput, parentId?: string): { commentId: string } {
-    return this.track(`reply ${threadId}`, (ctx) => reply(ctx, threadId, body, parentId), (doc, ids) => commentExists(doc, threadId, ids[0]))
+    return this.track(`reply ${threadId}`, (ctx) => reply(ctx, threadId, body, parentId))
   }
 
   edit(threadId: string, commentId: string, body: BodyInput): void {
@@ -159,11 +143,7 @@ export class CommentsHandle {
 
   /** Soft delete: the comment stays as deleted for every reader. */
   delete(threadId: string, commentId: string): void {
-    this.track(
-      `delete ${threadId}/${commentId}`,
-      (ctx) => deleteComment(ctx, threadId, commentId),
-      (doc) => commentExists(doc, threadId, commentId) && typeof findComment(getThread(doc, threadId), commentId).get(CommentField.deletedAt) === 'number',
-    )
+    this.track(`delete ${threadId}/${commentId}`, (ctx) => deleteComment(ctx, threadId, commentId))
   }
 
   react(threadId: string, commentId: string, emoji: string): void {
@@ -209,10 +189,12 @@ export class CommentsHandle {
    * store purged), apply the user's other pending operations again, and report what was dropped.
    */
   private async rollback(error: ParleyErrorInfo): Promise<void> {
-    const operations = this.pending.take()
     this.rollbacks++
-    await this.session.reset()
+    const old = await this.session.reset()
     await this.whenSynced()
+    // What the server has of the old document's operations is now known: replay the rest.
+    const operations = this.pending.takeMissing(this.session.doc)
+    old.destroy()
     const rolledBack: string[] = []
     const reapplied: string[] = []
     for (const operation of operations) {
@@ -220,10 +202,8 @@ export class CommentsHandle {
         rolledBack.push(operation.describe)
         continue
       }
-      if (operation.applied(this.session.doc, operation.ids)) continue
       try {
-        PendingLog.replay(operation, this.ctx)
-        this.pending.push(operation)
+        this.pending.replay(operation, this.ctx)
         reapplied.push(operation.describe)
       } catch {
         rolledBack.push(operation.describe)

@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
+import { UPDATE_BURST, UPDATES_PER_SECOND } from '../extensions/guard/limits.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -43,6 +44,8 @@ const envSchema = z.object({
   PARLEY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   PARLEY_WEBHOOK_SECRET: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
+  PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
 })
 
 export type JwtKeyConfig =
@@ -63,6 +66,8 @@ export interface ParleyConfig {
   metricsToken: string | undefined
   webhook: { url: string; secret: string | undefined } | undefined
   logLevel: string
+  /** Document updates per second a socket or user may send, and the burst above it (the write guard). */
+  updateRate: { perSecond: number; burst: number }
 }
 
 export type ConfigResult = { ok: true; config: ParleyConfig } | { ok: false; message: string }
@@ -117,6 +122,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       metricsToken: e.PARLEY_METRICS_TOKEN,
       webhook: e.PARLEY_WEBHOOK_URL ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : undefined,
       logLevel: e.LOG_LEVEL ?? 'info',
+      updateRate: {
+        perSecond: e.PARLEY_UPDATES_PER_SECOND ?? UPDATES_PER_SECOND,
+        burst: e.PARLEY_UPDATE_BURST ?? UPDATE_BURST,
+      },
     },
   }
 }

@@ -9,7 +9,7 @@ import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { Authentication } from '../extensions/auth/index.ts'
 import { COMPACT_AFTER_ROWS, Durability } from '../extensions/durability/index.ts'
-import { Guard } from '../extensions/guard/index.ts'
+import { Guard, type GuardConfiguration } from '../extensions/guard/index.ts'
 import { createAccessResolver, type AccessResolver } from './access/resolve.ts'
 import { createRevocation } from './access/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
@@ -37,6 +37,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   storage?: Storage
   /** Log rows after which a stored document is compacted (default {@link COMPACT_AFTER_ROWS}). */
   compactAfterRows?: number
+  /** Write-guard settings beyond the configuration (tests, embedding): awareness rate, size limits, slow readers. */
+  guard?: Partial<Omit<GuardConfiguration, 'logger' | 'owners' | 'metrics' | 'updates'>>
 }
 
 export interface ParleyServer {
@@ -76,7 +78,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 export async function createParleyServer(options: ParleyServerOptions = {}): Promise<ParleyServer> {
-  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, ...overrides } = options
+  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, guard: guardOptions, ...overrides } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
   const logger = givenLogger ?? createLogger(config.logLevel)
   const storage = givenStorage ?? (await openStorage(config, logger))
@@ -96,9 +98,10 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const access = createAccessResolver({ storage, devMode, logger })
   const revocation = createRevocation({ document: (name) => counted.hocuspocus?.documents.get(name), access, logger })
   const redis = config.redisUrl ? createRedisScaling(config.redisUrl, logger) : undefined
+  const guard = new Guard({ ...guardOptions, logger, owners: storage.clientOwners, updates: config.updateRate, metrics: createGuardMetrics(metrics.registry, metrics.hookError) })
   const extensions: Extension[] = [
     new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code) }),
-    new Guard({ logger, metrics: createGuardMetrics(metrics.registry, metrics.hookError) }),
+    guard,
     durability,
     ...(redis ? [redis.extension] : []),
   ]
@@ -124,7 +127,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     },
   })
   const httpServer = createServer(getRequestListener(app.fetch))
-  const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger)
+  const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger, (address) => guard.admitConnection(address))
 
   let closing: Promise<void> | undefined
   async function shutdown(): Promise<void> {

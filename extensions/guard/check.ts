@@ -109,7 +109,7 @@ class Checker {
       const { content } = item
       if (parent.role === 'body') {
         if (placement.key !== null) reject('a comment body has no keys')
-        const refusal = bodyInsertAllowed(parent, content, this.facts)
+        const refusal = bodyInsertAllowed(parent, content, this.facts, this.index.deletesFresh(item))
         if (refusal) reject(refusal)
         if (content instanceof Y.ContentString) this.body(parent.self).inserted += content.str.length
         continue
@@ -154,7 +154,11 @@ class Checker {
       // An overwrite: the new entry is checked as a write of that key (unless the update removes it too).
       if (this.index.entries(parentType, key).some((entry) => !this.index.deletesFresh(entry))) return
       const refusal = mayWriteKey(place, key, this.facts) ?? removalAllowed(place, key)
-      if (refusal) reject(refusal)
+      if (refusal) {
+        // The replacement may be among the structs still waiting for their dependencies.
+        if (this.index.deferredReplaces(item)) reject(`${refusal}; its replacement is not here yet, resync`, ErrorCode.OutOfSync)
+        reject(refusal)
+      }
     })
     // Deletions of structs nobody has yet stay pending in Yjs and apply when the structs arrive:
     // only of the sender's own structs, or ones the server already holds pending (every client's

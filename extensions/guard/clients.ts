@@ -6,8 +6,13 @@
  * the client rebuilds its document under a new one.
  */
 export class ClientRegistry {
-  private readonly owners = new Map<number, string>()
+  private readonly owners: Map<number, string>
   private readonly blocked = new Set<number>()
+
+  /** Starts from the bindings storage holds for the document. */
+  constructor(owners: Map<number, string> = new Map()) {
+    this.owners = owners
+  }
 
   ownerOf(client: number): string | undefined {
     return this.owners.get(client)
@@ -17,8 +22,15 @@ export class ClientRegistry {
     return this.blocked.has(client)
   }
 
-  bind(clients: Iterable<number>, userId: string): void {
-    for (const client of clients) if (!this.owners.has(client)) this.owners.set(client, userId)
+  /** Binds the client ids that have no owner yet; returns those (to be stored). */
+  bind(clients: Iterable<number>, userId: string): number[] {
+    const bound: number[] = []
+    for (const client of clients) {
+      if (this.owners.has(client)) continue
+      this.owners.set(client, userId)
+      bound.push(client)
+    }
+    return bound
   }
 
   block(clients: Iterable<number>): void {

@@ -20,6 +20,7 @@ import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 import { ErrorCode, parseDocumentName, type ErrorCode as Code } from '../../protocol/index.ts'
+import type { ClientOwnerStore } from '../../server/storage/types.ts'
 import type { ConnectionContext } from '../auth/index.ts'
 import { isEmptyUpdate, unseenPart } from '../durability/updates.ts'
 import { sendParleyError } from '../errors.ts'
@@ -31,7 +32,7 @@ import { emptyDeletedBodies } from './deleted-bodies.ts'
 import * as limits from './limits.ts'
 import { Places, type DocumentKind } from './places.ts'
 import { RateLimiter, WindowCounter } from './rate-limit.ts'
-import { watchSlowReaders, type SlowReaderWatch } from './slow-readers.ts'
+import { DEFAULT_SLOW_READER_LIMITS, watchSlowReaders, type SlowReaderLimits, type SlowReaderWatch } from './slow-readers.ts'
 import { pendingOf } from './update-index.ts'
 
 export { checkUpdate, type GuardInput, type GuardVerdict } from './check.ts'
@@ -46,11 +47,16 @@ export interface GuardMetrics {
 
 export interface GuardConfiguration {
   logger: Logger
+  /** Where client-id bindings are kept across restarts. */
+  owners: ClientOwnerStore
   metrics: GuardMetrics | undefined
   updates: { perSecond: number; burst: number }
   awareness: { perSecond: number; burst: number }
   maxUpdateBytes: number
   maxDocumentBytes: number
+  slowReaders: SlowReaderLimits
+  /** WebSocket upgrades per remote address (applied by the HTTP layer through {@link Guard.admitConnection}). */
+  connectionsPerAddress: { perSecond: number; burst: number }
 }
 
 /** Thrown from `beforeSync`: Hocuspocus closes the document session with this reason. */
@@ -80,24 +86,35 @@ export class Guard implements Extension {
   private readonly documents = new Map<string, DocumentGuard>()
   private readonly updateLimiter: RateLimiter
   private readonly awarenessLimiter: RateLimiter
+  private readonly connectionLimiter: RateLimiter
   private readonly abuse = new WindowCounter(limits.ABUSE_WINDOW_MS)
   private slowReaders: SlowReaderWatch | undefined
 
-  constructor(configuration: Partial<GuardConfiguration> & Pick<GuardConfiguration, 'logger'>) {
+  constructor(configuration: Partial<GuardConfiguration> & Pick<GuardConfiguration, 'logger' | 'owners'>) {
     this.configuration = {
       metrics: undefined,
       updates: { perSecond: limits.UPDATES_PER_SECOND, burst: limits.UPDATE_BURST },
       awareness: { perSecond: limits.AWARENESS_PER_SECOND, burst: limits.AWARENESS_BURST },
       maxUpdateBytes: limits.MAX_UPDATE_BYTES,
       maxDocumentBytes: limits.MAX_DOCUMENT_BYTES,
+      slowReaders: DEFAULT_SLOW_READER_LIMITS,
+      connectionsPerAddress: { perSecond: limits.CONNECTIONS_PER_ADDRESS_PER_SECOND, burst: limits.CONNECTION_BURST_PER_ADDRESS },
       ...configuration,
     }
     this.updateLimiter = new RateLimiter(this.configuration.updates)
     this.awarenessLimiter = new RateLimiter(this.configuration.awareness)
+    this.connectionLimiter = new RateLimiter(this.configuration.connectionsPerAddress)
+  }
+
+  /** Whether a WebSocket upgrade from this address may proceed (a token bucket per address). */
+  admitConnection(address: string): boolean {
+    const admitted = this.connectionLimiter.take(address)
+    if (!admitted) this.configuration.metrics?.rejected(ErrorCode.RateLimited)
+    return admitted
   }
 
   async onConfigure({ instance }: onConfigurePayload): Promise<void> {
-    this.slowReaders = watchSlowReaders(instance, this.configuration.logger, () => this.configuration.metrics?.slowReaderClosed())
+    this.slowReaders = watchSlowReaders(instance, this.configuration.logger, () => this.configuration.metrics?.slowReaderClosed(), this.configuration.slowReaders)
   }
 
   async onDestroy(_: onDestroyPayload): Promise<void> {
@@ -111,7 +128,7 @@ export class Guard implements Extension {
     this.documents.set(documentName, {
       kind,
       places: new Places(kind),
-      clients: new ClientRegistry(),
+      clients: new ClientRegistry(await this.configuration.owners.owners(documentName)),
       awareness: new AwarenessOwners(),
       bytes: Y.encodeStateAsUpdate(document).byteLength,
       stopWatching: kind === 'comments' ? emptyDeletedBodies(document, logger, documentName, () => metrics?.hookError('emptyDeletedBodies')) : () => undefined,
@@ -165,7 +182,9 @@ export class Guard implements Extension {
       return refuse(ErrorCode.TooLarge, `the document would pass ${this.configuration.maxDocumentBytes} bytes`, verdict.clients)
     }
     guard.bytes += update.byteLength
-    guard.clients.bind(verdict.clients, context.user.id)
+    const bound = guard.clients.bind(verdict.clients, context.user.id)
+    // Stored before the update is acknowledged: a restart must not forget who owns a client id.
+    if (bound.length > 0) await this.configuration.owners.bind(documentName, bound, context.user.id)
   }
 
   async beforeHandleAwareness({ connection, context, states, documentName }: beforeHandleAwarenessPayload): Promise<void> {

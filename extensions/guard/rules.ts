@@ -89,9 +89,10 @@ export function mayWriteKey(place: Place, key: string, facts: Facts): RuleResult
       if (!comments(actor)) return 'changing comments needs the comment role'
       if (key === CommentField.moderation) return moderates(actor) ? null : 'only moderators hide comments'
       if (facts.isFresh(place.self)) return null
-      if (commentDeletedBefore(place, facts)) return 'the comment is deleted'
       const own = author(place, facts) === actor.userId
+      // editedAt may arrive after the deletion when the edit was delayed; it changes no words.
       if (key === CommentField.editedAt) return own ? null : "another user's comment"
+      if (commentDeletedBefore(place, facts)) return 'the comment is deleted'
       if (key === CommentField.deletedAt) return own || moderates(actor) ? null : "another user's comment"
       return `comment field "${key}" cannot change`
     }
@@ -186,9 +187,10 @@ function metadataAllowed(value: unknown): RuleResult {
 }
 
 /** May the actor insert this content into a comment body? */
-export function bodyInsertAllowed(place: Place, content: Y.Item['content'], facts: Facts): RuleResult {
+export function bodyInsertAllowed(place: Place, content: Y.Item['content'], facts: Facts, deadOnArrival: boolean): RuleResult {
   if (author(place, facts) !== facts.actor.userId) return "another user's comment body"
-  if (content instanceof Y.ContentDeleted) return null
+  // Text deleted in the same update (an edit that reaches the server after the comment's deletion) adds nothing.
+  if (content instanceof Y.ContentDeleted || deadOnArrival) return null
   if (commentGone(place, facts)) return 'the comment is deleted'
   if (content instanceof Y.ContentString) return null
   if (content instanceof Y.ContentFormat) {

@@ -18,7 +18,19 @@ export interface SlowReaderWatch {
   stop(): void
 }
 
-export function watchSlowReaders(instance: Hocuspocus, logger: Logger, onClosed: () => void): SlowReaderWatch {
+export interface SlowReaderLimits {
+  maxBufferedBytes: number
+  graceMs: number
+  sweepMs: number
+}
+
+export const DEFAULT_SLOW_READER_LIMITS: SlowReaderLimits = {
+  maxBufferedBytes: SLOW_READER_MAX_BUFFERED_BYTES,
+  graceMs: SLOW_READER_GRACE_MS,
+  sweepMs: SLOW_READER_SWEEP_MS,
+}
+
+export function watchSlowReaders(instance: Hocuspocus, logger: Logger, onClosed: () => void, limits: SlowReaderLimits = DEFAULT_SLOW_READER_LIMITS): SlowReaderWatch {
   /** When each socket was first seen above the bound. */
   const since = new WeakMap<Buffered, number>()
   const timer = setInterval(() => {
@@ -29,13 +41,13 @@ export function watchSlowReaders(instance: Hocuspocus, logger: Logger, onClosed:
         const socket = connection.webSocket as Buffered
         if (seen.has(socket)) continue
         seen.add(socket)
-        if ((socket.bufferedAmount ?? 0) <= SLOW_READER_MAX_BUFFERED_BYTES) {
+        if ((socket.bufferedAmount ?? 0) <= limits.maxBufferedBytes) {
           since.delete(socket)
           continue
         }
         const first = since.get(socket) ?? now
         since.set(socket, first)
-        if (now - first >= SLOW_READER_GRACE_MS) {
+        if (now - first >= limits.graceMs) {
           since.delete(socket)
           onClosed()
           logger.warn({ socketId: connection.socketId, buffered: socket.bufferedAmount }, 'closing a slow reader')
@@ -43,7 +55,7 @@ export function watchSlowReaders(instance: Hocuspocus, logger: Logger, onClosed:
         }
       }
     }
-  }, SLOW_READER_SWEEP_MS)
+  }, limits.sweepMs)
   timer.unref()
   return { stop: () => clearInterval(timer) }
 }

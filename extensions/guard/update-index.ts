@@ -235,6 +235,12 @@ export class UpdateIndex {
     return unknown
   }
 
+  /** Whether a struct still waiting for its dependencies would replace `item` (a map entry written after it). */
+  deferredReplaces(item: Y.Item): boolean {
+    const last = item.id.clock + item.length - 1
+    return this.deferred.some((d) => d instanceof Y.Item && d.origin?.client === item.id.client && d.origin.clock === last)
+  }
+
   /** Whether the update's own delete set removes (part of) one of its new items. */
   deletesFresh(item: Y.Item): boolean {
     const ranges = this.ds.clients.get(item.id.client)

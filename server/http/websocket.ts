@@ -6,7 +6,28 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { WebSocketServer, type RawData } from 'ws'
+import * as decoding from 'lib0/decoding'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+
+/** Hocuspocus message type of a provider closing one document (`MessageType.CLOSE`). */
+const CLOSE_MESSAGE = 7
+
+/**
+ * A provider's Close for a document whose session the server already ended (after a refused
+ * update) would be queued as the first message of a new session and then end that one: drop it.
+ */
+function isStaleClose(hocuspocus: Hocuspocus, ws: WebSocket, data: Uint8Array): boolean {
+  try {
+    const decoder = decoding.createDecoder(data)
+    const address = decoding.readVarString(decoder)
+    if (decoding.readVarUint(decoder) !== CLOSE_MESSAGE) return false
+    const name = address.split('\0')[0] ?? address
+    const document = hocuspocus.documents.get(name)
+    return !document?.getConnections().some((connection) => connection.webSocket === ws)
+  } catch {
+    return false
+  }
+}
 
 /** Largest frame a client may send; larger ones close the socket with 1009 (message too big). */
 export const MAX_INCOMING_FRAME_BYTES = 8 * 1024 * 1024
@@ -34,7 +55,10 @@ export interface WebSocketEndpoint {
   close(): void
 }
 
-export function attachWebSocket(httpServer: HttpServer, hocuspocus: Hocuspocus, logger: Logger): WebSocketEndpoint {
+/** Decides whether an upgrade from a remote address may proceed (connection throttling). */
+export type AdmitConnection = (address: string) => boolean
+
+export function attachWebSocket(httpServer: HttpServer, hocuspocus: Hocuspocus, logger: Logger, admit: AdmitConnection = () => true): WebSocketEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INCOMING_FRAME_BYTES })
   let closing = false
 
@@ -43,9 +67,16 @@ export function attachWebSocket(httpServer: HttpServer, hocuspocus: Hocuspocus, 
       socket.destroy()
       return
     }
+    if (!admit(request.socket.remoteAddress ?? 'unknown')) {
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"rate_limited","message":"too many connection attempts from this address"}}')
+      return
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = hocuspocus.handleConnection(ws, toWebRequest(request))
-      ws.on('message', (data: RawData) => connection.handleMessage(toBytes(data)))
+      ws.on('message', (data: RawData) => {
+        const bytes = toBytes(data)
+        if (!isStaleClose(hocuspocus, ws, bytes)) connection.handleMessage(bytes)
+      })
       ws.on('close', (code: number, reason: Buffer) => connection.handleClose({ code, reason: reason.toString() }))
       ws.on('error', (error: Error) => logger.warn({ err: error }, 'websocket error'))
     })

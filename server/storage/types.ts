@@ -126,12 +126,25 @@ export interface UserStore {
   search(query: string, page: { limit: number; offset: number }): Promise<UserRecord[]>
 }
 
+/**
+ * Which user owns each Yjs client id in a document (the write guard binds a client id to the first
+ * user who writes with it). Kept across restarts, so that nobody can claim another user's client id
+ * once the server has forgotten it.
+ */
+export interface ClientOwnerStore {
+  /** Every binding of a document. */
+  owners(documentName: string): Promise<Map<number, string>>
+  /** Binds client ids to a user; an existing binding is kept, whoever it names. */
+  bind(documentName: string, clients: readonly number[], userId: string): Promise<void>
+}
+
 export interface Storage {
   /** Which backend this is, for logs and `/ready`. */
   readonly kind: 'sqlite' | 'postgres'
   readonly documents: DocumentStore
   readonly subjects: SubjectStore
   readonly users: UserStore
+  readonly clientOwners: ClientOwnerStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

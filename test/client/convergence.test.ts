@@ -95,9 +95,14 @@ describe('seeded random convergence', () => {
     s = await startServer()
     const subject = `converge-${SEED}`
     let idCounter = 0
+    /** Refusals of content (rate limiting and resyncs are allowed: they delay, never drop). */
+    const refusals: string[] = []
     for (let i = 0; i < CLIENTS; i++) {
       const userId = `u${i}`
       const client = await sdkClient(s, userId, { newId: () => `id-${SEED}-${idCounter++}` })
+      client.on('error', (e) => {
+        if (e.code === 'write_rejected' || e.code === 'too_large') refusals.push(`${userId}: ${e.code} ${e.message}`)
+      })
       actors.push({ userId, client, handle: await openSynced(client, subject), online: true })
     }
     const counts: Record<string, number> = {}
@@ -127,6 +132,10 @@ describe('seeded random convergence', () => {
     expect(threadsJson(rebuild(await s.server.storage.documents.load(`comments/${subject}`)))).toBe(expected)
     const vectors = actors.map((a) => Buffer.from(Y.encodeStateVector(a.handle.doc)).toString('hex'))
     expect(new Set(vectors).size).toBe(1)
+    expect(refusals).toEqual([])
+    const rejected = await s.server.metrics.registry.getSingleMetric('parley_guard_rejections_total')?.get()
+    const contentRefusals = rejected?.values.filter((v) => v.labels.code === 'write_rejected' || v.labels.code === 'too_large') ?? []
+    expect(contentRefusals.reduce((sum, v) => sum + v.value, 0)).toBe(0)
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(OPERATIONS)
     expect(counts.toggle ?? 0).toBeGreaterThan(0)
     expect(actors[0]!.handle.threads().length).toBeGreaterThan(0)

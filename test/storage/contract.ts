@@ -8,6 +8,7 @@ import * as Y from 'yjs'
 import { mergeUpdates } from '../../extensions/durability/updates.ts'
 import type { Storage } from '../../server/storage/types.ts'
 import { accessContract } from './access-contract.ts'
+import { clientOwnerContract } from './client-owners-contract.ts'
 
 export interface BackendFactory {
   /** A fresh, empty storage. */
@@ -149,4 +150,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
     })
   })
   accessContract(name, factory)
+  clientOwnerContract(name, factory)
 }

@@ -7,10 +7,11 @@
  * (`on` by default); a warning is logged at start when the database has it off.
  */
 import type { Logger } from 'pino'
-import type { DocumentStore, Storage, SubjectStore, UserStore } from '../types.ts'
+import type { ClientOwnerStore, DocumentStore, Storage, SubjectStore, UserStore } from '../types.ts'
 import { PostgresDocumentStore } from './documents.ts'
 import { migrate } from './migrations.ts'
 import { PostgresPool } from './pool.ts'
+import { PostgresClientOwnerStore } from './client-owners.ts'
 import { PostgresSubjectStore } from './subjects.ts'
 import { PostgresUserStore } from './users.ts'
 
@@ -36,6 +37,7 @@ export class PostgresStorage implements Storage {
   readonly documents: DocumentStore
   readonly subjects: SubjectStore
   readonly users: UserStore
+  readonly clientOwners: ClientOwnerStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -43,6 +45,7 @@ export class PostgresStorage implements Storage {
     this.documents = new PostgresDocumentStore(db)
     this.subjects = new PostgresSubjectStore(db)
     this.users = new PostgresUserStore(db)
+    this.clientOwners = new PostgresClientOwnerStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

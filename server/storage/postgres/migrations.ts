@@ -72,6 +72,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX users_by_handle ON users (handle_lower text_pattern_ops);
   CREATE INDEX users_by_name ON users (name_lower text_pattern_ops);
   `,
+  `
+  CREATE TABLE client_owners (
+    document TEXT NOT NULL,
+    client_id BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (document, client_id)
+  );
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -5,8 +5,9 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, Storage, StoredDocument, SubjectStore, UserStore } from '../types.ts'
+import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, Storage, StoredDocument, SubjectStore, UserStore, ClientOwnerStore } from '../types.ts'
 import { migrate } from './migrations.ts'
+import { SqliteClientOwnerStore } from './client-owners.ts'
 import { SqliteSubjectStore } from './subjects.ts'
 import { SqliteUserStore } from './users.ts'
 
@@ -111,6 +112,7 @@ export class SqliteStorage implements Storage {
   readonly documents: DocumentStore
   readonly subjects: SubjectStore
   readonly users: UserStore
+  readonly clientOwners: ClientOwnerStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -127,6 +129,7 @@ export class SqliteStorage implements Storage {
     this.documents = new SqliteDocumentStore(this.db)
     this.subjects = new SqliteSubjectStore(this.db)
     this.users = new SqliteUserStore(this.db)
+    this.clientOwners = new SqliteClientOwnerStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

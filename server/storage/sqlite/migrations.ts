@@ -60,6 +60,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX users_by_handle ON users (handle_lower);
   CREATE INDEX users_by_name ON users (name_lower);
   `,
+  `
+  CREATE TABLE client_owners (
+    document TEXT NOT NULL,
+    client_id INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (document, client_id)
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
