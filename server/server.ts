@@ -15,7 +15,7 @@ import { createRevocation } from './access/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
 import { createTokenVerifier } from './auth/verifier.ts'
 import { loadConfig, type ParleyConfig } from './config.ts'
-import { allowEveryUpdate, createServerWriter } from './documents/write.ts'
+import { createServerWriter } from './documents/write.ts'
 import { createRestRoutes } from './http/api.ts'
 import { createHttpApp } from './http/app.ts'
 import { createCredentials } from './http/credentials.ts'
@@ -115,14 +115,14 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     metricsToken: config.metricsToken,
     api: {
       credentials: createCredentials({ verifier, apiKey: config.apiKey, access, logger }),
-      // checkUpdate is the write guard's hook point for REST writes (server/documents/write.ts).
+      // REST writes pass the same write guard as socket writes (server/documents/write.ts).
       routes: createRestRoutes({
         storage,
         hocuspocus: instance,
         access,
         revocation,
         logger,
-        writer: createServerWriter({ hocuspocus: instance, checkUpdate: allowEveryUpdate, whenStored: (name) => durability.whenStored(name) }),
+        writer: createServerWriter({ hocuspocus: instance, checkUpdate: (input) => guard.checkServerWrite(input), whenStored: (name) => durability.whenStored(name) }),
       }),
     },
   })

@@ -19,7 +19,7 @@ import type {
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
-import { ErrorCode, parseDocumentName, type ErrorCode as Code } from '../../protocol/index.ts'
+import { ErrorCode, parseDocumentName, type ErrorCode as Code, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
 import type { ClientOwnerStore } from '../../server/storage/types.ts'
 import type { ConnectionContext } from '../auth/index.ts'
 import { isEmptyUpdate, unseenPart } from '../durability/updates.ts'
@@ -88,6 +88,8 @@ export class Guard implements Extension {
   private readonly awarenessLimiter: RateLimiter
   private readonly connectionLimiter: RateLimiter
   private readonly abuse = new WindowCounter(limits.ABUSE_WINDOW_MS)
+  /** Users whose writes are refused until the given time, after persistent abuse. */
+  private readonly cooldowns = new Map<string, number>()
   private slowReaders: SlowReaderWatch | undefined
 
   constructor(configuration: Partial<GuardConfiguration> & Pick<GuardConfiguration, 'logger' | 'owners'>) {
@@ -151,19 +153,21 @@ export class Guard implements Extension {
       this.configuration.metrics?.rejected(code)
       this.configuration.logger.warn({ documentName, userId: context.user.id, code }, `update refused: ${reason}`)
       sendParleyError(connection, documentName, { code, message: reason })
-      this.noteAbuse(connection.socketId, code, connection.webSocket)
+      this.noteAbuse(connection.socketId, context.user.id, code, connection.webSocket)
       throw new UpdateRefused(code, reason)
     }
     if (!guard || parseDocumentName(documentName)?.kind === 'feed') return refuse(ErrorCode.WriteRejected, 'this document is read-only')
     if (payload.byteLength > this.configuration.maxUpdateBytes) {
       return refuse(ErrorCode.TooLarge, `an update is at most ${this.configuration.maxUpdateBytes} bytes`, clientsOf(payload))
     }
+    if (this.coolingDown(context.user.id)) return refuse(ErrorCode.RateLimited, 'too many refused messages; wait before writing again')
+    const limited = () => !this.updateLimiter.take(`socket:${connection.socketId}`) || !this.updateLimiter.take(`user:${context.user.id}`)
+    // An update always carries something: limit it before any decoding, so a flood costs little.
+    if (type === messageYjsUpdate && limited()) return refuse(ErrorCode.RateLimited, 'too many updates; slow down and resync')
     const update = unseenPart(document, payload)
-    // Only updates that carry something new count: every handshake ends with a sync step 2.
+    // Every handshake ends with a sync step 2; only those that carry something new count.
     if (isEmptyUpdate(update)) return
-    if (!this.updateLimiter.take(`socket:${connection.socketId}`) || !this.updateLimiter.take(`user:${context.user.id}`)) {
-      return refuse(ErrorCode.RateLimited, 'too many updates; slow down and resync')
-    }
+    if (type === messageYjsSyncStep2 && limited()) return refuse(ErrorCode.RateLimited, 'too many updates; slow down and resync')
     // The sender's structs still pending (waiting for this update, perhaps) integrate with it: check them together.
     const pending = pendingOf(document, (client) => guard.clients.ownerOf(client) === context.user.id)
     const verdict = checkUpdate(
@@ -187,6 +191,35 @@ export class Guard implements Extension {
     if (bound.length > 0) await this.configuration.owners.bind(documentName, bound, context.user.id)
   }
 
+  /**
+   * Checks a server-side write made on behalf of a user (REST), exactly as a socket write from that
+   * user would be checked; binds the write's client id to the user when it passes.
+   */
+  async checkServerWrite(input: { documentName: string; document: Y.Doc; update: Uint8Array; actor: { user: { id: string }; role: Role } }): Promise<ParleyErrorInfo | null> {
+    const { documentName, document, update, actor } = input
+    const guard = this.documents.get(documentName)
+    if (!guard) return { code: ErrorCode.Internal, message: 'the document is not loaded' }
+    const verdict = checkUpdate(
+      {
+        doc: document,
+        kind: guard.kind,
+        actor: { userId: actor.user.id, role: actor.role },
+        places: guard.places,
+        ownerOf: (client) => guard.clients.ownerOf(client),
+        isBlocked: (client) => guard.clients.isBlocked(client),
+      },
+      update,
+    )
+    if (!verdict.ok) {
+      this.configuration.metrics?.rejected(verdict.code)
+      return { code: verdict.code, message: verdict.reason }
+    }
+    const bound = guard.clients.bind(verdict.clients, actor.user.id)
+    if (bound.length > 0) await this.configuration.owners.bind(documentName, bound, actor.user.id)
+    guard.bytes += update.byteLength
+    return null
+  }
+
   async beforeHandleAwareness({ connection, context, states, documentName }: beforeHandleAwarenessPayload): Promise<void> {
     if (!connection) return
     const user = (context as ConnectionContext | undefined)?.user
@@ -197,7 +230,7 @@ export class Guard implements Extension {
     }
     if (!this.awarenessLimiter.take(`socket:${connection.socketId}`) || !this.awarenessLimiter.take(`user:${user.id}`)) {
       this.configuration.metrics?.rejected(ErrorCode.RateLimited)
-      this.noteAbuse(connection.socketId, ErrorCode.RateLimited, connection.webSocket)
+      this.noteAbuse(connection.socketId, user.id, ErrorCode.RateLimited, connection.webSocket)
       this.configuration.metrics?.awarenessDropped(states.size)
       states.clear()
       return
@@ -213,14 +246,26 @@ export class Guard implements Extension {
     this.documents.get(documentName)?.awareness.release(socketId)
   }
 
-  /** Persistent abuse (many refusals in a short window) closes the whole socket. */
-  private noteAbuse(socketId: string, code: Code, socket: { close(code?: number, reason?: string): void }): void {
+  /**
+   * Persistent abuse (many rate-limited messages in a short window) closes the whole socket, and
+   * the user's writes are refused for a while, wherever they connect from.
+   */
+  private noteAbuse(socketId: string, userId: string, code: Code, socket: { close(code?: number, reason?: string): void }): void {
     if (code !== ErrorCode.RateLimited) return
     if (this.abuse.hit(socketId) >= limits.ABUSE_LIMIT) {
       this.abuse.forget(socketId)
-      this.configuration.logger.warn({ socketId }, 'closing a socket for persistent abuse')
+      this.cooldowns.set(userId, Date.now() + limits.ABUSE_COOLDOWN_MS)
+      this.configuration.logger.warn({ socketId, userId }, 'closing a socket for persistent abuse')
       socket.close(4429, ErrorCode.RateLimited)
     }
+  }
+
+  private coolingDown(userId: string): boolean {
+    const until = this.cooldowns.get(userId)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    this.cooldowns.delete(userId)
+    return false
   }
 }
 

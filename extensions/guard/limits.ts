@@ -16,10 +16,14 @@ export const AWARENESS_BURST = 50
 export const ABUSE_LIMIT = 50
 /** Window for {@link ABUSE_LIMIT}. */
 export const ABUSE_WINDOW_MS = 10_000
+/** After persistent abuse, how long the user's writes are refused outright. */
+export const ABUSE_COOLDOWN_MS = 30_000
 /** A socket whose unsent data stays above this many bytes is a slow reader. */
 export const SLOW_READER_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 /** How long a socket may stay above {@link SLOW_READER_MAX_BUFFERED_BYTES} before it is closed. */
 export const SLOW_READER_GRACE_MS = 5_000
+/** How long a slow reader's close frame may wait behind its buffer before the socket is cut. */
+export const SLOW_READER_CLOSE_TIMEOUT_MS = 10_000
 /** How often sockets' send buffers are inspected. */
 export const SLOW_READER_SWEEP_MS = 1_000
 /** WebSocket upgrades one address may make per second, sustained. */

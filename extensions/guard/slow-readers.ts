@@ -4,7 +4,7 @@
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { SLOW_READER_GRACE_MS, SLOW_READER_MAX_BUFFERED_BYTES, SLOW_READER_SWEEP_MS } from './limits.ts'
+import { SLOW_READER_CLOSE_TIMEOUT_MS, SLOW_READER_GRACE_MS, SLOW_READER_MAX_BUFFERED_BYTES, SLOW_READER_SWEEP_MS } from './limits.ts'
 
 /** Close code and reason for a socket closed as a slow reader. */
 export const SLOW_READER_CLOSE = { code: 4008, reason: 'slow_reader' } as const
@@ -12,6 +12,7 @@ export const SLOW_READER_CLOSE = { code: 4008, reason: 'slow_reader' } as const
 interface Buffered {
   bufferedAmount?: number
   close(code?: number, reason?: string): void
+  terminate?(): void
 }
 
 export interface SlowReaderWatch {
@@ -22,12 +23,15 @@ export interface SlowReaderLimits {
   maxBufferedBytes: number
   graceMs: number
   sweepMs: number
+  /** The close frame waits behind everything buffered; past this the socket is cut. */
+  closeTimeoutMs: number
 }
 
 export const DEFAULT_SLOW_READER_LIMITS: SlowReaderLimits = {
   maxBufferedBytes: SLOW_READER_MAX_BUFFERED_BYTES,
   graceMs: SLOW_READER_GRACE_MS,
   sweepMs: SLOW_READER_SWEEP_MS,
+  closeTimeoutMs: SLOW_READER_CLOSE_TIMEOUT_MS,
 }
 
 export function watchSlowReaders(instance: Hocuspocus, logger: Logger, onClosed: () => void, limits: SlowReaderLimits = DEFAULT_SLOW_READER_LIMITS): SlowReaderWatch {
@@ -52,6 +56,8 @@ export function watchSlowReaders(instance: Hocuspocus, logger: Logger, onClosed:
           onClosed()
           logger.warn({ socketId: connection.socketId, buffered: socket.bufferedAmount }, 'closing a slow reader')
           socket.close(SLOW_READER_CLOSE.code, SLOW_READER_CLOSE.reason)
+          // A reader that does not read will not read the close frame either: cut it after a while.
+          setTimeout(() => socket.terminate?.(), limits.closeTimeoutMs).unref()
         }
       }
     }

@@ -8,7 +8,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const CLI = path.join(ROOT, 'server/bin/parley.ts')
 
 /** Environment variables of the test runner that must not leak into a child server's config. */
-const CONFIG_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'PARLEY_JWT_SECRET', 'PARLEY_JWT_PUBLIC_KEY', 'PARLEY_JWKS_URL', 'NODE_ENV', 'PORT', 'HOST', 'PARLEY_DATA_DIR', 'LOG_LEVEL']
+const CONFIG_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'PARLEY_JWT_SECRET', 'PARLEY_JWT_PUBLIC_KEY', 'PARLEY_JWKS_URL', 'NODE_ENV', 'PORT', 'HOST', 'PARLEY_DATA_DIR', 'LOG_LEVEL', 'PARLEY_UPDATES_PER_SECOND', 'PARLEY_UPDATE_BURST']
 
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {}
@@ -29,7 +29,8 @@ export interface ChildServer {
 export async function startChild(env: Record<string, string>): Promise<ChildServer> {
   const child = spawn(process.execPath, [CLI, 'serve'], {
     cwd: ROOT,
-    env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }),
+    // Durability tests write hundreds of acknowledged updates a second, far past a person's rate.
+    env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', PARLEY_UPDATES_PER_SECOND: '100000', PARLEY_UPDATE_BURST: '100000', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
