@@ -1,16 +1,25 @@
 /**
- * A flooding client, run as its own process by limits.test.ts so that its busy loop does not slow
- * the measuring test: it writes as fast as it can for a while, and whenever the server refuses
- * and closes its session, it opens the session again at once (as an abusive client would).
- * Prints one JSON line: { sent, acknowledged, refusals }.
+ * A flooding client, run as its own process by limits.test.ts so that its loop does not slow the
+ * measuring test. It floods while flooding is on (stdin lines `flood` and `pause` switch it;
+ * `exit` ends it), and whenever the server refuses and closes its session, it opens the session
+ * again at once (as an abusive client would). Prints `ready` once synced, and at the end one
+ * JSON line: { sent, acknowledged, refusals }.
  */
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import * as Y from 'yjs'
 import { createThread, markRead } from '../../protocol/index.ts'
 
-const [url, token, name, durationText] = process.argv.slice(2)
-if (!url || !token || !name || !durationText) throw new Error('usage: flooder.ts <url> <token> <document> <ms>')
-const duration = Number(durationText)
+import { createInterface } from 'node:readline'
+
+const [url, token, name] = process.argv.slice(2)
+if (!url || !token || !name) throw new Error('usage: flooder.ts <url> <token> <document>')
+let flooding = false
+let running = true
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'flood') flooding = true
+  if (line === 'pause') flooding = false
+  if (line === 'exit') running = false
+})
 
 const doc = new Y.Doc()
 const socket = new HocuspocusProviderWebsocket({ url, delay: 10, minDelay: 0, maxDelay: 50 })
@@ -40,11 +49,13 @@ const { threadId } = createThread({ doc, userId: 'flooder' }, 'flood')
 /** Updates sent per second: a hundred times the limit, without a busy loop in this process. */
 const FLOOD_PER_SECOND = 1_000
 let sent = 0
-const end = Date.now() + duration
-while (Date.now() < end) {
-  for (let i = 0; i < FLOOD_PER_SECOND / 100; i++) {
-    markRead({ doc, userId: 'flooder' }, threadId)
-    sent++
+console.log('ready')
+while (running) {
+  if (flooding) {
+    for (let i = 0; i < FLOOD_PER_SECOND / 100; i++) {
+      markRead({ doc, userId: 'flooder' }, threadId)
+      sent++
+    }
   }
   await new Promise((resolve) => setTimeout(resolve, 10))
 }

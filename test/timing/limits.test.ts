@@ -1,6 +1,7 @@
 /**
- * Rate limits, slow readers and connection throttling, against a server in its own process where
- * timing matters.
+ * Rate limits, slow readers and connection throttling. These measure time, so `npm test` runs
+ * test/timing/ on its own, after the rest of the suite; the flooding test also interleaves its
+ * unloaded and flooded windows, so that whatever else the machine does weighs on both alike.
  */
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -16,8 +17,10 @@ import { startServer, tempDir, type TestServer } from '../helpers/server.ts'
 import { newSecret, tokenFor } from '../helpers/tokens.ts'
 import { waitFor } from '../helpers/wait.ts'
 
-/** Comments the honest writer sends per phase, one every {@link WRITE_INTERVAL_MS}. */
-const SAMPLES = 40
+/** Windows of each kind (unloaded, flooded), alternating. */
+const WINDOWS = 3
+/** Comments the honest writer sends per window, one every {@link WRITE_INTERVAL_MS}. */
+const SAMPLES = 15
 const WRITE_INTERVAL_MS = 100
 /** Below this, p95 differences are scheduler noise on a shared two-core machine. */
 const NOISE_FLOOR_MS = 5
@@ -76,18 +79,26 @@ describe('rate limits', () => {
       return [...latencies]
     }
 
-    const unloaded = await phase('unloaded')
     const flooderToken = await tokenFor(secret, 'flooder')
-    const flooder = spawn(process.execPath, [path.join(ROOT, 'test/guard/flooder.ts'), server.webSocketUrl, flooderToken, name, String(SAMPLES * WRITE_INTERVAL_MS + 500)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const flooder = spawn(process.execPath, [path.join(ROOT, 'test/timing/flooder.ts'), server.webSocketUrl, flooderToken, name], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
     let flooderOut = ''
     flooder.stdout.on('data', (d: Buffer) => (flooderOut += d.toString()))
     flooder.stderr.on('data', (d: Buffer) => (flooderOut += d.toString()))
-    const flooded = await phase('flooded')
+    await waitFor(() => flooderOut.includes('ready'), 'the flooder is connected', 20_000)
+    const unloaded: number[] = []
+    const flooded: number[] = []
+    for (let w = 0; w < WINDOWS; w++) {
+      unloaded.push(...(await phase(`unloaded-${w}`)))
+      flooder.stdin.write('flood\n')
+      flooded.push(...(await phase(`flooded-${w}`)))
+      flooder.stdin.write('pause\n')
+    }
+    flooder.stdin.write('exit\n')
     await waitFor(() => flooderOut.includes('}'), 'the flooder reports', 20_000)
     const report = JSON.parse(flooderOut.trim().split('\n').at(-1)!) as { sent: number; acknowledged: number; refusals: number }
 
-    expect(unloaded).toHaveLength(SAMPLES)
-    expect(flooded).toHaveLength(SAMPLES)
+    expect(unloaded).toHaveLength(SAMPLES * WINDOWS)
+    expect(flooded).toHaveLength(SAMPLES * WINDOWS)
     expect(report.sent).toBeGreaterThan(1_000)
     expect(report.refusals).toBeGreaterThan(0)
     const limit = 1.5 * Math.max(p95(unloaded), NOISE_FLOOR_MS)
