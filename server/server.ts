@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import { Authentication } from '../extensions/auth/index.ts'
 import { COMPACT_AFTER_ROWS, Durability } from '../extensions/durability/index.ts'
 import { Guard, type GuardConfiguration } from '../extensions/guard/index.ts'
+import { Presence, type PresenceConfiguration } from '../extensions/presence/index.ts'
 import { createAccessResolver, type AccessResolver } from './access/resolve.ts'
 import { createRevocation } from './access/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
@@ -22,6 +23,8 @@ import { createCredentials } from './http/credentials.ts'
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.ts'
 import { createLogger } from './observability/logger.ts'
 import { createGuardMetrics } from './observability/guard-metrics.ts'
+import { createPresenceMetrics } from './observability/presence-metrics.ts'
+import { createMemoryRegistry, type PresenceRegistry } from './presence/registry.ts'
 import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
@@ -39,6 +42,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   compactAfterRows?: number
   /** Write-guard settings beyond the configuration (tests, embedding): awareness rate, size limits, slow readers. */
   guard?: Partial<Omit<GuardConfiguration, 'logger' | 'owners' | 'metrics' | 'updates'>>
+  /** Presence timing (tests scale it down): awareness window, heartbeat renewal, silence timeout, sweep period. */
+  presence?: Partial<Pick<PresenceConfiguration, 'windowMs' | 'renewMs' | 'timeoutMs' | 'sweepMs'>>
 }
 
 export interface ParleyServer {
@@ -47,6 +52,8 @@ export interface ParleyServer {
   readonly storage: Storage
   /** Roles from every source, for users connected or not ("may this user read this subject?"). */
   readonly access: AccessResolver
+  /** Who is present where, who is online (notifications skip pushing to someone looking at the subject). */
+  readonly presence: PresenceRegistry
   readonly logger: Logger
   readonly metrics: ParleyMetrics
   readonly httpServer: HttpServer
@@ -78,7 +85,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 export async function createParleyServer(options: ParleyServerOptions = {}): Promise<ParleyServer> {
-  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, guard: guardOptions, ...overrides } = options
+  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, guard: guardOptions, presence: presenceOptions, ...overrides } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
   const logger = givenLogger ?? createLogger(config.logLevel)
   const storage = givenStorage ?? (await openStorage(config, logger))
@@ -97,11 +104,14 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const durability = new Durability({ storage, logger, metrics: metrics.durability, compactAfterRows })
   const access = createAccessResolver({ storage, devMode, logger })
   const revocation = createRevocation({ document: (name) => counted.hocuspocus?.documents.get(name), access, logger })
-  const redis = config.redisUrl ? createRedisScaling(config.redisUrl, logger) : undefined
+  const redis = config.redisUrl ? await createRedisScaling(config.redisUrl, logger) : undefined
   const guard = new Guard({ ...guardOptions, logger, owners: storage.clientOwners, updates: config.updateRate, metrics: createGuardMetrics(metrics.registry, metrics.hookError) })
+  const presence = createMemoryRegistry({ timeoutMs: presenceOptions?.timeoutMs })
+  const presenceExtension = new Presence({ ...presenceOptions, registry: presence, logger, metrics: createPresenceMetrics(metrics.registry, metrics.hookError) })
   const extensions: Extension[] = [
     new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code) }),
     guard,
+    presenceExtension,
     durability,
     ...(redis ? [redis.extension] : []),
   ]
@@ -122,6 +132,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         access,
         revocation,
         logger,
+        presence,
         writer: createServerWriter({ hocuspocus: instance, checkUpdate: (input) => guard.checkServerWrite(input), whenStored: (name) => durability.whenStored(name) }),
       }),
     },
@@ -157,6 +168,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     hocuspocus: instance,
     storage,
     access,
+    presence,
     logger,
     metrics,
     httpServer,

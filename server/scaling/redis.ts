@@ -3,8 +3,8 @@
  * Updates relayed from another instance carry the `redis` transaction origin: they were checked
  * and stored where they entered, so this instance neither stores nor re-checks them.
  */
-import { Redis as RedisExtension } from '@hocuspocus/extension-redis'
-import { Redis as IORedis, type RedisOptions } from 'ioredis'
+import type { Redis as RedisExtension } from '@hocuspocus/extension-redis'
+import type { RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import type { ReadinessCheck } from '../http/app.ts'
 
@@ -20,7 +20,9 @@ export interface RedisScaling {
   close(): Promise<void>
 }
 
-export function createRedisScaling(url: string, logger: Logger): RedisScaling {
+/** Loaded only when `REDIS_URL` is set: a single node does not pay for ioredis. */
+export async function createRedisScaling(url: string, logger: Logger): Promise<RedisScaling> {
+  const [{ Redis: IORedis }, { Redis: RedisExtension }] = await Promise.all([import('ioredis'), import('@hocuspocus/extension-redis')])
   const client = (role: string) => {
     const redis = new IORedis(url, CLIENT_OPTIONS)
     // Without a listener, ioredis reports connection errors as unhandled 'error' events.
