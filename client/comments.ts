@@ -212,12 +212,14 @@ export class CommentsHandle {
     this.session.events.emit('error', { ...error, documentName: this.documentName, rolledBack, reapplied })
   }
 
-  /** Releases the provider, listeners and timers; the server unloads the document once nobody holds it. */
+  /**
+   * Releases listeners and timers, and the subject's session (its provider closes once no other
+   * handle, such as presence, holds it); the server unloads the document once nobody holds it.
+   */
   close(): void {
     this.batch.cancel()
     this.observers.clear()
     for (const off of this.unsubscribe) off()
-    this.session.close()
     this.onClose()
   }
 }

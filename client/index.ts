@@ -2,16 +2,19 @@
  * The Parley client SDK: `createParleyClient({ url, token })` over one multiplexed socket.
  */
 import { decodeJwt } from 'jose'
-import { commentsDocumentName, ErrorCode, ParleyError, isValidId } from '../protocol/index.ts'
+import { ErrorCode, ParleyError, isValidId } from '../protocol/index.ts'
 import { CommentsHandle } from './comments.ts'
 import { openConnection, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, type ConnectionStatus, type ReconnectOptions } from './connection.ts'
 import { Emitter } from './events.ts'
-import { DocumentSession, type SessionEvents, type TokenSource } from './session.ts'
+import { PresenceHandle, type PresenceOptions } from './presence.ts'
+import type { SessionEvents, TokenSource } from './session.ts'
+import { SubjectSessions } from './subjects.ts'
 import type { LocalStore } from './stores/types.ts'
 
 export type { ConnectionStatus } from './connection.ts'
 export type { LocalStore } from './stores/types.ts'
 export { CommentsHandle } from './comments.ts'
+export { PresenceHandle, IDLE_AFTER_MS, TYPING_CLEAR_MS, TYPING_REFRESH_MS, type PresenceOptions, type PresentUser } from './presence.ts'
 export { MemoryStore } from './stores/memory.ts'
 export { IndexedDbStore } from './stores/indexeddb.ts'
 
@@ -22,6 +25,8 @@ export interface ParleyClientOptions {
   token: TokenSource
   /** The token's `sub`; read from the token when omitted. */
   userId?: string
+  /** The name others see in presence; the token's `name` claim (or the user id) when omitted. */
+  userName?: string
   /** Where documents are kept on the device for offline use; none by default. */
   store?: LocalStore
   reconnect?: Partial<ReconnectOptions>
@@ -55,6 +60,8 @@ export interface ParleyClient {
   on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void
   /** The comments of one subject; the same handle until it is closed. */
   comments(subjectId: string): CommentsHandle
+  /** Who is here and typing in one subject, and this user's presence there; the same handle until it is closed. */
+  presence(subjectId: string, options?: PresenceOptions): PresenceHandle
   /** Subjects open now. */
   readonly openSubjects: number
   /** Counts of what the client holds, for leak checks and debugging. */
@@ -66,21 +73,31 @@ export interface ParleyClient {
   close(): Promise<void>
 }
 
-async function resolveUserId(options: ParleyClientOptions): Promise<string> {
-  if (options.userId) return options.userId
+async function resolveUser(options: ParleyClientOptions): Promise<{ id: string; name: string }> {
+  if (options.userId) return { id: options.userId, name: options.userName ?? options.userId }
   const token = typeof options.token === 'function' ? await options.token() : options.token
-  const sub = decodeJwt(token).sub
+  const claims = decodeJwt(token)
+  const sub = claims.sub
   if (!sub) throw new ParleyError(ErrorCode.TokenInvalid, 'the token has no sub claim')
-  return sub
+  return { id: sub, name: options.userName ?? (typeof claims.name === 'string' ? claims.name : sub) }
 }
 
 export async function createParleyClient(options: ParleyClientOptions): Promise<ParleyClient> {
-  const userId = await resolveUserId(options)
+  const user = await resolveUser(options)
+  const userId = user.id
   const reconnect: ReconnectOptions = { baseDelayMs: RECONNECT_BASE_DELAY_MS, maxDelayMs: RECONNECT_MAX_DELAY_MS, ...options.reconnect }
   const connection = openConnection(options.url, reconnect, options.WebSocketPolyfill)
   const events = new Emitter<ClientEvents>()
-  const handles = new Map<string, { handle: CommentsHandle; session: DocumentSession; off: Array<() => void> }>()
-  const sending = () => [...handles.values()].reduce((sum, h) => sum + h.session.sending, 0)
+  const sessions = new SubjectSessions({
+    socket: connection.socket,
+    token: options.token,
+    store: options.store,
+    onSending: (count) => events.emit('sending', count),
+    onError: (error) => events.emit('error', error),
+  })
+  const handles = new Map<string, CommentsHandle>()
+  const presences = new Map<string, PresenceHandle>()
+  const sending = () => sessions.sending
   const offStatus = connection.onStatus((status) => events.emit('status', status))
 
   return {
@@ -92,10 +109,10 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
       return sending()
     },
     get openSubjects() {
-      return handles.size
+      return sessions.size
     },
     diagnostics: () => ({
-      openSubjects: handles.size,
+      openSubjects: sessions.size,
       attachedDocuments: connection.socket.configuration.providerMap.size,
       socketListeners: Object.values(connection.socket.callbacks).reduce((sum, list) => sum + list.length, 0),
       clientListeners: events.listenerCount,
@@ -106,27 +123,29 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
     comments(subjectId) {
       if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
       const open = handles.get(subjectId)
-      if (open) return open.handle
-      const session = new DocumentSession({
-        documentName: commentsDocumentName(subjectId),
-        socket: connection.socket,
-        token: options.token,
-        store: options.store,
-      })
-      const handle = new CommentsHandle(subjectId, session, { userId, newId: options.newId }, () => {
-        for (const off of handles.get(subjectId)?.off ?? []) off()
+      if (open) return open
+      const handle: CommentsHandle = new CommentsHandle(subjectId, sessions.acquire(subjectId), { userId, newId: options.newId }, () => {
+        // Closing twice releases once.
+        if (handles.get(subjectId) !== handle) return
         handles.delete(subjectId)
-        events.emit('sending', sending())
+        sessions.release(subjectId)
       })
-      handles.set(subjectId, {
-        handle,
-        session,
-        off: [session.events.on('sending', () => events.emit('sending', sending())), session.events.on('error', (e) => events.emit('error', e))],
+      handles.set(subjectId, handle)
+      return handle
+    },
+    presence(subjectId, presenceOptions = {}) {
+      if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
+      const open = presences.get(subjectId)
+      if (open) return open
+      const handle = new PresenceHandle(subjectId, sessions.acquire(subjectId), user, presenceOptions, () => {
+        presences.delete(subjectId)
+        sessions.release(subjectId)
       })
+      presences.set(subjectId, handle)
       return handle
     },
     async close() {
-      for (const { handle } of [...handles.values()]) handle.close()
+      for (const handle of [...presences.values(), ...handles.values()]) handle.close()
       offStatus()
       connection.destroy()
       events.clear()

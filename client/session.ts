@@ -4,6 +4,7 @@
  * rebuilds from the server's state under a new client id and purges the local store.
  */
 import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocus/provider'
+import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { ErrorCode, isErrorCode, parseAuthReason, type ParleyErrorInfo, type ParleyErrorMessage } from '../protocol/index.ts'
 import { createBackoff } from './backoff.ts'
@@ -37,6 +38,8 @@ export interface SessionEvents {
   reset: undefined
   /** The server refused local changes (`write_rejected`, `too_large`): the holder rolls back. */
   rejected: ParleyErrorInfo
+  /** A provider (with its own Awareness) was attached: at start, and after each reset. */
+  awareness: Awareness
 }
 
 export interface SessionOptions {
@@ -92,6 +95,11 @@ export class DocumentSession {
     return this.current.provider?.unsyncedChanges ?? 0
   }
 
+  /** The current provider's Awareness; null until the provider is attached (see the `awareness` event). */
+  get awareness(): Awareness | null {
+    return this.current.provider?.awareness ?? null
+  }
+
   private report(error: ParleyErrorInfo): void {
     this.events.emit('error', { ...error, documentName: this.documentName })
   }
@@ -116,6 +124,7 @@ export class DocumentSession {
       unbindDocument()
       provider.destroy()
     }
+    if (provider.awareness) this.events.emit('awareness', provider.awareness)
   }
 
   /** Saves every update that did not come from the store, and reports changes. */

@@ -8,6 +8,10 @@ export const PRIORITY = {
   auth: 1000,
   /** Validates writes before they are stored (the write-guard issue). */
   guard: 500,
+  /** Coalesces awareness after the guard has filtered it (extensions/presence). */
+  presence: 400,
   /** Appends before the acknowledgement; loads documents from storage. */
   durability: 100,
+  /** Reads applied transactions (mentions, inbox marks); needs documents loaded first. */
+  notifications: 50,
 } as const

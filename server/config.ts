@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { UPDATE_BURST, UPDATES_PER_SECOND } from '../extensions/guard/limits.ts'
+import { FAULT_POINTS, type FaultPoint } from './notifications/faults.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -46,6 +47,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
   PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
+  PARLEY_FAULT: z.enum(FAULT_POINTS).optional(),
 })
 
 export type JwtKeyConfig =
@@ -68,6 +70,8 @@ export interface ParleyConfig {
   logLevel: string
   /** Document updates per second a socket or user may send, and the burst above it (the write guard). */
   updateRate: { perSecond: number; burst: number }
+  /** Test-only: the process kills itself at this point (server/notifications/faults.ts). */
+  faultPoint?: FaultPoint | undefined
 }
 
 export type ConfigResult = { ok: true; config: ParleyConfig } | { ok: false; message: string }
@@ -105,6 +109,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     // Each instance would keep only what its own clients wrote: storage must be shared.
     return { ok: false, message: 'invalid REDIS_URL: several instances need shared storage; set DATABASE_URL too' }
   }
+  if (production && e.PARLEY_FAULT) {
+    return { ok: false, message: 'invalid PARLEY_FAULT: fault injection is for tests and is refused when NODE_ENV=production' }
+  }
   if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
     return { ok: false, message: 'invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set' }
   }
@@ -126,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         perSecond: e.PARLEY_UPDATES_PER_SECOND ?? UPDATES_PER_SECOND,
         burst: e.PARLEY_UPDATE_BURST ?? UPDATE_BURST,
       },
+      faultPoint: e.PARLEY_FAULT,
     },
   }
 }

@@ -3,6 +3,8 @@ export { createParleyServer, SHUTDOWN_TIMEOUT_MS, type ParleyServer, type Parley
 export { loadConfig, type ParleyConfig, type ConfigResult } from './config.ts'
 export type { Storage, DocumentStore, StoredDocument, LogRow, SubjectStore, UserStore } from './storage/types.ts'
 export type { AccessResolver } from './access/resolve.ts'
+export { PRESENCE_TIMEOUT_MS, type PresenceRegistry, type PresentUser, type UserPresence } from './presence/registry.ts'
+export { EVENT_TYPES, type ParleyEvent, type ParleyEventData, type ParleyEventHandler, type ParleyEventType, type ParleyEvents } from './events.ts'
 export { SqliteStorage } from './storage/sqlite/index.ts'
 export { signToken } from './auth/sign.ts'
 export * from '../protocol/index.ts'

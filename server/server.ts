@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import { Authentication } from '../extensions/auth/index.ts'
 import { COMPACT_AFTER_ROWS, Durability } from '../extensions/durability/index.ts'
 import { Guard, type GuardConfiguration } from '../extensions/guard/index.ts'
+import { Metrics } from '../extensions/metrics/index.ts'
 import { Presence, type PresenceConfiguration } from '../extensions/presence/index.ts'
 import { createAccessResolver, type AccessResolver } from './access/resolve.ts'
 import { createRevocation } from './access/revoke.ts'
@@ -21,11 +22,14 @@ import { createRestRoutes } from './http/api.ts'
 import { createHttpApp } from './http/app.ts'
 import { createCredentials } from './http/credentials.ts'
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.ts'
+import { instrumentHooks } from './observability/hooks.ts'
 import { createLogger } from './observability/logger.ts'
 import { createGuardMetrics } from './observability/guard-metrics.ts'
 import { createPresenceMetrics } from './observability/presence-metrics.ts'
 import { createMemoryRegistry, type PresenceRegistry } from './presence/registry.ts'
 import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
+import type { ParleyEvents } from './events.ts'
+import { createNotifications } from './notifications/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
 import type { Storage } from './storage/types.ts'
@@ -44,6 +48,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   guard?: Partial<Omit<GuardConfiguration, 'logger' | 'owners' | 'metrics' | 'updates'>>
   /** Presence timing (tests scale it down): awareness window, heartbeat renewal, silence timeout, sweep period. */
   presence?: Partial<Pick<PresenceConfiguration, 'windowMs' | 'renewMs' | 'timeoutMs' | 'sweepMs'>>
+  /** Inbox projection settings (tests): notifications per inbox document, idle time before it closes. */
+  inbox?: { limit?: number; idleMs?: number }
 }
 
 export interface ParleyServer {
@@ -54,6 +60,8 @@ export interface ParleyServer {
   readonly access: AccessResolver
   /** Who is present where, who is online (notifications skip pushing to someone looking at the subject). */
   readonly presence: PresenceRegistry
+  /** Typed events in process: `server.events.on('mention.created', handler)`. */
+  readonly events: ParleyEvents
   readonly logger: Logger
   readonly metrics: ParleyMetrics
   readonly httpServer: HttpServer
@@ -85,7 +93,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 export async function createParleyServer(options: ParleyServerOptions = {}): Promise<ParleyServer> {
-  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, guard: guardOptions, presence: presenceOptions, ...overrides } = options
+  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, guard: guardOptions, presence: presenceOptions, inbox: inboxOptions, ...overrides } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
   const logger = givenLogger ?? createLogger(config.logLevel)
   const storage = givenStorage ?? (await openStorage(config, logger))
@@ -108,11 +116,28 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const guard = new Guard({ ...guardOptions, logger, owners: storage.clientOwners, updates: config.updateRate, metrics: createGuardMetrics(metrics.registry, metrics.hookError) })
   const presence = createMemoryRegistry({ timeoutMs: presenceOptions?.timeoutMs })
   const presenceExtension = new Presence({ ...presenceOptions, registry: presence, logger, metrics: createPresenceMetrics(metrics.registry, metrics.hookError) })
+  const notifications = createNotifications({
+    storage,
+    access,
+    logger,
+    registry: metrics.registry,
+    hookError: metrics.hookError,
+    faultPoint: config.faultPoint,
+    inbox: inboxOptions,
+    hocuspocus: () => instance,
+  })
   const extensions: Extension[] = [
-    new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code) }),
-    guard,
-    presenceExtension,
-    durability,
+    new Metrics({ logger, metrics: metrics.traffic }),
+    ...instrumentHooks(
+      [
+        new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code) }),
+        guard,
+        presenceExtension,
+        durability,
+        ...notifications.extensions,
+      ],
+      { logger, metrics: metrics.hooks },
+    ),
     ...(redis ? [redis.extension] : []),
   ]
   const instance = new Hocuspocus({ name: 'parley', quiet: true, extensions })
@@ -133,6 +158,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         revocation,
         logger,
         presence,
+        outbox: notifications.outbox,
         writer: createServerWriter({ hocuspocus: instance, checkUpdate: (input) => guard.checkServerWrite(input), whenStored: (name) => durability.whenStored(name) }),
       }),
     },
@@ -146,6 +172,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     httpServer.closeIdleConnections()
     webSocket.close()
     instance.closeConnections()
+    await notifications.close()
     instance.flushPendingStores()
     const unloaded = await waitUntil(() => instance.getDocumentsCount() === 0, SHUTDOWN_TIMEOUT_MS)
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
@@ -169,6 +196,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     storage,
     access,
     presence,
+    events: notifications.events,
     logger,
     metrics,
     httpServer,
@@ -179,6 +207,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
           httpServer.off('error', reject)
           const { port } = address()
           logger.info({ host: config.host, port, storage: storage.kind, redis: Boolean(redis), devMode, node: process.versions.node }, 'listening')
+          notifications.start()
           resolve({ host: config.host, port })
         })
       }),

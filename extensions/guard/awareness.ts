@@ -10,6 +10,10 @@ export class AwarenessOwners {
   filter(states: Map<number, Record<string, unknown>>, socketId: string, userId: string): number {
     let dropped = 0
     for (const [clientId, state] of states) {
+      // An empty state claims nobody: it passes, uncounted and unbound. Hocuspocus decodes each
+      // message into a scratch Awareness whose own `{}` is among `states`; a provider sends `{}`
+      // before it sets a field; the presence extension reads `{}` as "this client left presence".
+      if (Object.keys(state).length === 0) continue
       const owner = this.owners.get(clientId)
       const user = state.user as { id?: unknown } | undefined
       if ((owner !== undefined && owner !== socketId) || user?.id !== userId) {

@@ -11,6 +11,8 @@ import { OPENAPI_PATH, openApiDocument } from './openapi.ts'
 import { mountRoutes, type RouteDefinition } from './route.ts'
 import type { RestDependencies } from './routes/context.ts'
 import { memberRoutes } from './routes/members.ts'
+import { notificationRoutes } from './routes/notifications.ts'
+import { presenceRoutes } from './routes/presence.ts'
 import { subjectRoutes } from './routes/subjects.ts'
 import { threadRoutes } from './routes/threads.ts'
 import { userRoutes } from './routes/users.ts'
@@ -27,7 +29,7 @@ export interface RestApi {
 }
 
 export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
-  return [...subjectRoutes(deps), ...memberRoutes(deps), ...threadRoutes(deps), ...userRoutes(deps)]
+  return [...subjectRoutes(deps), ...memberRoutes(deps), ...threadRoutes(deps), ...userRoutes(deps), ...presenceRoutes(deps), ...notificationRoutes(deps)]
 }
 
 export function mountRestApi(app: Hono, api: RestApi): void {

@@ -68,7 +68,7 @@ function operation(route: RouteDefinition): JsonSchema {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
-    security: [route.auth === 'user' ? { userToken: [] } : { apiKey: [] }],
+    security: route.auth === 'user-or-backend' ? [{ userToken: [] }, { apiKey: [] }] : [route.auth === 'user' ? { userToken: [] } : { apiKey: [] }],
     parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
     ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } } : {}),
     responses,

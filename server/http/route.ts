@@ -48,7 +48,7 @@ export interface RouteInput<P, Q, B> {
 /** A route with its types erased, ready to mount and to describe. */
 export interface RouteDefinition {
   readonly spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>
-  readonly auth: 'user' | 'backend'
+  readonly auth: 'user' | 'backend' | 'user-or-backend'
   run(c: Context, credentials: RequestCredentials): Promise<Response>
 }
 
@@ -128,6 +128,32 @@ export function backendRoute<P extends ObjectSchema | undefined = undefined, Q e
       const parsed = await parseInput(c, spec)
       if (!parsed.ok) return parsed.response
       return handler(parsed.input as RouteInput<P, Q, B>)
+    },
+  }
+}
+
+/** Who called a route open to users and the backend. */
+export type Caller = { kind: 'user'; user: ParleyUser } | { kind: 'backend' }
+
+/** A route for users (their JWT) and for the integrator's backend (the API key). */
+export function userOrBackendRoute<P extends ObjectSchema | undefined = undefined, Q extends ObjectSchema | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<P, Q, B>,
+  handler: (input: RouteInput<P, Q, B> & { caller: Caller }) => Promise<Response>,
+): RouteDefinition {
+  return {
+    spec,
+    auth: 'user-or-backend',
+    async run(c, credentials) {
+      const authorization = c.req.header('authorization')
+      let caller: Caller = { kind: 'backend' }
+      if (!credentials.backend(authorization).ok) {
+        const user = await credentials.user(authorization)
+        if (!user.ok) return errorResponse(c, user.error)
+        caller = { kind: 'user', user: user.value }
+      }
+      const parsed = await parseInput(c, spec)
+      if (!parsed.ok) return parsed.response
+      return handler({ ...(parsed.input as RouteInput<P, Q, B>), caller })
     },
   }
 }

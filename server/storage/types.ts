@@ -10,6 +10,9 @@
  * decisions and the user directory.
  */
 import type { Role } from '../../protocol/index.ts'
+import type { NotificationStore } from './notification-types.ts'
+
+export type * from './notification-types.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -145,6 +148,8 @@ export interface Storage {
   readonly subjects: SubjectStore
   readonly users: UserStore
   readonly clientOwners: ClientOwnerStore
+  /** Notifications, the mentions and comments already handled, the outbox and detection marks. */
+  readonly notifications: NotificationStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

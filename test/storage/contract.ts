@@ -9,6 +9,7 @@ import { mergeUpdates } from '../../extensions/durability/updates.ts'
 import type { Storage } from '../../server/storage/types.ts'
 import { accessContract } from './access-contract.ts'
 import { clientOwnerContract } from './client-owners-contract.ts'
+import { notificationContract } from './notifications-contract.ts'
 
 export interface BackendFactory {
   /** A fresh, empty storage. */
@@ -151,4 +152,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
   })
   accessContract(name, factory)
   clientOwnerContract(name, factory)
+  notificationContract(name, factory)
 }

@@ -6,6 +6,7 @@ import type { AccessResolver } from '../../access/resolve.ts'
 import type { Revocation } from '../../access/revoke.ts'
 import type { ParleyUser } from '../../auth/claims.ts'
 import type { ServerWriter } from '../../documents/write.ts'
+import type { PresenceRegistry } from '../../presence/registry.ts'
 import type { Storage } from '../../storage/types.ts'
 
 export interface RestDependencies {
@@ -14,7 +15,11 @@ export interface RestDependencies {
   access: AccessResolver
   revocation: Revocation
   writer: ServerWriter
+  /** Who is where (awareness) and who is online. */
+  presence: PresenceRegistry
   logger: Logger
+  /** Drains the notification outbox soon (after a REST mark). */
+  outbox: { kick(): void }
 }
 
 /** The user's role on the document when it is at least `need`; `forbidden` otherwise. */

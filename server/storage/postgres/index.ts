@@ -7,11 +7,12 @@
  * (`on` by default); a warning is logged at start when the database has it off.
  */
 import type { Logger } from 'pino'
-import type { ClientOwnerStore, DocumentStore, Storage, SubjectStore, UserStore } from '../types.ts'
+import type { ClientOwnerStore, DocumentStore, NotificationStore, Storage, SubjectStore, UserStore } from '../types.ts'
 import { PostgresDocumentStore } from './documents.ts'
 import { migrate } from './migrations.ts'
 import { PostgresPool } from './pool.ts'
 import { PostgresClientOwnerStore } from './client-owners.ts'
+import { PostgresNotificationStore } from './notifications.ts'
 import { PostgresSubjectStore } from './subjects.ts'
 import { PostgresUserStore } from './users.ts'
 
@@ -38,6 +39,7 @@ export class PostgresStorage implements Storage {
   readonly subjects: SubjectStore
   readonly users: UserStore
   readonly clientOwners: ClientOwnerStore
+  readonly notifications: NotificationStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -46,6 +48,7 @@ export class PostgresStorage implements Storage {
     this.subjects = new PostgresSubjectStore(db)
     this.users = new PostgresUserStore(db)
     this.clientOwners = new PostgresClientOwnerStore(db)
+    this.notifications = new PostgresNotificationStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

@@ -5,9 +5,10 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, Storage, StoredDocument, SubjectStore, UserStore, ClientOwnerStore } from '../types.ts'
+import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, NotificationStore, Storage, StoredDocument, SubjectStore, UserStore, ClientOwnerStore } from '../types.ts'
 import { migrate } from './migrations.ts'
 import { SqliteClientOwnerStore } from './client-owners.ts'
+import { SqliteNotificationStore } from './notifications.ts'
 import { SqliteSubjectStore } from './subjects.ts'
 import { SqliteUserStore } from './users.ts'
 
@@ -113,6 +114,7 @@ export class SqliteStorage implements Storage {
   readonly subjects: SubjectStore
   readonly users: UserStore
   readonly clientOwners: ClientOwnerStore
+  readonly notifications: NotificationStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -130,6 +132,7 @@ export class SqliteStorage implements Storage {
     this.subjects = new SqliteSubjectStore(this.db)
     this.users = new SqliteUserStore(this.db)
     this.clientOwners = new SqliteClientOwnerStore(this.db)
+    this.notifications = new SqliteNotificationStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

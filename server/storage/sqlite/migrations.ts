@@ -69,6 +69,72 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (document, client_id)
   ) WITHOUT ROWID;
   `,
+  // 4: notifications, handled mentions and comments, the outbox, detection marks (notifications issue).
+  `
+  CREATE TABLE notifications (
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    thread_id TEXT,
+    comment_id TEXT,
+    -- JSON array of user ids, latest first
+    actors TEXT NOT NULL,
+    activity_count INTEGER NOT NULL,
+    preview TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    notified_at INTEGER NOT NULL,
+    read_at INTEGER,
+    archived_at INTEGER,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (user_id, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX notifications_by_time ON notifications (user_id, notified_at DESC, id);
+  -- idempotency keys: at most one piece of activity per (kind, subject, comment, recipient)
+  CREATE TABLE notification_keys (
+    kind TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    notification_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, subject_id, comment_id, recipient)
+  ) WITHOUT ROWID;
+  CREATE TABLE mentions_handled (
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    handled_at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, comment_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE comments_handled (
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    handled_at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, comment_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE notification_outbox (
+    user_id TEXT NOT NULL,
+    notification_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    delivered_version INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered')),
+    attempts INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, notification_id, channel)
+  ) WITHOUT ROWID;
+  CREATE INDEX notification_outbox_due ON notification_outbox (channel, status, next_attempt_at);
+  CREATE TABLE notification_marks (
+    document TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ]
 
 export function migrate(db: Database.Database): void {

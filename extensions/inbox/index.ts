@@ -1,0 +1,64 @@
+/**
+ * Inbox documents: when one loads for a client, its notifications are projected from storage
+ * (storage is the source of truth); `readAt` and `archivedAt` the owner sets in the document
+ * (the write guard allows nothing else) are written to storage, so REST sees them too.
+ */
+import { isTransactionOrigin, type Extension, type afterLoadDocumentPayload, type afterUnloadDocumentPayload } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import type * as Y from 'yjs'
+import { parseDocumentName } from '../../protocol/index.ts'
+import { marksIn } from '../../server/notifications/inbox-document.ts'
+import { PROJECTOR_CONTEXT, type InboxProjector } from '../../server/notifications/projector.ts'
+import type { Storage } from '../../server/storage/types.ts'
+import { PRIORITY } from '../priorities.ts'
+
+export interface InboxConfiguration {
+  storage: Storage
+  projector: InboxProjector
+  logger: Logger
+  hookError(hook: string): void
+}
+
+function isProjector(context: unknown): boolean {
+  return typeof context === 'object' && context !== null && Reflect.get(context, 'parleyProjector') === PROJECTOR_CONTEXT.parleyProjector
+}
+
+export class Inbox implements Extension {
+  readonly extensionName = 'parley-inbox'
+  readonly priority = PRIORITY.notifications
+  private readonly configuration: InboxConfiguration
+  private readonly stops = new Map<string, () => void>()
+
+  constructor(configuration: InboxConfiguration) {
+    this.configuration = configuration
+  }
+
+  async afterLoadDocument({ document, documentName, context }: afterLoadDocumentPayload): Promise<void> {
+    const parsed = parseDocumentName(documentName)
+    if (parsed?.kind !== 'inbox') return
+    const userId = parsed.id
+    const { storage, projector, logger, hookError } = this.configuration
+    const listener = (tr: Y.Transaction) => {
+      if (!isTransactionOrigin(tr.origin) || tr.origin.source !== 'connection') return
+      for (const mark of marksIn(tr)) {
+        storage.notifications.setMarks(userId, mark.id, mark).catch((error: unknown) => {
+          hookError('inboxMarks')
+          logger.error({ documentName, err: error }, 'a mark from the inbox document was not stored')
+        })
+      }
+    }
+    document.on('afterTransaction', listener)
+    this.stops.set(documentName, () => document.off('afterTransaction', listener))
+    // The projector's own connection is about to project; a client's load brings the document up to date.
+    if (isProjector(context)) return
+    projector.sync(userId).catch((error: unknown) => {
+      hookError('inboxSync')
+      logger.error({ documentName, err: error }, 'inbox projection on load failed; the outbox keeps trying')
+    })
+  }
+
+  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.stops.get(documentName)?.()
+    this.stops.delete(documentName)
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Mentions in a comment body: runs carrying the `mention` attribute name a user id; plain
+ * `@handle` text names a handle the directory resolves. A handle preceded by a letter, digit or
+ * combining mark is not a mention (`ana@example.com`), and punctuation around it is not part of
+ * it (`(@ana)`, `@ana,`, `@ana.`). Handles may be in any script (`@zoë`, `@小明`).
+ */
+import type { BodyRun } from '../../protocol/index.ts'
+
+/** Longest handle the directory accepts. */
+export const MAX_HANDLE_LENGTH = 64
+
+/** `@` not after a letter, digit or mark, then handle characters: letters, marks, digits and `_ . -`. */
+const HANDLE = /(?<![\p{L}\p{M}\p{N}])@([\p{L}\p{M}\p{N}_.-]+)/gu
+
+/** Characters that end a sentence or clause rather than a handle. */
+const TRAILING = /[.\-_]+$/u
+
+export interface ExtractedMentions {
+  /** User ids from mention runs, once each, in order. */
+  userIds: string[]
+  /** Handles from plain text, lower-cased, once each, in order (resolved through the directory). */
+  handles: string[]
+}
+
+function push(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value)
+}
+
+/** Plain `@handle` text in one string. */
+export function handlesIn(text: string): string[] {
+  const handles: string[] = []
+  for (const match of text.matchAll(HANDLE)) {
+    const handle = (match[1] ?? '').replace(TRAILING, '')
+    if (handle.length > 0 && handle.length <= MAX_HANDLE_LENGTH) push(handles, handle.toLowerCase())
+  }
+  return handles
+}
+
+export function extractMentions(runs: readonly BodyRun[]): ExtractedMentions {
+  const userIds: string[] = []
+  // Plain text runs are joined (a mention run in between separates them), so that a handle split
+  // across runs with different formatting, or typed in two edits, reads whole.
+  const plain: string[] = []
+  let current = ''
+  for (const run of runs) {
+    if ('mention' in run) {
+      push(userIds, run.mention)
+      plain.push(current)
+      current = ''
+    } else {
+      current += run.text
+    }
+  }
+  plain.push(current)
+  const handles: string[] = []
+  for (const text of plain) for (const handle of handlesIn(text)) push(handles, handle)
+  return { userIds, handles }
+}

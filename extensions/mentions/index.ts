@@ -1,0 +1,209 @@
+/**
+ * Mentions and comment activity from document diffs. A synchronous `afterTransaction` listener,
+ * registered when a comments document loads, reads each transaction that entered through this
+ * instance (a client connection or a server-side write; relayed ones are detected by the
+ * instance that received them) from its changed types, snapshots the comments whose body changed
+ * or that were created, and queues detection, one document at a time, in order.
+ *
+ * Crash safety: the acknowledgement goes out before detection is recorded, so a crash in between
+ * would lose the mention. When a document loads, every comment is rescanned and compared with
+ * the handled set in storage; documents written after their detection mark (set at load and at
+ * unload, once everything was detected) are loaded and rescanned at startup (`sweep`).
+ */
+import { isTransactionOrigin, type Extension, type Hocuspocus, type afterLoadDocumentPayload, type afterUnloadDocumentPayload, type beforeUnloadDocumentPayload } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import type * as Y from 'yjs'
+import { parseDocumentName, THREADS } from '../../protocol/index.ts'
+import type { ParleyEvents } from '../../server/events.ts'
+import type { CommentSnapshot, Detector } from '../../server/notifications/detector.ts'
+import type { Faults } from '../../server/notifications/faults.ts'
+import type { HandledSets, RecordResult, Storage } from '../../server/storage/types.ts'
+import { LOAD_ORIGIN } from '../durability/index.ts'
+import { PRIORITY } from '../priorities.ts'
+import { readTransaction } from './diff.ts'
+import { announce } from './events.ts'
+import { snapshotAll, snapshotComment } from './snapshot.ts'
+
+/** Documents the startup sweep loads at once. */
+export const SWEEP_CONCURRENCY = 4
+
+export interface MentionMetrics {
+  /** Synchronous diff reading of one transaction, or the asynchronous detection and recording. */
+  observeDetection(phase: 'diff' | 'record', seconds: number): void
+  hookError(hook: string): void
+}
+
+export interface MentionsConfiguration {
+  storage: Storage
+  detector: Detector
+  events: ParleyEvents
+  logger: Logger
+  faults: Faults
+  metrics: MentionMetrics | undefined
+  /** Called after each recording (the outbox drains). */
+  onRecorded(result: RecordResult): void
+}
+
+interface DocumentState {
+  subjectId: string
+  handled: HandledSets
+  /** Detection jobs, in transaction order. */
+  queue: Promise<void>
+  /** A job failed: the detection mark must not move on until a rescan succeeds. */
+  failed: boolean
+  /** Relayed writes arrived (detected elsewhere): rescan before moving the mark at unload. */
+  relayed: boolean
+  stop(): void
+}
+
+function isRelayed(origin: unknown): boolean {
+  return isTransactionOrigin(origin) && origin.source === 'redis'
+}
+
+export class Mentions implements Extension {
+  readonly extensionName = 'parley-mentions'
+  readonly priority = PRIORITY.notifications
+  private readonly configuration: MentionsConfiguration
+  private readonly documents = new Map<string, DocumentState>()
+
+  constructor(configuration: MentionsConfiguration) {
+    this.configuration = configuration
+  }
+
+  private enqueue(name: string, state: DocumentState, job: () => Promise<void>): void {
+    state.queue = state.queue.then(job).catch((error: unknown) => {
+      state.failed = true
+      this.configuration.metrics?.hookError('mentions')
+      this.configuration.logger.error({ documentName: name, err: error }, 'mention detection failed; the document is rescanned when it loads again')
+    })
+  }
+
+  private async record(state: DocumentState, run: () => Promise<RecordResult>): Promise<void> {
+    const started = performance.now()
+    const result = await run()
+    this.configuration.metrics?.observeDetection('record', (performance.now() - started) / 1000)
+    if (result.notifications.length === 0) return
+    await this.configuration.faults.at('after-outbox')
+    this.configuration.onRecorded(result)
+  }
+
+  /** Rescans every comment against the handled set in storage. */
+  private rescan(name: string, document: Y.Doc, state: DocumentState, baseline: boolean): void {
+    this.enqueue(name, state, async () => {
+      state.handled = await this.configuration.storage.notifications.handled(state.subjectId)
+      const snapshots = snapshotAll(document, (id) => state.handled.comments.has(id))
+      await this.record(state, () => this.configuration.detector.detect(state.subjectId, snapshots, state.handled, baseline))
+      state.failed = false
+      state.relayed = false
+    })
+  }
+
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+    const parsed = parseDocumentName(documentName)
+    if (parsed?.kind !== 'comments') return
+    const { storage, logger } = this.configuration
+    const listener = (tr: Y.Transaction) => this.onTransaction(documentName, state, tr)
+    const state: DocumentState = {
+      subjectId: parsed.id,
+      handled: { mentions: new Map(), comments: new Set() },
+      queue: Promise.resolve(),
+      failed: false,
+      relayed: false,
+      stop: () => document.off('afterTransaction', listener),
+    }
+    this.documents.set(documentName, state)
+    document.on('afterTransaction', listener)
+    let baseline = false
+    try {
+      // A document never marked predates notifications: what it holds was written before, so its
+      // mentions are recorded as seen, not notified. The mark exists before any write is acknowledged.
+      const [mark, head] = await Promise.all([storage.notifications.detectionMark(documentName), storage.notifications.documentHead(documentName)])
+      if (mark === null) {
+        baseline = document.getMap(THREADS).size > 0
+        await storage.notifications.setDetectionMark(documentName, head)
+      }
+    } catch (error) {
+      state.failed = true
+      this.configuration.metrics?.hookError('afterLoadDocument')
+      logger.error({ documentName, err: error }, 'detection mark unreadable; rescanning anyway')
+    }
+    this.rescan(documentName, document, state, baseline)
+  }
+
+  private onTransaction(name: string, state: DocumentState, tr: Y.Transaction): void {
+    try {
+      if (tr.origin === LOAD_ORIGIN) return
+      if (isRelayed(tr.origin)) {
+        state.relayed = true
+        return
+      }
+      const started = performance.now()
+      const changes = readTransaction(tr)
+      const snapshots: CommentSnapshot[] = []
+      for (const touch of changes.comments.values()) {
+        if (!touch.created && !touch.bodyChanged) continue
+        const snapshot = snapshotComment(touch.thread, touch.comment, touch.created)
+        if (snapshot) snapshots.push(snapshot)
+      }
+      announce(this.configuration.events, state.subjectId, changes)
+      this.configuration.metrics?.observeDetection('diff', (performance.now() - started) / 1000)
+      if (snapshots.length === 0) return
+      this.enqueue(name, state, async () => {
+        await this.configuration.faults.at('before-detection')
+        await this.record(state, () => this.configuration.detector.detect(state.subjectId, snapshots, state.handled))
+      })
+    } catch (error) {
+      // Inside a Yjs transaction's cleanup: never throw into whoever wrote.
+      this.configuration.metrics?.hookError('afterTransaction')
+      this.configuration.logger.error({ documentName: name, err: error }, 'reading a transaction for mentions failed')
+    }
+  }
+
+  async beforeUnloadDocument({ documentName, document }: beforeUnloadDocumentPayload): Promise<void> {
+    const state = this.documents.get(documentName)
+    if (!state) return
+    if (state.relayed || state.failed) this.rescan(documentName, document, state, false)
+    await state.queue
+    if (state.failed) return
+    try {
+      const { notifications } = this.configuration.storage
+      await notifications.setDetectionMark(documentName, await notifications.documentHead(documentName))
+    } catch (error) {
+      this.configuration.metrics?.hookError('beforeUnloadDocument')
+      this.configuration.logger.error({ documentName, err: error }, 'detection mark not stored; the document is rescanned at the next start')
+    }
+  }
+
+  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.documents.get(documentName)?.stop()
+    this.documents.delete(documentName)
+  }
+
+  /** Resolves once every detection queued for the document so far is done. */
+  async settled(documentName: string): Promise<void> {
+    await this.documents.get(documentName)?.queue
+  }
+
+  /** Loads and rescans every document written after its detection mark (a crash interrupted detection). */
+  async sweep(hocuspocus: Hocuspocus): Promise<number> {
+    const names = await this.configuration.storage.notifications.documentsToReconcile()
+    let next = 0
+    const worker = async () => {
+      while (next < names.length) {
+        const name = names[next++]
+        if (name === undefined) break
+        try {
+          const connection = await hocuspocus.openDirectConnection(name, {})
+          await this.settled(name)
+          await connection.disconnect()
+        } catch (error) {
+          this.configuration.metrics?.hookError('sweep')
+          this.configuration.logger.error({ documentName: name, err: error }, 'startup rescan failed')
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: SWEEP_CONCURRENCY }, worker))
+    if (names.length > 0) this.configuration.logger.info({ documents: names.length }, 'rescanned documents written since their last detection')
+    return names.length
+  }
+}

@@ -1,0 +1,78 @@
+/** Plain snapshots of comments, read synchronously from the document for the detector. */
+import * as Y from 'yjs'
+import { CommentField, readRuns, runsToText, THREADS, ThreadField } from '../../protocol/index.ts'
+import type { CommentSnapshot } from '../../server/notifications/detector.ts'
+import { extractMentions } from './extract.ts'
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+
+function isGone(comment: Y.Map<unknown>): boolean {
+  const moderation = comment.get(CommentField.moderation)
+  return typeof comment.get(CommentField.deletedAt) === 'number' || (typeof moderation === 'object' && moderation !== null)
+}
+
+/** The thread's creator and every comment author, in order. */
+function participants(thread: Y.Map<unknown>): string[] {
+  const users = new Set<string>()
+  const creator = str(thread.get(ThreadField.createdBy))
+  if (creator) users.add(creator)
+  const comments = thread.get(ThreadField.comments)
+  if (comments instanceof Y.Array) {
+    for (const comment of comments) {
+      const author = comment instanceof Y.Map ? str(comment.get(CommentField.authorId)) : null
+      if (author) users.add(author)
+    }
+  }
+  return [...users]
+}
+
+function subscribers(thread: Y.Map<unknown>): Record<string, boolean> {
+  const out: Record<string, boolean> = {}
+  const map = thread.get(ThreadField.subscribers)
+  if (map instanceof Y.Map) for (const [userId, on] of map.entries()) if (typeof on === 'boolean') out[userId] = on
+  return out
+}
+
+function isFirst(thread: Y.Map<unknown>, comment: Y.Map<unknown>): boolean {
+  const comments = thread.get(ThreadField.comments)
+  return comments instanceof Y.Array && comments.get(0) === comment
+}
+
+/** A snapshot of one comment; null when it lacks an id or author (foreign data). `fresh`: its activity is new. */
+export function snapshotComment(thread: Y.Map<unknown>, comment: Y.Map<unknown>, fresh: boolean): CommentSnapshot | null {
+  const threadId = str(thread.get(ThreadField.id))
+  const commentId = str(comment.get(CommentField.id))
+  const authorId = str(comment.get(CommentField.authorId))
+  if (threadId === null || commentId === null || authorId === null) return null
+  const deleted = isGone(comment)
+  const body = comment.get(CommentField.body)
+  const runs = !deleted && body instanceof Y.Text ? readRuns(body) : []
+  return {
+    threadId,
+    commentId,
+    authorId,
+    deleted,
+    runs,
+    text: runsToText(runs),
+    mentions: extractMentions(runs),
+    reply: fresh && !deleted && !isFirst(thread, comment) ? { participants: participants(thread), subscribers: subscribers(thread) } : null,
+    fresh,
+  }
+}
+
+/** Every comment of the document (the rescan when a document loads); `isHandled` tells which comments' activity is done. */
+export function snapshotAll(doc: Y.Doc, isHandled: (commentId: string) => boolean): CommentSnapshot[] {
+  const snapshots: CommentSnapshot[] = []
+  for (const thread of doc.getMap(THREADS).values()) {
+    if (!(thread instanceof Y.Map)) continue
+    const comments = thread.get(ThreadField.comments)
+    if (!(comments instanceof Y.Array)) continue
+    for (const comment of comments) {
+      if (!(comment instanceof Y.Map)) continue
+      const id = str(comment.get(CommentField.id))
+      const snapshot = id === null ? null : snapshotComment(thread as Y.Map<unknown>, comment as Y.Map<unknown>, !isHandled(id))
+      if (snapshot) snapshots.push(snapshot)
+    }
+  }
+  return snapshots
+}

@@ -1,0 +1,144 @@
+/**
+ * From comment snapshots to recorded notifications. For each comment it compares the mentions
+ * in the body with those already handled, decides each new one (notify, self, no access), finds
+ * the recipients of a new reply, and records everything with one storage call (handled rows,
+ * notifications and outbox rows together), then announces what was created. Used for every
+ * transaction and for the rescan when a document loads; storage's unique keys make a repeat a
+ * no-op, so either may run twice.
+ */
+import { commentsDocumentName, type BodyRun } from '../../protocol/index.ts'
+import type { AccessResolver } from '../access/resolve.ts'
+import type { ParleyEvents } from '../events.ts'
+import type { ActivityInput, HandledSets, MentionInput, RecordResult, Storage } from '../storage/types.ts'
+import { mentionNotificationId, notificationEventId, preview, replyNotificationId } from './ids.ts'
+import { CHANNELS, MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY, replyRecipients } from './rules.ts'
+
+/** A comment as one transaction (or the rescan) left it, read synchronously from the document. */
+export interface CommentSnapshot {
+  threadId: string
+  commentId: string
+  authorId: string
+  deleted: boolean
+  runs: BodyRun[]
+  text: string
+  /** Mentioned user ids (attribute runs) and plain `@handles` (lower-cased). */
+  mentions: { userIds: string[]; handles: string[] }
+  /** A reply to handle: created by this write (or unhandled at a rescan), and not its thread's first comment. */
+  reply: { participants: string[]; subscribers: Record<string, boolean> } | null
+  /** True when created by this write (or unhandled at a rescan): its activity gets recorded as handled. */
+  fresh: boolean
+}
+
+export interface DetectorOptions {
+  storage: Storage
+  access: AccessResolver
+  events: ParleyEvents
+}
+
+export interface Detector {
+  /** Records what the snapshots hold that `handled` does not; `baseline` records mentions as seen without notifying. */
+  detect(subjectId: string, snapshots: readonly CommentSnapshot[], handled: HandledSets, baseline?: boolean): Promise<RecordResult>
+}
+
+export function createDetector(options: DetectorOptions): Detector {
+  const { storage, access, events } = options
+
+  return {
+    async detect(subjectId, snapshots, handled, baseline = false) {
+      const documentName = commentsDocumentName(subjectId)
+      const handles = new Map<string, Promise<string | null>>()
+      const readers = new Map<string, Promise<boolean>>()
+      const resolve = (handle: string) => {
+        let found = handles.get(handle)
+        if (!found) handles.set(handle, (found = storage.users.findByHandle(handle).then((user) => user?.id ?? null)))
+        return found
+      }
+      const mayRead = (userId: string) => {
+        let answer = readers.get(userId)
+        if (!answer) readers.set(userId, (answer = access.decideRemembered(userId, documentName).then((d) => d.ok)))
+        return answer
+      }
+
+      const mentions: MentionInput[] = []
+      const comments: Array<{ subjectId: string; commentId: string; activities: ActivityInput[] }> = []
+      const now = Date.now()
+      for (const s of snapshots) {
+        if (s.deleted) {
+          if (s.fresh) comments.push({ subjectId, commentId: s.commentId, activities: [] })
+          continue
+        }
+        const resolved = await Promise.all(s.mentions.handles.map(resolve))
+        const mentioned = new Set([...s.mentions.userIds, ...resolved.filter((id): id is string => id !== null)])
+        const already = handled.mentions.get(s.commentId)
+        const text = preview(s.text)
+        for (const userId of mentioned) {
+          if (already?.has(userId)) continue
+          if (baseline) {
+            mentions.push({ subjectId, commentId: s.commentId, userId, outcome: 'baseline' })
+            continue
+          }
+          const outcome = userId === s.authorId ? 'self' : (await mayRead(userId)) ? 'notified' : 'no_access'
+          const activity: ActivityInput | undefined =
+            outcome === 'notified'
+              ? {
+                  key: { kind: MENTION_KIND, subjectId, commentId: s.commentId, recipient: userId },
+                  notificationId: mentionNotificationId(subjectId, s.commentId, userId),
+                  fold: false,
+                  kind: MENTION_KIND,
+                  priority: MENTION_PRIORITY,
+                  threadId: s.threadId,
+                  actor: s.authorId,
+                  preview: text,
+                  at: now,
+                }
+              : undefined
+          mentions.push({ subjectId, commentId: s.commentId, userId, outcome, activity })
+        }
+        if (!s.fresh || handled.comments.has(s.commentId)) continue
+        const activities: ActivityInput[] = []
+        if (s.reply && !baseline) {
+          for (const recipient of replyRecipients({ authorId: s.authorId, ...s.reply, mentioned })) {
+            if (!(await mayRead(recipient))) continue
+            activities.push({
+              key: { kind: REPLY_KIND, subjectId, commentId: s.commentId, recipient },
+              notificationId: replyNotificationId(subjectId, s.threadId, recipient),
+              fold: true,
+              kind: REPLY_KIND,
+              priority: REPLY_PRIORITY,
+              threadId: s.threadId,
+              actor: s.authorId,
+              preview: text,
+              at: now,
+            })
+          }
+        }
+        comments.push({ subjectId, commentId: s.commentId, activities })
+      }
+      if (mentions.length === 0 && comments.length === 0) return { mentions: [], notifications: [] }
+
+      const result = await storage.notifications.record({ mentions, comments, channels: CHANNELS })
+      // What is in storage now, whoever recorded it (this call, or an earlier one).
+      for (const m of mentions) {
+        const users = handled.mentions.get(m.commentId) ?? new Set<string>()
+        users.add(m.userId)
+        handled.mentions.set(m.commentId, users)
+      }
+      for (const c of comments) handled.comments.add(c.commentId)
+
+      const threadOf = new Map(snapshots.map((s) => [s.commentId, s]))
+      for (const m of result.mentions) {
+        if (m.outcome !== 'notified' || !m.activity) continue
+        const s = threadOf.get(m.commentId)
+        events.emit(
+          'mention.created',
+          { subjectId, threadId: s?.threadId ?? '', commentId: m.commentId, authorId: s?.authorId ?? '', userId: m.userId, notificationId: m.activity.notificationId },
+          m.activity.notificationId,
+        )
+      }
+      for (const { record, created } of result.notifications) {
+        if (created) events.emit('notification.created', { userId: record.userId, notification: record }, notificationEventId(record.userId, record.id, record.version))
+      }
+      return result
+    },
+  }
+}

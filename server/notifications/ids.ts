@@ -1,0 +1,35 @@
+/**
+ * Deterministic notification ids: the same key gives the same id on every instance, every time,
+ * so that recording twice, projecting twice or replaying a projection never makes two entries.
+ * Short (so that a trimmed entry leaves a small tombstone in the inbox document) and valid ids.
+ */
+import { createHash } from 'node:crypto'
+import { PREVIEW_LENGTH } from '../../protocol/index.ts'
+
+/** Characters of base64url SHA-256 kept: 96 bits, collisions out of reach for one user's inbox. */
+export const ID_HASH_CHARS = 16
+
+function hashed(prefix: string, parts: readonly string[]): string {
+  return `${prefix}_${createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, ID_HASH_CHARS)}`
+}
+
+/** A mention: one notification per (subject, comment, recipient), never folded. */
+export function mentionNotificationId(subjectId: string, commentId: string, recipient: string): string {
+  return hashed('m', ['mention', subjectId, commentId, recipient])
+}
+
+/** Replies fold per thread: one notification per (subject, thread, recipient). */
+export function replyNotificationId(subjectId: string, threadId: string, recipient: string): string {
+  return hashed('r', ['reply', subjectId, threadId, recipient])
+}
+
+/** The event id of a notification's creation: receivers dedupe by it. */
+export function notificationEventId(userId: string, notificationId: string, version: number): string {
+  return hashed('e', [userId, notificationId, String(version)])
+}
+
+/** At most {@link PREVIEW_LENGTH} characters (code points, so no surrogate pair is cut). */
+export function preview(text: string): string {
+  const points = Array.from(text.replace(/\s+/g, ' ').trim())
+  return points.length <= PREVIEW_LENGTH ? points.join('') : `${points.slice(0, PREVIEW_LENGTH - 1).join('')}…`
+}

@@ -1,0 +1,88 @@
+/**
+ * Writing and reading an inbox document on the server's side. The projection sets each field
+ * from storage, and only where the document differs, so that replaying it changes nothing;
+ * `readAt` only moves forward (a mark the owner just set in the document, on its way to storage,
+ * is never undone). Entries beyond the latest ones are deleted: the document stays bounded.
+ */
+import * as Y from 'yjs'
+import { INBOX_NOTIFICATIONS, NotificationField } from '../../protocol/index.ts'
+import type { NotificationRecord } from '../storage/types.ts'
+
+function fieldsOf(r: NotificationRecord): Record<string, unknown> {
+  return {
+    [NotificationField.id]: r.id,
+    [NotificationField.kind]: r.kind,
+    [NotificationField.priority]: r.priority,
+    [NotificationField.subjectId]: r.subjectId,
+    [NotificationField.threadId]: r.threadId,
+    [NotificationField.commentId]: r.commentId,
+    [NotificationField.actors]: r.actors,
+    [NotificationField.activityCount]: r.activityCount,
+    [NotificationField.preview]: r.preview,
+    [NotificationField.createdAt]: r.createdAt,
+    [NotificationField.notifiedAt]: r.notifiedAt,
+    [NotificationField.readAt]: r.readAt,
+    [NotificationField.archivedAt]: r.archivedAt,
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return a === b || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i]))
+}
+
+function laterRead(current: unknown, stored: number | null): number | null {
+  const mine = typeof current === 'number' ? current : null
+  if (mine === null) return stored
+  return stored === null ? mine : Math.max(mine, stored)
+}
+
+/**
+ * Makes the document hold exactly `latest` (newest first, as storage lists them). Call inside one
+ * transaction. Returns how many fields and entries it changed.
+ */
+export function project(doc: Y.Doc, latest: readonly NotificationRecord[]): number {
+  const root = doc.getMap<unknown>(INBOX_NOTIFICATIONS)
+  let changed = 0
+  const keep = new Set(latest.map((r) => r.id))
+  for (const key of [...root.keys()]) {
+    if (!keep.has(key)) {
+      root.delete(key)
+      changed++
+    }
+  }
+  for (const record of latest) {
+    const fields = fieldsOf(record)
+    const existing = root.get(record.id)
+    if (!(existing instanceof Y.Map)) {
+      // Created whole, with every field, in this transaction.
+      root.set(record.id, new Y.Map(Object.entries(fields)))
+      changed++
+      continue
+    }
+    const map = existing as Y.Map<unknown>
+    fields[NotificationField.readAt] = laterRead(map.get(NotificationField.readAt), record.readAt)
+    for (const [key, value] of Object.entries(fields)) {
+      if (same(map.get(key), value)) continue
+      map.set(key, value)
+      changed++
+    }
+  }
+  return changed
+}
+
+/** The owner's marks a transaction set: notification id → the `readAt` / `archivedAt` it holds now. */
+export function marksIn(tr: Y.Transaction): Array<{ id: string; readAt?: number | null; archivedAt?: number | null }> {
+  const root = tr.doc.share.get(INBOX_NOTIFICATIONS)
+  const marks: Array<{ id: string; readAt?: number | null; archivedAt?: number | null }> = []
+  for (const [type, keys] of tr.changed) {
+    const item = type._item
+    if (!(type instanceof Y.Map) || !item || item.parent !== root || item.parentSub === null) continue
+    const mark: { id: string; readAt?: number | null; archivedAt?: number | null } = { id: item.parentSub }
+    const readAt: unknown = type.get(NotificationField.readAt)
+    const archivedAt: unknown = type.get(NotificationField.archivedAt)
+    if (keys.has(NotificationField.readAt) && (readAt === null || typeof readAt === 'number')) mark.readAt = readAt
+    if (keys.has(NotificationField.archivedAt) && (archivedAt === null || typeof archivedAt === 'number')) mark.archivedAt = archivedAt
+    if (mark.readAt !== undefined || mark.archivedAt !== undefined) marks.push(mark)
+  }
+  return marks
+}

@@ -1,0 +1,79 @@
+/**
+ * The notification core, composed: typed events, the detector, the mentions and inbox
+ * extensions, the outbox and the in-app inbox projector. server/server.ts creates it before
+ * Hocuspocus (the extensions go into Hocuspocus) and starts it once the server listens.
+ */
+import type { Extension, Hocuspocus } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { Inbox } from '../../extensions/inbox/index.ts'
+import { Mentions } from '../../extensions/mentions/index.ts'
+import type { AccessResolver } from '../access/resolve.ts'
+import { createEvents, type ParleyEvents } from '../events.ts'
+import { createNotificationMetrics } from '../observability/notification-metrics.ts'
+import type { Storage } from '../storage/types.ts'
+import { createDetector } from './detector.ts'
+import { createFaults, type FaultPoint } from './faults.ts'
+import { createOutbox, type Outbox } from './outbox.ts'
+import { createInboxProjector, type InboxProjector } from './projector.ts'
+
+export interface NotificationsOptions {
+  storage: Storage
+  access: AccessResolver
+  logger: Logger
+  registry: Registry
+  hookError(hook: string): void
+  faultPoint: FaultPoint | undefined
+  /** The Hocuspocus instance, once created. */
+  hocuspocus(): Hocuspocus
+  /** Inbox projector settings (tests): notifications per document, idle time. */
+  inbox?: { limit?: number; idleMs?: number } | undefined
+}
+
+export interface Notifications {
+  readonly events: ParleyEvents
+  readonly extensions: Extension[]
+  readonly outbox: Outbox
+  readonly projector: InboxProjector
+  /** Starts draining the outbox and rescans documents a crash left undetected. */
+  start(): void
+  /** Stops the outbox and closes the projector's connections. */
+  close(): Promise<void>
+}
+
+export function createNotifications(options: NotificationsOptions): Notifications {
+  const { storage, access, logger } = options
+  const metrics = createNotificationMetrics(options.registry, options.hookError)
+  const events = createEvents(logger, () => options.hookError('events'))
+  const projector = createInboxProjector({ storage, logger, ...options.inbox, open: (name, context) => options.hocuspocus().openDirectConnection(name, context) })
+  const outbox = createOutbox({ storage, channels: { inbox: projector }, logger, metrics: metrics.outbox })
+  const mentions = new Mentions({
+    storage,
+    detector: createDetector({ storage, access, events }),
+    events,
+    logger,
+    faults: createFaults(options.faultPoint),
+    metrics: metrics.mentions,
+    onRecorded: () => outbox.kick(),
+  })
+  const inbox = new Inbox({ storage, projector, logger, hookError: options.hookError })
+  let sweeping: Promise<unknown> = Promise.resolve()
+  return {
+    events,
+    extensions: [mentions, inbox],
+    outbox,
+    projector,
+    start() {
+      outbox.start()
+      sweeping = mentions.sweep(options.hocuspocus()).catch((error: unknown) => {
+        options.hookError('sweep')
+        logger.error({ err: error }, 'the startup rescan could not list documents')
+      })
+    },
+    async close() {
+      await sweeping
+      await outbox.stop()
+      await projector.close()
+    },
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The in-app channel: projects a user's latest notifications from storage into `inbox/<userId>`
+ * through a direct connection kept open while the inbox is active (a client has it open, or it
+ * was written within {@link INBOX_IDLE_MS}). Each projection writes the whole latest list, set
+ * from storage, so replays and concurrent projections (other instances) are harmless.
+ */
+import type { Hocuspocus } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import { inboxDocumentName } from '../../protocol/index.ts'
+import type { OutboxRow, Storage } from '../storage/types.ts'
+import { project } from './inbox-document.ts'
+
+/** Notifications an inbox document holds; older ones are read through REST. */
+export const INBOX_DOCUMENT_LIMIT = 50
+
+/** How long the server keeps an inbox open after its last projection when no client has it open. */
+export const INBOX_IDLE_MS = 30_000
+
+/** Context of the projector's own direct connections (the inbox extension skips its load-time sync for them). */
+export const PROJECTOR_CONTEXT = { parleyProjector: true } as const
+
+type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
+
+/** A channel's delivery: per row, null when delivered, or why not. */
+export interface Deliverer {
+  deliver(rows: readonly OutboxRow[]): Promise<Array<string | null>>
+}
+
+export interface InboxProjector extends Deliverer {
+  /** Projects the user's inbox from storage now (in order with other projections of that user). */
+  sync(userId: string): Promise<void>
+  /** Closes every direct connection. */
+  close(): Promise<void>
+}
+
+interface ActiveInbox {
+  connection: DirectConnection | null
+  chain: Promise<void>
+  timer: NodeJS.Timeout | undefined
+}
+
+export interface ProjectorOptions {
+  /** Opens a direct connection (Hocuspocus `openDirectConnection`). */
+  open(documentName: string, context: Record<string, unknown>): Promise<DirectConnection>
+  storage: Storage
+  logger: Logger
+  limit?: number
+  idleMs?: number
+}
+
+export function createInboxProjector(options: ProjectorOptions): InboxProjector {
+  const { storage, logger } = options
+  const limit = options.limit ?? INBOX_DOCUMENT_LIMIT
+  const idleMs = options.idleMs ?? INBOX_IDLE_MS
+  const active = new Map<string, ActiveInbox>()
+  let closed = false
+
+  const release = (userId: string, inbox: ActiveInbox) => {
+    inbox.chain = inbox.chain.then(async () => {
+      const clients = inbox.connection?.document?.getConnectionsCount() ?? 0
+      // Our own direct connection counts as one: keep the inbox while a client has it open.
+      if (!closed && clients > 1) return idle(userId, inbox)
+      active.delete(userId)
+      const connection = inbox.connection
+      inbox.connection = null
+      await connection?.disconnect()
+    })
+  }
+
+  const idle = (userId: string, inbox: ActiveInbox) => {
+    clearTimeout(inbox.timer)
+    inbox.timer = setTimeout(() => release(userId, inbox), idleMs)
+    inbox.timer.unref()
+  }
+
+  const run = (userId: string, work: (connection: DirectConnection) => Promise<void>): Promise<void> => {
+    if (closed) return Promise.reject(new Error('the inbox projector is closed'))
+    let inbox = active.get(userId)
+    if (!inbox) {
+      inbox = { connection: null, chain: Promise.resolve(), timer: undefined }
+      active.set(userId, inbox)
+    }
+    const current = inbox
+    const job = current.chain.then(async () => {
+      current.connection ??= await options.open(inboxDocumentName(userId), { ...PROJECTOR_CONTEXT })
+      await work(current.connection)
+      idle(userId, current)
+    })
+    current.chain = job.catch(() => undefined)
+    return job
+  }
+
+  const sync = (userId: string) =>
+    run(userId, async (connection) => {
+      const latest = await storage.notifications.list(userId, { unreadOnly: false, limit, after: null })
+      await connection.transact((doc) => project(doc, latest))
+    })
+
+  return {
+    sync,
+    async deliver(rows) {
+      const users = [...new Set(rows.map((row) => row.userId))]
+      const outcome = new Map<string, string | null>()
+      await Promise.all(
+        users.map(async (userId) => {
+          try {
+            await sync(userId)
+            outcome.set(userId, null)
+          } catch (error) {
+            logger.warn({ userId, err: error }, 'inbox projection failed; retried with backoff')
+            outcome.set(userId, error instanceof Error ? error.message : String(error))
+          }
+        }),
+      )
+      return rows.map((row) => outcome.get(row.userId) ?? null)
+    },
+    async close() {
+      closed = true
+      await Promise.all(
+        [...active.entries()].map(([userId, inbox]) => {
+          clearTimeout(inbox.timer)
+          release(userId, inbox)
+          return inbox.chain
+        }),
+      )
+    },
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The notification part of the storage interface: notifications (the source of truth the inbox
+ * documents project), the mentions and comments already handled (so that each is notified
+ * exactly once), the per-channel outbox, and detection marks (which documents may hold writes
+ * whose mentions were never detected, after a crash).
+ */
+
+export type NotificationPriority = 'urgent' | 'high' | 'normal' | 'low'
+
+/** One notification of one user, as stored. */
+export interface NotificationRecord {
+  userId: string
+  /** Deterministic (derived from the idempotency or fold key): the same everywhere, every time. */
+  id: string
+  kind: string
+  priority: NotificationPriority
+  subjectId: string
+  threadId: string | null
+  commentId: string | null
+  /** User ids, latest first. */
+  actors: string[]
+  activityCount: number
+  preview: string
+  createdAt: number
+  /** The latest activity. */
+  notifiedAt: number
+  readAt: number | null
+  archivedAt: number | null
+  /** Grows with every change storage makes; outbox rows deliver a version. */
+  version: number
+}
+
+/** Why a detected mention was handled the way it was. */
+export type MentionOutcome = 'notified' | 'self' | 'no_access' | 'baseline'
+
+/** The idempotency key of one piece of activity: at most one per (kind, subject, comment, recipient). */
+export interface ActivityKey {
+  kind: string
+  subjectId: string
+  commentId: string
+  recipient: string
+}
+
+/** One piece of activity for one recipient: a new notification, or folded into an existing one. */
+export interface ActivityInput {
+  key: ActivityKey
+  /** The notification it creates or folds into. */
+  notificationId: string
+  /** Fold into `notificationId` (while unread; a read one starts a new round). False: never folded. */
+  fold: boolean
+  kind: string
+  priority: NotificationPriority
+  threadId: string | null
+  actor: string
+  preview: string
+  at: number
+}
+
+export interface MentionInput {
+  subjectId: string
+  commentId: string
+  userId: string
+  outcome: MentionOutcome
+  /** The notification, when the mention notifies. */
+  activity?: ActivityInput | undefined
+}
+
+/** Everything one detection step records, atomically. */
+export interface RecordBatch {
+  /** Marked handled; a mention already handled is skipped with its activity. */
+  mentions: readonly MentionInput[]
+  /** Comments whose activity (replies) is handled; their activities follow. */
+  comments: ReadonlyArray<{ subjectId: string; commentId: string; activities: readonly ActivityInput[] }>
+  /** Outbox channels every created or changed notification is queued on. */
+  channels: readonly string[]
+}
+
+export interface RecordResult {
+  /** Mentions newly handled (not those handled before). */
+  mentions: MentionInput[]
+  /** Notifications created or changed, with whether they are new. */
+  notifications: Array<{ record: NotificationRecord; created: boolean }>
+}
+
+export interface HandledSets {
+  /** commentId → user ids whose mention in it is handled. */
+  mentions: Map<string, Set<string>>
+  /** Comments whose activity is handled. */
+  comments: Set<string>
+}
+
+/** One channel's delivery of one notification. */
+export interface OutboxRow {
+  userId: string
+  notificationId: string
+  channel: string
+  /** The notification version to deliver. */
+  version: number
+  attempts: number
+  status: 'pending' | 'delivered'
+  deliveredVersion: number | null
+  lastError: string | null
+  nextAttemptAt: number
+}
+
+export interface ListQuery {
+  unreadOnly: boolean
+  limit: number
+  /** Continue after this notification (by `notifiedAt` descending, then id). */
+  after: { notifiedAt: number; id: string } | null
+}
+
+export interface NotificationStore {
+  /** What is already handled in one subject. */
+  handled(subjectId: string): Promise<HandledSets>
+  /** Records mentions and comments handled with their notifications and outbox rows, in one transaction. */
+  record(batch: RecordBatch): Promise<RecordResult>
+  get(userId: string, id: string): Promise<NotificationRecord | null>
+  /** Newest first (`notifiedAt`, then id). */
+  list(userId: string, query: ListQuery): Promise<NotificationRecord[]>
+  /** Unread: `readAt` null or earlier than `notifiedAt`. */
+  unreadCount(userId: string): Promise<number>
+  /** Sets `readAt` of unread notifications (some ids, or all) and queues them on `channels`; resolves with the changed ones. */
+  markRead(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]>
+  /** The owner's own marks from the inbox document (`readAt` only moves forward); true when something changed. */
+  setMarks(userId: string, id: string, marks: { readAt?: number | null; archivedAt?: number | null }): Promise<boolean>
+  /** Claims due pending rows of a channel for `leaseMs` (another claim skips them meanwhile). */
+  claimOutbox(channel: string, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]>
+  /** Records delivery of the claimed versions; a row whose version moved on stays pending. */
+  outboxDelivered(rows: readonly OutboxRow[], at: number): Promise<void>
+  /** Records a failed attempt; the row is due again at `retryAt`. */
+  outboxFailed(row: OutboxRow, error: string, retryAt: number): Promise<void>
+  /** A notification's outbox rows (every channel). */
+  outboxOf(userId: string, notificationId: string): Promise<OutboxRow[]>
+  /** The last log seq a document has had (0 when never written). */
+  documentHead(documentName: string): Promise<number>
+  /** The seq up to which the document's mentions were reconciled, or null when it never was. */
+  detectionMark(documentName: string): Promise<number | null>
+  setDetectionMark(documentName: string, seq: number): Promise<void>
+  /** Documents with writes after their detection mark (a crash left them unreconciled). */
+  documentsToReconcile(): Promise<string[]>
+}

@@ -1,0 +1,200 @@
+/** Notifications, handled mentions and comments, the outbox and detection marks in SQLite. */
+import type Database from 'better-sqlite3'
+import { foldInto, newNotification } from '../notification-fold.ts'
+import { NOTIFICATION_COLUMNS, OUTBOX_COLUMNS, notificationValues, toNotification, toOutboxRow, type NotificationRow, type OutboxDbRow } from '../notification-rows.ts'
+import type { ActivityInput, HandledSets, ListQuery, NotificationRecord, NotificationStore, OutboxRow, RecordBatch, RecordResult } from '../notification-types.ts'
+
+const UNREAD = '(read_at IS NULL OR read_at < notified_at)'
+
+export class SqliteNotificationStore implements NotificationStore {
+  private readonly db: Database.Database
+  private readonly s
+
+  constructor(db: Database.Database) {
+    this.db = db
+    const placeholders = NOTIFICATION_COLUMNS.split(',').map(() => '?').join(', ')
+    this.s = {
+      handledMentions: db.prepare<[string], { comment_id: string; user_id: string }>('SELECT comment_id, user_id FROM mentions_handled WHERE subject_id = ?'),
+      handledComments: db.prepare<[string], { comment_id: string }>('SELECT comment_id FROM comments_handled WHERE subject_id = ?'),
+      insertMention: db.prepare<[string, string, string, string, number]>(
+        'INSERT INTO mentions_handled (subject_id, comment_id, user_id, outcome, handled_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      insertComment: db.prepare<[string, string, number]>('INSERT INTO comments_handled (subject_id, comment_id, handled_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      insertKey: db.prepare<[string, string, string, string, string, number]>(
+        'INSERT INTO notification_keys (kind, subject_id, comment_id, recipient, notification_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      get: db.prepare<[string, string], NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? AND id = ?`),
+      upsert: db.prepare(`INSERT OR REPLACE INTO notifications (${NOTIFICATION_COLUMNS}) VALUES (${placeholders})`),
+      queue: db.prepare<[string, string, string, number, number, number]>(
+        `INSERT INTO notification_outbox (user_id, notification_id, channel, version, status, attempts, next_attempt_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)
+         ON CONFLICT (user_id, notification_id, channel) DO UPDATE SET version = excluded.version, status = 'pending', attempts = 0,
+           next_attempt_at = excluded.next_attempt_at, last_error = NULL, updated_at = excluded.updated_at`,
+      ),
+      list: db.prepare<[{ user: string; unread: number; at: number | null; id: string; limit: number }], NotificationRow>(
+        `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = @user AND (@unread = 0 OR ${UNREAD})
+           AND (@at IS NULL OR notified_at < @at OR (notified_at = @at AND id > @id))
+         ORDER BY notified_at DESC, id LIMIT @limit`,
+      ),
+      unread: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND ${UNREAD}`),
+      unreadAll: db.prepare<[string], NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? AND ${UNREAD}`),
+      setRead: db.prepare<[number, string, string]>('UPDATE notifications SET read_at = ?, version = version + 1 WHERE user_id = ? AND id = ?'),
+      setReadForward: db.prepare<[number, string, string, number]>(
+        'UPDATE notifications SET read_at = ?, version = version + 1 WHERE user_id = ? AND id = ? AND (read_at IS NULL OR read_at < ?)',
+      ),
+      setArchived: db.prepare<[number | null, string, string, number | null]>(
+        'UPDATE notifications SET archived_at = ?, version = version + 1 WHERE user_id = ? AND id = ? AND archived_at IS NOT ?',
+      ),
+      due: db.prepare<[string, number, number], OutboxDbRow>(
+        `SELECT ${OUTBOX_COLUMNS} FROM notification_outbox WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+      ),
+      lease: db.prepare<[number, string, string, string]>('UPDATE notification_outbox SET next_attempt_at = ? WHERE user_id = ? AND notification_id = ? AND channel = ?'),
+      delivered: db.prepare<[number, string, string, string, number]>(
+        `UPDATE notification_outbox SET status = 'delivered', delivered_version = version, attempts = 0, last_error = NULL, updated_at = ?
+         WHERE user_id = ? AND notification_id = ? AND channel = ? AND version = ?`,
+      ),
+      failed: db.prepare<[string, number, number, string, string, string]>(
+        `UPDATE notification_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+         WHERE user_id = ? AND notification_id = ? AND channel = ? AND status = 'pending'`,
+      ),
+      outboxOf: db.prepare<[string, string], OutboxDbRow>(`SELECT ${OUTBOX_COLUMNS} FROM notification_outbox WHERE user_id = ? AND notification_id = ? ORDER BY channel`),
+      head: db.prepare<[string, string], { head: number }>(
+        `SELECT COALESCE((SELECT MAX(seq) FROM document_log WHERE name = ?), (SELECT upto_seq FROM document_snapshots WHERE name = ?), 0) AS head`,
+      ),
+      mark: db.prepare<[string], { seq: number }>('SELECT seq FROM notification_marks WHERE document = ?'),
+      setMark: db.prepare<[string, number, number]>(
+        'INSERT INTO notification_marks (document, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (document) DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at',
+      ),
+      dirty: db.prepare<[], { document: string }>(
+        `SELECT document FROM notification_marks m
+         WHERE COALESCE((SELECT MAX(seq) FROM document_log l WHERE l.name = m.document), (SELECT upto_seq FROM document_snapshots s WHERE s.name = m.document), 0) > m.seq
+         ORDER BY document`,
+      ),
+    }
+  }
+
+  async handled(subjectId: string): Promise<HandledSets> {
+    const mentions = new Map<string, Set<string>>()
+    for (const row of this.s.handledMentions.all(subjectId)) {
+      const users = mentions.get(row.comment_id) ?? new Set<string>()
+      users.add(row.user_id)
+      mentions.set(row.comment_id, users)
+    }
+    return { mentions, comments: new Set(this.s.handledComments.all(subjectId).map((row) => row.comment_id)) }
+  }
+
+  private apply(activity: ActivityInput, channels: readonly string[], now: number): { record: NotificationRecord; created: boolean } | null {
+    const { kind, subjectId, commentId, recipient } = activity.key
+    if (this.s.insertKey.run(kind, subjectId, commentId, recipient, activity.notificationId, now).changes === 0) return null
+    const row = this.s.get.get(recipient, activity.notificationId)
+    const existing = row ? toNotification(row) : null
+    const record = existing ? foldInto(existing, activity) : newNotification(activity)
+    if (!record) return null
+    this.s.upsert.run(...notificationValues(record))
+    this.queue(record, channels, now)
+    return { record, created: existing === null }
+  }
+
+  private queue(record: NotificationRecord, channels: readonly string[], now: number): void {
+    for (const channel of channels) this.s.queue.run(record.userId, record.id, channel, record.version, now, now)
+  }
+
+  async record(batch: RecordBatch): Promise<RecordResult> {
+    const run = this.db.transaction((): RecordResult => {
+      const now = Date.now()
+      const result: RecordResult = { mentions: [], notifications: [] }
+      for (const mention of batch.mentions) {
+        if (this.s.insertMention.run(mention.subjectId, mention.commentId, mention.userId, mention.outcome, now).changes === 0) continue
+        result.mentions.push(mention)
+        const applied = mention.activity ? this.apply(mention.activity, batch.channels, now) : null
+        if (applied) result.notifications.push(applied)
+      }
+      for (const comment of batch.comments) {
+        if (this.s.insertComment.run(comment.subjectId, comment.commentId, now).changes === 0) continue
+        for (const activity of comment.activities) {
+          const applied = this.apply(activity, batch.channels, now)
+          if (applied) result.notifications.push(applied)
+        }
+      }
+      return result
+    })
+    return run.immediate()
+  }
+
+  async get(userId: string, id: string): Promise<NotificationRecord | null> {
+    const row = this.s.get.get(userId, id)
+    return row ? toNotification(row) : null
+  }
+
+  async list(userId: string, query: ListQuery): Promise<NotificationRecord[]> {
+    const rows = this.s.list.all({ user: userId, unread: query.unreadOnly ? 1 : 0, at: query.after?.notifiedAt ?? null, id: query.after?.id ?? '', limit: query.limit })
+    return rows.map(toNotification)
+  }
+
+  async unreadCount(userId: string): Promise<number> {
+    return this.s.unread.get(userId)?.n ?? 0
+  }
+
+  async markRead(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
+    const run = this.db.transaction((): NotificationRecord[] => {
+      const candidates = ids === 'all' ? this.s.unreadAll.all(userId) : ids.flatMap((id) => this.s.get.all(userId, id))
+      const changed: NotificationRecord[] = []
+      for (const candidate of candidates.map(toNotification)) {
+        if (candidate.readAt !== null && candidate.readAt >= candidate.notifiedAt) continue
+        const readAt = Math.max(at, candidate.notifiedAt)
+        this.s.setRead.run(readAt, userId, candidate.id)
+        const record = { ...candidate, readAt, version: candidate.version + 1 }
+        this.queue(record, channels, at)
+        changed.push(record)
+      }
+      return changed
+    })
+    return run.immediate()
+  }
+
+  async setMarks(userId: string, id: string, marks: { readAt?: number | null; archivedAt?: number | null }): Promise<boolean> {
+    let changed = false
+    if (typeof marks.readAt === 'number') changed = this.s.setReadForward.run(marks.readAt, userId, id, marks.readAt).changes > 0
+    if (marks.archivedAt !== undefined) changed = this.s.setArchived.run(marks.archivedAt, userId, id, marks.archivedAt).changes > 0 || changed
+    return changed
+  }
+
+  async claimOutbox(channel: string, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]> {
+    const run = this.db.transaction((): OutboxRow[] => {
+      const rows = this.s.due.all(channel, now, limit).map(toOutboxRow)
+      for (const row of rows) this.s.lease.run(now + leaseMs, row.userId, row.notificationId, row.channel)
+      return rows
+    })
+    return run.immediate()
+  }
+
+  async outboxDelivered(rows: readonly OutboxRow[], at: number): Promise<void> {
+    this.db.transaction(() => {
+      for (const row of rows) this.s.delivered.run(at, row.userId, row.notificationId, row.channel, row.version)
+    })()
+  }
+
+  async outboxFailed(row: OutboxRow, error: string, retryAt: number): Promise<void> {
+    this.s.failed.run(error, retryAt, Date.now(), row.userId, row.notificationId, row.channel)
+  }
+
+  async outboxOf(userId: string, notificationId: string): Promise<OutboxRow[]> {
+    return this.s.outboxOf.all(userId, notificationId).map(toOutboxRow)
+  }
+
+  async documentHead(documentName: string): Promise<number> {
+    return this.s.head.get(documentName, documentName)?.head ?? 0
+  }
+
+  async detectionMark(documentName: string): Promise<number | null> {
+    return this.s.mark.get(documentName)?.seq ?? null
+  }
+
+  async setDetectionMark(documentName: string, seq: number): Promise<void> {
+    this.s.setMark.run(documentName, seq, Date.now())
+  }
+
+  async documentsToReconcile(): Promise<string[]> {
+    return this.s.dirty.all().map((row) => row.document)
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Exactly once across kill -9. The server kills itself (PARLEY_FAULT, test-only) at a named point:
+ * right after a mention was acknowledged and before it was detected, or after the notification
+ * and its outbox row were committed and before the inbox was projected. After a restart the
+ * recipient's inbox shows the notification exactly once.
+ */
+import { rmSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createThread, readInbox } from '../../protocol/index.ts'
+import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
+import { startChild, type ChildServer } from '../helpers/child.ts'
+import { rebuild } from '../helpers/comments.ts'
+import { acknowledged, connectSynced, type TestClient } from '../helpers/provider.ts'
+import { TEST_API_KEY } from '../helpers/rest.ts'
+import { tempDir } from '../helpers/server.ts'
+import { newSecret, tokenFor } from '../helpers/tokens.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+describe('notifications across kill -9', () => {
+  const children: ChildServer[] = []
+  const clients: TestClient[] = []
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.destroy()
+    for (const child of children.splice(0)) child.process.kill('SIGKILL')
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
+
+  async function crashAt(fault: string) {
+    const dataDir = tempDir()
+    dirs.push(dataDir)
+    const secret = newSecret()
+    const env = { PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, PARLEY_API_KEY: TEST_API_KEY }
+    const first = await startChild({ ...env, PARLEY_FAULT: fault })
+    children.push(first)
+    const registered = await fetch(`${first.httpUrl}/api/v1/subjects/crash`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ defaultRole: 'comment' }),
+    })
+    expect(registered.status).toBe(200)
+    const ana = await connectSynced(first.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ana'))
+    clients.push(ana)
+    createThread({ doc: ana.doc, userId: 'ana' }, [{ text: 'urgent: ' }, { text: '@Ben', mention: 'ben' }])
+    // The acknowledgement arrives, then the process dies at the fault point.
+    await acknowledged(ana)
+    expect(await first.exited).toBeNull()
+    ana.destroy()
+    return { dataDir, secret, env }
+  }
+
+  async function inboxAfterRestart(env: Record<string, string>, secret: string) {
+    const second = await startChild(env)
+    children.push(second)
+    const inbox = await connectSynced(second.webSocketUrl, 'inbox/ben', await tokenFor(secret, 'ben'))
+    clients.push(inbox)
+    await waitFor(() => readInbox(inbox.doc).length === 1, 'the mention in ben’s inbox after the restart', 15_000)
+    // The author comes back: the document loads and is rescanned once more; nothing repeats.
+    const ana = await connectSynced(second.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ana'))
+    clients.push(ana)
+    const listed = async () => {
+      const answer = await fetch(`${second.httpUrl}/api/v1/notifications`, { headers: { authorization: `Bearer ${await tokenFor(secret, 'ben')}` } })
+      return ((await answer.json()) as { notifications: Array<{ kind: string }> }).notifications
+    }
+    expect(await listed()).toMatchObject([{ kind: 'mention' }])
+    return { inbox, listed }
+  }
+
+  function storedState(dataDir: string) {
+    const storage = new SqliteStorage(path.join(dataDir, 'parley.db'))
+    return {
+      storage,
+      async inboxEntries() {
+        return readInbox(rebuild(await storage.documents.load('inbox/ben'))).length
+      },
+    }
+  }
+
+  it('between acknowledgement and detection: the restart rescans the document and notifies once', async () => {
+    const { dataDir, secret, env } = await crashAt('before-detection')
+    const dead = storedState(dataDir)
+    expect(await dead.storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })).toEqual([])
+    expect(await dead.storage.notifications.documentsToReconcile()).toEqual(['comments/crash'])
+    await dead.storage.close()
+    const { inbox, listed } = await inboxAfterRestart(env, secret)
+    expect(readInbox(inbox.doc)).toHaveLength(1)
+    expect(await listed()).toHaveLength(1)
+  }, 60_000)
+
+  it('between outbox write and inbox projection: the restart drains the outbox and projects once', async () => {
+    const { dataDir, secret, env } = await crashAt('after-outbox')
+    const dead = storedState(dataDir)
+    const [stored] = await dead.storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })
+    expect(stored).toMatchObject({ kind: 'mention' })
+    expect(await dead.storage.notifications.outboxOf('ben', stored!.id)).toMatchObject([{ status: 'pending' }])
+    expect(await dead.inboxEntries()).toBe(0)
+    await dead.storage.close()
+    const { inbox, listed } = await inboxAfterRestart(env, secret)
+    expect(readInbox(inbox.doc).map((n) => n.id)).toEqual([stored!.id])
+    expect(await listed()).toHaveLength(1)
+  }, 60_000)
+})
