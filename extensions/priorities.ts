@@ -10,6 +10,8 @@ export const PRIORITY = {
   guard: 500,
   /** Coalesces awareness after the guard has filtered it (extensions/presence). */
   presence: 400,
+  /** Rebuilds an oversized inbox in storage before durability loads it (extensions/inbox/reset.ts). */
+  inboxReset: 200,
   /** Appends before the acknowledgement; loads documents from storage. */
   durability: 100,
   /** Reads applied transactions (mentions, inbox marks); needs documents loaded first. */

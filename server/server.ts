@@ -48,8 +48,11 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   guard?: Partial<Omit<GuardConfiguration, 'logger' | 'owners' | 'metrics' | 'updates'>>
   /** Presence timing (tests scale it down): awareness window, heartbeat renewal, silence timeout, sweep period. */
   presence?: Partial<Pick<PresenceConfiguration, 'windowMs' | 'renewMs' | 'timeoutMs' | 'sweepMs'>>
-  /** Inbox projection settings (tests): notifications per inbox document, idle time before it closes. */
-  inbox?: { limit?: number; idleMs?: number }
+  /**
+   * Inbox settings (tests): notifications per inbox document, idle time before it closes, and the
+   * stored bytes past which an inbox is rebuilt on load (`INBOX_RESET_BYTES` by default).
+   */
+  inbox?: { limit?: number; idleMs?: number; resetBytes?: number }
 }
 
 export interface ParleyServer {

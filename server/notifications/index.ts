@@ -7,6 +7,7 @@ import type { Extension, Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { Inbox } from '../../extensions/inbox/index.ts'
+import { INBOX_RESET_BYTES, InboxReset } from '../../extensions/inbox/reset.ts'
 import { Mentions } from '../../extensions/mentions/index.ts'
 import type { AccessResolver } from '../access/resolve.ts'
 import { createEvents, type ParleyEvents } from '../events.ts'
@@ -15,7 +16,7 @@ import type { Storage } from '../storage/types.ts'
 import { createDetector } from './detector.ts'
 import { createFaults, type FaultPoint } from './faults.ts'
 import { createOutbox, type Outbox } from './outbox.ts'
-import { createInboxProjector, type InboxProjector } from './projector.ts'
+import { createInboxProjector, INBOX_DOCUMENT_LIMIT, type InboxProjector } from './projector.ts'
 
 export interface NotificationsOptions {
   storage: Storage
@@ -26,8 +27,8 @@ export interface NotificationsOptions {
   faultPoint: FaultPoint | undefined
   /** The Hocuspocus instance, once created. */
   hocuspocus(): Hocuspocus
-  /** Inbox projector settings (tests): notifications per document, idle time. */
-  inbox?: { limit?: number; idleMs?: number } | undefined
+  /** Inbox settings (tests): notifications per document, idle time, stored bytes that trigger a reset. */
+  inbox?: { limit?: number; idleMs?: number; resetBytes?: number } | undefined
 }
 
 export interface Notifications {
@@ -45,7 +46,8 @@ export function createNotifications(options: NotificationsOptions): Notification
   const { storage, access, logger } = options
   const metrics = createNotificationMetrics(options.registry, options.hookError)
   const events = createEvents(logger, () => options.hookError('events'))
-  const projector = createInboxProjector({ storage, logger, ...options.inbox, open: (name, context) => options.hocuspocus().openDirectConnection(name, context) })
+  const { resetBytes = INBOX_RESET_BYTES, ...projectorOptions } = options.inbox ?? {}
+  const projector = createInboxProjector({ storage, logger, ...projectorOptions, open: (name, context) => options.hocuspocus().openDirectConnection(name, context) })
   const outbox = createOutbox({ storage, channels: { inbox: projector }, logger, metrics: metrics.outbox })
   const mentions = new Mentions({
     storage,
@@ -57,10 +59,11 @@ export function createNotifications(options: NotificationsOptions): Notification
     onRecorded: () => outbox.kick(),
   })
   const inbox = new Inbox({ storage, projector, logger, hookError: options.hookError })
+  const reset = new InboxReset({ storage, logger, limit: projectorOptions.limit ?? INBOX_DOCUMENT_LIMIT, resetBytes, hookError: options.hookError })
   let sweeping: Promise<unknown> = Promise.resolve()
   return {
     events,
-    extensions: [mentions, inbox],
+    extensions: [mentions, reset, inbox],
     outbox,
     projector,
     start() {

@@ -49,6 +49,14 @@ export interface DocumentStore {
   listQuarantined(name: string): Promise<Array<LogRow & { reason: string }>>
   /** True when the document has a snapshot or log rows (it was written at least once). */
   exists(name: string): Promise<boolean>
+  /**
+   * Replaces the whole stored document with `snapshot`, atomically: every log row is deleted and
+   * the snapshot covers the last seq, so later appends continue with higher seqs. For rebuilding a
+   * document from another source of truth (inbox reset); never for a document a client holds.
+   */
+  replace(name: string, snapshot: Uint8Array): Promise<void>
+  /** Bytes stored for the document: its snapshot plus every log row (0 when never written). */
+  storedBytes(name: string): Promise<number>
 }
 
 /** A subject the backend registered (`PUT /api/v1/subjects/:id`, or by setting a member). */

@@ -144,6 +144,61 @@ export function storageContract(name: string, factory: BackendFactory): void {
       expect(Buffer.from(kept[0]!.data).equals(Buffer.from(updates[1]!))).toBe(true)
     })
 
+    it('replaces a document: load returns exactly the new snapshot and no log', async () => {
+      const { updates } = textUpdates(5)
+      for (const u of updates.slice(0, 3)) await storage.documents.append(docName, u)
+      await storage.documents.compact(docName, mergeUpdates)
+      let last = 0
+      for (const u of updates.slice(3)) last = await storage.documents.append(docName, u)
+      const fresh = textUpdates(2)
+      const snapshot = Y.encodeStateAsUpdate(fresh.doc)
+      await storage.documents.replace(docName, snapshot)
+      const stored = await storage.documents.load(docName)
+      expect(stored.log).toEqual([])
+      expect(Buffer.from(stored.snapshot!).equals(Buffer.from(snapshot))).toBe(true)
+      expect(await storage.documents.storedBytes(docName)).toBe(snapshot.byteLength)
+
+      // Appends continue past every seq used before the replacement, and load in order.
+      const later = textUpdates(3)
+      const seqs: number[] = []
+      for (const u of later.updates) seqs.push(await storage.documents.append(docName, u))
+      expect(seqs[0]).toBeGreaterThan(last)
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+      const after = await storage.documents.load(docName)
+      expect(after.log.map((r) => r.seq)).toEqual(seqs)
+      expect(Buffer.from(after.snapshot!).equals(Buffer.from(snapshot))).toBe(true)
+      expect(rebuild(null, after.log).getText('t').toString()).toBe(later.doc.getText('t').toString())
+      expect(await storage.documents.storedBytes(docName)).toBe(snapshot.byteLength + later.updates.reduce((sum, u) => sum + u.byteLength, 0))
+    })
+
+    it('replaces a document that was never written', async () => {
+      expect(await storage.documents.storedBytes('comments/new')).toBe(0)
+      const { doc } = textUpdates(2)
+      const snapshot = Y.encodeStateAsUpdate(doc)
+      await storage.documents.replace('comments/new', snapshot)
+      const stored = await storage.documents.load('comments/new')
+      expect(stored.log).toEqual([])
+      expect(rebuild(stored.snapshot, stored.log).getText('t').toString()).toBe(doc.getText('t').toString())
+      const seq = await storage.documents.append('comments/new', textUpdates(1).updates[0]!)
+      expect(seq).toBeGreaterThan(0)
+      expect((await storage.documents.load('comments/new')).log.map((r) => r.seq)).toEqual([seq])
+    })
+
+    it('loses no append made while a replacement runs: each lands before it (gone) or after it (kept)', async () => {
+      const { updates } = textUpdates(30)
+      const snapshot = Y.encodeStateAsUpdate(textUpdates(1).doc)
+      const appends = updates.map((u) => storage.documents.append(docName, u))
+      const replaced = storage.documents.replace(docName, snapshot)
+      const seqs = await Promise.all(appends)
+      await replaced
+      const stored = await storage.documents.load(docName)
+      expect(new Set(seqs).size).toBe(seqs.length)
+      const kept = stored.log.map((r) => r.seq)
+      // The kept rows are exactly the appends with the highest seqs, in order.
+      expect(kept).toEqual([...seqs].sort((a, b) => a - b).slice(seqs.length - kept.length))
+      expect(Buffer.from(stored.snapshot!).equals(Buffer.from(snapshot))).toBe(true)
+    })
+
     it('refuses calls after close', async () => {
       await storage.close()
       await expect(storage.documents.append(docName, new Uint8Array([0, 0]))).rejects.toThrow()

@@ -11,6 +11,8 @@
  * - compact / quarantine: one transaction under a per-document advisory lock, reading from the
  *   database after the lock is taken; concurrent compactions run one after the other and appends
  *   are never blocked (they only add rows past the ones being merged).
+ * - replace: the same lock, plus the head row's lock (appends wait for it), so that the new
+ *   snapshot covers the last seq and every log row goes, with no append in between.
  *
  * Any failure rejects, so an update is refused rather than acknowledged. When a connection breaks
  * during COMMIT the outcome is unknown and the append rejects although it may have committed: the
@@ -52,6 +54,18 @@ const QUARANTINE_SQL = `
   INSERT INTO document_quarantine (name, seq, data, reason, created_at)
   SELECT name, seq, data, $3, $4 FROM moved
   ON CONFLICT (name, seq) DO UPDATE SET data = excluded.data, reason = excluded.reason, created_at = excluded.created_at`
+
+// Takes the head row's lock (held until COMMIT) and answers the last seq; creates the head when missing.
+const LOCK_HEAD_SQL = `
+  INSERT INTO document_heads AS h (name, last_seq)
+  VALUES ($1, COALESCE((SELECT MAX(seq) FROM document_log WHERE name = $1),
+                       (SELECT upto_seq FROM document_snapshots WHERE name = $1), 0))
+  ON CONFLICT (name) DO UPDATE SET last_seq = h.last_seq
+  RETURNING last_seq`
+
+const STORED_BYTES_SQL = `
+  SELECT COALESCE((SELECT octet_length(data) FROM document_snapshots WHERE name = $1), 0)
+       + COALESCE((SELECT SUM(octet_length(data)) FROM document_log WHERE name = $1), 0) AS bytes`
 
 interface StoredRow {
   kind: number
@@ -124,6 +138,21 @@ export class PostgresDocumentStore implements DocumentStore {
       [name],
     )
     return rows.map((row) => ({ seq: toNumber(row.seq), data: toBytes(row.data), reason: row.reason }))
+  }
+
+  async replace(name: string, snapshot: Uint8Array): Promise<void> {
+    await this.db.transaction(async (client) => {
+      await lockDocument(client, name)
+      const head = (await client.query<{ last_seq: string }>(LOCK_HEAD_SQL, [name])).rows[0]
+      if (!head) throw new Error(`replace of ${name} found no head`)
+      await client.query(UPSERT_SNAPSHOT_SQL, [name, toBuffer(snapshot), toNumber(head.last_seq), Date.now()])
+      await client.query('DELETE FROM document_log WHERE name = $1', [name])
+    })
+  }
+
+  async storedBytes(name: string): Promise<number> {
+    const rows = await this.db.query<{ bytes: string }>(STORED_BYTES_SQL, [name])
+    return toNumber(rows[0]?.bytes ?? '0')
   }
 
   async exists(name: string): Promise<boolean> {

@@ -51,6 +51,15 @@ class SqliteDocumentStore implements DocumentStore {
       quarantined: db.prepare<[string], { seq: number; data: Buffer; reason: string }>(
         'SELECT seq, data, reason FROM document_quarantine WHERE name = ? ORDER BY seq',
       ),
+      lastSeq: db.prepare<[string, string], { seq: number }>(
+        `SELECT COALESCE((SELECT MAX(seq) FROM document_log WHERE name = ?),
+                         (SELECT upto_seq FROM document_snapshots WHERE name = ?), 0) AS seq`,
+      ),
+      deleteLog: db.prepare<[string]>('DELETE FROM document_log WHERE name = ?'),
+      storedBytes: db.prepare<[string, string], { bytes: number }>(
+        `SELECT COALESCE((SELECT length(data) FROM document_snapshots WHERE name = ?), 0)
+              + COALESCE((SELECT SUM(length(data)) FROM document_log WHERE name = ?), 0) AS bytes`,
+      ),
       exists: db.prepare<[string, string], { found: number }>(
         'SELECT EXISTS (SELECT 1 FROM document_snapshots WHERE name = ?) OR EXISTS (SELECT 1 FROM document_log WHERE name = ?) AS found',
       ),
@@ -105,6 +114,19 @@ class SqliteDocumentStore implements DocumentStore {
 
   async exists(name: string): Promise<boolean> {
     return this.statements.exists.get(name, name)?.found === 1
+  }
+
+  async replace(name: string, snapshot: Uint8Array): Promise<void> {
+    // IMMEDIATE: no append slips in between reading the last seq and deleting the log.
+    this.db.transaction(() => {
+      const last = this.statements.lastSeq.get(name, name)?.seq ?? 0
+      this.statements.upsertSnapshot.run(name, Buffer.from(snapshot), last, Date.now())
+      this.statements.deleteLog.run(name)
+    }).immediate()
+  }
+
+  async storedBytes(name: string): Promise<number> {
+    return this.statements.storedBytes.get(name, name)?.bytes ?? 0
   }
 }
 

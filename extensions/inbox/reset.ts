@@ -1,0 +1,66 @@
+/**
+ * Inbox reset: every notification the projection trims leaves a Yjs tombstone in `inbox/<userId>`,
+ * so the stored document would grow for ever. When an inbox is about to load and its stored size
+ * passes {@link INBOX_RESET_BYTES}, it is rebuilt first: a fresh Y.Doc holding only the latest
+ * notifications, projected from storage (the source of truth) as a normal projection would, replaces
+ * the stored snapshot and log. It runs before durability loads the document, so no connection on
+ * this instance holds the old state; clients that still hold it are refused by the write guard.
+ */
+import type { Extension, onLoadDocumentPayload } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import * as Y from 'yjs'
+import { parseDocumentName } from '../../protocol/index.ts'
+import { project } from '../../server/notifications/inbox-document.ts'
+import type { NotificationRecord, Storage } from '../../server/storage/types.ts'
+import { PRIORITY } from '../priorities.ts'
+
+/** Stored bytes (snapshot + log) past which an inbox document is rebuilt when it next loads. */
+export const INBOX_RESET_BYTES = 64 * 1024
+
+export interface InboxResetConfiguration {
+  storage: Storage
+  logger: Logger
+  /** Notifications the rebuilt document holds (the projector's limit). */
+  limit: number
+  resetBytes: number
+  hookError(hook: string): void
+}
+
+/** The state of a fresh inbox document holding exactly `latest`, as the projection writes it. */
+export function freshInboxState(latest: readonly NotificationRecord[]): Uint8Array {
+  const doc = new Y.Doc()
+  try {
+    doc.transact(() => project(doc, latest))
+    return Y.encodeStateAsUpdate(doc)
+  } finally {
+    doc.destroy()
+  }
+}
+
+export class InboxReset implements Extension {
+  readonly extensionName = 'parley-inbox-reset'
+  readonly priority = PRIORITY.inboxReset
+  private readonly configuration: InboxResetConfiguration
+
+  constructor(configuration: InboxResetConfiguration) {
+    this.configuration = configuration
+  }
+
+  async onLoadDocument({ documentName }: onLoadDocumentPayload): Promise<void> {
+    const parsed = parseDocumentName(documentName)
+    if (parsed?.kind !== 'inbox') return
+    const { storage, logger, limit, resetBytes, hookError } = this.configuration
+    try {
+      const bytes = await storage.documents.storedBytes(documentName)
+      if (bytes <= resetBytes) return
+      const latest = await storage.notifications.list(parsed.id, { unreadOnly: false, limit, after: null })
+      const state = freshInboxState(latest)
+      await storage.documents.replace(documentName, state)
+      logger.info({ documentName, bytes, resetBytes: state.byteLength }, 'inbox document reset')
+    } catch (error) {
+      // Not fatal: the document loads as stored, and the next load tries again.
+      hookError('inboxReset')
+      logger.error({ documentName, err: error }, 'inbox reset failed; loading the document as stored')
+    }
+  }
+}
