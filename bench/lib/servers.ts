@@ -1,0 +1,178 @@
+/**
+ * The servers under test, each a child process on 127.0.0.1 with the probe preloaded:
+ * `raw-ws` (bench/servers/raw-ws.ts), `hocuspocus` (bench/servers/hocuspocus.ts) and `parley`
+ * (`server/bin/parley.ts serve` with a fresh data directory and JWT secret).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { signToken } from '../../server/auth/sign.ts'
+import type { ProbeReply, ProbeRequest } from '../servers/probe.ts'
+import { waitFor, withTimeout } from './wait.ts'
+
+export const SERVER_KINDS = ['raw-ws', 'hocuspocus', 'parley'] as const
+export type ServerKind = (typeof SERVER_KINDS)[number]
+
+export function isServerKind(value: string): value is ServerKind {
+  return (SERVER_KINDS as readonly string[]).includes(value)
+}
+
+/** How long a server may take to answer GET /health after spawning. */
+export const SERVER_START_TIMEOUT_MS = 20_000
+
+/** How long a server may take to exit after SIGTERM before it is killed. */
+export const SERVER_STOP_TIMEOUT_MS = 15_000
+
+/** How long the probe may take to answer (a blocked event loop answers late). */
+export const PROBE_TIMEOUT_MS = 30_000
+
+/**
+ * Parley's update rate limit for bench runs (PARLEY_UPDATES_PER_SECOND and _BURST): a few bench
+ * writers send thousands of updates per second, which the per-connection default refuses. Every
+ * check of the write guard still runs.
+ */
+export const BENCH_UPDATE_RATE = 100_000
+
+/** Characters of a server's stderr kept for error reports. */
+const STDERR_TAIL_CHARS = 4_000
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const PROBE = path.join(ROOT, 'bench/servers/probe.ts')
+const SCRIPTS: Record<ServerKind, string[]> = {
+  'raw-ws': [path.join(ROOT, 'bench/servers/raw-ws.ts')],
+  hocuspocus: [path.join(ROOT, 'bench/servers/hocuspocus.ts')],
+  parley: [path.join(ROOT, 'server/bin/parley.ts'), 'serve'],
+}
+
+export interface TargetServer {
+  readonly kind: ServerKind
+  readonly pid: number
+  readonly wsUrl: string
+  readonly httpUrl: string
+  /** A token for `userId` this server accepts (any string for the baselines). */
+  token(userId: string): Promise<string>
+  /** Asks the probe inside the server process. */
+  probe(op: ProbeRequest['op']): Promise<ProbeReply>
+  /** Has the process exited (on its own, or after stop)? */
+  readonly exited: boolean
+  stderrTail(): string
+  stop(): Promise<void>
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) })
+    await response.body?.cancel()
+    return response.ok
+  } catch {
+    return false
+  }
+}
+
+/** Spawns through `sh` to raise the soft open-files limit to the hard one (10,000 sockets). */
+function spawnServer(script: string[], env: Record<string, string>): ChildProcess {
+  const node = [process.execPath, '--expose-gc', '--import', PROBE, ...script]
+  return spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...node], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  })
+}
+
+export async function startServer(kind: ServerKind): Promise<TargetServer> {
+  const port = await freePort()
+  const secret = randomBytes(32).toString('hex')
+  const dataDir = kind === 'parley' ? mkdtempSync(path.join(tmpdir(), 'parley-bench-')) : undefined
+  const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' }
+  if (dataDir) {
+    Object.assign(env, { PARLEY_JWT_SECRET: secret, PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'warn' })
+    Object.assign(env, { PARLEY_UPDATES_PER_SECOND: String(BENCH_UPDATE_RATE), PARLEY_UPDATE_BURST: String(BENCH_UPDATE_RATE) })
+  }
+  const child = spawnServer(SCRIPTS[kind], env)
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`${kind}: could not spawn`)
+
+  let stderr = ''
+  child.stderr?.setEncoding('utf8')
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS)
+  })
+  let exited = false
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  void exit.then(() => {
+    exited = true
+  })
+
+  const waiting = new Map<number, (reply: ProbeReply) => void>()
+  let nextId = 1
+  child.on('message', (message: ProbeReply) => {
+    waiting.get(message.id)?.(message)
+    waiting.delete(message.id)
+  })
+
+  const httpUrl = `http://127.0.0.1:${port}`
+  const tokens = new Map<string, Promise<string>>()
+  const server: TargetServer = {
+    kind,
+    pid,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    httpUrl,
+    token(userId) {
+      if (kind !== 'parley') return Promise.resolve(`bench-token-${userId}`)
+      let token = tokens.get(userId)
+      if (!token) {
+        token = signToken({ sub: userId, access: { '*': 'comment' } }, secret)
+        tokens.set(userId, token)
+      }
+      return token
+    },
+    probe(op) {
+      const id = nextId++
+      const reply = new Promise<ProbeReply>((resolve) => waiting.set(id, resolve))
+      child.send({ id, op } satisfies ProbeRequest)
+      return withTimeout(reply, PROBE_TIMEOUT_MS, `${kind} probe ${op}`)
+    },
+    get exited() {
+      return exited
+    },
+    stderrTail: () => stderr,
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM')
+        try {
+          await withTimeout(exit, SERVER_STOP_TIMEOUT_MS, `${kind} stop`)
+        } catch {
+          child.kill('SIGKILL')
+          await exit
+        }
+      }
+      if (child.connected) child.disconnect()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+
+  try {
+    await waitFor(async () => exited || (await healthy(`${httpUrl}/health`)), 'GET /health', SERVER_START_TIMEOUT_MS)
+    if (exited) throw new Error(`exited during start-up: ${stderr.trim()}`)
+  } catch (error) {
+    await server.stop()
+    throw new Error(`${kind}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
+  return server
+}

@@ -1,0 +1,54 @@
+/**
+ * Preloaded (`node --import`) into every bench server process, whatever it is: answers the
+ * bench over the IPC channel (event-loop delay, garbage collection, RSS), and stops the server
+ * when the bench goes away so that no server outlives it.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+
+/** Resolution of the event-loop delay histogram, in ms. */
+const LOOP_RESOLUTION_MS = 10
+
+export type ProbeRequest = { id: number; op: 'gc' | 'loop-reset' | 'loop' }
+
+export interface ProbeReply {
+  id: number
+  rssBytes: number
+  /** Event-loop delay since the last reset, in ms (beyond the histogram's own timer period). */
+  loop: { p50: number; p99: number; max: number }
+}
+
+const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS })
+loop.enable()
+
+/** A histogram value (ns, timer period included) as the delay beyond the period, in ms. */
+function delayMs(nanoseconds: number): number {
+  return Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS)
+}
+
+function collectGarbage(): void {
+  const gc: unknown = Reflect.get(globalThis, 'gc')
+  if (typeof gc === 'function') {
+    gc()
+    gc()
+  }
+}
+
+function isRequest(message: unknown): message is ProbeRequest {
+  return typeof message === 'object' && message !== null && 'id' in message && 'op' in message
+}
+
+if (process.send) {
+  process.on('message', (message: unknown) => {
+    if (!isRequest(message)) return
+    if (message.op === 'gc') collectGarbage()
+    if (message.op === 'loop-reset') loop.reset()
+    const reply: ProbeReply = {
+      id: message.id,
+      rssBytes: process.memoryUsage.rss(),
+      loop: { p50: delayMs(loop.percentile(50)), p99: delayMs(loop.percentile(99)), max: delayMs(loop.max) },
+    }
+    process.send?.(reply)
+  })
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'))
+  process.channel?.unref()
+}

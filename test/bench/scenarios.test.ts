@@ -1,0 +1,68 @@
+/**
+ * Smoke runs of every bench scenario at its tiny size, against real server processes (raw ws,
+ * plain Hocuspocus, Parley) and real sockets: the harness must measure something real, i.e.
+ * every update sent is received (or acknowledged, or every joiner synced) and figures are positive.
+ */
+import { describe, expect, test } from 'vitest'
+import { runScenario } from '../../bench/lib/harness.ts'
+import { Progress } from '../../bench/lib/progress.ts'
+import type { ScenarioResult, ServerSummary } from '../../bench/lib/results.ts'
+import { SERVER_KINDS } from '../../bench/lib/servers.ts'
+import { SCENARIOS } from '../../bench/scenarios/index.ts'
+
+/** A tiny run of one scenario against all three servers stays well under this. */
+const SMOKE_TIMEOUT_MS = 25_000
+
+/** Metrics that must be positive (and finite) in every run, per scenario. */
+const POSITIVE: Record<string, readonly string[]> = {
+  fanout: ['deliveryP50', 'deliveryP95', 'deliveryMax', 'probeP95', 'serverRssMB'],
+  connections: ['connectP50', 'rssPerConnKB', 'serverRssMB', 'deliveryP95', 'rampSeconds'],
+  'join-storm': ['syncP50', 'syncP99', 'probeSyncP50', 'peakRssMB', 'documentMB'],
+  'durable-writes': ['updatesPerSec', 'ackP50', 'ackP99'],
+  soak: ['rssAfterWarmupMB', 'rssEndMB', 'deliveryP95'],
+  presence: ['framesPerReaderPerSec', 'typingP95', 'serverRssMB'],
+}
+
+function expectReal(name: string, kind: string, summary: ServerSummary | undefined): void {
+  expect(summary, `${name} ran against ${kind}`).toBeDefined()
+  if (!summary) return
+  const run = summary.runs[0]
+  expect(run?.failure, `${name} on ${kind} failed`).toBeUndefined()
+  expect(summary.checks.sent, `${name} on ${kind} sent something`).toBeGreaterThan(0)
+  expect(summary.checks.expected).toBeGreaterThan(0)
+  expect(summary.checks.received, `${name} on ${kind}: everything sent was received`).toBe(summary.checks.expected)
+  expect(summary.checks.drops).toBe(0)
+  for (const key of POSITIVE[name] ?? []) {
+    const value = summary.median[key]
+    expect(Number.isFinite(value) && (value ?? 0) > 0, `${name} on ${kind}: ${key} = ${String(value)} is positive`).toBe(true)
+  }
+  expect(summary.median.serverCpuPct ?? -1).toBeGreaterThanOrEqual(0)
+  expect(summary.median.loadgenCpuPct ?? 0).toBeGreaterThan(0)
+}
+
+describe('bench scenarios at their tiny size', () => {
+  for (const scenario of SCENARIOS) {
+    test(
+      scenario.name,
+      async () => {
+        const servers = scenario.servers ?? SERVER_KINDS
+        const result: ScenarioResult = await runScenario(scenario, 'tiny', {
+          runs: 1,
+          servers,
+          progress: new Progress({ quiet: true }),
+          readerThreads: 1,
+        })
+        for (const kind of servers) expectReal(scenario.name, kind, result.servers[kind])
+        if (servers.includes('parley') && servers.length > 1) {
+          expect(Object.keys(result.ratios.vsHocuspocus).length).toBeGreaterThan(0)
+        }
+        if (scenario.name === 'durable-writes') {
+          const parley = result.servers.parley?.median
+          expect(parley?.appendUs ?? 0, 'Parley reports µs per append from its /metrics').toBeGreaterThan(0)
+          expect(parley?.appendsPerSec ?? 0).toBeGreaterThan(0)
+        }
+      },
+      SMOKE_TIMEOUT_MS,
+    )
+  }
+})
