@@ -15,10 +15,17 @@ import type { ProbeReply, ProbeRequest } from '../servers/probe.ts'
 import { waitFor, withTimeout } from './wait.ts'
 
 export const SERVER_KINDS = ['raw-ws', 'hocuspocus', 'parley'] as const
-export type ServerKind = (typeof SERVER_KINDS)[number]
+/** Servers run only when named with `--servers`: Parley without its write guard (bench/servers/parley-unguarded.ts). */
+export const EXTRA_SERVER_KINDS = ['parley-unguarded'] as const
+export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_SERVER_KINDS)[number]
 
 export function isServerKind(value: string): value is ServerKind {
-  return (SERVER_KINDS as readonly string[]).includes(value)
+  return (SERVER_KINDS as readonly string[]).includes(value) || (EXTRA_SERVER_KINDS as readonly string[]).includes(value)
+}
+
+/** Parley in either form: it needs a data directory and signed tokens. */
+export function isParleyKind(kind: ServerKind): boolean {
+  return kind === 'parley' || kind === 'parley-unguarded'
 }
 
 /** How long a server may take to answer GET /health after spawning. */
@@ -46,6 +53,7 @@ const SCRIPTS: Record<ServerKind, string[]> = {
   'raw-ws': [path.join(ROOT, 'bench/servers/raw-ws.ts')],
   hocuspocus: [path.join(ROOT, 'bench/servers/hocuspocus.ts')],
   parley: [path.join(ROOT, 'server/bin/parley.ts'), 'serve'],
+  'parley-unguarded': [path.join(ROOT, 'bench/servers/parley-unguarded.ts')],
 }
 
 export interface TargetServer {
@@ -98,7 +106,7 @@ function spawnServer(script: string[], env: Record<string, string>): ChildProces
 export async function startServer(kind: ServerKind): Promise<TargetServer> {
   const port = await freePort()
   const secret = randomBytes(32).toString('hex')
-  const dataDir = kind === 'parley' ? mkdtempSync(path.join(tmpdir(), 'parley-bench-')) : undefined
+  const dataDir = isParleyKind(kind) ? mkdtempSync(path.join(tmpdir(), 'parley-bench-')) : undefined
   const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' }
   if (dataDir) {
     Object.assign(env, { PARLEY_JWT_SECRET: secret, PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'warn' })
@@ -134,7 +142,7 @@ export async function startServer(kind: ServerKind): Promise<TargetServer> {
     wsUrl: `ws://127.0.0.1:${port}`,
     httpUrl,
     token(userId) {
-      if (kind !== 'parley') return Promise.resolve(`bench-token-${userId}`)
+      if (!isParleyKind(kind)) return Promise.resolve(`bench-token-${userId}`)
       let token = tokens.get(userId)
       if (!token) {
         token = signToken({ sub: userId, access: { '*': 'comment' } }, secret)
