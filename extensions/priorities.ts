@@ -4,6 +4,8 @@
  * anything that reads them.
  */
 export const PRIORITY = {
+  /** Counts every message first, refused ones included (extensions/metrics). */
+  metrics: 10_000,
   /** Authentication decides before anything else sees a connection. */
   auth: 1000,
   /** Validates writes before they are stored (the write-guard issue). */

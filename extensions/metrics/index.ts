@@ -17,12 +17,7 @@ import type {
 import * as decoding from 'lib0/decoding'
 import type { Logger } from 'pino'
 import { logFields, type LogFields } from '../../server/observability/logger.ts'
-
-/**
- * Runs before every other extension, so that a message is counted even when a later hook (a
- * guard, authentication) rejects it. Belongs in extensions/priorities.ts as `metrics`.
- */
-export const METRICS_PRIORITY = 10_000
+import { PRIORITY } from '../priorities.ts'
 
 /** What a broadcast carried; one flush of a document can carry both. */
 export type BroadcastKind = 'update' | 'awareness'
@@ -79,7 +74,7 @@ export function messageTypeOf(frame: Uint8Array): string {
 
 export class Metrics implements Extension {
   readonly extensionName = 'parley-metrics'
-  readonly priority = METRICS_PRIORITY
+  readonly priority = PRIORITY.metrics
   private readonly configuration: MetricsConfiguration
 
   constructor(configuration: MetricsConfiguration) {
