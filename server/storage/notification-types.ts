@@ -4,28 +4,14 @@
  * exactly once), the per-channel outbox, and detection marks (which documents may hold writes
  * whose mentions were never detected, after a crash).
  */
+import type { InboxNotification } from '../../protocol/inbox.ts'
 
 export type NotificationPriority = 'urgent' | 'high' | 'normal' | 'low'
 
-/** One notification of one user, as stored. */
-export interface NotificationRecord {
+/** One notification of one user, as stored: the inbox document's fields (protocol/inbox.ts) and more. */
+export interface NotificationRecord extends Omit<InboxNotification, 'priority'> {
   userId: string
-  /** Deterministic (derived from the idempotency or fold key): the same everywhere, every time. */
-  id: string
-  kind: string
   priority: NotificationPriority
-  subjectId: string
-  threadId: string | null
-  commentId: string | null
-  /** User ids, latest first. */
-  actors: string[]
-  activityCount: number
-  preview: string
-  createdAt: number
-  /** The latest activity. */
-  notifiedAt: number
-  readAt: number | null
-  archivedAt: number | null
   /** Grows with every change storage makes; outbox rows deliver a version. */
   version: number
 }
