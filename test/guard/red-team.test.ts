@@ -101,7 +101,6 @@ describe('red team', () => {
   let ana: RawClient
   let ben: RawClient
   let ownDeletedId: string
-  let baseline: string
   let barrier = 0
 
   /** The schema's roots, typed (a root the server never read is an untyped type until then). */
@@ -129,7 +128,6 @@ describe('red team', () => {
     await waitFor(() => mallory.provider.unsyncedChanges === 0, 'mallory acknowledged')
     mallory.destroy()
     await waitFor(() => serverJson() === clientJson(ana), 'server holds the setup')
-    baseline = await storedJson()
   })
 
   afterAll(async () => {
@@ -143,7 +141,6 @@ describe('red team', () => {
   })
 
   it.each(ATTACKS)('refuses %s', async (_name, mutate, code) => {
-    const before = serverJson()
     const mallory = await rawClient(s.server.webSocketUrl, SUBJECT, await s.token('mallory'))
     try {
       const thread = threadsMap(mallory.doc).get('t1')!
@@ -160,7 +157,6 @@ describe('red team', () => {
       expect(serverJson()).toBe(clientJson(ana))
       const stored = await storedJson()
       expect(stored).toBe(serverJson())
-      expect(before).not.toContain('forged')
       expect(stored).not.toContain('"evil"')
       expect(stored).not.toContain('zombie')
     } finally {
@@ -236,6 +232,5 @@ describe('red team', () => {
     } finally {
       mod.destroy()
     }
-    expect(baseline.length).toBeGreaterThan(0)
   })
 })
