@@ -25,7 +25,7 @@ export interface ParleyClientOptions {
   token: TokenSource
   /** The token's `sub`; read from the token when omitted. */
   userId?: string
-  /** The name others see in presence; the token's `name` claim (or the user id) when omitted. */
+  /** The name this client shows for its own user; others always see the token's `name` claim (or the user id), which the server puts in awareness. Defaults to that claim. */
   userName?: string
   /** Where documents are kept on the device for offline use; none by default. */
   store?: LocalStore

@@ -8,6 +8,8 @@ export const PRIORITY = {
   metrics: 10_000,
   /** Authentication decides before anything else sees a connection. */
   auth: 1000,
+  /** Caps the documents a socket may open, once authentication passed (server/flow/registry.ts). */
+  flow: 900,
   /** Validates writes before they are stored (the write-guard issue). */
   guard: 500,
   /** Coalesces awareness after the guard has filtered it (extensions/presence). */

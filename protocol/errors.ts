@@ -29,6 +29,8 @@ export const ErrorCode = {
   AccessRevoked: 'access_revoked',
   /** Storage refused or failed the operation; nothing was acknowledged. */
   StorageUnavailable: 'storage_unavailable',
+  /** A socket already has as many documents open as it may (`MAX_DOCUMENTS_PER_SOCKET`); close one first. */
+  TooManyDocuments: 'too_many_documents',
   /** A REST route or resource does not exist. */
   NotFound: 'not_found',
   /** A REST request body or query is malformed. */
@@ -85,13 +87,44 @@ export class ParleyError extends Error {
 }
 
 /**
- * WebSocket close codes Parley uses for a whole socket (4000–4999 are the application's).
- * Per-document errors never close the socket: they travel as `parley.error` messages.
+ * WebSocket close codes Parley uses for a whole socket (4000–4999 are the application's). The
+ * reason is the error code. A refused update or document is told first with a `parley.error`
+ * message for its document; the socket is then closed so that any provider, including one that
+ * knows nothing of `parley.error`, reconnects with backoff and resyncs (a repeated refusal of the
+ * same thing is closed after a growing hold: server/flow/refusals.ts).
  */
 export const CloseCode = {
-  /** Storage refused a write: nothing was acknowledged; reconnect with backoff and resend. */
+  /** Storage refused a write, or could not load the document: nothing was acknowledged; reconnect with backoff and resend. */
   StorageUnavailable: { code: 4503, reason: 'storage_unavailable' },
+  /** The write guard refused an update (schema, ownership, client id): it will be refused again until the client rebuilds its document. */
+  WriteRejected: { code: 4422, reason: 'write_rejected' },
+  /** An update, a document or a state vector is over its size limit. */
+  TooLarge: { code: 4413, reason: 'too_large' },
+  /** An update depends on data the server does not have: the reconnect's handshake sends it. */
+  OutOfSync: { code: 4409, reason: 'out_of_sync' },
+  /** Abuse far past the flow-control limits (a socket that is only fast is slowed, never closed). */
+  RateLimited: { code: 4429, reason: 'rate_limited' },
 } as const
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+/** The socket close that follows a refusal with `code`, if that code closes sockets. */
+export function closeCodeFor(code: ErrorCode): CloseCode | undefined {
+  switch (code) {
+    case ErrorCode.StorageUnavailable:
+      return CloseCode.StorageUnavailable
+    case ErrorCode.WriteRejected:
+      return CloseCode.WriteRejected
+    case ErrorCode.TooLarge:
+      return CloseCode.TooLarge
+    case ErrorCode.OutOfSync:
+      return CloseCode.OutOfSync
+    case ErrorCode.RateLimited:
+      return CloseCode.RateLimited
+    default:
+      return undefined
+  }
+}
 
 export function parleyErrorMessage(documentName: string, error: ParleyErrorInfo): ParleyErrorMessage {
   return { type: 'parley.error', code: error.code, reason: error.message, documentName }

@@ -29,6 +29,20 @@ export function parseDocumentName(name: string): ParsedDocumentName | null {
   return { kind: kind as DocumentKind, id }
 }
 
+/** Longest valid document name: `comments/` and a 128-character id. */
+export const MAX_DOCUMENT_NAME_LENGTH = 'comments/'.length + 128
+
+/**
+ * A name as errors and log lines may echo it: a client may send a name of megabytes, so one longer
+ * than any valid name keeps its first {@link MAX_DOCUMENT_NAME_LENGTH} characters and `…`.
+ */
+export function echoedName(name: string): string {
+  if (name.length <= MAX_DOCUMENT_NAME_LENGTH) return name
+  const cut = name.slice(0, MAX_DOCUMENT_NAME_LENGTH)
+  // Never end on half a surrogate pair.
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`
+}
+
 export function commentsDocumentName(subjectId: string): string {
   return `comments/${subjectId}`
 }

@@ -5,6 +5,8 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { UPDATE_BURST, UPDATES_PER_SECOND } from '../extensions/guard/limits.ts'
+import { parseTrustedProxies } from './http/client-address.ts'
+import { CONNECTIONS_PER_ADDRESS } from './http/connection-limits.ts'
 import { FAULT_POINTS, type FaultPoint } from './notifications/faults.ts'
 
 /** The default listen port of the contract. */
@@ -48,6 +50,8 @@ const envSchema = z.object({
   PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
   PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
   PARLEY_FAULT: z.enum(FAULT_POINTS).optional(),
+  PARLEY_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  PARLEY_TRUSTED_PROXIES: z.string().optional(),
 })
 
 export type JwtKeyConfig =
@@ -70,6 +74,10 @@ export interface ParleyConfig {
   logLevel: string
   /** Document updates per second a socket or user may send, and the burst above it (the write guard). */
   updateRate: { perSecond: number; burst: number }
+  /** Concurrent WebSocket connections one client address may hold; 0 = no per-address limit (nor upgrade rate). */
+  connectionsPerAddress: number
+  /** Proxies (IP addresses, CIDR ranges) whose `X-Forwarded-For` names the client (server/http/client-address.ts). */
+  trustedProxies: string[]
   /** Test-only: the process kills itself at this point (server/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
 }
@@ -115,6 +123,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
     return { ok: false, message: 'invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set' }
   }
+  const proxies = parseTrustedProxies(e.PARLEY_TRUSTED_PROXIES ?? '')
+  if (!proxies.ok) return { ok: false, message: `invalid PARLEY_TRUSTED_PROXIES: ${proxies.message}` }
   return {
     ok: true,
     config: {
@@ -133,6 +143,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         perSecond: e.PARLEY_UPDATES_PER_SECOND ?? UPDATES_PER_SECOND,
         burst: e.PARLEY_UPDATE_BURST ?? UPDATE_BURST,
       },
+      connectionsPerAddress: e.PARLEY_CONNECTIONS_PER_ADDRESS ?? CONNECTIONS_PER_ADDRESS,
+      trustedProxies: proxies.entries,
       faultPoint: e.PARLEY_FAULT,
     },
   }

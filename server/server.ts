@@ -2,7 +2,7 @@
  * `createParleyServer(config)`: Hocuspocus with Parley's extensions, HTTP routes and storage,
  * composed into one server that a CLI runs and a Node backend can embed.
  */
-import { createServer, type Server as HttpServer } from 'node:http'
+import type { Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { Hocuspocus, type Extension } from '@hocuspocus/server'
@@ -17,11 +17,13 @@ import { createRevocation } from './access/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
 import { createTokenVerifier } from './auth/verifier.ts'
 import { loadConfig, type ParleyConfig } from './config.ts'
-import { createServerWriter } from './documents/write.ts'
+import { createServerWriter, type AdmitWrite } from './documents/write.ts'
 import { createRestRoutes } from './http/api.ts'
 import { createHttpApp } from './http/app.ts'
+import { createConnectionGuards, pendingAuthOptions, type ConnectionOptions } from './http/connections.ts'
 import { createCredentials } from './http/credentials.ts'
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.ts'
+import { createFlowControl, createFlowMetrics, type FlowOptions } from './flow/index.ts'
 import { instrumentHooks } from './observability/hooks.ts'
 import { createLogger } from './observability/logger.ts'
 import { createGuardMetrics } from './observability/guard-metrics.ts'
@@ -44,8 +46,10 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   storage?: Storage
   /** Log rows after which a stored document is compacted (default {@link COMPACT_AFTER_ROWS}). */
   compactAfterRows?: number
-  /** Write-guard settings beyond the configuration (tests, embedding): awareness rate, size limits, slow readers. */
-  guard?: Partial<Omit<GuardConfiguration, 'logger' | 'owners' | 'metrics' | 'updates'>>
+  /** Write-guard settings beyond the configuration (tests, embedding): size limits, slow readers. */
+  guard?: Partial<Omit<GuardConfiguration, 'logger' | 'owners' | 'metrics' | 'forgetPending' | 'closeSocket'>>
+  /** Flow-control settings beyond the configuration (tests, embedding): rates, caps, refusal backoff (server/flow/limits.ts). */
+  flow?: FlowOptions
   /** Presence timing (tests scale it down): awareness window, heartbeat renewal, silence timeout, sweep period. */
   presence?: Partial<Pick<PresenceConfiguration, 'windowMs' | 'renewMs' | 'timeoutMs' | 'sweepMs'>>
   /**
@@ -53,6 +57,10 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
    * stored bytes past which an inbox is rebuilt on load (`INBOX_RESET_BYTES` by default).
    */
   inbox?: { limit?: number; idleMs?: number; resetBytes?: number }
+  /** Per-user admission of REST writes (tests, embedding); default: the flow gate's per-user update buckets, shared with the user's sockets. */
+  admitWrite?: AdmitWrite
+  /** Connection limits beyond the configuration (tests, embedding): upgrade rate, pre-authentication deadline and bytes, HTTP timeouts (server/http/connection-limits.ts). */
+  connections?: ConnectionOptions
 }
 
 export interface ParleyServer {
@@ -96,7 +104,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 export async function createParleyServer(options: ParleyServerOptions = {}): Promise<ParleyServer> {
-  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, guard: guardOptions, presence: presenceOptions, inbox: inboxOptions, ...overrides } = options
+  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, guard: guardOptions, flow: flowOptions, presence: presenceOptions, inbox: inboxOptions, admitWrite, connections: connectionOptions, ...overrides } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
   const logger = givenLogger ?? createLogger(config.logLevel)
   const storage = givenStorage ?? (await openStorage(config, logger))
@@ -116,7 +124,18 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const access = createAccessResolver({ storage, devMode, logger })
   const revocation = createRevocation({ document: (name) => counted.hocuspocus?.documents.get(name), access, logger })
   const redis = config.redisUrl ? await createRedisScaling(config.redisUrl, logger) : undefined
-  const guard = new Guard({ ...guardOptions, logger, owners: storage.clientOwners, updates: config.updateRate, metrics: createGuardMetrics(metrics.registry, metrics.hookError) })
+  // Flow control slows fast senders before Hocuspocus reads their messages (server/flow/).
+  const flow = createFlowControl({ updates: config.updateRate, ...flowOptions, logger, metrics: createFlowMetrics(metrics.registry) })
+  // Per-address admission, pre-authentication limits and HTTP timeouts (server/http/connections.ts).
+  const connectionGuards = createConnectionGuards({ connectionsPerAddress: config.connectionsPerAddress, trustedProxies: config.trustedProxies, options: connectionOptions, logger, registry: metrics.registry })
+  const guard = new Guard({
+    ...guardOptions,
+    logger,
+    owners: storage.clientOwners,
+    metrics: createGuardMetrics(metrics.registry, metrics.hookError),
+    forgetPending: (name, from) => durability.forget(name, from),
+    closeSocket: (webSocket, refused) => flow.closeForRefusal(webSocket, { code: refused.code, documentName: refused.documentName, sender: refused.userId, detail: refused.clients.join(',') }),
+  })
   const presence = createMemoryRegistry({ timeoutMs: presenceOptions?.timeoutMs })
   const presenceExtension = new Presence({ ...presenceOptions, registry: presence, logger, metrics: createPresenceMetrics(metrics.registry, metrics.hookError) })
   const notifications = createNotifications({
@@ -133,7 +152,8 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     new Metrics({ logger, metrics: metrics.traffic }),
     ...instrumentHooks(
       [
-        new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code) }),
+        new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code), watch: connectionGuards.authentication }),
+        flow.extension,
         guard,
         presenceExtension,
         durability,
@@ -143,7 +163,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     ),
     ...(redis ? [redis.extension] : []),
   ]
-  const instance = new Hocuspocus({ name: 'parley', quiet: true, extensions })
+  const instance = new Hocuspocus({ name: 'parley', quiet: true, extensions, ...pendingAuthOptions(flow.limits.maxDocumentsPerSocket) })
   counted.hocuspocus = instance
 
   const app = createHttpApp({
@@ -162,12 +182,17 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         logger,
         presence,
         outbox: notifications.outbox,
-        writer: createServerWriter({ hocuspocus: instance, checkUpdate: (input) => guard.checkServerWrite(input), whenStored: (name) => durability.whenStored(name) }),
+        writer: createServerWriter({
+          hocuspocus: instance,
+          checkUpdate: (input) => guard.checkServerWrite(input),
+          whenStored: (name) => durability.whenStored(name),
+          admitWrite: admitWrite ?? ((userId, bytes) => flow.admitWrite(userId, bytes)),
+        }),
       }),
     },
   })
-  const httpServer = createServer(getRequestListener(app.fetch))
-  const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger, (address) => guard.admitConnection(address))
+  const httpServer = connectionGuards.createHttpServer(getRequestListener(app.fetch))
+  const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger, connectionGuards.limits, flow)
 
   let closing: Promise<void> | undefined
   async function shutdown(): Promise<void> {

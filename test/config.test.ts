@@ -26,6 +26,23 @@ describe('loadConfig', () => {
     expect(prod.ok).toBe(false)
     if (!prod.ok) expect(prod.message).not.toContain('\n')
   })
+  it('reads PARLEY_CONNECTIONS_PER_ADDRESS: at least 256 by default, 0 for no limit, a whole number', () => {
+    expect(loadConfig({})).toMatchObject({ ok: true, config: { connectionsPerAddress: 256 } })
+    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '0' })).toMatchObject({ ok: true, config: { connectionsPerAddress: 0 } })
+    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '1000' })).toMatchObject({ ok: true, config: { connectionsPerAddress: 1000 } })
+    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '' })).toMatchObject({ ok: true, config: { connectionsPerAddress: 256 } })
+    for (const value of ['-1', '2.5', 'many']) {
+      const result = loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: value })
+      expect(result, value).toMatchObject({ ok: false, message: expect.stringMatching(/^invalid PARLEY_CONNECTIONS_PER_ADDRESS: /) })
+      if (!result.ok) expect(result.message).not.toContain('\n')
+    }
+  })
+  it('reads PARLEY_TRUSTED_PROXIES: addresses and CIDR ranges, none by default', () => {
+    expect(loadConfig({})).toMatchObject({ ok: true, config: { trustedProxies: [] } })
+    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '' })).toMatchObject({ ok: true, config: { trustedProxies: [] } })
+    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16, fd00::/8' })).toMatchObject({ ok: true, config: { trustedProxies: ['10.0.0.1', '10.1.0.0/16', 'fd00::/8'] } })
+    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1, proxy.internal' })).toEqual({ ok: false, message: 'invalid PARLEY_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR range' })
+  })
   it('needs a webhook secret with a webhook URL', () => {
     const result = loadConfig({ PARLEY_WEBHOOK_URL: 'https://example.test/hook' })
     expect(result).toMatchObject({ ok: false, message: expect.stringContaining('PARLEY_WEBHOOK_SECRET') })

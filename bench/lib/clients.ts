@@ -1,5 +1,4 @@
 /** Connecting bench clients: full Yjs clients with bounded concurrency, tokens for light readers. */
-import { sourceAddress } from './light-client.ts'
 import type { Progress } from './progress.ts'
 import type { ReaderAssignment } from './reader-worker.ts'
 import type { TargetServer } from './servers.ts'
@@ -26,7 +25,7 @@ export interface ConnectedClients {
 
 /** Signs (or makes) a token for each light reader, for the reader threads. */
 export function assignments(server: TargetServer, specs: readonly ClientSpec[]): Promise<ReaderAssignment[]> {
-  return Promise.all(specs.map(async (spec, i) => ({ documentName: spec.documentName, token: await server.token(spec.userId), localAddress: sourceAddress(i) })))
+  return Promise.all(specs.map(async (spec) => ({ documentName: spec.documentName, token: await server.token(spec.userId) })))
 }
 
 /** Connects full Yjs clients; `onRemoteSeq` receives the bench comments each one applies. */
@@ -37,9 +36,9 @@ export async function connectFullClients(
   onRemoteSeq?: (seq: number, at: number) => void,
 ): Promise<ConnectedClients> {
   let done = 0
-  const results = await pool(specs, FULL_CONNECT_CONCURRENCY, async (spec, i) => {
+  const results = await pool(specs, FULL_CONNECT_CONCURRENCY, async (spec) => {
     const token = await server.token(spec.userId)
-    const client = new FullClient({ url: server.wsUrl, ...spec, token, onRemoteSeq, localAddress: sourceAddress(i) })
+    const client = new FullClient({ url: server.wsUrl, ...spec, token, onRemoteSeq })
     try {
       await client.connect()
       return client

@@ -88,7 +88,7 @@ export async function runScenario<P extends ScenarioParams>(
       let server: TargetServer | undefined
       let record: RunRecord
       try {
-        server = await startServer(kind)
+        server = await startServer(kind, scenario.serverEnv)
         record = { run, ...(await runOnce(scenario, params, server, options)) }
         progress.log(`${label}: ${describe(scenario, kind, record)}`)
         for (const note of record.notes) progress.log(`  note: ${note}`)

@@ -23,19 +23,6 @@ export interface LightClientOptions {
   onUpdate?: (frame: Buffer, at: number) => void
   /** Send keep-alives (for runs longer than the server's idle timeout). */
   keepAlive?: boolean
-  /** Loopback source address to connect from (see {@link sourceAddress}). */
-  localAddress?: string
-}
-
-/** Loopback source addresses clients spread over (127.0.0.2 …), like clients on many hosts. */
-export const LOOPBACK_SOURCES = 250
-
-/**
- * The loopback source address of client `index`. Servers that limit connections per address
- * (Parley's guard) see a few dozen clients per address instead of 10,000 from 127.0.0.1.
- */
-export function sourceAddress(index: number): string {
-  return `127.0.0.${2 + (index % LOOPBACK_SOURCES)}`
 }
 
 function toBuffer(data: RawData): Buffer {
@@ -80,7 +67,7 @@ export class LightClient {
         this.close()
       }
       const timer = setTimeout(() => fail(`not synced within ${timeoutMs} ms`), timeoutMs)
-      const socket = new WebSocket(url, { perMessageDeflate: false, localAddress: this.options.localAddress })
+      const socket = new WebSocket(url, { perMessageDeflate: false })
       this.socket = socket
       socket.on('open', () => {
         socket.send(authFrame(documentName, token))

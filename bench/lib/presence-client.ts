@@ -17,7 +17,6 @@ export interface PresenceClientOptions {
   userId: string
   /** The awareness client id (> 0, unique in the room). */
   clientId: number
-  localAddress?: string
   /** Decode frames: typing latencies and latest states. */
   probe?: boolean
 }
@@ -56,7 +55,7 @@ export class PresenceClient {
   }
 
   connect(timeoutMs: number = LIGHT_CONNECT_TIMEOUT_MS): Promise<void> {
-    const { url, documentName, token, localAddress } = this.options
+    const { url, documentName, token } = this.options
     return new Promise<void>((resolve, reject) => {
       let synced = false
       const fail = (reason: string) => {
@@ -65,7 +64,7 @@ export class PresenceClient {
         this.close()
       }
       const timer = setTimeout(() => fail(`not synced within ${timeoutMs} ms`), timeoutMs)
-      const socket = new WebSocket(url, { perMessageDeflate: false, localAddress })
+      const socket = new WebSocket(url, { perMessageDeflate: false })
       this.socket = socket
       socket.on('open', () => {
         socket.send(authFrame(documentName, token))

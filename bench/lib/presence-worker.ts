@@ -11,7 +11,6 @@ export interface PresenceAssignment {
   userId: string
   token: string
   clientId: number
-  localAddress: string
   typist: boolean
 }
 
@@ -43,7 +42,7 @@ function stateOf(userId: string): BenchState {
 
 async function connect(request: Extract<PresenceRequest, { op: 'connect' }>): Promise<PresenceReply> {
   const results = await pool(request.clients, request.concurrency, async (a) => {
-    const client = new PresenceClient({ url: request.url, documentName: request.documentName, token: a.token, userId: a.userId, clientId: a.clientId, localAddress: a.localAddress })
+    const client = new PresenceClient({ url: request.url, documentName: request.documentName, token: a.token, userId: a.userId, clientId: a.clientId })
     await client.connect(request.timeoutMs).catch((error: unknown) => {
       client.close()
       throw error

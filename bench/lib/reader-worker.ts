@@ -11,7 +11,6 @@ import { pool } from './wait.ts'
 export interface ReaderAssignment {
   documentName: string
   token: string
-  localAddress: string
 }
 
 export type WorkerRequest =

@@ -44,6 +44,13 @@ export const PROBE_TIMEOUT_MS = 30_000
  */
 export const BENCH_UPDATE_RATE = 100_000
 
+/**
+ * Parley's concurrent sockets per client address for bench runs (PARLEY_CONNECTIONS_PER_ADDRESS):
+ * every bench client connects from 127.0.0.1, thousands at once, which the default (256 per
+ * address, 20 upgrades/s) would refuse. 0 lifts the per-address limits; nothing else changes.
+ */
+export const BENCH_CONNECTIONS_PER_ADDRESS = 0
+
 /** Characters of a server's stderr kept for error reports. */
 const STDERR_TAIL_CHARS = 4_000
 
@@ -103,7 +110,8 @@ function spawnServer(script: string[], env: Record<string, string>): ChildProces
   })
 }
 
-export async function startServer(kind: ServerKind): Promise<TargetServer> {
+/** `extraEnv` is applied last (a scenario's own settings, see `Scenario.serverEnv`). */
+export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<string, string>> = {}): Promise<TargetServer> {
   const port = await freePort()
   const secret = randomBytes(32).toString('hex')
   const dataDir = isParleyKind(kind) ? mkdtempSync(path.join(tmpdir(), 'parley-bench-')) : undefined
@@ -111,7 +119,9 @@ export async function startServer(kind: ServerKind): Promise<TargetServer> {
   if (dataDir) {
     Object.assign(env, { PARLEY_JWT_SECRET: secret, PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'warn' })
     Object.assign(env, { PARLEY_UPDATES_PER_SECOND: String(BENCH_UPDATE_RATE), PARLEY_UPDATE_BURST: String(BENCH_UPDATE_RATE) })
+    Object.assign(env, { PARLEY_CONNECTIONS_PER_ADDRESS: String(BENCH_CONNECTIONS_PER_ADDRESS) })
   }
+  Object.assign(env, extraEnv)
   const child = spawnServer(SCRIPTS[kind], env)
   const pid = child.pid
   if (pid === undefined) throw new Error(`${kind}: could not spawn`)

@@ -72,6 +72,8 @@ export interface Scenario<P extends ScenarioParams = ScenarioParams> {
   runs?: number
   /** Servers compared when none are given (all three unless the scenario says otherwise). */
   servers?: readonly ServerKind[]
+  /** Environment for the server processes on top of the harness's (e.g. Parley's default rate limits). */
+  serverEnv?: Readonly<Record<string, string>>
   /** Set-up and tear-down time on top of `durationMs`, for the run's deadline. */
   overheadMs(params: P): number
   metrics: readonly MetricSpec[]

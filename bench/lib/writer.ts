@@ -14,12 +14,10 @@ export const FULL_CONNECT_TIMEOUT_MS = 30_000
 /** Reconnect delays of bench providers: a drop should show, not be papered over slowly. */
 const RECONNECT_DELAY_MS = 100
 
-/** The `ws` client without per-message deflate (as the light readers use it), from `localAddress`. */
-function plainWebSocket(localAddress: string | undefined): new (url: string) => WebSocket {
-  return class PlainWebSocket extends WebSocket {
-    constructor(url: string) {
-      super(url, { perMessageDeflate: false, localAddress })
-    }
+/** The `ws` client without per-message deflate (as the light readers use it). */
+class PlainWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { perMessageDeflate: false })
   }
 }
 
@@ -30,8 +28,6 @@ export interface FullClientOptions {
   userId: string
   /** Called with the sequence numbers of bench comments in each update received from the server. */
   onRemoteSeq?: (seq: number, at: number) => void
-  /** Loopback source address to connect from. */
-  localAddress?: string
 }
 
 export class FullClient {
@@ -51,7 +47,7 @@ export class FullClient {
     this.documentName = options.documentName
     this.socket = new HocuspocusProviderWebsocket({
       url: options.url,
-      WebSocketPolyfill: plainWebSocket(options.localAddress),
+      WebSocketPolyfill: PlainWebSocket,
       delay: RECONNECT_DELAY_MS,
       minDelay: RECONNECT_DELAY_MS,
       maxDelay: RECONNECT_DELAY_MS * 10,

@@ -6,12 +6,13 @@ import type { Scenario } from '../lib/types.ts'
 import { connections } from './connections.ts'
 import { durableWrites } from './durable-writes.ts'
 import { fanout } from './fanout.ts'
+import { flood } from './flood.ts'
 import { joinStorm } from './join-storm.ts'
 import { mentions } from './mentions.ts'
 import { presence } from './presence.ts'
 import { soak } from './soak.ts'
 
-export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, soak]
+export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, flood, soak]
 
 export function scenarioNamed(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name)

@@ -6,7 +6,6 @@
  * Targets (issue #8): CPU ≤ half of plain Hocuspocus's, ≤ 10 frames per reader per second,
  * typing p95 ≤ 300 ms, no final state lost.
  */
-import { sourceAddress } from '../lib/light-client.ts'
 import { PresenceClient, type BenchState } from '../lib/presence-client.ts'
 import { PresencePool } from '../lib/presence-pool.ts'
 import { ProcessMonitor } from '../lib/proc.ts'
@@ -60,7 +59,7 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
     const assignments = await Promise.all(
       Array.from({ length: params.clients }, async (_, i) => {
         const userId = `user-${i}`
-        return { userId, token: await server.token(userId), clientId: READER_CLIENT_BASE + i, localAddress: sourceAddress(i), typist: i < params.typists }
+        return { userId, token: await server.token(userId), clientId: READER_CLIENT_BASE + i, typist: i < params.typists }
       }),
     )
     const connected = await pool.connect(server.wsUrl, DOCUMENT, assignments, CONNECT_TIMEOUT_MS)

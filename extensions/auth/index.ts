@@ -9,7 +9,7 @@
  */
 import type { Extension, connectedPayload, onAuthenticatePayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import type { ErrorCode, ParleyErrorInfo, Role } from '../../protocol/index.ts'
+import { echoedName, type ErrorCode, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
 import type { AccessResolver } from '../../server/access/resolve.ts'
 import type { Revocation } from '../../server/access/revoke.ts'
 import type { ParleyUser } from '../../server/auth/claims.ts'
@@ -25,6 +25,15 @@ export interface ConnectionContext {
   accessGeneration: number
 }
 
+/**
+ * Told when an authentication starts and how it ends, by the socket's request (one `Request` per
+ * socket): the HTTP layer's pre-authentication limits apply until a socket's first success.
+ */
+export interface AuthenticationWatch {
+  started(request: Request): void
+  ended(request: Request, authenticated: boolean): void
+}
+
 export interface AuthenticationConfiguration {
   verifier: TokenVerifier
   access: AccessResolver
@@ -32,6 +41,7 @@ export interface AuthenticationConfiguration {
   revocation: Pick<Revocation, 'generation' | 'recheckConnection'> | undefined
   logger: Logger
   onRefused: ((code: ErrorCode) => void) | undefined
+  watch: AuthenticationWatch | undefined
 }
 
 export class Authentication implements Extension {
@@ -40,16 +50,29 @@ export class Authentication implements Extension {
   private readonly configuration: AuthenticationConfiguration
 
   constructor(configuration: Partial<AuthenticationConfiguration> & Pick<AuthenticationConfiguration, 'verifier' | 'access' | 'logger'>) {
-    this.configuration = { revocation: undefined, onRefused: undefined, ...configuration }
+    this.configuration = { revocation: undefined, onRefused: undefined, watch: undefined, ...configuration }
   }
 
-  async onAuthenticate({ token, documentName, connectionConfig, socketId }: onAuthenticatePayload): Promise<ConnectionContext> {
+  async onAuthenticate(payload: onAuthenticatePayload): Promise<ConnectionContext> {
+    const { watch } = this.configuration
+    watch?.started(payload.request)
+    let authenticated = false
+    try {
+      const context = await this.decide(payload)
+      authenticated = true
+      return context
+    } finally {
+      watch?.ended(payload.request, authenticated)
+    }
+  }
+
+  private async decide({ token, documentName, connectionConfig, socketId }: onAuthenticatePayload): Promise<ConnectionContext> {
     const { verifier, access, revocation, logger } = this.configuration
     const accessGeneration = revocation?.generation ?? 0
     const verified = await verifier.verify(token)
     const refuse = (error: ParleyErrorInfo): never => {
       this.configuration.onRefused?.(error.code)
-      logger.info({ documentName, socketId, code: error.code }, `connection refused: ${error.message}`)
+      logger.info({ documentName: echoedName(documentName), socketId, code: error.code }, `connection refused: ${error.message}`)
       throw new ConnectionRefused(error)
     }
     if (!verified.ok) return refuse(verified.error)

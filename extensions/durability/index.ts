@@ -2,7 +2,9 @@
  * Durability: a document is a snapshot plus an append-only log in storage.
  *
  * - Client updates are appended in `beforeSync`, which Hocuspocus awaits before it applies the
- *   update and acknowledges it (`SyncStatus(true)`): an acknowledged update is in storage.
+ *   update and acknowledges it (`SyncStatus(true)`): an acknowledged update is in storage. Only
+ *   the part the document has not integrated is appended (`sharedUnseenPart`, shared with the
+ *   write guard); an update with nothing new is acknowledged without a write.
  *   A failed append throws, so the update is neither applied nor acknowledged; the client keeps
  *   it as unsynced and sends it again after reconnecting.
  * - Server-side writes (direct connections, local transactions) are appended from the document's
@@ -23,11 +25,12 @@ import {
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
-import type { Storage } from '../../server/storage/types.ts'
+import type { MergeUpdates, Storage } from '../../server/storage/types.ts'
 import { CloseCode, ErrorCode } from '../../protocol/index.ts'
 import { ConnectionRefused, sendParleyError } from '../errors.ts'
 import { PRIORITY } from '../priorities.ts'
-import { isEmptyUpdate, mergeUpdates, unseenPart } from './updates.ts'
+import { withoutClocks, type ForgottenClocks } from './forget.ts'
+import { isEmptyUpdate, mergeUpdates, sharedUnseenPart } from './updates.ts'
 
 /** Log rows after which `onStoreDocument` compacts a document. */
 export const COMPACT_AFTER_ROWS = 500
@@ -52,6 +55,8 @@ export interface DurabilityConfiguration {
 interface DocumentState {
   /** Log rows not yet merged into the snapshot (as far as this instance knows). */
   rowsSinceCompaction: number
+  /** Clocks storage forgets ({@link Durability.forget}): never appended again. */
+  forgotten: Map<number, number>
   /** Appends of server-side writes still in flight, in order. */
   pending: Promise<void>
   failedAppends: number
@@ -78,7 +83,7 @@ export class Durability implements Extension {
   private stateOf(name: string): DocumentState {
     let state = this.states.get(name)
     if (!state) {
-      state = { rowsSinceCompaction: 0, pending: Promise.resolve(), failedAppends: 0 }
+      state = { rowsSinceCompaction: 0, forgotten: new Map(), pending: Promise.resolve(), failedAppends: 0 }
       this.states.set(name, state)
     }
     return state
@@ -136,7 +141,11 @@ export class Durability implements Extension {
   async beforeSync({ connection, document, documentName, type, payload }: beforeSyncPayload): Promise<void> {
     if (connection.readOnly) return
     if (type !== messageYjsSyncStep2 && type !== messageYjsUpdate) return
-    const update = type === messageYjsSyncStep2 ? unseenPart(document, payload) : payload
+    // Only what the document lacks is stored: a replayed update (or sync step 2) that brings
+    // nothing new is acknowledged without a storage write, so replays cannot grow the log.
+    const unseen = sharedUnseenPart(document, payload)
+    const { forgotten } = this.stateOf(documentName)
+    const update = forgotten.size > 0 ? withoutClocks(unseen, forgotten) : unseen
     if (isEmptyUpdate(update)) return
     try {
       await this.append(documentName, update)
@@ -158,11 +167,23 @@ export class Durability implements Extension {
     await this.compact(documentName)
   }
 
+  /**
+   * Forgets, from storage, the structs and deletions of client ids past the given clocks (the
+   * write guard refused those client ids: what they held pending can never integrate). They are
+   * compacted away now (a compaction merges what storage holds, so no append in flight is lost),
+   * and left out of every later append while the document is loaded.
+   */
+  async forget(documentName: string, from: ForgottenClocks): Promise<void> {
+    const state = this.stateOf(documentName)
+    for (const [client, clock] of from) state.forgotten.set(client, Math.min(clock, state.forgotten.get(client) ?? clock))
+    await this.compact(documentName, (updates) => withoutClocks(mergeUpdates(updates), state.forgotten))
+  }
+
   /** Merges a document's snapshot and log in storage now. */
-  async compact(documentName: string): Promise<void> {
+  async compact(documentName: string, merge: MergeUpdates = mergeUpdates): Promise<void> {
     const started = performance.now()
     try {
-      const result = await this.configuration.storage.documents.compact(documentName, mergeUpdates)
+      const result = await this.configuration.storage.documents.compact(documentName, merge)
       this.stateOf(documentName).rowsSinceCompaction = 0
       this.configuration.metrics?.observeCompaction((performance.now() - started) / 1000)
       this.configuration.logger.debug({ documentName, ...result }, 'compacted')

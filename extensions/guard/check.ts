@@ -4,11 +4,37 @@
  */
 import * as Y from 'yjs'
 import { CommentField, ErrorCode, ID_PATTERN, MAX_COMMENT_LENGTH, THREADS, ThreadField, type ErrorCode as Code } from '../../protocol/index.ts'
-import { childType, type DocumentKind, type Place, type Places } from './places.ts'
+import { metadataCountRefusal, metadataEntryRefusal } from './metadata.ts'
+import { newCommentsRefusal } from './new-comments.ts'
+import { childType, isExactly, type DocumentKind, type Place, type Places } from './places.ts'
 import { bodyDeleteAllowed, bodyInsertAllowed, mayWriteKey, valueAllowed, type Actor, type Facts } from './rules.ts'
-import { UnknownDependency, UpdateIndex, normalize, pendingDeletionCovers, type TypeKey } from './update-index.ts'
+import { DEFAULT_BUDGET, scanUpdate } from './budget.ts'
+import { blockableClients, checkClients as checkClientIds } from './client-check.ts'
+import * as limits from './limits.ts'
+import { tooManyConcurrentInserts } from './concurrent-inserts.ts'
+import { defersWriteOf } from './deferred-writes.ts'
+import { deletionHeldOrDropped } from './refused-pending.ts'
+import { MalformedUpdate, UnknownDependency, UpdateIndex, documentStructs, normalize, type TypeKey } from './update-index.ts'
 
-export type GuardVerdict = { ok: true; clients: Set<number> } | { ok: false; code: Code; reason: string }
+export type GuardVerdict =
+  | {
+      ok: true
+      /** Client ids to bind to the sender. */
+      clients: Set<number>
+      /** Those of them nobody owned before (they count against the sender's quota of new client ids). */
+      introduced: number[]
+      /** Structs the update adds to the document (integrating or stored pending). */
+      structs: number
+      /** Whether some of it will be stored pending (structs or deletions waiting for structs the server lacks). */
+      defers: boolean
+    }
+  | {
+      ok: false
+      code: Code
+      reason: string
+      /** Client ids this refusal may block: the sender's own and new ones, never another user's. */
+      clients: number[]
+    }
 
 export interface GuardInput {
   doc: Y.Doc
@@ -58,7 +84,6 @@ class Checker {
         if (type instanceof Y.Map) return type.get(key) as unknown
         return undefined
       },
-      fieldBefore: (type, key) => (type instanceof Y.Map ? (type.get(key) as unknown) : undefined),
     }
   }
 
@@ -72,34 +97,11 @@ class Checker {
     return change
   }
 
-  /** Checks who writes under which client id; returns the client ids to bind to the sender. */
-  checkClients(): Set<number> {
-    const { actor, ownerOf, isBlocked } = this.input
-    const integrating = this.index.integratingClients()
-    for (const client of integrating) {
-      if (isBlocked(client)) reject('this client id was refused earlier; rebuild the document under a new client id')
-      const owner = ownerOf(client)
-      if (owner !== undefined && owner !== actor.userId) reject(`client id ${client} belongs to another user`)
-    }
-    // Structs that wait for others stay pending, unchecked until they integrate. The sender's may
-    // only wait for the sender's own structs, never for another user's. Another user's pending
-    // structs come back in every client's sync step 2 (the server's own step 2 includes them);
-    // only their owner's structs can let them integrate, so they are left alone.
-    const own = (client: number) => integrating.has(client) || ownerOf(client) === actor.userId
-    for (const struct of this.index.deferred) {
-      const owner = ownerOf(struct.id.client)
-      if (owner !== undefined && owner !== actor.userId) continue
-      for (const id of this.index.missingFor(struct)) {
-        if (!own(id.client) && ownerOf(id.client) === undefined && !this.index.clients().has(id.client)) {
-          reject('the update depends on structs the server does not have; resync', ErrorCode.OutOfSync)
-        }
-        const depOwner = ownerOf(id.client)
-        if (depOwner !== undefined && depOwner !== actor.userId) {
-          reject('the update depends on another user’s structs the server does not have; resync', ErrorCode.OutOfSync)
-        }
-      }
-    }
-    return integrating
+  /** Checks who writes under which client id (client-check.ts); returns what to bind to the sender. */
+  checkClients(): { bind: Set<number>; introduced: number[]; deferred: number } {
+    const verdict = checkClientIds(this.input, this.index)
+    if (!verdict.ok) reject(verdict.reason, verdict.code)
+    return verdict
   }
 
   checkFreshItems(): void {
@@ -117,7 +119,8 @@ class Checker {
       const expected = childType(parent.role, placement.key)
       if (content instanceof Y.ContentType) {
         // A nested type must be the one the schema puts there; its own place checks the rest.
-        if (!expected || !(content.type instanceof expected.type)) reject(`a ${content.type.constructor.name} is not allowed in ${parent.role}`)
+        if (!expected) reject(`a ${content.type.constructor.name} is not allowed in ${parent.role}`)
+        if (!isExactly(content.type, expected.type)) reject(`${parent.role}.${placement.key ?? '[]'} must be exactly a ${expected.type.name}, not a ${content.type.constructor.name}`)
       } else if (expected && !(content instanceof Y.ContentDeleted)) {
         reject(`${parent.role}.${placement.key ?? '[]'} must be a ${expected.type.name}`)
       }
@@ -133,7 +136,11 @@ class Checker {
         if (existing !== undefined && !existing.deleted) reject(`thread ${placement.key} exists already`)
       }
       if (!expected && !(content instanceof Y.ContentDeleted)) {
-        const refusalValue = valueAllowed(parent, placement.key, plainValue(content), this.facts)
+        const value = plainValue(content)
+        // Metadata refusals carry their own code: a size cap is too_large.
+        const metadataRefusal = parent.role === 'metadata' ? metadataEntryRefusal(placement.key, value) : null
+        if (metadataRefusal) reject(metadataRefusal.reason, metadataRefusal.code)
+        const refusalValue = valueAllowed(parent, placement.key, value, this.facts)
         if (refusalValue) reject(refusalValue)
       }
     }
@@ -145,7 +152,12 @@ class Checker {
       const place = this.placeOf(parentType)
       if (place.role === 'body') {
         const refusal = bodyDeleteAllowed(place, this.facts)
-        if (refusal) reject(refusal)
+        if (refusal) {
+          // A moderator's hide whose deletedAt or moderation waits for an earlier update of theirs:
+          // its deletion of the words applies now, its permission not yet. Resync sends them together.
+          if (place.comment !== null && defersWriteOf(this.index, place.comment, HIDING_FIELDS)) reject(`${refusal}; the update that hides it is not here yet, resync`, ErrorCode.OutOfSync)
+          reject(refusal)
+        }
         if (item.content instanceof Y.ContentString && item.countable) this.body(place.self).deleted += length
         return
       }
@@ -156,16 +168,16 @@ class Checker {
       const refusal = mayWriteKey(place, key, this.facts) ?? removalAllowed(place, key)
       if (refusal) {
         // The replacement may be among the structs still waiting for their dependencies.
-        if (this.index.deferredReplaces(item)) reject(`${refusal}; its replacement is not here yet, resync`, ErrorCode.OutOfSync)
+        if (this.index.deferredReplaces(item) || defersWriteOf(this.index, parentType, [key])) reject(`${refusal}; its replacement is not here yet, resync`, ErrorCode.OutOfSync)
         reject(refusal)
       }
     })
     // Deletions of structs nobody has yet stay pending in Yjs and apply when the structs arrive:
-    // only of the sender's own structs, or ones the server already holds pending (every client's
-    // sync step 2 sends those back).
+    // only of the sender's own structs, or ones the server already holds pending or held until
+    // their client id was refused (every client's sync step 2 sends those back).
     for (const range of unknown) {
       if (clients.has(range.client) || this.input.ownerOf(range.client) === this.input.actor.userId) continue
-      if (!pendingDeletionCovers(this.input.doc, range)) reject('the update deletes structs the server does not have; resync', ErrorCode.OutOfSync)
+      if (!deletionHeldOrDropped(this.input.doc, range)) reject('the update deletes structs the server does not have; resync', ErrorCode.OutOfSync)
     }
   }
 
@@ -183,6 +195,8 @@ class Checker {
       if (place?.role === 'thread' && this.facts.field(item, ThreadField.createdBy) !== userId) reject('createdBy must be the user')
       if (place?.role === 'comment' && this.facts.field(item, CommentField.authorId) !== userId) reject('authorId must be the user')
     }
+    const commentsRefusal = newCommentsRefusal(this.input.doc, this.index, this.input.places, this.facts)
+    if (commentsRefusal) reject(commentsRefusal)
   }
 
   private requireFields(item: Y.Item, fields: readonly string[], what: string): void {
@@ -198,9 +212,20 @@ class Checker {
         reject(`a comment body is at most ${MAX_COMMENT_LENGTH} characters`, ErrorCode.TooLarge)
       }
     }
+    const metadataMaps = new Set<TypeKey>()
+    for (const item of this.index.freshItems) {
+      const { parent, key } = this.index.placementOf(item)
+      if (key !== null && this.input.places.of(parent, this.index)?.role === 'metadata') metadataMaps.add(parent)
+    }
+    for (const metadata of metadataMaps) {
+      const refusal = metadataCountRefusal(metadata, this.index)
+      if (refusal) reject(refusal.reason, refusal.code)
+    }
   }
 }
 
+/** The comment fields that let a moderator remove its words. */
+const HIDING_FIELDS: readonly string[] = [CommentField.deletedAt, CommentField.moderation]
 const THREAD_FIELDS = [ThreadField.id, ThreadField.createdBy, ThreadField.createdAt, ThreadField.comments, ThreadField.subscribers, ThreadField.readBy, ThreadField.metadata]
 const COMMENT_FIELDS = [CommentField.id, CommentField.authorId, CommentField.createdAt, CommentField.body, CommentField.reactions]
 
@@ -220,19 +245,40 @@ function removalAllowed(place: Place, key: string): string | null {
   }
 }
 
+/**
+ * Checks an update from `input.actor`. First its work budget, on its bytes (budget.ts), then the
+ * client ids it writes under, then its content. A refusal names the client ids it may block.
+ */
 export function checkUpdate(input: GuardInput, update: Uint8Array): GuardVerdict {
+  const scan = scanUpdate(update, DEFAULT_BUDGET, documentStructs(input.doc))
+  if (!scan.ok) {
+    return { ok: false, code: scan.overBudget ? ErrorCode.TooLarge : ErrorCode.WriteRejected, reason: scan.reason, clients: blockableClients(input, scan.clients) }
+  }
+  let blockable = blockableClients(input, scan.shape.clients)
   try {
     const index = new UpdateIndex(input.doc, update)
+    blockable = blockableClients(input, index.clients())
+    const overwritten = index.concurrentKeyWrites(limits.MAX_CONCURRENT_KEY_WRITES)
+    if (overwritten !== null) {
+      reject(`an update may write one map key at most ${limits.MAX_CONCURRENT_KEY_WRITES} times from the same origin ("${overwritten}"; budget exceeded)`, ErrorCode.TooLarge)
+    }
+    if (tooManyConcurrentInserts(index, limits.MAX_CONCURRENT_INSERTS)) {
+      reject(`an update may insert at most ${limits.MAX_CONCURRENT_INSERTS} items at one place of a sequence (the same origins; budget exceeded)`, ErrorCode.TooLarge)
+    }
     const checker = new Checker(input, index)
-    const clients = checker.checkClients()
+    const { bind, introduced, deferred } = checker.checkClients()
     checker.checkFreshItems()
     checker.checkNewObjects()
-    checker.checkDeletes(clients)
+    checker.checkDeletes(bind)
     checker.checkLengths()
-    return { ok: true, clients }
+    const structs = index.freshItems.length + index.gcs.length + deferred
+    // New pending state: the sender's deferred structs, or deletions the document does not hold pending yet.
+    const defers = deferred > 0 || index.unknownDeletions().some((range) => !deletionHeldOrDropped(input.doc, range))
+    return { ok: true, clients: bind, introduced, structs, defers }
   } catch (error) {
-    if (error instanceof Rejection) return { ok: false, code: error.code, reason: error.message }
-    if (error instanceof UnknownDependency) return { ok: false, code: ErrorCode.OutOfSync, reason: `${error.message}; resync` }
-    return { ok: false, code: ErrorCode.WriteRejected, reason: `the update cannot be decoded: ${error instanceof Error ? error.message : String(error)}` }
+    if (error instanceof Rejection) return { ok: false, code: error.code, reason: error.message, clients: blockable }
+    if (error instanceof UnknownDependency) return { ok: false, code: ErrorCode.OutOfSync, reason: `${error.message}; resync`, clients: [] }
+    if (error instanceof MalformedUpdate) return { ok: false, code: ErrorCode.WriteRejected, reason: `malformed update: ${error.message}`, clients: blockable }
+    return { ok: false, code: ErrorCode.WriteRejected, reason: `the update cannot be decoded: ${error instanceof Error ? error.message : String(error)}`, clients: blockable }
   }
 }

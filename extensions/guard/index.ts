@@ -3,11 +3,14 @@
  * and the sender's role before it is applied, stored or broadcast (`beforeSync` is awaited before
  * application, and runs before durability by priority). A refused update reaches the sender as a
  * `parley.error` message, then Hocuspocus closes that document session (the reason is the code);
- * the SDK rebuilds its document from the server. Awareness states are checked too, and messages
- * are rate limited per socket and per user.
+ * the SDK rebuilds its document from the server. The socket is then closed (through
+ * `closeSocket`), so that a provider that knows nothing of `parley.error` reconnects and resyncs.
+ * Awareness states are checked too. Rates are not limited here: server/flow/ slows fast senders
+ * before their messages reach Hocuspocus.
  */
 import type {
   Extension,
+  WebSocketLike,
   afterLoadDocumentPayload,
   afterUnloadDocumentPayload,
   beforeHandleAwarenessPayload,
@@ -19,21 +22,20 @@ import type {
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
-import { ErrorCode, parseDocumentName, type ErrorCode as Code, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
+import { closeCodeFor, ErrorCode, parseDocumentName, type ErrorCode as Code, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
 import type { ClientOwnerStore } from '../../server/storage/types.ts'
 import type { ConnectionContext } from '../auth/index.ts'
-import { isEmptyUpdate, unseenPart } from '../durability/updates.ts'
 import { sendParleyError } from '../errors.ts'
 import { PRIORITY } from '../priorities.ts'
 import { AwarenessOwners } from './awareness.ts'
-import { checkUpdate } from './check.ts'
+import { ClientQuota } from './client-quota.ts'
 import { ClientRegistry } from './clients.ts'
 import { emptyDeletedBodies } from './deleted-bodies.ts'
+import { DEFAULT_CAPS, judgeServerWrite, judgeUpdate, type Caps } from './judge.ts'
 import * as limits from './limits.ts'
 import { Places, type DocumentKind } from './places.ts'
-import { RateLimiter, WindowCounter } from './rate-limit.ts'
+import { refusePending, watchRefusedPending } from './refused-pending.ts'
 import { DEFAULT_SLOW_READER_LIMITS, watchSlowReaders, type SlowReaderLimits, type SlowReaderWatch } from './slow-readers.ts'
-import { pendingOf } from './update-index.ts'
 
 export { checkUpdate, type GuardInput, type GuardVerdict } from './check.ts'
 export { Places } from './places.ts'
@@ -45,18 +47,47 @@ export interface GuardMetrics {
   hookError(hook: string): void
 }
 
+/** A refused update, for the socket close that follows its `parley.error`. */
+export interface RefusedUpdate {
+  code: Code
+  documentName: string
+  userId: string
+  /** The client ids of the refused structs. */
+  clients: number[]
+}
+
 export interface GuardConfiguration {
   logger: Logger
   /** Where client-id bindings are kept across restarts. */
   owners: ClientOwnerStore
   metrics: GuardMetrics | undefined
-  updates: { perSecond: number; burst: number }
-  awareness: { perSecond: number; burst: number }
+  /**
+   * Has storage forget what refused client ids held pending (`Durability.forget`): per client id,
+   * the clock from which its structs and deletions are dropped. Without it, storage keeps them
+   * and a reload brings them back pending.
+   */
+  forgetPending: ((documentName: string, from: ReadonlyMap<number, number>) => Promise<void>) | undefined
+  /**
+   * Closes the sender's socket after a refusal (server/flow: with a backoff for repeats).
+   * Without it, the socket is closed at once with the code's close code.
+   */
+  closeSocket: ((webSocket: WebSocketLike, refused: RefusedUpdate) => void) | undefined
   maxUpdateBytes: number
   maxDocumentBytes: number
+  /** Structs a document may hold ({@link limits.MAX_DOCUMENT_ITEMS}). */
+  maxDocumentItems: number
   slowReaders: SlowReaderLimits
-  /** WebSocket upgrades per remote address (applied by the HTTP layer through {@link Guard.admitConnection}). */
-  connectionsPerAddress: { perSecond: number; burst: number }
+}
+
+/**
+ * Others see the name the token gives (or the user id), never the one the client wrote: a client
+ * cannot show itself as someone else by name. The states left are the sender's own.
+ */
+function nameFromToken(states: Map<number, Record<string, unknown>>, name: string): void {
+  for (const state of states.values()) {
+    const user: unknown = state.user
+    if (typeof user === 'object' && user !== null && Reflect.get(user, 'name') !== name) state.user = { ...user, name }
+  }
 }
 
 /** Thrown from `beforeSync`: Hocuspocus closes the document session with this reason. */
@@ -84,35 +115,21 @@ export class Guard implements Extension {
   readonly priority = PRIORITY.guard
   private readonly configuration: GuardConfiguration
   private readonly documents = new Map<string, DocumentGuard>()
-  private readonly updateLimiter: RateLimiter
-  private readonly awarenessLimiter: RateLimiter
-  private readonly connectionLimiter: RateLimiter
-  private readonly abuse = new WindowCounter(limits.ABUSE_WINDOW_MS)
-  /** Users whose writes are refused until the given time, after persistent abuse. */
-  private readonly cooldowns = new Map<string, number>()
   private slowReaders: SlowReaderWatch | undefined
+  /** New client ids per user and document per hour. */
+  private readonly clientQuota = new ClientQuota()
 
   constructor(configuration: Partial<GuardConfiguration> & Pick<GuardConfiguration, 'logger' | 'owners'>) {
     this.configuration = {
       metrics: undefined,
-      updates: { perSecond: limits.UPDATES_PER_SECOND, burst: limits.UPDATE_BURST },
-      awareness: { perSecond: limits.AWARENESS_PER_SECOND, burst: limits.AWARENESS_BURST },
+      forgetPending: undefined,
+      closeSocket: undefined,
       maxUpdateBytes: limits.MAX_UPDATE_BYTES,
       maxDocumentBytes: limits.MAX_DOCUMENT_BYTES,
+      maxDocumentItems: limits.MAX_DOCUMENT_ITEMS,
       slowReaders: DEFAULT_SLOW_READER_LIMITS,
-      connectionsPerAddress: { perSecond: limits.CONNECTIONS_PER_ADDRESS_PER_SECOND, burst: limits.CONNECTION_BURST_PER_ADDRESS },
       ...configuration,
     }
-    this.updateLimiter = new RateLimiter(this.configuration.updates)
-    this.awarenessLimiter = new RateLimiter(this.configuration.awareness)
-    this.connectionLimiter = new RateLimiter(this.configuration.connectionsPerAddress)
-  }
-
-  /** Whether a WebSocket upgrade from this address may proceed (a token bucket per address). */
-  admitConnection(address: string): boolean {
-    const admitted = this.connectionLimiter.take(address)
-    if (!admitted) this.configuration.metrics?.rejected(ErrorCode.RateLimited)
-    return admitted
   }
 
   async onConfigure({ instance }: onConfigurePayload): Promise<void> {
@@ -127,13 +144,19 @@ export class Guard implements Extension {
     const parsed = parseDocumentName(documentName)
     const kind: DocumentKind = parsed?.kind === 'inbox' ? 'inbox' : 'comments'
     const { logger, metrics } = this.configuration
+    const clients = new ClientRegistry(await this.configuration.owners.owners(documentName))
+    const stopEmptying = kind === 'comments' ? emptyDeletedBodies(document, logger, documentName, () => metrics?.hookError('emptyDeletedBodies')) : () => undefined
+    const stopDropping = watchRefusedPending(document, clients)
     this.documents.set(documentName, {
       kind,
       places: new Places(kind),
-      clients: new ClientRegistry(await this.configuration.owners.owners(documentName)),
+      clients,
       awareness: new AwarenessOwners(),
       bytes: Y.encodeStateAsUpdate(document).byteLength,
-      stopWatching: kind === 'comments' ? emptyDeletedBodies(document, logger, documentName, () => metrics?.hookError('emptyDeletedBodies')) : () => undefined,
+      stopWatching: () => {
+        stopEmptying()
+        stopDropping()
+      },
     })
   }
 
@@ -146,47 +169,29 @@ export class Guard implements Extension {
     if (connection.readOnly || (type !== messageYjsSyncStep2 && type !== messageYjsUpdate)) return
     const context = connection.context as ConnectionContext
     const guard = this.documents.get(documentName)
-    const refuse = (code: Code, reason: string, clients: Iterable<number> = []): never => {
+    const refuse = async (code: Code, reason: string, clients: Iterable<number> = []): Promise<never> => {
       // A refused struct breaks its client's chain: refuse that client id until it rebuilds.
-      // Rate limiting and missing dependencies are not the content's fault: a resync mends them.
-      if (code !== ErrorCode.RateLimited && code !== ErrorCode.OutOfSync) guard?.clients.block(clients)
+      // Missing dependencies are not the content's fault: a resync mends them.
+      const refused = [...clients]
+      if (code !== ErrorCode.OutOfSync && guard) await this.refusePending(document, documentName, guard, refused)
       this.configuration.metrics?.rejected(code)
       this.configuration.logger.warn({ documentName, userId: context.user.id, code }, `update refused: ${reason}`)
       sendParleyError(connection, documentName, { code, message: reason })
-      this.noteAbuse(connection.socketId, context.user.id, code, connection.webSocket)
+      this.closeSocket(connection.webSocket, { code, documentName, userId: context.user.id, clients: refused })
       throw new UpdateRefused(code, reason)
     }
     if (!guard || parseDocumentName(documentName)?.kind === 'feed') return refuse(ErrorCode.WriteRejected, 'this document is read-only')
-    if (payload.byteLength > this.configuration.maxUpdateBytes) {
-      return refuse(ErrorCode.TooLarge, `an update is at most ${this.configuration.maxUpdateBytes} bytes`, clientsOf(payload))
+    const actor = { userId: context.user.id, role: context.role }
+    const judgement = judgeUpdate(document, guard, actor, payload, this.caps())
+    // A refusal blocks only the sender's own client ids and new ones, never another user's.
+    if (!judgement.ok) return refuse(judgement.code, judgement.reason, judgement.block)
+    if (judgement.bytes === 0) return
+    // New client ids are counted per user and document; a rate refusal blocks nothing (reopen later).
+    if (!this.clientQuota.take(documentName, context.user.id, judgement.introduced.length)) {
+      return refuse(ErrorCode.RateLimited, `at most ${limits.MAX_NEW_CLIENTS_PER_HOUR} new client ids per user and document per hour; reopen the document later`)
     }
-    if (this.coolingDown(context.user.id)) return refuse(ErrorCode.RateLimited, 'too many refused messages; wait before writing again')
-    const limited = () => !this.updateLimiter.take(`socket:${connection.socketId}`) || !this.updateLimiter.take(`user:${context.user.id}`)
-    // An update always carries something: limit it before any decoding, so a flood costs little.
-    if (type === messageYjsUpdate && limited()) return refuse(ErrorCode.RateLimited, 'too many updates; slow down and resync')
-    const update = unseenPart(document, payload)
-    // Every handshake ends with a sync step 2; only those that carry something new count.
-    if (isEmptyUpdate(update)) return
-    if (type === messageYjsSyncStep2 && limited()) return refuse(ErrorCode.RateLimited, 'too many updates; slow down and resync')
-    // The sender's structs still pending (waiting for this update, perhaps) integrate with it: check them together.
-    const pending = pendingOf(document, (client) => guard.clients.ownerOf(client) === context.user.id)
-    const verdict = checkUpdate(
-      {
-        doc: document,
-        kind: guard.kind,
-        actor: { userId: context.user.id, role: context.role },
-        places: guard.places,
-        ownerOf: (client) => guard.clients.ownerOf(client),
-        isBlocked: (client) => guard.clients.isBlocked(client),
-      },
-      pending ? Y.mergeUpdates([pending, update]) : update,
-    )
-    if (!verdict.ok) return refuse(verdict.code, verdict.reason, clientsOf(update))
-    if (guard.bytes + update.byteLength > this.configuration.maxDocumentBytes) {
-      return refuse(ErrorCode.TooLarge, `the document would pass ${this.configuration.maxDocumentBytes} bytes`, verdict.clients)
-    }
-    guard.bytes += update.byteLength
-    const bound = guard.clients.bind(verdict.clients, context.user.id)
+    guard.bytes += judgement.bytes
+    const bound = guard.clients.bind(judgement.bind, context.user.id)
     // Stored before the update is acknowledged: a restart must not forget who owns a client id.
     if (bound.length > 0) await this.configuration.owners.bind(documentName, bound, context.user.id)
   }
@@ -199,24 +204,15 @@ export class Guard implements Extension {
     const { documentName, document, update, actor } = input
     const guard = this.documents.get(documentName)
     if (!guard) return { code: ErrorCode.Internal, message: 'the document is not loaded' }
-    const verdict = checkUpdate(
-      {
-        doc: document,
-        kind: guard.kind,
-        actor: { userId: actor.user.id, role: actor.role },
-        places: guard.places,
-        ownerOf: (client) => guard.clients.ownerOf(client),
-        isBlocked: (client) => guard.clients.isBlocked(client),
-      },
-      update,
-    )
-    if (!verdict.ok) {
-      this.configuration.metrics?.rejected(verdict.code)
-      return { code: verdict.code, message: verdict.reason }
+    // Not counted against the user's quota of new client ids: the server writer picks a fresh one per write.
+    const judgement = judgeServerWrite(document, guard, { userId: actor.user.id, role: actor.role }, update, this.caps())
+    if (!judgement.ok) {
+      this.configuration.metrics?.rejected(judgement.code)
+      return { code: judgement.code, message: judgement.reason }
     }
-    const bound = guard.clients.bind(verdict.clients, actor.user.id)
+    const bound = guard.clients.bind(judgement.bind, actor.user.id)
     if (bound.length > 0) await this.configuration.owners.bind(documentName, bound, actor.user.id)
-    guard.bytes += update.byteLength
+    guard.bytes += judgement.bytes
     return null
   }
 
@@ -228,14 +224,8 @@ export class Guard implements Extension {
       states.clear()
       return
     }
-    if (!this.awarenessLimiter.take(`socket:${connection.socketId}`) || !this.awarenessLimiter.take(`user:${user.id}`)) {
-      this.configuration.metrics?.rejected(ErrorCode.RateLimited)
-      this.noteAbuse(connection.socketId, user.id, ErrorCode.RateLimited, connection.webSocket)
-      this.configuration.metrics?.awarenessDropped(states.size)
-      states.clear()
-      return
-    }
     const dropped = guard.awareness.filter(states, connection.socketId, user.id)
+    nameFromToken(states, user.name ?? user.id)
     if (dropped > 0) {
       this.configuration.metrics?.awarenessDropped(dropped)
       this.configuration.logger.warn({ documentName, userId: user.id, dropped }, 'awareness states dropped: not the user’s own')
@@ -247,33 +237,32 @@ export class Guard implements Extension {
   }
 
   /**
-   * Persistent abuse (many rate-limited messages in a short window) closes the whole socket, and
-   * the user's writes are refused for a while, wherever they connect from.
+   * Refuses the client ids a refusal broke from now on, drops what they hold pending
+   * (refused-pending.ts), and has storage forget it.
    */
-  private noteAbuse(socketId: string, userId: string, code: Code, socket: { close(code?: number, reason?: string): void }): void {
-    if (code !== ErrorCode.RateLimited) return
-    if (this.abuse.hit(socketId) >= limits.ABUSE_LIMIT) {
-      this.abuse.forget(socketId)
-      this.cooldowns.set(userId, Date.now() + limits.ABUSE_COOLDOWN_MS)
-      this.configuration.logger.warn({ socketId, userId }, 'closing a socket for persistent abuse')
-      socket.close(4429, ErrorCode.RateLimited)
+  private async refusePending(document: Y.Doc, documentName: string, guard: DocumentGuard, refused: number[]): Promise<void> {
+    try {
+      const forgotten = refusePending(document, guard.clients, refused)
+      if (forgotten.size > 0) await this.configuration.forgetPending?.(documentName, forgotten)
+    } catch (error) {
+      guard.clients.block(refused)
+      this.configuration.metrics?.hookError('refusePending')
+      this.configuration.logger.error({ documentName, err: error }, 'could not drop what refused client ids hold pending')
     }
   }
 
-  private coolingDown(userId: string): boolean {
-    const until = this.cooldowns.get(userId)
-    if (until === undefined) return false
-    if (until > Date.now()) return true
-    this.cooldowns.delete(userId)
-    return false
+  /** The caps of {@link judgeUpdate}, with this guard's configured sizes. */
+  private caps(): Caps {
+    return { ...DEFAULT_CAPS, maxUpdateBytes: this.configuration.maxUpdateBytes, maxDocumentBytes: this.configuration.maxDocumentBytes, maxDocumentItems: this.configuration.maxDocumentItems }
   }
-}
 
-/** Client ids an update carries structs for (best effort: an undecodable update has none). */
-function clientsOf(update: Uint8Array): number[] {
-  try {
-    return [...Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update)).keys()]
-  } catch {
-    return []
+  /** The socket close that follows a refusal's `parley.error`, so that any provider resyncs. */
+  private closeSocket(webSocket: WebSocketLike, refused: RefusedUpdate): void {
+    if (this.configuration.closeSocket) {
+      this.configuration.closeSocket(webSocket, refused)
+      return
+    }
+    const close = closeCodeFor(refused.code)
+    if (close) webSocket.close(close.code, close.reason)
   }
 }

@@ -39,6 +39,14 @@ const ROOTS: Record<DocumentKind, Record<string, PlaceRole>> = {
 
 type YClass = typeof Y.Map | typeof Y.Array | typeof Y.Text
 
+/**
+ * Whether a type is exactly of the class, not a subclass: Y.XmlText extends Y.Text and Y.XmlHook
+ * extends Y.Map, and neither belongs in a Parley document.
+ */
+export function isExactly(type: Y.AbstractType<unknown>, expected: YClass): boolean {
+  return type.constructor === expected
+}
+
 /** The nested type a (parent role, key) must hold, or undefined for a plain value / not in the schema. */
 export function childType(parent: PlaceRole, key: string | null): { role: PlaceRole; type: YClass } | undefined {
   switch (parent) {
@@ -76,6 +84,8 @@ function descend(parent: Place, role: PlaceRole, self: TypeKey): Place {
 export class Places {
   private readonly kind: DocumentKind
   private readonly cache = new WeakMap<Y.AbstractType<unknown>, Place | null>()
+  /** Places of an update's new items (decoded objects of that update alone: the same item is always in the same place). */
+  private readonly fresh = new WeakMap<Y.Item, Place | null>()
 
   constructor(kind: DocumentKind) {
     this.kind = kind
@@ -88,8 +98,12 @@ export class Places {
       return role ? { role, self: key, thread: null, comment: null } : null
     }
     if (key instanceof Y.Item) {
+      const known = this.fresh.get(key)
+      if (known !== undefined) return known
       const placement = index.placementOf(key)
-      return this.child(this.of(placement.parent, index), placement.key, key, key.content instanceof Y.ContentType ? key.content.type : null)
+      const place = this.child(this.of(placement.parent, index), placement.key, key, key.content instanceof Y.ContentType ? key.content.type : null)
+      this.fresh.set(key, place)
+      return place
     }
     if (this.cache.has(key)) return this.cache.get(key) ?? null
     const item = key._item
@@ -104,7 +118,7 @@ export class Places {
   private child(parent: Place | null, key: string | null, self: TypeKey, type: Y.AbstractType<unknown> | null): Place | null {
     if (!parent || !type) return null
     const expected = childType(parent.role, key)
-    if (!expected || !(type instanceof expected.type)) return null
+    if (!expected || !isExactly(type, expected.type)) return null
     return descend(parent, expected.role, self)
   }
 }

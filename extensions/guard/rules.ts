@@ -3,18 +3,10 @@
  * allowed. "Fresh" is a type created by the update being checked; "existing" is in the document.
  */
 import * as Y from 'yjs'
-import {
-  CommentField,
-  ID_PATTERN,
-  MAX_EMOJI_LENGTH,
-  MAX_METADATA_VALUE_BYTES,
-  MENTION_ATTRIBUTE,
-  REACTION_SEPARATOR,
-  ThreadField,
-  roleAtLeast,
-  type Role,
-} from '../../protocol/index.ts'
+import { CommentField, ID_PATTERN, MAX_EMOJI_LENGTH, MENTION_ATTRIBUTE, NotificationField, REACTION_SEPARATOR, ThreadField, roleAtLeast, type Role } from '../../protocol/index.ts'
+import { metadataEntryRefusal } from './metadata.ts'
 import type { Place } from './places.ts'
+import { timeRefusal } from './times.ts'
 
 export interface Actor {
   userId: string
@@ -28,7 +20,11 @@ export type RuleResult = string | null
 export const MAX_MODERATION_REASON_LENGTH = 500
 
 const isId = (v: unknown): v is string => typeof v === 'string' && ID_PATTERN.test(v)
+/** A time as the document holds it (for reading state such as "deleted"); new times must pass {@link timeRefusal}. */
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
+
+/** Notification fields the inbox owner may set, each null or a time ({@link markAllowed}); `seenAt` joins them once the inbox holds it. */
+const OWNER_MARKS: readonly string[] = [NotificationField.readAt, NotificationField.archivedAt]
 
 export function isValidEmoji(emoji: string): boolean {
   return emoji.length > 0 && emoji.length <= MAX_EMOJI_LENGTH && !emoji.includes(REACTION_SEPARATOR)
@@ -46,8 +42,6 @@ export interface Facts {
   actor: Actor
   /** A field of a thread or comment, as it will be after this update (update first, then document). */
   field(type: Place['self'], key: string): unknown
-  /** A field as the document holds it now, before this update. */
-  fieldBefore(type: Place['self'], key: string): unknown
   /** Whether the type was created by this update. */
   isFresh(type: Place['self']): boolean
 }
@@ -65,10 +59,6 @@ export function commentGone(place: Place, facts: Facts): boolean {
   const deletedAt = facts.field(place.comment, CommentField.deletedAt)
   const moderation = facts.field(place.comment, CommentField.moderation)
   return isTime(deletedAt) || (typeof moderation === 'object' && moderation !== null)
-}
-
-function commentDeletedBefore(place: Place, facts: Facts): boolean {
-  return place.comment !== null && !facts.isFresh(place.comment) && isTime(facts.fieldBefore(place.comment, CommentField.deletedAt))
 }
 
 /** May the actor write (set, overwrite or remove) `key` of a map-like place? */
@@ -90,9 +80,10 @@ export function mayWriteKey(place: Place, key: string, facts: Facts): RuleResult
       if (key === CommentField.moderation) return moderates(actor) ? null : 'only moderators hide comments'
       if (facts.isFresh(place.self)) return null
       const own = author(place, facts) === actor.userId
-      // editedAt may arrive after the deletion when the edit was delayed; it changes no words.
+      // Also on a deleted comment: an edit made before its author saw the deletion brings its
+      // editedAt, a second device or a moderator deletes it again. These were the writer's to make
+      // and change no words; deletedAt stays a time (it cannot be removed), so it stays deleted.
       if (key === CommentField.editedAt) return own ? null : "another user's comment"
-      if (commentDeletedBefore(place, facts)) return 'the comment is deleted'
       if (key === CommentField.deletedAt) return own || moderates(actor) ? null : "another user's comment"
       return `comment field "${key}" cannot change`
     }
@@ -108,7 +99,7 @@ export function mayWriteKey(place: Place, key: string, facts: Facts): RuleResult
       return moderates(actor) || facts.field(place.thread, ThreadField.createdBy) === actor.userId ? null : "metadata of another user's thread"
     }
     case 'notification':
-      return key === 'readAt' || key === 'archivedAt' ? null : `notification field "${key}" is written by the server`
+      return OWNER_MARKS.includes(key) ? null : `notification field "${key}" is written by the server`
     default:
       return `writes into ${place.role} are not allowed`
   }
@@ -128,7 +119,7 @@ export function valueAllowed(place: Place, key: string, value: unknown, facts: F
           return isId(value) ? null : `${key} must be an id`
         case ThreadField.createdAt:
         case ThreadField.resolvedAt:
-          return isTime(value) ? null : `${key} must be a time`
+          return timeRefusal(`thread ${key}`, value)
         case ThreadField.resolved:
           return typeof value === 'boolean' ? null : 'resolved must be a boolean'
         case ThreadField.resolvedBy:
@@ -145,53 +136,57 @@ export function valueAllowed(place: Place, key: string, value: unknown, facts: F
         case CommentField.createdAt:
         case CommentField.editedAt:
         case CommentField.deletedAt:
-          return isTime(value) ? null : `${key} must be a time`
+          return timeRefusal(`comment ${key}`, value)
         case CommentField.moderation:
           return moderationAllowed(value, actor)
         default:
           return `"${key}" is not a comment field`
       }
     case 'reactions':
-      return isTime(value) ? null : 'a reaction is a time'
+      return timeRefusal('a reaction', value)
     case 'subscribers':
       return typeof value === 'boolean' ? null : 'a subscription is true or false'
     case 'readBy':
-      return isTime(value) ? null : 'a read marker is a time'
+      return timeRefusal('a readBy marker', value)
     case 'metadata':
-      return metadataAllowed(value)
+      return metadataEntryRefusal(key, value)?.reason ?? null
     case 'notification':
-      return value === null || isTime(value) ? null : `${key} must be a time or null`
+      return markAllowed(place, key, value, facts)
     default:
       return `"${key}" is not allowed here`
   }
 }
 
+const MODERATION_KEYS = ['hiddenBy', 'reason', 'at']
+
 function moderationAllowed(value: unknown, actor: Actor): RuleResult {
   if (value === null) return null
-  if (typeof value !== 'object') return 'moderation must be an object or null'
+  if (typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return 'moderation must be an object or null'
   const m = value as Record<string, unknown>
+  if (Object.keys(m).some((key) => !MODERATION_KEYS.includes(key))) return 'moderation holds only hiddenBy, reason and at'
   if (m.hiddenBy !== actor.userId) return 'moderation.hiddenBy must be the moderator'
   if (typeof m.reason !== 'string' || m.reason.length > MAX_MODERATION_REASON_LENGTH) return 'moderation.reason must be a short string'
-  return isTime(m.at) ? null : 'moderation.at must be a time'
+  return timeRefusal('moderation.at', m.at)
 }
 
-function metadataAllowed(value: unknown): RuleResult {
-  let json: string | undefined
-  try {
-    json = JSON.stringify(value)
-  } catch {
-    return 'metadata values must be JSON'
-  }
-  if (json === undefined) return 'metadata values must be JSON'
-  return Buffer.byteLength(json) <= MAX_METADATA_VALUE_BYTES ? null : `a metadata value is at most ${MAX_METADATA_VALUE_BYTES} bytes`
+/** An inbox mark: null, or a time not before the notification's `createdAt`. */
+function markAllowed(place: Place, key: string, value: unknown, facts: Facts): RuleResult {
+  if (value === null) return null
+  const refusal = timeRefusal(`notification ${key}`, value)
+  if (refusal) return refusal
+  const createdAt = facts.field(place.self, NotificationField.createdAt)
+  return typeof createdAt === 'number' && (value as number) < createdAt ? `notification ${key} must not be before the notification's createdAt (${createdAt})` : null
 }
 
-/** May the actor insert this content into a comment body? */
+/**
+ * May the actor insert this content into a comment body? Only its author, only text and mentions.
+ * Into a deleted or hidden comment too (an edit racing the deletion or the hide): the server
+ * empties such a body again at once (deleted-bodies.ts), and no reader shows a deleted one.
+ */
 export function bodyInsertAllowed(place: Place, content: Y.Item['content'], facts: Facts, deadOnArrival: boolean): RuleResult {
   if (author(place, facts) !== facts.actor.userId) return "another user's comment body"
-  // Text deleted in the same update (an edit that reaches the server after the comment's deletion) adds nothing.
+  // Text deleted in the same update adds nothing.
   if (content instanceof Y.ContentDeleted || deadOnArrival) return null
-  if (commentGone(place, facts)) return 'the comment is deleted'
   if (content instanceof Y.ContentString) return null
   if (content instanceof Y.ContentFormat) {
     if (content.key !== MENTION_ATTRIBUTE) return `text attribute "${content.key}" is not allowed`

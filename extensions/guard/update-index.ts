@@ -3,8 +3,16 @@
  * its structs are new, where each new struct's parent is (another new struct, a type already in
  * the document, or a root), and which existing structs its delete set removes. Nothing here
  * copies the document; existing structs are found with `Y.getItem` on its store.
+ *
+ * Every step is linear in the update (or n log n): the worst update the budget allows must cost
+ * milliseconds, whatever the order of its structs.
  */
 import * as Y from 'yjs'
+import { MalformedUpdate, integrationOf, refuseOwnFuture } from './integration.ts'
+import { mergeRanges, rangesIntersect, type Ranges } from './pending.ts'
+
+export { pendingDeletionCovers, pendingOf } from './pending.ts'
+export { MalformedUpdate }
 
 /** A type an update writes into: a root (by name), a type in the document, or a new type in the update. */
 export type TypeKey = string | Y.AbstractType<unknown> | Y.Item
@@ -29,41 +37,51 @@ type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 
 export class UpdateIndex {
   readonly doc: Y.Doc
-  /** Items that will integrate when the update is applied (their dependencies are known), per client. */
-  readonly fresh = new Map<number, Y.Item[]>()
-  readonly freshItems: Y.Item[] = []
+  /** Items that will integrate when the update is applied (their dependencies are known), per client, by clock. */
+  readonly fresh: Map<number, Y.Item[]>
+  /** The same, in the order Yjs integrates them. */
+  readonly freshItems: Y.Item[]
   /** Structs that will stay pending: they depend on structs neither the document nor the update has. */
-  readonly deferred: Array<Y.Item | Y.GC> = []
-  readonly gcs: Y.GC[] = []
+  readonly deferred: Array<Y.Item | Y.GC>
+  readonly gcs: Y.GC[]
   readonly skips: number
   readonly ds: DecodedUpdate['ds']
+  /** The delete set as sorted, merged ranges per client. */
+  readonly deletions = new Map<number, Ranges>()
   /** Clients the update carries structs for. */
   private readonly carried = new Set<number>()
   /** Per client, the clock up to which the document plus the integrating structs reach. */
-  private readonly frontier = new Map<number, number>()
+  private readonly frontier: Map<number, number>
   private readonly placements = new Map<Y.Item, Placement>()
   /** Entries the update writes under each map-like parent, by key. */
   private readonly children = new Map<TypeKey, Map<string, Y.Item[]>>()
+  /** `client:clock` of the origins of deferred items. */
+  private readonly deferredOrigins = new Set<string>()
 
   constructor(doc: Y.Doc, update: Uint8Array) {
     this.doc = doc
     const decoded = Y.decodeUpdate(update)
     this.ds = decoded.ds
+    for (const [client, items] of decoded.ds.clients) this.deletions.set(client, mergeRanges(items.map((d) => [d.clock, d.clock + d.len])))
     let skips = 0
-    const byClient = new Map<number, Array<Y.Item | Y.GC>>()
+    const structs: Array<Y.Item | Y.GC> = []
     for (const struct of decoded.structs) {
       if (struct instanceof Y.Skip) {
         skips++
         continue
       }
       const item = struct as Y.Item | Y.GC
+      if (item instanceof Y.Item) refuseOwnFuture(item)
       this.carried.add(item.id.client)
-      const list = byClient.get(item.id.client) ?? []
-      list.push(item)
-      byClient.set(item.id.client, list)
+      structs.push(item)
     }
     this.skips = skips
-    this.integrate(byClient)
+    const integration = integrationOf(doc, structs)
+    this.fresh = integration.fresh
+    this.freshItems = integration.freshItems
+    this.gcs = integration.gcs
+    this.deferred = integration.deferred
+    this.frontier = integration.frontier
     for (const item of this.freshItems) {
       const placement = this.placementOf(item)
       if (placement.key !== null) {
@@ -74,6 +92,9 @@ export class UpdateIndex {
         byKey.set(placement.key, list)
       }
     }
+    for (const struct of this.deferred) {
+      if (struct instanceof Y.Item && struct.origin) this.deferredOrigins.add(`${struct.origin.client}:${struct.origin.clock}`)
+    }
   }
 
   /** The clock up to which a client's structs are known once this update applies. */
@@ -83,43 +104,6 @@ export class UpdateIndex {
 
   private known(id: Y.ID | null): boolean {
     return id === null || id.clock < this.reach(id.client)
-  }
-
-  /**
-   * Which structs integrate, as Yjs decides it: a client's structs in clock order, each once the
-   * ones before it and everything it points to (origin, right origin, parent) are known.
-   */
-  private integrate(byClient: Map<number, Array<Y.Item | Y.GC>>): void {
-    const next = new Map<number, number>()
-    for (const [client, list] of byClient) {
-      list.sort((a, b) => a.id.clock - b.id.clock)
-      next.set(client, 0)
-    }
-    for (let progressed = true; progressed; ) {
-      progressed = false
-      for (const [client, list] of byClient) {
-        let index = next.get(client) ?? 0
-        while (index < list.length) {
-          const struct = list[index]!
-          if (struct.id.clock > this.reach(client)) break
-          if (struct instanceof Y.Item) {
-            const parent = struct.parent instanceof Y.ID ? struct.parent : null
-            if (!this.known(struct.origin) || !this.known(struct.rightOrigin) || !this.known(parent)) break
-            const own = this.fresh.get(client) ?? []
-            own.push(struct)
-            this.fresh.set(client, own)
-            this.freshItems.push(struct)
-          } else {
-            this.gcs.push(struct)
-          }
-          this.frontier.set(client, Math.max(this.reach(client), struct.id.clock + struct.length))
-          index++
-          progressed = true
-        }
-        next.set(client, index)
-      }
-    }
-    for (const [client, list] of byClient) this.deferred.push(...list.slice(next.get(client) ?? 0))
   }
 
   /** What a deferred struct still waits for: the ids it needs that nobody has yet. */
@@ -142,15 +126,23 @@ export class UpdateIndex {
   }
 
   /** Client ids whose structs the update carries (integrating or deferred). */
-  clients(): Set<number> {
-    return new Set(this.carried)
+  clients(): ReadonlySet<number> {
+    return this.carried
   }
 
-  /** The update's own item covering `id`, if any. */
+  /** The update's own item covering `id`, if any (binary search: a client's new items are in clock order). */
   freshAt(id: Y.ID): Y.Item | undefined {
     const list = this.fresh.get(id.client)
     if (!list) return undefined
-    for (const item of list) if (id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return item
+    let low = 0
+    let high = list.length - 1
+    while (low <= high) {
+      const mid = (low + high) >> 1
+      const item = list[mid]!
+      if (id.clock < item.id.clock) high = mid - 1
+      else if (id.clock >= item.id.clock + item.length) low = mid + 1
+      else return item
+    }
     return undefined
   }
 
@@ -174,27 +166,38 @@ export class UpdateIndex {
     return normalize(existing.content.type)
   }
 
-  /** Where a new item goes: its parent type and map key, resolved through its origins when not explicit. */
+  /**
+   * Where a new item goes: its parent type and map key, resolved through its origins when not
+   * explicit (iteratively: a chain of new items that each name the one before as their origin is
+   * resolved once, not once per item).
+   */
   placementOf(item: Y.Item): Placement {
-    const known = this.placements.get(item)
-    if (known) return known
-    let placement: Placement
-    const parent: unknown = item.parent
-    if (typeof parent === 'string') {
-      placement = { parent, key: item.parentSub }
-    } else if (parent instanceof Y.ID) {
-      placement = { parent: this.typeHeldBy(parent), key: item.parentSub }
-    } else {
-      const neighbour = item.origin ?? item.rightOrigin
-      if (!neighbour) throw new UnknownDependency('an item with neither parent nor origin')
-      const fresh = this.freshAt(neighbour)
-      if (fresh) placement = this.placementOf(fresh)
+    const chain: Y.Item[] = []
+    let current = item
+    let placement = this.placements.get(current)
+    while (!placement) {
+      const parent: unknown = current.parent
+      if (typeof parent === 'string') placement = { parent, key: current.parentSub }
+      else if (parent instanceof Y.ID) placement = { parent: this.typeHeldBy(parent), key: current.parentSub }
       else {
-        const existing = this.existingAt(neighbour)
-        placement = { parent: normalize(existing.parent as Y.AbstractType<unknown>), key: existing.parentSub }
+        const neighbour = current.origin ?? current.rightOrigin
+        if (!neighbour) throw new UnknownDependency('an item with neither parent nor origin')
+        const fresh = this.freshAt(neighbour)
+        if (!fresh) {
+          const existing = this.existingAt(neighbour)
+          placement = { parent: normalize(existing.parent as Y.AbstractType<unknown>), key: existing.parentSub }
+        } else {
+          // A new neighbour integrates before the item, so the chain only goes back and ends.
+          if (chain.length > this.freshItems.length) throw new MalformedUpdate('a cycle of origins')
+          chain.push(current)
+          current = fresh
+          placement = this.placements.get(current)
+          continue
+        }
       }
+      this.placements.set(current, placement)
     }
-    this.placements.set(item, placement)
+    for (const link of chain) this.placements.set(link, placement)
     return placement
   }
 
@@ -209,24 +212,48 @@ export class UpdateIndex {
   }
 
   /**
+   * The largest number of new entries of one map key that share an origin (concurrent writes of
+   * the key), with the key, when it passes `limit`. Yjs orders each such entry against all the
+   * others already integrated, and one without an origin walks the key's whole history first.
+   */
+  concurrentKeyWrites(limit: number): string | null {
+    for (const [, byKey] of this.children) {
+      for (const [key, items] of byKey) {
+        if (items.length <= limit) continue
+        // Per origin client, per origin clock (-1: no origin).
+        const counts = new Map<number, Map<number, number>>()
+        for (const item of items) {
+          const client = item.origin?.client ?? -1
+          let byClock = counts.get(client)
+          if (!byClock) counts.set(client, (byClock = new Map()))
+          const clock = item.origin?.clock ?? -1
+          const count = (byClock.get(clock) ?? 0) + 1
+          if (count > limit) return key
+          byClock.set(clock, count)
+        }
+      }
+    }
+    return null
+  }
+
+  /**
    * Calls `visit` for every item of the document the delete set removes (and is not yet deleted).
    * Ranges past what is known stay pending in Yjs; they are returned for the caller to judge.
+   * Ranges are merged first, so each struct of the document is visited at most once.
    */
   forEachDeletedExisting(visit: (item: Y.Item, deletedLength: number) => void): DeletedRange[] {
     const unknown: DeletedRange[] = []
-    for (const [client, ranges] of this.ds.clients) {
+    for (const [client, ranges] of this.deletions) {
       const state = Y.getState(this.doc.store, client)
       const structs = this.doc.store.clients.get(client) ?? []
-      for (const range of ranges) {
-        const end = range.clock + range.len
-        if (end > this.reach(client)) unknown.push({ client, clock: Math.max(range.clock, this.reach(client)), end })
-        if (range.clock >= state) continue
-        let index = Y.findIndexSS(structs, range.clock)
-        for (; index < structs.length; index++) {
+      for (const [clock, end] of ranges) {
+        if (end > this.reach(client)) unknown.push({ client, clock: Math.max(clock, this.reach(client)), end })
+        if (clock >= state) continue
+        for (let index = Y.findIndexSS(structs, clock); index < structs.length; index++) {
           const struct = structs[index]!
           if (struct.id.clock >= end) break
           if (!(struct instanceof Y.Item) || struct.deleted) continue
-          const from = Math.max(struct.id.clock, range.clock)
+          const from = Math.max(struct.id.clock, clock)
           const to = Math.min(struct.id.clock + struct.length, end)
           visit(struct, to - from)
         }
@@ -235,18 +262,28 @@ export class UpdateIndex {
     return unknown
   }
 
+  /** The parts of the delete set past what is known once the update applies (Yjs keeps those deletions pending). */
+  unknownDeletions(): DeletedRange[] {
+    const unknown: DeletedRange[] = []
+    for (const [client, ranges] of this.deletions) {
+      const reach = this.reach(client)
+      for (let i = ranges.length - 1; i >= 0; i--) {
+        const [clock, end] = ranges[i]!
+        if (end <= reach) break
+        unknown.push({ client, clock: Math.max(clock, reach), end })
+      }
+    }
+    return unknown
+  }
+
   /** Whether a struct still waiting for its dependencies would replace `item` (a map entry written after it). */
   deferredReplaces(item: Y.Item): boolean {
-    const last = item.id.clock + item.length - 1
-    return this.deferred.some((d) => d instanceof Y.Item && d.origin?.client === item.id.client && d.origin.clock === last)
+    return this.deferredOrigins.has(`${item.id.client}:${item.id.clock + item.length - 1}`)
   }
 
   /** Whether the update's own delete set removes (part of) one of its new items. */
   deletesFresh(item: Y.Item): boolean {
-    const ranges = this.ds.clients.get(item.id.client)
-    if (!ranges) return false
-    const end = item.id.clock + item.length
-    return ranges.some((r) => r.clock < end && r.clock + r.len > item.id.clock)
+    return rangesIntersect(this.deletions.get(item.id.client), item.id.clock, item.id.clock + item.length)
   }
 }
 
@@ -255,27 +292,9 @@ export function normalize(type: Y.AbstractType<unknown>): TypeKey {
   return type._item === null ? Y.findRootTypeKey(type) : type
 }
 
-/**
- * The structs and deletions Yjs holds pending for the given clients, as one V1 update, or null.
- * They were stored but not checked when they arrived (their dependencies were missing); they are
- * checked with the update that lets them integrate.
- */
-export function pendingOf(doc: Y.Doc, isOwn: (client: number) => boolean): Uint8Array | null {
-  const parts: Uint8Array[] = []
-  if (doc.store.pendingStructs) parts.push(Y.convertUpdateFormatV2ToV1(doc.store.pendingStructs.update))
-  if (doc.store.pendingDs) parts.push(Y.convertUpdateFormatV2ToV1(doc.store.pendingDs))
-  if (parts.length === 0) return null
-  const merged = Y.mergeUpdates(parts)
-  const others = new Map<number, number>()
-  for (const client of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(merged)).keys()) {
-    if (!isOwn(client)) others.set(client, Number.MAX_SAFE_INTEGER)
-  }
-  return others.size > 0 ? Y.diffUpdate(merged, Y.encodeStateVector(others)) : merged
-}
-
-/** Whether the document already holds a pending deletion of the whole range. */
-export function pendingDeletionCovers(doc: Y.Doc, range: DeletedRange): boolean {
-  if (!doc.store.pendingDs) return false
-  const pending = Y.decodeUpdate(Y.convertUpdateFormatV2ToV1(doc.store.pendingDs)).ds.clients.get(range.client) ?? []
-  return pending.some((r) => r.clock <= range.clock && r.clock + r.len >= range.end)
+/** Structs the document holds (one object each in memory, deleted ones included). */
+export function documentStructs(doc: Y.Doc): number {
+  let count = 0
+  for (const structs of doc.store.clients.values()) count += structs.length
+  return count
 }

@@ -7,16 +7,18 @@
  *
  * Crash safety: the acknowledgement goes out before detection is recorded, so a crash in between
  * would lose the mention. When a document loads, every comment is rescanned and compared with
- * the handled set in storage; documents written after their detection mark (set at load and at
- * unload, once everything was detected) are loaded and rescanned at startup (`sweep`).
+ * the handled set in storage; documents written after their detection mark (set at unload, once
+ * everything was detected), or written and never marked, are loaded and rescanned at startup
+ * (`sweep`). Opening a document writes nothing: a document never written gets no mark.
  */
 import { isTransactionOrigin, type Extension, type Hocuspocus, type afterLoadDocumentPayload, type afterUnloadDocumentPayload, type beforeUnloadDocumentPayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
-import { parseDocumentName, THREADS } from '../../protocol/index.ts'
+import { parseDocumentName } from '../../protocol/index.ts'
 import type { ParleyEvents } from '../../server/events.ts'
 import type { CommentSnapshot, Detector } from '../../server/notifications/detector.ts'
 import type { Faults } from '../../server/notifications/faults.ts'
+import { MARK_PREDATES_NOTIFICATIONS } from '../../server/storage/notification-types.ts'
 import type { HandledSets, RecordResult, Storage } from '../../server/storage/types.ts'
 import { LOAD_ORIGIN } from '../durability/index.ts'
 import { PRIORITY } from '../priorities.ts'
@@ -53,6 +55,8 @@ interface DocumentState {
   failed: boolean
   /** Relayed writes arrived (detected elsewhere): rescan before moving the mark at unload. */
   relayed: boolean
+  /** The document predates notifications and its baseline is not recorded yet (the mark stays -1). */
+  baselinePending: boolean
   stop(): void
 }
 
@@ -87,12 +91,22 @@ export class Mentions implements Extension {
     this.configuration.onRecorded(result)
   }
 
-  /** Rescans every comment against the handled set in storage. */
-  private rescan(name: string, document: Y.Doc, state: DocumentState, baseline: boolean): void {
+  /**
+   * Rescans every comment against the handled set in storage. `baselineUpTo`: the document predates
+   * notifications; its mentions are recorded as seen, then its mark moves to this seq.
+   */
+  private rescan(name: string, document: Y.Doc, state: DocumentState, baselineUpTo: number | null): void {
+    const { storage, detector } = this.configuration
+    // A baseline covers what was stored when the document loaded, nothing written since.
+    const loaded = baselineUpTo === null ? null : snapshotAll(document, () => false)
     this.enqueue(name, state, async () => {
-      state.handled = await this.configuration.storage.notifications.handled(state.subjectId)
-      const snapshots = snapshotAll(document, (id) => state.handled.comments.has(id))
-      await this.record(state, () => this.configuration.detector.detect(state.subjectId, snapshots, state.handled, baseline))
+      state.handled = await storage.notifications.handled(state.subjectId)
+      const snapshots = loaded ?? snapshotAll(document, (id) => state.handled.comments.has(id))
+      await this.record(state, () => detector.detect(state.subjectId, snapshots, state.handled, { baseline: loaded !== null, rescan: true }))
+      if (baselineUpTo !== null) {
+        await storage.notifications.setDetectionMark(name, baselineUpTo)
+        state.baselinePending = false
+      }
       state.failed = false
       state.relayed = false
     })
@@ -109,25 +123,27 @@ export class Mentions implements Extension {
       queue: Promise.resolve(),
       failed: false,
       relayed: false,
+      baselinePending: false,
       stop: () => document.off('afterTransaction', listener),
     }
     this.documents.set(documentName, state)
     document.on('afterTransaction', listener)
-    let baseline = false
+    let baselineUpTo: number | null = null
     try {
-      // A document never marked predates notifications: what it holds was written before, so its
-      // mentions are recorded as seen, not notified. The mark exists before any write is acknowledged.
-      const [mark, head] = await Promise.all([storage.notifications.detectionMark(documentName), storage.notifications.documentHead(documentName)])
-      if (mark === null) {
-        baseline = document.getMap(THREADS).size > 0
-        await storage.notifications.setDetectionMark(documentName, head)
+      // A document marked as older than notifications: what it holds was written before, so its
+      // mentions are recorded as seen, not notified. Reading the mark writes nothing: a document
+      // that is only opened stays out of storage.
+      const mark = await storage.notifications.detectionMark(documentName)
+      if (mark === MARK_PREDATES_NOTIFICATIONS) {
+        baselineUpTo = await storage.notifications.documentHead(documentName)
+        state.baselinePending = true
       }
     } catch (error) {
       state.failed = true
       this.configuration.metrics?.hookError('afterLoadDocument')
       logger.error({ documentName, err: error }, 'detection mark unreadable; rescanning anyway')
     }
-    this.rescan(documentName, document, state, baseline)
+    this.rescan(documentName, document, state, baselineUpTo)
   }
 
   private onTransaction(name: string, state: DocumentState, tr: Y.Transaction): void {
@@ -162,12 +178,15 @@ export class Mentions implements Extension {
   async beforeUnloadDocument({ documentName, document }: beforeUnloadDocumentPayload): Promise<void> {
     const state = this.documents.get(documentName)
     if (!state) return
-    if (state.relayed || state.failed) this.rescan(documentName, document, state, false)
+    // A baseline that failed is redone at the next load (the mark is still -1); a rescan now would notify old mentions.
+    if ((state.relayed || state.failed) && !state.baselinePending) this.rescan(documentName, document, state, null)
     await state.queue
-    if (state.failed) return
+    if (state.failed || state.baselinePending) return
     try {
       const { notifications } = this.configuration.storage
-      await notifications.setDetectionMark(documentName, await notifications.documentHead(documentName))
+      const head = await notifications.documentHead(documentName)
+      // Never written: nothing to mark (and nothing stored for a document that was only opened).
+      if (head > 0) await notifications.setDetectionMark(documentName, head)
     } catch (error) {
       this.configuration.metrics?.hookError('beforeUnloadDocument')
       this.configuration.logger.error({ documentName, err: error }, 'detection mark not stored; the document is rescanned at the next start')

@@ -41,7 +41,11 @@ export interface AccessResolver {
   decideRemembered(userId: string, documentName: string): Promise<AccessDecision>
   /** The users (with their remembered claims) who may read the document. Rejects when storage fails. */
   filterReaders<T extends { id: string; access: Record<string, Role> | null }>(documentName: string, users: readonly T[]): Promise<T[]>
-  /** Stores the token's claim, name and handle when they differ from what was last stored. */
+  /**
+   * Stores the token's claim, name and handle when they differ from what was last stored. The
+   * handle is taken only when nobody holds it (the backend's directory, or an earlier claim);
+   * a refused claim is logged.
+   */
   remember(user: ParleyUser): Promise<void>
 }
 
@@ -114,11 +118,19 @@ export function createAccessResolver(options: AccessResolverOptions): AccessReso
         const oldest = remembered.keys().next()
         if (!oldest.done) remembered.delete(oldest.value)
       }
+      let result
       try {
-        await storage.users.rememberToken(user.id, { name: user.name, handle: user.handle, access: user.access })
+        result = await storage.users.rememberToken(user.id, { name: user.name, handle: user.handle, access: user.access })
       } catch (error) {
         remembered.delete(user.id)
         throw error
+      }
+      if (result.handleRefused) {
+        const holder = user.handle === undefined ? null : await storage.users.findByHandle(user.handle).catch(() => null)
+        logger?.warn(
+          { userId: user.id, handle: user.handle, holderId: holder?.id ?? null },
+          'a token claims a handle another user holds (the backend’s directory or an earlier claim); the holder keeps it',
+        )
       }
     },
   }

@@ -4,6 +4,7 @@
  * dev mode, and the contract's always-granted and never-granted documents.
  */
 import {
+  echoedName,
   ErrorCode,
   highestRole,
   parseDocumentName,
@@ -46,7 +47,7 @@ export function decideAccess(input: AccessInput): AccessDecision {
       ok: false,
       error: {
         code: ErrorCode.InvalidDocumentName,
-        message: `"${input.documentName}" is not comments/<id>, inbox/<id> or feed/<id>`,
+        message: `"${echoedName(input.documentName)}" is not comments/<id>, inbox/<id> or feed/<id>`,
       },
     }
   }

@@ -1,6 +1,8 @@
 /**
  * Reading documents for REST: from memory when this instance has the document loaded, otherwise
- * through a direct connection, which loads it from storage (and unloads it again afterwards).
+ * through a direct connection, which loads it from storage. The document then stays loaded until
+ * Hocuspocus's debounced store unloads it (as after a socket closes), so that a client polling a
+ * big document does not load it from storage for every request.
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import type * as Y from 'yjs'
@@ -16,7 +18,7 @@ export async function readDocument<T>(hocuspocus: Hocuspocus, documentName: stri
     if (!connection.document) throw new Error(`direct connection to ${documentName} has no document`)
     return read(connection.document)
   } finally {
-    await connection.disconnect()
+    await connection.disconnect({ unloadImmediately: false })
   }
 }
 

@@ -1,22 +1,31 @@
 /**
- * Server-side writes to a document as one user (REST): compute, check, then apply.
+ * Server-side writes to a document as one user (REST): admit, compute, check, then apply.
  *
- * 1. Compute: the document's state is copied into a scratch Y.Doc, the writer (a schema writer
- *    from protocol/comments/write.ts) runs there, and its changes are captured as one Yjs update.
- *    The live document is untouched, so a refused write leaves nothing behind.
+ * 0. Admit: {@link AdmitWrite} (the user's write rate) decides before anything is loaded or
+ *    computed; a refusal is `rate_limited` with the time after which to retry.
+ * 1. Compute: the writer (a schema writer from protocol/comments/write.ts) runs on the document's
+ *    scratch copy (./mirror.ts: made once per loaded document and kept in step with it, not copied
+ *    per write), and its changes are captured as one Yjs update. The live document is untouched,
+ *    so a refused write leaves nothing behind (the scratch copy that holds it is discarded).
  * 2. Check: {@link UpdateCheck}, the write guard's hook point, sees the update, the live
- *    document and the actor, exactly as it sees a socket write before it is applied.
+ *    document and the actor, exactly as it sees a socket write before it is applied (schema,
+ *    roles, and the document size cap).
  * 3. Apply: the update is applied to the live document in one `transact` of a direct connection.
  *    Hocuspocus broadcasts it to every connection; durability appends it from the document's
- *    update event, and the write resolves once that append is done.
+ *    update event, and the write resolves once that append is done. The direct connection then
+ *    closes; the document stays loaded until Hocuspocus's debounced store unloads it.
  *
- * The scratch document has a fresh client id, as every client session does, so its structs never
- * collide with anything another writer creates meanwhile.
+ * Writes to one document run compute-check-apply one at a time: a write computed on the scratch
+ * copy must be applied (or discarded) before the next one is computed there.
+ *
+ * Each write uses a client id neither document has used, as every client session does, so its
+ * structs never collide with anything another writer creates meanwhile.
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import * as Y from 'yjs'
 import { ErrorCode, ParleyError, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
 import type { ParleyUser } from '../auth/claims.ts'
+import { Mirrors } from './mirror.ts'
 
 /** Who writes: the user as authenticated, with their role on the document. */
 export interface WriteActor {
@@ -42,14 +51,33 @@ export type UpdateCheck = (input: UpdateCheckInput) => ParleyErrorInfo | null | 
 /** Allows everything: what runs until the write guard's check is wired in. */
 export const allowEveryUpdate: UpdateCheck = () => null
 
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; error: ParleyErrorInfo }
+export type WriteAdmission = { ok: true } | { ok: false; retryAfterMs: number }
+
+/**
+ * The user's write rate: may `userId` write about `bytes` bytes now? Asked once per write, before
+ * the document is loaded. The server wires it to the flow gate's per-user bucket.
+ */
+export type AdmitWrite = (userId: string, bytes: number) => WriteAdmission
+
+/** Admits every write. */
+export const admitEveryWrite: AdmitWrite = () => ({ ok: true })
+
+export type WriteResult<T> =
+  | { ok: true; value: T }
+  /** `retryAfterMs` comes with `rate_limited`. */
+  | { ok: false; error: ParleyErrorInfo; retryAfterMs?: number }
+
+export interface WriteOptions {
+  /** Size of what the user sends (the request body), for {@link AdmitWrite}. */
+  bytes?: number
+}
 
 export interface ServerWriter {
   /**
    * Runs `compute` on a scratch copy of the document as `actor`, and applies what it wrote.
-   * A `ParleyError` thrown by `compute`, or a refusal by the check, is returned as an error.
+   * A refused admission, a `ParleyError` thrown by `compute`, or a refusal by the check is returned as an error.
    */
-  write<T>(documentName: string, actor: WriteActor, compute: (scratch: Y.Doc) => T): Promise<WriteResult<T>>
+  write<T>(documentName: string, actor: WriteActor, compute: (scratch: Y.Doc) => T, options?: WriteOptions): Promise<WriteResult<T>>
 }
 
 export interface ServerWriterOptions {
@@ -57,30 +85,86 @@ export interface ServerWriterOptions {
   checkUpdate: UpdateCheck
   /** Resolves once the server-side writes of a document seen so far are stored. */
   whenStored: (documentName: string) => Promise<void>
-}
-
-/** Runs `compute` on a copy of `live`; resolves with its result and everything it wrote, as one update. */
-function computeOnScratch<T>(live: Y.Doc, compute: (scratch: Y.Doc) => T): { value: T; update: Uint8Array | null } {
-  const scratch = new Y.Doc()
-  try {
-    Y.applyUpdate(scratch, Y.encodeStateAsUpdate(live))
-    const updates: Uint8Array[] = []
-    scratch.on('update', (update: Uint8Array) => updates.push(update))
-    const value = compute(scratch)
-    return { value, update: updates.length === 0 ? null : Y.mergeUpdates(updates) }
-  } finally {
-    scratch.destroy()
-  }
+  /** The per-user write rate (default {@link admitEveryWrite}). */
+  admitWrite?: AdmitWrite
+  /** A document's scratch copy unused this long is dropped (default `MIRROR_IDLE_MS`, ./mirror.ts). */
+  scratchIdleMs?: number
 }
 
 function asWriteError(error: unknown): ParleyErrorInfo | null {
   return error instanceof ParleyError ? { code: error.code, message: error.message } : null
 }
 
-export function createServerWriter(options: ServerWriterOptions): ServerWriter {
-  const { hocuspocus, checkUpdate, whenStored } = options
+/** Runs tasks one at a time per key, in order. */
+function serialized() {
+  const tails = new Map<string, Promise<unknown>>()
+  return async function run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = tails.get(key) ?? Promise.resolve()
+    const result = previous.then(task, task)
+    const tail = result.catch(() => undefined)
+    tails.set(key, tail)
+    try {
+      return await result
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key)
+    }
+  }
+}
+
+export function createServerWriter(options: ServerWriterOptions): ServerWriter & { readonly mirrors: Mirrors } {
+  const { hocuspocus, checkUpdate, whenStored, admitWrite = admitEveryWrite } = options
+  const mirrors = new Mirrors(options.scratchIdleMs)
+  const oneAtATime = serialized()
+
+  /** Compute on the scratch copy, check, apply: one write to `live` at a time. */
+  async function computeCheckApply<T>(
+    documentName: string,
+    connection: Awaited<ReturnType<Hocuspocus['openDirectConnection']>>,
+    live: Y.Doc,
+    actor: WriteActor,
+    compute: (scratch: Y.Doc) => T,
+  ): Promise<WriteResult<T>> {
+    let computed
+    try {
+      computed = mirrors.compute(live, compute)
+    } catch (error) {
+      const refused = asWriteError(error)
+      if (refused) return { ok: false, error: refused }
+      throw error
+    }
+    const { value, update } = computed
+    if (update === null) return { ok: true, value }
+    let refusal
+    try {
+      refusal = await checkUpdate({ documentName, document: live, update, actor })
+    } catch (error) {
+      mirrors.discard(live)
+      throw error
+    }
+    if (refusal) {
+      mirrors.discard(live)
+      return { ok: false, error: refusal }
+    }
+    try {
+      await connection.transact((document) => Y.applyUpdate(document, update))
+    } catch (error) {
+      mirrors.discard(live)
+      throw error
+    }
+    return { ok: true, value }
+  }
+
   return {
-    async write(documentName, actor, compute) {
+    mirrors,
+    async write(documentName, actor, compute, writeOptions) {
+      const admission = admitWrite(actor.user.id, writeOptions?.bytes ?? 0)
+      if (!admission.ok) {
+        return {
+          ok: false,
+          error: { code: ErrorCode.RateLimited, message: 'too many writes; retry later' },
+          retryAfterMs: admission.retryAfterMs,
+        }
+      }
       let connection
       try {
         connection = await hocuspocus.openDirectConnection(documentName, { user: actor.user, role: actor.role })
@@ -91,23 +175,13 @@ export function createServerWriter(options: ServerWriterOptions): ServerWriter {
       try {
         const live = connection.document
         if (!live) throw new Error(`direct connection to ${documentName} has no document`)
-        let computed
-        try {
-          computed = computeOnScratch(live, compute)
-        } catch (error) {
-          const refused = asWriteError(error)
-          if (refused) return { ok: false, error: refused }
-          throw error
-        }
-        const { value, update } = computed
-        if (update === null) return { ok: true, value }
-        const refusal = await checkUpdate({ documentName, document: live, update, actor })
-        if (refusal) return { ok: false, error: refusal }
-        await connection.transact((document) => Y.applyUpdate(document, update))
-        await whenStored(documentName)
-        return { ok: true, value }
+        const result = await oneAtATime(documentName, () => computeCheckApply(documentName, connection, live, actor, compute))
+        if (result.ok) await whenStored(documentName)
+        return result
       } finally {
-        await connection.disconnect()
+        // Kept loaded until Hocuspocus's debounced store (as after a socket closes): a burst of
+        // writes to a document nobody has open loads it once, not once per write.
+        await connection.disconnect({ unloadImmediately: false })
       }
     },
   }

@@ -22,6 +22,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   out_of_sync: 409,
   too_large: 413,
   rate_limited: 429,
+  too_many_documents: 429,
   internal_error: 500,
   storage_unavailable: 503,
   not_ready: 503,

@@ -47,6 +47,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'No right to do this (`forbidden`, `write_rejected`)',
   404: 'Unknown subject, thread or comment (`not_found`)',
   413: 'Body or comment too large (`too_large`)',
+  429: 'Too many requests from this user (`rate_limited`); retry after `Retry-After` seconds',
   503: 'Storage does not answer (`storage_unavailable`)',
 }
 

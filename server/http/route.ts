@@ -2,7 +2,8 @@
  * REST routes declared once, as data: method, path, who may call, zod schemas for path
  * parameters, query and body, and the documented responses. The same declaration validates each
  * request (400 `invalid_request` naming the field) and generates the OpenAPI description
- * (openapi.ts), so the two cannot drift apart.
+ * (openapi.ts), so the two cannot drift apart. A user's requests to user routes share one token
+ * bucket (rate-limit.ts): past it they are answered 429 `rate_limited` with `Retry-After`.
  */
 import type { Context, Hono } from 'hono'
 import type { z } from 'zod'
@@ -10,6 +11,7 @@ import { ErrorCode } from '../../protocol/index.ts'
 import type { ParleyUser } from '../auth/claims.ts'
 import type { RequestCredentials } from './credentials.ts'
 import { errorResponse, jsonError } from './errors.ts'
+import { createUserRateLimiter, type UserRateLimiter } from './rate-limit.ts'
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete'
 
@@ -49,7 +51,23 @@ export interface RouteInput<P, Q, B> {
 export interface RouteDefinition {
   readonly spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>
   readonly auth: 'user' | 'backend' | 'user-or-backend'
-  run(c: Context, credentials: RequestCredentials): Promise<Response>
+  run(c: Context, credentials: RequestCredentials, limiter: UserRateLimiter): Promise<Response>
+}
+
+/** Status of a request refused by the per-user rate limit. */
+const RATE_LIMITED_STATUS = 429
+
+/** Every route a user may call can answer 429 (documented in the OpenAPI description). */
+function withRateLimit<S extends { errors: readonly number[] }>(spec: S): S {
+  return spec.errors.includes(RATE_LIMITED_STATUS) ? spec : { ...spec, errors: [...spec.errors, RATE_LIMITED_STATUS] }
+}
+
+/** The 429 answer when the user's bucket is empty; null when the request may go on. */
+function rateLimited(c: Context, limiter: UserRateLimiter, userId: string): Response | null {
+  const decision = limiter.take(userId)
+  if (decision.ok) return null
+  c.header('Retry-After', String(decision.retryAfterSeconds))
+  return jsonError(c, RATE_LIMITED_STATUS, ErrorCode.RateLimited, `too many requests; retry in ${decision.retryAfterSeconds} s`)
 }
 
 type Validated = { ok: true; value: unknown } | { ok: false; response: Response }
@@ -102,11 +120,13 @@ export function userRoute<P extends ObjectSchema | undefined = undefined, Q exte
   handler: (input: RouteInput<P, Q, B> & { user: ParleyUser }) => Promise<Response>,
 ): RouteDefinition {
   return {
-    spec,
+    spec: withRateLimit(spec),
     auth: 'user',
-    async run(c, credentials) {
+    async run(c, credentials, limiter) {
       const user = await credentials.user(c.req.header('authorization'))
       if (!user.ok) return errorResponse(c, user.error)
+      const limited = rateLimited(c, limiter, user.value.id)
+      if (limited) return limited
       const parsed = await parseInput(c, spec)
       if (!parsed.ok) return parsed.response
       return handler({ ...(parsed.input as RouteInput<P, Q, B>), user: user.value })
@@ -141,14 +161,16 @@ export function userOrBackendRoute<P extends ObjectSchema | undefined = undefine
   handler: (input: RouteInput<P, Q, B> & { caller: Caller }) => Promise<Response>,
 ): RouteDefinition {
   return {
-    spec,
+    spec: withRateLimit(spec),
     auth: 'user-or-backend',
-    async run(c, credentials) {
+    async run(c, credentials, limiter) {
       const authorization = c.req.header('authorization')
       let caller: Caller = { kind: 'backend' }
       if (!credentials.backend(authorization).ok) {
         const user = await credentials.user(authorization)
         if (!user.ok) return errorResponse(c, user.error)
+        const limited = rateLimited(c, limiter, user.value.id)
+        if (limited) return limited
         caller = { kind: 'user', user: user.value }
       }
       const parsed = await parseInput(c, spec)
@@ -158,9 +180,9 @@ export function userOrBackendRoute<P extends ObjectSchema | undefined = undefine
   }
 }
 
-/** Mounts every route on the app. */
-export function mountRoutes(app: Hono, routes: readonly RouteDefinition[], credentials: RequestCredentials): void {
+/** Mounts every route on the app; the user routes share `limiter` (one per server). */
+export function mountRoutes(app: Hono, routes: readonly RouteDefinition[], credentials: RequestCredentials, limiter: UserRateLimiter = createUserRateLimiter()): void {
   for (const route of routes) {
-    app.on(route.spec.method.toUpperCase(), route.spec.path, (c) => route.run(c, credentials))
+    app.on(route.spec.method.toUpperCase(), route.spec.path, (c) => route.run(c, credentials, limiter))
   }
 }

@@ -3,13 +3,10 @@
  * typed threads of `readThreads`. They validate requests and describe responses in OpenAPI.
  */
 import { z } from 'zod'
-import { ID_PATTERN, MAX_METADATA_VALUE_BYTES, ROLES } from '../../protocol/index.ts'
+import { ID_PATTERN, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_LENGTH, MAX_METADATA_VALUE_BYTES, ROLES } from '../../protocol/index.ts'
 
-/** Most entries in a new thread's `metadata`. */
-export const MAX_METADATA_ENTRIES = 32
-
-/** Longest `metadata` key. */
-export const MAX_METADATA_KEY_LENGTH = 64
+/** The metadata caps live in protocol/limits.ts, shared with the write guard. */
+export { MAX_METADATA_ENTRIES, MAX_METADATA_KEY_LENGTH }
 
 export const idSchema = z.string().regex(ID_PATTERN, 'must be an id: 1 to 128 of A-Z a-z 0-9 _ . : @ -')
 export const roleSchema = z.enum(ROLES)

@@ -8,6 +8,9 @@ import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as decoding from 'lib0/decoding'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { FlowControl } from '../flow/index.ts'
+import type { ConnectionAdmission } from './admission.ts'
+import type { PreAuthGuard } from './pre-auth.ts'
 
 /** Hocuspocus message type of a provider closing one document (`MessageType.CLOSE`). */
 const CLOSE_MESSAGE = 7
@@ -55,10 +58,21 @@ export interface WebSocketEndpoint {
   close(): void
 }
 
-/** Decides whether an upgrade from a remote address may proceed (connection throttling). */
-export type AdmitConnection = (address: string) => boolean
+/**
+ * Limits on connections: `admission` decides each upgrade per client address (a refusal is
+ * answered with its HTTP response), `preAuth` watches each socket until it authenticates a
+ * document. Without them every upgrade is admitted.
+ */
+export interface ConnectionLimits {
+  admission?: ConnectionAdmission
+  preAuth?: PreAuthGuard
+}
 
-export function attachWebSocket(httpServer: HttpServer, hocuspocus: Hocuspocus, logger: Logger, admit: AdmitConnection = () => true): WebSocketEndpoint {
+/**
+ * `flow`: every message passes its socket's flow-control gate (server/flow/) before Hocuspocus
+ * reads it; without one, messages go straight to Hocuspocus.
+ */
+export function attachWebSocket(httpServer: HttpServer, hocuspocus: Hocuspocus, logger: Logger, limits: ConnectionLimits = {}, flow?: FlowControl): WebSocketEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INCOMING_FRAME_BYTES })
   let closing = false
 
@@ -67,15 +81,27 @@ export function attachWebSocket(httpServer: HttpServer, hocuspocus: Hocuspocus, 
       socket.destroy()
       return
     }
-    if (!admit(request.socket.remoteAddress ?? 'unknown')) {
-      socket.end('HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"rate_limited","message":"too many connection attempts from this address"}}')
+    const admitted = limits.admission?.admit(request, socket) ?? { ok: true, address: request.socket.remoteAddress ?? 'unknown' }
+    if (!admitted.ok) {
+      // node:http took its error listener off the socket when it handed over the upgrade.
+      socket.on('error', () => socket.destroy())
+      if (admitted.response) socket.end(admitted.response)
+      else socket.destroy()
       return
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection = hocuspocus.handleConnection(ws, toWebRequest(request))
+      const webRequest = toWebRequest(request)
+      limits.preAuth?.watch(ws, socket, webRequest, admitted.address)
+      const connection = hocuspocus.handleConnection(ws, webRequest)
+      // Staleness is judged when the message reaches Hocuspocus, which may be later than it arrived.
+      const deliver = (bytes: Uint8Array) => {
+        if (!isStaleClose(hocuspocus, ws, bytes)) connection.handleMessage(bytes)
+      }
+      const gate = flow?.attach(ws, admitted.address, deliver)
       ws.on('message', (data: RawData) => {
         const bytes = toBytes(data)
-        if (!isStaleClose(hocuspocus, ws, bytes)) connection.handleMessage(bytes)
+        if (gate) gate.receive(bytes)
+        else deliver(bytes)
       })
       ws.on('close', (code: number, reason: Buffer) => connection.handleClose({ code, reason: reason.toString() }))
       ws.on('error', (error: Error) => logger.warn({ err: error }, 'websocket error'))

@@ -1,6 +1,8 @@
 /**
  * From comment snapshots to recorded notifications. For each comment it compares the mentions
- * in the body with those already handled, decides each new one (notify, self, no access), finds
+ * in the body (the first `MAX_MENTIONS_PER_COMMENT` distinct ones) with those already
+ * handled, decides each new one (notify, self, no access, or capped when the author's mention
+ * budget for the minute is spent: mention-limits.ts), finds
  * the recipients of a new reply, and records everything with one storage call (handled rows,
  * notifications and outbox rows together), then announces what was created. Used for every
  * transaction and for the rescan when a document loads; storage's unique keys make a repeat a
@@ -9,8 +11,9 @@
 import { commentsDocumentName, type BodyRun } from '../../protocol/index.ts'
 import type { AccessResolver } from '../access/resolve.ts'
 import type { ParleyEvents } from '../events.ts'
-import type { ActivityInput, HandledSets, MentionInput, RecordResult, Storage } from '../storage/types.ts'
+import type { ActivityInput, HandledSets, MentionInput, MentionOutcome, RecordResult, Storage } from '../storage/types.ts'
 import { mentionNotificationId, notificationEventId, preview, replyNotificationId } from './ids.ts'
+import { createMentionLimits, type MentionLimits } from './mention-limits.ts'
 import { CHANNELS, MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY, replyRecipients } from './rules.ts'
 
 /** A comment as one transaction (or the rescan) left it, read synchronously from the document. */
@@ -33,18 +36,31 @@ export interface DetectorOptions {
   storage: Storage
   access: AccessResolver
   events: ParleyEvents
+  /** Per-comment and per-author mention bounds (default: the contract's defaults, nothing logged or counted). */
+  limits?: MentionLimits | undefined
+}
+
+export interface DetectOptions {
+  /** Records mentions as seen without notifying (a document that predates notifications). */
+  baseline?: boolean
+  /** A rescan of the whole document: mentions beyond the per-comment limit of comments handled before are not counted again. */
+  rescan?: boolean
 }
 
 export interface Detector {
-  /** Records what the snapshots hold that `handled` does not; `baseline` records mentions as seen without notifying. */
-  detect(subjectId: string, snapshots: readonly CommentSnapshot[], handled: HandledSets, baseline?: boolean): Promise<RecordResult>
+  /** Records what the snapshots hold that `handled` does not. */
+  detect(subjectId: string, snapshots: readonly CommentSnapshot[], handled: HandledSets, options?: DetectOptions): Promise<RecordResult>
 }
+
+/** The distinct mentions of a comment, attribute mentions (user ids) first, then `@handles`. */
+type MentionToken = { userId: string } | { handle: string }
 
 export function createDetector(options: DetectorOptions): Detector {
   const { storage, access, events } = options
+  const limits = options.limits ?? createMentionLimits()
 
   return {
-    async detect(subjectId, snapshots, handled, baseline = false) {
+    async detect(subjectId, snapshots, handled, { baseline = false, rescan = false } = {}) {
       const documentName = commentsDocumentName(subjectId)
       const handles = new Map<string, Promise<string | null>>()
       const readers = new Map<string, Promise<boolean>>()
@@ -67,8 +83,12 @@ export function createDetector(options: DetectorOptions): Detector {
           if (s.fresh) comments.push({ subjectId, commentId: s.commentId, activities: [] })
           continue
         }
-        const resolved = await Promise.all(s.mentions.handles.map(resolve))
-        const mentioned = new Set([...s.mentions.userIds, ...resolved.filter((id): id is string => id !== null)])
+        const tokens: MentionToken[] = [...s.mentions.userIds.map((userId) => ({ userId })), ...s.mentions.handles.map((handle) => ({ handle }))]
+        const counted = !rescan || !handled.comments.has(s.commentId)
+        const context = { documentName, commentId: s.commentId }
+        const kept = counted ? limits.capComment(s.authorId, tokens, context) : tokens.slice(0, limits.perComment)
+        const resolved = await Promise.all(kept.map((t) => ('userId' in t ? Promise.resolve(t.userId) : resolve(t.handle))))
+        const mentioned = new Set(resolved.filter((id): id is string => id !== null))
         const already = handled.mentions.get(s.commentId)
         const text = preview(s.text)
         for (const userId of mentioned) {
@@ -77,7 +97,8 @@ export function createDetector(options: DetectorOptions): Detector {
             mentions.push({ subjectId, commentId: s.commentId, userId, outcome: 'baseline' })
             continue
           }
-          const outcome = userId === s.authorId ? 'self' : (await mayRead(userId)) ? 'notified' : 'no_access'
+          let outcome: MentionOutcome = userId === s.authorId ? 'self' : (await mayRead(userId)) ? 'notified' : 'no_access'
+          if (outcome === 'notified' && !limits.takeNotification(s.authorId, { ...context, userId })) outcome = 'capped'
           const activity: ActivityInput | undefined =
             outcome === 'notified'
               ? {

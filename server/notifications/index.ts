@@ -15,6 +15,7 @@ import { createNotificationMetrics } from '../observability/notification-metrics
 import type { Storage } from '../storage/types.ts'
 import { createDetector } from './detector.ts'
 import { createFaults, type FaultPoint } from './faults.ts'
+import { createMentionLimits } from './mention-limits.ts'
 import { createOutbox, type Outbox } from './outbox.ts'
 import { createInboxProjector, INBOX_DOCUMENT_LIMIT, type InboxProjector } from './projector.ts'
 
@@ -29,6 +30,8 @@ export interface NotificationsOptions {
   hocuspocus(): Hocuspocus
   /** Inbox settings (tests): notifications per document, idle time, stored bytes that trigger a reset. */
   inbox?: { limit?: number; idleMs?: number; resetBytes?: number } | undefined
+  /** Mention bounds: distinct mentions per comment, mention notifications per author per minute (defaults: mention-limits.ts). */
+  mentions?: { perComment?: number; perAuthorPerMinute?: number } | undefined
 }
 
 export interface Notifications {
@@ -51,7 +54,7 @@ export function createNotifications(options: NotificationsOptions): Notification
   const outbox = createOutbox({ storage, channels: { inbox: projector }, logger, metrics: metrics.outbox })
   const mentions = new Mentions({
     storage,
-    detector: createDetector({ storage, access, events }),
+    detector: createDetector({ storage, access, events, limits: createMentionLimits({ ...options.mentions, logger, dropped: metrics.mentionsDropped }) }),
     events,
     logger,
     faults: createFaults(options.faultPoint),

@@ -1,12 +1,16 @@
 /** Prometheus metrics of mention detection and the notification outbox. */
 import { Counter, Histogram, type Registry } from 'prom-client'
 import type { MentionMetrics } from '../../extensions/mentions/index.ts'
+import type { MentionDropReason } from '../notifications/mention-limits.ts'
 import type { OutboxMetrics } from '../notifications/outbox.ts'
 
 /** Buckets for detection, in seconds: 1 µs to 1 s. */
 const DETECTION_BUCKETS = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1]
 
-export function createNotificationMetrics(registry: Registry, hookError: (hook: string) => void): { mentions: MentionMetrics; outbox: OutboxMetrics } {
+export function createNotificationMetrics(
+  registry: Registry,
+  hookError: (hook: string) => void,
+): { mentions: MentionMetrics; outbox: OutboxMetrics; mentionsDropped(reason: MentionDropReason, count: number): void } {
   const detection = new Histogram({
     name: 'parley_mention_detection_seconds',
     help: 'Mention detection per transaction: diff (reading the transaction, synchronous) and record (resolution, access, storage)',
@@ -15,7 +19,14 @@ export function createNotificationMetrics(registry: Registry, hookError: (hook: 
     registers: [registry],
   })
   const deliveries = new Counter({ name: 'parley_outbox_deliveries_total', help: 'Outbox rows delivered or failed, by channel', labelNames: ['channel', 'result'], registers: [registry] })
+  const dropped = new Counter({
+    name: 'parley_mentions_dropped_total',
+    help: 'Mentions not notified because of a bound: beyond the distinct mentions per comment (per_comment), or beyond the author’s mention notifications per minute (per_author)',
+    labelNames: ['reason'],
+    registers: [registry],
+  })
   return {
+    mentionsDropped: (reason, count) => dropped.inc({ reason }, count),
     mentions: { observeDetection: (phase, seconds) => detection.observe({ phase }, seconds), hookError },
     outbox: {
       delivered: (channel, count) => deliveries.inc({ channel, result: 'delivered' }, count),

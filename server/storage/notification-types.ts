@@ -16,8 +16,17 @@ export interface NotificationRecord extends Omit<InboxNotification, 'priority'> 
   version: number
 }
 
-/** Why a detected mention was handled the way it was. */
-export type MentionOutcome = 'notified' | 'self' | 'no_access' | 'baseline'
+/**
+ * Why a detected mention was handled the way it was; `capped`: the author had used up their
+ * mention notifications for the minute (server/notifications/mention-limits.ts), so none was sent.
+ */
+export type MentionOutcome = 'notified' | 'self' | 'no_access' | 'baseline' | 'capped'
+
+/**
+ * The detection mark of a comments document written before notifications existed (set by a
+ * migration): its mentions are recorded as seen, not notified, when it next loads.
+ */
+export const MARK_PREDATES_NOTIFICATIONS = -1
 
 /** The idempotency key of one piece of activity: at most one per (kind, subject, comment, recipient). */
 export interface ActivityKey {
@@ -120,9 +129,17 @@ export interface NotificationStore {
   outboxOf(userId: string, notificationId: string): Promise<OutboxRow[]>
   /** The last log seq a document has had (0 when never written). */
   documentHead(documentName: string): Promise<number>
-  /** The seq up to which the document's mentions were reconciled, or null when it never was. */
+  /**
+   * The seq up to which the document's mentions were reconciled; {@link MARK_PREDATES_NOTIFICATIONS}
+   * for a document written before notifications; null when it never was (never written, or written
+   * and not yet unloaded).
+   */
   detectionMark(documentName: string): Promise<number | null>
+  /** Moves the mark forward (never back); creates it when there is none. */
   setDetectionMark(documentName: string, seq: number): Promise<void>
-  /** Documents with writes after their detection mark (a crash left them unreconciled). */
+  /**
+   * Comments documents that may hold writes whose mentions were never detected (a crash): written
+   * after their mark, or written and never marked; not those that predate notifications.
+   */
   documentsToReconcile(): Promise<string[]>
 }

@@ -1,6 +1,6 @@
 /**
  * Conversions every backend shares for subjects and users: roles and access claims as stored
- * text, lower-cased search columns, and LIKE patterns for the directory search.
+ * text, and lower-cased search columns (the directory's search keys: user-directory.ts).
  */
 import { isRole, type Role } from '../../protocol/index.ts'
 
@@ -31,14 +31,4 @@ export function serializeAccess(access: Record<string, Role> | undefined): strin
 /** The search column of a name or handle (JavaScript lower-casing, the same for every backend). */
 export function searchable(value: string | null | undefined): string | null {
   return value === null || value === undefined ? null : value.toLowerCase()
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
-}
-
-/** LIKE patterns (escape character `\`) for a directory query: a prefix, and a word start. */
-export function searchPatterns(query: string): { prefix: string; word: string } {
-  const q = escapeLike(query.toLowerCase())
-  return { prefix: `${q}%`, word: `% ${q}%` }
 }

@@ -118,23 +118,58 @@ export interface TokenProfile {
   access: Record<string, Role> | undefined
 }
 
-/** The user directory: profiles for mentions, and what the server remembers of users' tokens. */
+/** Where a directory search continues: after this key of this user. */
+export interface DirectoryCursor {
+  key: string
+  userId: string
+}
+
+/** A keyset page of directory matches. */
+export interface DirectoryPage {
+  /** Matching users in key order, each once per page (a user matched by several keys may reappear on a later page). */
+  users: UserRecord[]
+  /** Where the next page starts; `null` when this page was the last. */
+  next: DirectoryCursor | null
+}
+
+/** What remembering a token did. */
+export interface RememberedToken {
+  /**
+   * The token carried a handle that another user holds (the backend gave it to them, or their
+   * token claimed it first): it was not taken, and the user keeps the handle they had.
+   */
+  handleRefused: boolean
+}
+
+/** What setting a backend profile did. */
+export interface PutProfileResult {
+  user: UserRecord
+  /** Users who held the handle until now and lost it (the backend's directory is authoritative). */
+  displaced: string[]
+}
+
+/**
+ * The user directory: profiles for mentions, and what the server remembers of users' tokens.
+ * A handle belongs to at most one user (case-insensitive): the backend's profile always gets it
+ * (whoever held it loses it); a token's claim takes it only when nobody holds it.
+ */
 export interface UserStore {
   get(userId: string): Promise<UserRecord | null>
-  /** The user with this handle (case-insensitive); the most recently updated one if several. */
+  /** The user who holds this handle (case-insensitive), or null. */
   findByHandle(handle: string): Promise<UserRecord | null>
-  /** The backend's profile: replaces name and handle, which token values no longer change. */
-  putProfile(userId: string, profile: { name: string | null; handle: string | null }): Promise<UserRecord>
+  /** The backend's profile: replaces name and handle, which token values no longer change; takes the handle from whoever held it. */
+  putProfile(userId: string, profile: { name: string | null; handle: string | null }): Promise<PutProfileResult>
   /**
    * Records a verified token: always its `access` claim (absent: `null`); its `name` and `handle`
-   * when present, unless the backend has set the profile.
+   * when present, unless the backend has set the profile; the handle only when nobody else holds it.
    */
-  rememberToken(userId: string, token: TokenProfile): Promise<void>
+  rememberToken(userId: string, token: TokenProfile): Promise<RememberedToken>
   /**
-   * Users whose handle or name starts with `query`, or whose name has a word starting with it
-   * (case-insensitive; an empty query matches everyone), ordered by handle, name, then id.
+   * Users with a search key (handle, name, or the name from one of its words on, lower-cased)
+   * that starts with `query` (lower-cased; empty: everyone), in order of the matching key, then
+   * user id; one index range read per page, continuing after `page.after` (keyset paging).
    */
-  search(query: string, page: { limit: number; offset: number }): Promise<UserRecord[]>
+  search(query: string, page: { limit: number; after: DirectoryCursor | null }): Promise<DirectoryPage>
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { createThread, deleteComment, react, reply, setFollowing, setSubscription, threadsMap } from '../../protocol/index.ts'
+import { createThread, deleteComment, react, readThreads, reply, setFollowing, setSubscription, threadsMap } from '../../protocol/index.ts'
 import { rebuild } from '../helpers/comments.ts'
 import { rawClient, type RawClient } from '../helpers/raw.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
@@ -23,7 +23,7 @@ function newThread(fields: Record<string, unknown>, omit: string[] = []): Y.Map<
   const all: Record<string, unknown> = {
     id: 'tx',
     createdBy: 'mallory',
-    createdAt: 1,
+    createdAt: Date.now(),
     comments: new Y.Array(),
     subscribers: new Y.Map(),
     readBy: new Y.Map(),
@@ -34,7 +34,7 @@ function newThread(fields: Record<string, unknown>, omit: string[] = []): Y.Map<
 }
 
 function newComment(fields: Record<string, unknown>, omit: string[] = []): Y.Map<unknown> {
-  const all: Record<string, unknown> = { id: 'cx', authorId: 'mallory', createdAt: 1, body: new Y.Text('x'), reactions: new Y.Map(), ...fields }
+  const all: Record<string, unknown> = { id: 'cx', authorId: 'mallory', createdAt: Date.now(), body: new Y.Text('x'), reactions: new Y.Map(), ...fields }
   return new Y.Map(Object.entries(all).filter(([k]) => !omit.includes(k)))
 }
 
@@ -59,7 +59,8 @@ const ATTACKS: Array<[string, Mutation, string]> = [
   ['a comment’s author changed', (_, { anasComment }) => anasComment.set('authorId', 'mallory'), 'write_rejected'],
   ['a thread’s creator changed', (_, { thread }) => thread.set('createdBy', 'mallory'), 'write_rejected'],
   ['a comment removed from the array (hard delete)', (_, { thread }) => comments(thread).delete(0, 1), 'write_rejected'],
-  ['words written into a deleted comment', (_, { ownDeleted }) => (ownDeleted.get('body') as Y.Text).insert(0, 'zombie'), 'write_rejected'],
+  ['a deleted comment undeleted', (_, { ownDeleted }) => ownDeleted.delete('deletedAt'), 'write_rejected'],
+  ['a deleted comment’s deletedAt set to null', (_, { ownDeleted }) => ownDeleted.set('deletedAt', null), 'write_rejected'],
   ['a comment hidden without moderating', (_, { anasComment }) => anasComment.set('moderation', { hiddenBy: 'mallory', reason: 'x', at: 1 }), 'write_rejected'],
   ['a reaction in another user’s name', (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).set('👍|ana', 1), 'write_rejected'],
   ['another user’s reaction removed', (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).delete('👍|ana'), 'write_rejected'],
@@ -120,7 +121,7 @@ describe('red team', () => {
     setSubscription(anaCtx, 't1', true)
     setFollowing(anaCtx, true)
     await waitFor(() => ana.provider.unsyncedChanges === 0, 'ana acknowledged')
-    // A comment of mallory's own, deleted: nobody may write into it afterwards.
+    // A comment of mallory's own, deleted: it stays deleted, and no words show in it again.
     const mallory = await rawClient(s.server.webSocketUrl, SUBJECT, await s.token('mallory'))
     const malloryCtx = { doc: mallory.doc, userId: 'mallory' }
     ownDeletedId = reply(malloryCtx, 't1', 'soon deleted').commentId
@@ -160,6 +161,31 @@ describe('red team', () => {
       expect(stored).not.toContain('"evil"')
       expect(stored).not.toContain('zombie')
     } finally {
+      mallory.destroy()
+    }
+  })
+
+  it('takes words its author writes into her deleted comment (an edit racing the deletion), and no reader ever sees them', async () => {
+    const readBody = () => readThreads(ben.doc).flatMap((thread) => thread.comments).find((comment) => comment.id === ownDeletedId)
+    const seen: string[] = []
+    const watch = () => seen.push(readBody()?.text ?? '')
+    ben.doc.on('update', watch)
+    const mallory = await rawClient(s.server.webSocketUrl, SUBJECT, await s.token('mallory'))
+    try {
+      const ownDeleted = comments(threadsMap(mallory.doc).get('t1')!).toArray().find((c) => c.get('id') === ownDeletedId)!
+      ;(ownDeleted.get('body') as Y.Text).insert(0, 'zombie')
+      await waitFor(() => mallory.provider.unsyncedChanges === 0, 'acknowledged')
+      expect(mallory.errors).toEqual([])
+      const bodyOf = (doc: Y.Doc | undefined) => (comments(threadsMap(doc ?? new Y.Doc()).get('t1')!).toArray().find((c) => c.get('id') === ownDeletedId)?.get('body') as Y.Text).toString()
+      // The server empties it again; everyone, and storage, ends with an empty body.
+      await waitFor(() => bodyOf(ben.doc) === '' && bodyOf(mallory.doc) === '' && seen.length > 0, 'emptied everywhere')
+      expect(bodyOf(s.server.hocuspocus.documents.get(SUBJECT))).toBe('')
+      expect(bodyOf(rebuild(await s.server.storage.documents.load(SUBJECT)))).toBe('')
+      expect(readBody()).toMatchObject({ deletedAt: expect.any(Number), text: '' })
+      // No read of ben's document showed the words, whatever his Y.Text held for a moment.
+      expect(seen.every((text) => text === '')).toBe(true)
+    } finally {
+      ben.doc.off('update', watch)
       mallory.destroy()
     }
   })
@@ -219,8 +245,8 @@ describe('red team', () => {
       const thread = threadsMap(mod.doc).get('t1')!
       const target = commentMap(thread, 0)
       mod.doc.transact(() => {
-        target.set('deletedAt', 42)
-        target.set('moderation', { hiddenBy: 'mod', reason: 'spam', at: 42 })
+        target.set('deletedAt', Date.now())
+        target.set('moderation', { hiddenBy: 'mod', reason: 'spam', at: Date.now() })
       })
       await waitFor(() => mod.provider.unsyncedChanges === 0, 'moderation acknowledged')
       // The server empties the body of a deleted comment.

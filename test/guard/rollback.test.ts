@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ParleyClient } from '../../client/index.ts'
-import { threadsMap } from '../../protocol/index.ts'
+import { MAX_COMMENT_LENGTH } from '../../protocol/index.ts'
 import { rebuild } from '../helpers/comments.ts'
-import { rawClient } from '../helpers/raw.ts'
 import { openSynced, sdkClient, threadsJson, waitAcknowledged } from '../helpers/sdk.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
-import type * as Y from 'yjs'
 
 describe('SDK rollback after a refused change', () => {
   let s: TestServer
@@ -16,7 +14,7 @@ describe('SDK rollback after a refused change', () => {
     await s.dispose()
   })
 
-  it('rolls back the refused edit, reports it, and keeps the other offline edits', async () => {
+  it('rebuilds after a refusal, applies again what the server lacks, and reports what could not be', async () => {
     s = await startServer()
     const ana = await sdkClient(s, 'ana')
     clients.push(ana)
@@ -24,38 +22,46 @@ describe('SDK rollback after a refused change', () => {
     ana.on('error', (e) => errors.push(e))
     const handle = await openSynced(ana, 'rollback')
     const { threadId, commentId } = handle.createThread('first words')
+    const { commentId: second } = handle.reply(threadId, 'second words')
     await waitAcknowledged(handle)
 
-    // Ana goes offline, replies, and edits her first comment...
+    // Ana goes offline, replies, rewrites both comments at length and reacts...
     ana.disconnect()
     await waitFor(() => ana.status === 'offline', 'offline')
-    const { commentId: replyId } = handle.reply(threadId, 'an offline reply')
-    handle.edit(threadId, commentId, 'edited while offline')
+    const long = (what: string) => `${what} `.repeat(Math.ceil((MAX_COMMENT_LENGTH * 0.6) / (what.length + 1))).slice(0, MAX_COMMENT_LENGTH * 0.6)
+    handle.reply(threadId, 'an offline reply')
+    handle.edit(threadId, commentId, long('offline'))
+    handle.edit(threadId, second, 'second, edited offline')
     handle.react(threadId, commentId, '👍')
 
-    // ...while a moderator deletes that comment on the server.
-    const mod = await rawClient(s.server.webSocketUrl, 'comments/rollback', await s.token('mod', { access: { '*': 'moderate' } }))
-    const target = (threadsMap(mod.doc).get(threadId)!.get('comments') as Y.Array<Y.Map<unknown>>).get(0)
-    target.set('deletedAt', Date.now())
-    await waitFor(() => mod.provider.unsyncedChanges === 0, 'moderator acknowledged')
-    mod.destroy()
+    // ...while on her phone she rewrites the first one at length too, and deletes the second.
+    const phone = await sdkClient(s, 'ana')
+    clients.push(phone)
+    const onPhone = await openSynced(phone, 'rollback')
+    onPhone.edit(threadId, commentId, long('phone'))
+    onPhone.delete(threadId, second)
+    await waitAcknowledged(onPhone)
 
+    // Both rewrites' words would stay (Yjs keeps concurrent inserts): over the length limit, so
+    // the offline session is refused. The SDK rebuilds and applies again what the server lacks:
+    // the reply, the rewrite (now of the phone's words) and the reaction; the edit of the deleted
+    // comment cannot be applied any more.
     ana.connect()
-    await waitFor(() => errors.some((e) => e.code === 'write_rejected'), 'the refusal is reported')
-    const report = errors.find((e) => e.code === 'write_rejected')
-    expect(report?.rolledBack).toEqual([`edit ${threadId}/${commentId}`])
-    // The reply may have reached the server before the edit was refused; whatever did not is applied again.
-    expect(report?.reapplied).not.toContain(`edit ${threadId}/${commentId}`)
+    await waitFor(() => errors.some((e) => e.code === 'too_large'), 'the refusal is reported')
+    const report = errors.find((e) => e.code === 'too_large')
+    expect(report?.rolledBack).toEqual([`edit ${threadId}/${second}`])
+    // The reply may have reached the server before the rest was refused; whatever did not is applied again.
+    expect(report?.reapplied).toEqual(expect.arrayContaining([`edit ${threadId}/${commentId}`, `react ${threadId}/${commentId}`]))
+    expect(report?.reapplied).not.toContain(`edit ${threadId}/${second}`)
     await waitFor(() => handle.synced && handle.sending === 0, 'the kept edits are acknowledged')
 
     const thread = handle.thread(threadId)
-    expect(thread?.comments.find((c) => c.id === commentId)).toMatchObject({ text: '', body: [] })
-    expect(thread?.comments.find((c) => c.id === commentId)?.deletedAt).toBeTypeOf('number')
+    expect(thread?.comments.find((c) => c.id === commentId)).toMatchObject({ text: long('offline'), reactions: [{ emoji: '👍', userIds: ['ana'] }] })
+    expect(thread?.comments.find((c) => c.id === second)).toMatchObject({ text: '', deletedAt: expect.any(Number) })
     expect(thread?.comments.some((c) => c.text === 'an offline reply')).toBe(true)
-    expect(thread?.comments.find((c) => c.id === commentId)?.reactions).toEqual([{ emoji: '👍', userIds: ['ana'] }])
+    expect(errors).toHaveLength(1)
     const stored = rebuild(await s.server.storage.documents.load('comments/rollback'))
     expect(threadsJson(stored)).toBe(JSON.stringify(handle.threads()))
-    expect(JSON.stringify(handle.threads())).not.toContain('edited while offline')
-    expect(replyId).toBeTypeOf('string')
+    await waitFor(() => JSON.stringify(onPhone.threads()) === JSON.stringify(handle.threads()), 'the phone converges')
   })
 })

@@ -8,7 +8,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const CLI = path.join(ROOT, 'server/bin/parley.ts')
 
 /** Environment variables of the test runner that must not leak into a child server's config. */
-const CONFIG_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'PARLEY_JWT_SECRET', 'PARLEY_JWT_PUBLIC_KEY', 'PARLEY_JWKS_URL', 'NODE_ENV', 'PORT', 'HOST', 'PARLEY_DATA_DIR', 'LOG_LEVEL', 'PARLEY_UPDATES_PER_SECOND', 'PARLEY_UPDATE_BURST', 'PARLEY_FAULT']
+const CONFIG_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'PARLEY_JWT_SECRET', 'PARLEY_JWT_PUBLIC_KEY', 'PARLEY_JWKS_URL', 'NODE_ENV', 'PORT', 'HOST', 'PARLEY_DATA_DIR', 'LOG_LEVEL', 'PARLEY_UPDATES_PER_SECOND', 'PARLEY_UPDATE_BURST', 'PARLEY_FAULT', 'PARLEY_CONNECTIONS_PER_ADDRESS', 'PARLEY_TRUSTED_PROXIES']
 
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {}

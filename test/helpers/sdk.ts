@@ -10,7 +10,8 @@ import { waitFor } from './wait.ts'
 export const TEST_RECONNECT = { baseDelayMs: 100, maxDelayMs: 500 }
 
 export async function sdkClient(s: TestServer, userId: string, options: Partial<ParleyClientOptions> = {}): Promise<ParleyClient> {
-  const token = await s.token(userId)
+  // The server shows the token's name in awareness, so a test that names its user names the token.
+  const token = await s.token(userId, options.userName === undefined ? undefined : { name: options.userName })
   return createParleyClient({ url: s.server.webSocketUrl, token, reconnect: TEST_RECONNECT, ...options })
 }
 

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ParleyClient } from '../../client/index.ts'
 import type { PresentUser } from '../../client/presence.ts'
+import { connectSynced, type TestClient } from '../helpers/provider.ts'
 import { codeOf, rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { sdkClient } from '../helpers/sdk.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
@@ -115,5 +116,38 @@ describe('REST presence', () => {
     expect((await rest(s, 'GET', '/api/v1/subjects/bad%20id/presence', { bearer: outsider })).status).toBe(400)
     expect((await rest(s, 'GET', '/api/v1/users/ana/presence')).status).toBe(401)
     expect((await rest(s, 'GET', '/api/v1/users/bad%20id/presence', { bearer: outsider })).status).toBe(400)
+  })
+
+  // Issue 13: `user.name` in awareness comes from the token, not from what the client writes.
+  it('shows the name the token gives, never the one a client writes into its awareness', async () => {
+    s = await startServer({ apiKey: TEST_API_KEY, presence: { windowMs: 50 } })
+    const server = s
+    const name = `comments/${SUBJECT}`
+    const providers: TestClient[] = []
+    try {
+      const mallory = await connectSynced(server.server.webSocketUrl, name, await server.token('mallory', { name: 'Mallory' }))
+      providers.push(mallory)
+      const nameless = await connectSynced(server.server.webSocketUrl, name, await server.token('nameless'))
+      providers.push(nameless)
+      const watcher = await connectSynced(server.server.webSocketUrl, name, await server.token('watcher'))
+      providers.push(watcher)
+      mallory.provider.setAwarenessField('user', { id: 'mallory', name: 'Bob' })
+      nameless.provider.setAwarenessField('user', { id: 'nameless', name: 'Bob' })
+      const namesSeen = () =>
+        [...(watcher.provider.awareness?.getStates().values() ?? [])]
+          .map((state) => state.user as { id?: string; name?: string } | undefined)
+          .filter((user) => user?.id === 'mallory' || user?.id === 'nameless')
+          .map((user) => `${user?.id}=${user?.name}`)
+          .sort()
+          .join(',')
+      await waitFor(() => namesSeen() === 'mallory=Mallory,nameless=nameless', 'the watcher sees the token names')
+      const body = (await rest<SubjectPresence>(server, 'GET', `/api/v1/subjects/${SUBJECT}/presence`, { bearer: TEST_API_KEY })).body
+      expect(body.users.filter((u) => u.id !== 'watcher').map((u) => [u.id, u.name])).toEqual([
+        ['mallory', 'Mallory'],
+        ['nameless', 'nameless'],
+      ])
+    } finally {
+      for (const p of providers) p.destroy()
+    }
   })
 })

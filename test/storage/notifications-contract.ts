@@ -1,5 +1,6 @@
 /** The notification part of the storage contract, run per backend through `storageContract`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { MARK_PREDATES_NOTIFICATIONS } from '../../server/storage/notification-types.ts'
 import type { ActivityInput, Storage } from '../../server/storage/types.ts'
 import type { BackendFactory } from './contract.ts'
 
@@ -138,6 +139,25 @@ export function notificationContract(name: string, factory: BackendFactory): voi
       await storage.notifications.setDetectionMark('comments/a', head - 1) // never goes back
       expect(await storage.notifications.detectionMark('comments/a')).toBe(head)
       expect(await storage.notifications.documentsToReconcile()).toEqual(['comments/a', 'comments/b'])
+    })
+
+    it('lists comments documents written and never marked, not those that predate notifications, nor other kinds', async () => {
+      await storage.documents.append('comments/unmarked', new Uint8Array([0, 0]))
+      await storage.documents.append('comments/old', new Uint8Array([0, 0]))
+      await storage.documents.append('inbox/ana', new Uint8Array([0, 0]))
+      await storage.notifications.setDetectionMark('comments/old', MARK_PREDATES_NOTIFICATIONS)
+      await storage.notifications.setDetectionMark('comments/opened-only', 0)
+      expect(await storage.notifications.detectionMark('comments/old')).toBe(MARK_PREDATES_NOTIFICATIONS)
+      expect(await storage.notifications.documentsToReconcile()).toEqual(['comments/unmarked'])
+      // Compacted: the head lives in the snapshot; still listed until marked.
+      await storage.documents.compact('comments/unmarked', (parts) => parts[0] ?? new Uint8Array([0, 0]))
+      expect(await storage.notifications.documentsToReconcile()).toEqual(['comments/unmarked'])
+      await storage.notifications.setDetectionMark('comments/unmarked', await storage.notifications.documentHead('comments/unmarked'))
+      // The baseline done, the old document's mark moves to its head like any other.
+      await storage.notifications.setDetectionMark('comments/old', await storage.notifications.documentHead('comments/old'))
+      expect(await storage.notifications.documentsToReconcile()).toEqual([])
+      await storage.documents.append('comments/old', new Uint8Array([0, 0]))
+      expect(await storage.notifications.documentsToReconcile()).toEqual(['comments/old'])
     })
   })
 }

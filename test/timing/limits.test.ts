@@ -1,15 +1,25 @@
 /**
- * Rate limits, slow readers and connection throttling. These measure time, so `npm test` runs
- * test/timing/ on its own, after the rest of the suite; the flooding test also interleaves its
- * unloaded and flooded windows, so that whatever else the machine does weighs on both alike.
+ * Flow control under a flood, slow readers and connection throttling. These measure time, so
+ * `npm test` runs test/timing/ on its own, after the rest of the suite (and they share this file so
+ * that they never run at the same time as each other).
+ *
+ * The flood: a flooder next to an honest client, at the default limits (10 updates/s, bursts of
+ * 50). The flooder, a standard provider in its own process, writes valid comments as fast as its
+ * socket takes them during ten flooded windows (about 10 s in all), interleaved with unloaded
+ * ones so that whatever else the machine does weighs on both alike. The server reads the flooder
+ * more slowly instead of refusing it: the honest client's delivery p95 stays within 1.5× of
+ * unloaded, the flooder's applied rate is its limit, nothing is refused, the server's RSS stays
+ * bounded, and everything acknowledged to the flooder is there after a kill -9 and a restart.
  */
 import { spawn } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type * as Y from 'yjs'
-import { createThread, reply, threadsMap } from '../../protocol/index.ts'
+import type { FlooderReport } from '../../bench/lib/flooder.ts'
+import { createThread, readThreads, reply, threadsMap } from '../../protocol/index.ts'
+import { UPDATE_BURST, UPDATES_PER_SECOND } from '../../server/flow/limits.ts'
 import { ROOT, startChild, type ChildServer } from '../helpers/child.ts'
 import { authFrame } from '../helpers/frames.ts'
 import { rawClient, type RawClient } from '../helpers/raw.ts'
@@ -17,20 +27,29 @@ import { startServer, tempDir, type TestServer } from '../helpers/server.ts'
 import { newSecret, tokenFor } from '../helpers/tokens.ts'
 import { waitFor } from '../helpers/wait.ts'
 
-/** Windows of each kind (unloaded, flooded), alternating. */
-const WINDOWS = 3
-/** Comments the honest writer sends per window, one every {@link WRITE_INTERVAL_MS}. */
-const SAMPLES = 15
-const WRITE_INTERVAL_MS = 100
+/** Windows of each kind (unloaded, flooded), alternating: short and many, so that bursts of other work on the machine fall on both kinds alike. */
+const WINDOWS = 10
+/** Comments the honest writer sends per window, one every {@link WRITE_INTERVAL_MS} (8/s, under its own limit): 10 × 1 s flooded. */
+const SAMPLES = 8
+const WRITE_INTERVAL_MS = 125
 /** Below this, p95 differences are scheduler noise on a shared two-core machine. */
 const NOISE_FLOOR_MS = 5
+/** The bound stated for the server's memory under the flood: its RSS grows by less than this. */
+const RSS_GROWTH_BOUND_BYTES = 64 * 1024 * 1024
+/** Comments the flooder prepares: more than its socket takes in ten seconds at any rate the server allows. */
+const FLOODER_COMMENTS = 40_000
 
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0
 }
 
-describe('rate limits', () => {
+function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match?.[1] ?? 0) * 1024
+}
+
+describe('a flooder next to an honest client', () => {
   const children: ChildServer[] = []
   const clients: RawClient[] = []
   const dirs: string[] = []
@@ -40,13 +59,14 @@ describe('rate limits', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
   })
 
-  it('limits a flooding client while an honest client’s delivery stays within 1.5× its unloaded p95', async () => {
+  it('slows the flooder to its rate; the honest p95 stays within 1.5× of unloaded; nothing acknowledged is lost', async () => {
     const secret = newSecret()
     const dataDir = tempDir()
     dirs.push(dataDir)
-    // The production defaults (10 updates per second, bursts of 50).
-    const server = await startChild({ PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, PARLEY_UPDATES_PER_SECOND: '10', PARLEY_UPDATE_BURST: '50' })
+    const env = { PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, PARLEY_UPDATES_PER_SECOND: String(UPDATES_PER_SECOND), PARLEY_UPDATE_BURST: String(UPDATE_BURST) }
+    const server = await startChild(env)
     children.push(server)
+    const pid = server.process.pid!
     const name = 'comments/flood'
     const writer = await rawClient(server.webSocketUrl, name, await tokenFor(secret, 'writer'))
     const observer = await rawClient(server.webSocketUrl, name, await tokenFor(secret, 'observer'))
@@ -67,24 +87,29 @@ describe('rate limits', () => {
         }
       }
     })
+    let rssMax = 0
     const phase = async (label: string): Promise<number[]> => {
       latencies.length = 0
       for (let i = 0; i < SAMPLES; i++) {
         const id = `${label}-${i}`
         sentAt.set(id, performance.now())
         reply({ doc: writer.doc, userId: 'writer', newId: () => id }, threadId, `sample ${i}`)
+        rssMax = Math.max(rssMax, rssOf(pid))
         await new Promise((resolve) => setTimeout(resolve, WRITE_INTERVAL_MS))
       }
       await waitFor(() => sentAt.size === 0, `${label}: every sample delivered`)
       return [...latencies]
     }
 
-    const flooderToken = await tokenFor(secret, 'flooder')
-    const flooder = spawn(process.execPath, [path.join(ROOT, 'test/timing/flooder.ts'), server.webSocketUrl, flooderToken, name], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+    // At the lowest CPU priority: on a shared two-core machine it stands for a client elsewhere,
+    // so that its own work (Yjs transactions) does not compete with the server and the measurement.
+    const flooderArgs = [process.execPath, path.join(ROOT, 'bench/lib/flooder.ts'), server.webSocketUrl, await tokenFor(secret, 'flooder'), name, 'flooder', String(FLOODER_COMMENTS)]
+    const flooder = spawn('nice', ['-n', '19', ...flooderArgs], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
     let flooderOut = ''
     flooder.stdout.on('data', (d: Buffer) => (flooderOut += d.toString()))
     flooder.stderr.on('data', (d: Buffer) => (flooderOut += d.toString()))
     await waitFor(() => flooderOut.includes('ready'), 'the flooder is connected', 20_000)
+    const rssBefore = rssOf(pid)
     const unloaded: number[] = []
     const flooded: number[] = []
     for (let w = 0; w < WINDOWS; w++) {
@@ -95,16 +120,41 @@ describe('rate limits', () => {
     }
     flooder.stdin.write('exit\n')
     await waitFor(() => flooderOut.includes('}'), 'the flooder reports', 20_000)
-    const report = JSON.parse(flooderOut.trim().split('\n').at(-1)!) as { sent: number; acknowledged: number; refusals: number }
+    const report = JSON.parse(flooderOut.trim().split('\n').at(-1)!) as FlooderReport
+    // From its first acknowledgement to its last: the burst, then the sustained rate (the backlog
+    // waiting in the socket keeps it busy through the unloaded windows too).
+    const appliedRate = (report.acknowledged - UPDATE_BURST) / ((report.lastAckAt - report.firstAckAt) / 1000)
+    const limit = 1.5 * Math.max(p95(unloaded), NOISE_FLOOR_MS)
+    console.log(
+      `honest delivery p95: unloaded ${p95(unloaded).toFixed(1)} ms, flooded ${p95(flooded).toFixed(1)} ms (limit ${limit.toFixed(1)} ms); ` +
+        `flooder sent ${report.sent}, acknowledged ${report.acknowledged} (${appliedRate.toFixed(1)}/s past the burst), refusals ${report.refusals}, closes ${report.closes}; ` +
+        `server RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, ${(rssMax / 2 ** 20).toFixed(0)} MiB at most`,
+    )
 
     expect(unloaded).toHaveLength(SAMPLES * WINDOWS)
     expect(flooded).toHaveLength(SAMPLES * WINDOWS)
-    expect(report.sent).toBeGreaterThan(1_000)
-    expect(report.refusals).toBeGreaterThan(0)
-    const limit = 1.5 * Math.max(p95(unloaded), NOISE_FLOOR_MS)
-    console.log(`honest delivery p95: unloaded ${p95(unloaded).toFixed(1)} ms, flooded ${p95(flooded).toFixed(1)} ms (limit ${limit.toFixed(1)} ms); flooder ${JSON.stringify(report)}`)
     expect(p95(flooded)).toBeLessThanOrEqual(limit)
-  }, 60_000)
+    // The flooder offered far more than its limit, was never refused or cut, and was applied at its rate.
+    expect(report.sent).toBeGreaterThan(5_000)
+    expect(report.refusals).toBe(0)
+    expect(report.closes).toBe(0)
+    expect(appliedRate).toBeGreaterThan(UPDATES_PER_SECOND * 0.8)
+    expect(appliedRate).toBeLessThan(UPDATES_PER_SECOND * 1.25)
+    expect(rssMax - rssBefore).toBeLessThan(RSS_GROWTH_BOUND_BYTES)
+
+    // kill -9 and restart: every comment acknowledged to the flooder is there.
+    server.process.kill('SIGKILL')
+    await server.exited
+    children.splice(0)
+    for (const c of clients.splice(0)) c.destroy()
+    const restarted = await startChild(env)
+    children.push(restarted)
+    const reader = await rawClient(restarted.webSocketUrl, name, await tokenFor(secret, 'reader'))
+    clients.push(reader)
+    const stored = new Set(readThreads(reader.doc).flatMap((thread) => thread.comments.map((c) => c.text)))
+    const missing = Array.from({ length: report.acknowledged }, (_, i) => `f${i + 1}`).filter((text) => !stored.has(text))
+    expect(missing).toEqual([])
+  }, 120_000)
 })
 
 describe('slow readers and connection throttling', () => {
@@ -116,7 +166,9 @@ describe('slow readers and connection throttling', () => {
 
   it('closes a socket whose send buffer stays full, and keeps serving the others', async () => {
     s = await startServer({
+      // The writer sends updates of ~720 KB, far past the default byte rate: let them through at once.
       updateRate: { perSecond: 1000, burst: 1000 },
+      flow: { updateBytes: { perSecond: 1024 ** 3, burst: 1024 ** 3 } },
       guard: { slowReaders: { maxBufferedBytes: 256 * 1024, graceMs: 300, sweepMs: 100, closeTimeoutMs: 10_000 } },
     })
     const name = 'comments/slow'
@@ -150,7 +202,7 @@ describe('slow readers and connection throttling', () => {
   }, 60_000)
 
   it('throttles connection attempts per address with 429', async () => {
-    s = await startServer({ guard: { connectionsPerAddress: { perSecond: 0.1, burst: 3 } } })
+    s = await startServer({ connections: { upgrades: { upgradesPerSecond: 0.1, upgradeBurst: 3 } } })
     const statuses = await Promise.all(
       Array.from({ length: 6 }, () => new Promise<number>((resolve) => {
         const ws = new WebSocket(s!.server.webSocketUrl)

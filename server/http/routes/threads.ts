@@ -1,7 +1,8 @@
 /**
  * Threads of a subject over REST, for backends, bots and clients without a socket:
  * `GET …/threads` (read), `POST …/threads` and `POST …/threads/:threadId/comments` (comment).
- * Writes go through the server writer as the token's user, checked like socket writes.
+ * Writes go through the server writer as the token's user, checked like socket writes (schema,
+ * role, document size cap) and admitted by the user's write rate (429 `rate_limited`, `Retry-After`).
  *
  * Order of checks: credentials (401), path and body (400), role (403), subject exists (404).
  */
@@ -10,6 +11,7 @@ import { z } from 'zod'
 import { commentsDocumentName, createThread, ErrorCode, readThreads, reply, type Role } from '../../../protocol/index.ts'
 import type { ParleyUser } from '../../auth/claims.ts'
 import { readDocument, subjectExists } from '../../documents/read.ts'
+import type { WriteResult } from '../../documents/write.ts'
 import { errorResponse, jsonError } from '../errors.ts'
 import { userRoute, type RouteDefinition } from '../route.ts'
 import { bodyInputSchema, idSchema, metadataSchema, threadSchema } from '../schemas.ts'
@@ -23,6 +25,18 @@ const UNKNOWN_SUBJECT = 'has no threads: it was never written and is not registe
 const STORAGE_DOWN = { code: ErrorCode.StorageUnavailable, message: 'storage does not answer; retry later' }
 
 type Admission = { ok: true; documentName: string; role: Role } | { ok: false; response: Response }
+
+/** Bytes of a request body as the writer's rate admission counts them (its JSON, UTF-8). */
+function bodyBytes(body: unknown): number {
+  return Buffer.byteLength(JSON.stringify(body))
+}
+
+/** 201 with the written value, or the error; a refused rate admission carries `Retry-After` (whole seconds, rounded up). */
+function writeAnswer<T>(c: Context, written: WriteResult<T>): Response {
+  if (written.ok) return c.json(written.value, 201)
+  if (written.retryAfterMs !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(written.retryAfterMs / 1000))))
+  return errorResponse(c, written.error)
+}
 
 export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
   const { access, storage, hocuspocus, writer, logger } = deps
@@ -77,15 +91,18 @@ export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
         params: subjectParams,
         body: z.strictObject({ body: bodyInputSchema, metadata: metadataSchema.optional() }),
         responses: { 201: { description: 'The new thread and its first comment', schema: z.object({ threadId: z.string(), commentId: z.string() }) } },
-        errors: [400, 401, 403, 404, 413, 503],
+        errors: [400, 401, 403, 404, 413, 429, 503],
       },
       async ({ c, params, body, user }) => {
         const admitted = await admit(c, user, params.subjectId, 'comment')
         if (!admitted.ok) return admitted.response
-        const written = await writer.write(admitted.documentName, { user, role: admitted.role }, (doc) =>
-          createThread({ doc, userId: user.id }, body.body, body.metadata ?? {}),
+        const written = await writer.write(
+          admitted.documentName,
+          { user, role: admitted.role },
+          (doc) => createThread({ doc, userId: user.id }, body.body, body.metadata ?? {}),
+          { bytes: bodyBytes(body) },
         )
-        return written.ok ? c.json(written.value, 201) : errorResponse(c, written.error)
+        return writeAnswer(c, written)
       },
     ),
     userRoute(
@@ -98,15 +115,18 @@ export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
         params: threadParams,
         body: z.strictObject({ body: bodyInputSchema, parentId: idSchema.optional() }),
         responses: { 201: { description: 'The new comment', schema: z.object({ commentId: z.string() }) } },
-        errors: [400, 401, 403, 404, 413, 503],
+        errors: [400, 401, 403, 404, 413, 429, 503],
       },
       async ({ c, params, body, user }) => {
         const admitted = await admit(c, user, params.subjectId, 'comment')
         if (!admitted.ok) return admitted.response
-        const written = await writer.write(admitted.documentName, { user, role: admitted.role }, (doc) =>
-          reply({ doc, userId: user.id }, params.threadId, body.body, body.parentId),
+        const written = await writer.write(
+          admitted.documentName,
+          { user, role: admitted.role },
+          (doc) => reply({ doc, userId: user.id }, params.threadId, body.body, body.parentId),
+          { bytes: bodyBytes(body) },
         )
-        return written.ok ? c.json(written.value, 201) : errorResponse(c, written.error)
+        return writeAnswer(c, written)
       },
     ),
   ]

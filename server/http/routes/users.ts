@@ -1,7 +1,7 @@
 /** The user directory: `PUT /api/v1/users/:userId` (backend) and `GET /api/v1/users` (mention autocomplete). */
 import { z } from 'zod'
 import { commentsDocumentName } from '../../../protocol/index.ts'
-import { searchReaders } from '../../access/directory.ts'
+import { createDirectory } from '../../access/directory.ts'
 import { errorResponse } from '../errors.ts'
 import { backendRoute, userRoute, type RouteDefinition } from '../route.ts'
 import { directoryUserSchema, idSchema } from '../schemas.ts'
@@ -23,7 +23,8 @@ const handleSchema = z
   .regex(/^[^\s@]+$/, 'a handle has no spaces and no @')
 
 export function userRoutes(deps: RestDependencies): RouteDefinition[] {
-  const { storage, access } = deps
+  const { storage, access, logger } = deps
+  const directory = createDirectory(storage, access)
   return [
     backendRoute(
       {
@@ -32,14 +33,16 @@ export function userRoutes(deps: RestDependencies): RouteDefinition[] {
         tag: 'users',
         summary: "Set a user's directory profile",
         description:
-          'Replaces name and handle (absent or null: none). Once set here, the name and handle in the user’s tokens no longer change them.',
+          'Replaces name and handle (absent or null: none). Once set here, the name and handle in the user’s tokens no longer change them. ' +
+          'A handle belongs to one user (case-insensitive): whoever held it (through a token, or an earlier call) loses it.',
         params: z.object({ userId: idSchema }),
         body: z.strictObject({ name: z.string().min(1).max(200).nullable().optional(), handle: handleSchema.nullable().optional() }),
         responses: { 200: { description: 'The profile as stored', schema: directoryUserSchema } },
         errors: [400, 401, 403],
       },
       async ({ c, params, body }) => {
-        const user = await storage.users.putProfile(params.userId, { name: body.name ?? null, handle: body.handle ?? null })
+        const { user, displaced } = await storage.users.putProfile(params.userId, { name: body.name ?? null, handle: body.handle ?? null })
+        if (displaced.length > 0) logger.warn({ userId: user.id, handle: user.handle, displaced }, 'the backend gave a handle that other users held; they lost it')
         return c.json({ id: user.id, name: user.name, handle: user.handle })
       },
     ),
@@ -51,19 +54,19 @@ export function userRoutes(deps: RestDependencies): RouteDefinition[] {
         summary: 'Search the directory for mention autocomplete',
         description:
           'Users whose handle or name starts with `query`, or whose name has a word starting with it (case-insensitive), ' +
-          'who may read the subject. The caller needs read on the subject.',
+          'who may read the subject, in order of the matching handle or name (from that word on), then id. The caller needs read on the subject.',
         query: z.object({
           query: z.string().max(DIRECTORY_MAX_QUERY_LENGTH).default(''),
           subjectId: idSchema,
           limit: z.coerce.number().int().min(1).max(DIRECTORY_MAX_LIMIT).default(DIRECTORY_DEFAULT_LIMIT),
         }),
-        responses: { 200: { description: 'Matching readers, by handle, then name, then id', schema: z.object({ users: z.array(directoryUserSchema) }) } },
+        responses: { 200: { description: 'Matching readers, by matching handle or name, then id', schema: z.object({ users: z.array(directoryUserSchema) }) } },
         errors: [400, 401, 403, 503],
       },
       async ({ c, query, user }) => {
         const role = await requireRole(access, user, commentsDocumentName(query.subjectId), 'read')
         if (!role.ok) return errorResponse(c, role.error)
-        const found = await searchReaders(storage, access, query)
+        const found = await directory.search(query)
         return c.json({ users: found.map((u) => ({ id: u.id, name: u.name, handle: u.handle })) })
       },
     ),

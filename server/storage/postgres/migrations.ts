@@ -147,6 +147,46 @@ export const MIGRATIONS: readonly string[] = [
     updated_at BIGINT NOT NULL
   );
   `,
+  // 5: one user per handle, and indexed directory search keys (app-bounds issue). A handle several
+  // users held stays with one: a backend profile first, then the latest update, then the smallest id.
+  // Keys: the handle, the name, and the name from each word on (server/storage/user-directory.ts).
+  `
+  UPDATE users u SET handle = NULL, handle_lower = NULL
+  WHERE u.handle_lower IS NOT NULL AND EXISTS (
+    SELECT 1 FROM users o WHERE o.handle_lower = u.handle_lower AND o.id <> u.id AND (
+      (o.profile_from_backend AND NOT u.profile_from_backend)
+      OR (o.profile_from_backend = u.profile_from_backend AND o.updated_at > u.updated_at)
+      OR (o.profile_from_backend = u.profile_from_backend AND o.updated_at = u.updated_at AND o.id COLLATE "C" < u.id COLLATE "C")));
+  DROP INDEX users_by_handle;
+  DROP INDEX users_by_name;
+  CREATE UNIQUE INDEX users_by_handle ON users (handle_lower) WHERE handle_lower IS NOT NULL;
+  CREATE TABLE user_search (
+    term TEXT COLLATE "C" NOT NULL,
+    user_id TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (term, user_id)
+  );
+  CREATE INDEX user_search_by_user ON user_search (user_id);
+  INSERT INTO user_search (term, user_id)
+    SELECT handle_lower, id FROM users WHERE handle_lower IS NOT NULL AND handle_lower <> ''
+    ON CONFLICT DO NOTHING;
+  WITH RECURSIVE words (user_id, rest) AS (
+    SELECT id, name_lower FROM users WHERE name_lower IS NOT NULL
+    UNION ALL
+    SELECT user_id, substr(rest, strpos(rest, ' ') + 1) FROM words WHERE strpos(rest, ' ') > 0
+  )
+  INSERT INTO user_search (term, user_id)
+    SELECT rest, user_id FROM words WHERE rest <> '' AND left(rest, 1) <> ' '
+    ON CONFLICT DO NOTHING;
+  `,
+  // 6: a comments document written before notifications existed (content, no detection mark) gets
+  // the mark -1: its mentions are recorded as seen when it next loads. From now on a document
+  // without a mark is one that was never written, or was written and not yet unloaded.
+  `
+  INSERT INTO notification_marks (document, seq, updated_at)
+  SELECT h.name, -1, (extract(epoch FROM now()) * 1000)::bigint FROM document_heads h
+  WHERE h.name LIKE 'comments/%' AND h.last_seq > 0
+    AND NOT EXISTS (SELECT 1 FROM notification_marks m WHERE m.document = h.name);
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -209,7 +209,10 @@ export class PostgresNotificationStore implements NotificationStore {
 
   async documentsToReconcile(): Promise<string[]> {
     const rows = await this.db.query<{ document: string }>(
-      'SELECT m.document FROM notification_marks m JOIN document_heads h ON h.name = m.document WHERE h.last_seq > m.seq ORDER BY m.document COLLATE "C"',
+      // Comments documents written after their mark, or written and never marked (-1: predates notifications).
+      `SELECT h.name AS document FROM document_heads h LEFT JOIN notification_marks m ON m.document = h.name
+       WHERE h.name LIKE 'comments/%' AND h.last_seq > 0 AND (m.seq IS NULL OR (m.seq >= 0 AND h.last_seq > m.seq))
+       ORDER BY h.name COLLATE "C"`,
     )
     return rows.map((row) => row.document)
   }

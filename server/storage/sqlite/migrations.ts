@@ -135,6 +135,46 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 5: one user per handle, and indexed directory search keys (app-bounds issue). A handle several
+  // users held stays with one: a backend profile first, then the latest update, then the smallest id.
+  // Keys: the handle, the name, and the name from each word on (server/storage/user-directory.ts).
+  `
+  UPDATE users SET handle = NULL, handle_lower = NULL
+  WHERE handle_lower IS NOT NULL AND EXISTS (
+    SELECT 1 FROM users o WHERE o.handle_lower = users.handle_lower AND o.id <> users.id AND (
+      o.profile_from_backend > users.profile_from_backend
+      OR (o.profile_from_backend = users.profile_from_backend AND o.updated_at > users.updated_at)
+      OR (o.profile_from_backend = users.profile_from_backend AND o.updated_at = users.updated_at AND o.id < users.id)));
+  DROP INDEX users_by_handle;
+  DROP INDEX users_by_name;
+  CREATE UNIQUE INDEX users_by_handle ON users (handle_lower) WHERE handle_lower IS NOT NULL;
+  CREATE TABLE user_search (
+    term TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (term, user_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX user_search_by_user ON user_search (user_id);
+  INSERT OR IGNORE INTO user_search (term, user_id)
+    SELECT handle_lower, id FROM users WHERE handle_lower IS NOT NULL AND handle_lower <> '';
+  WITH RECURSIVE words (user_id, rest) AS (
+    SELECT id, name_lower FROM users WHERE name_lower IS NOT NULL
+    UNION ALL
+    SELECT user_id, substr(rest, instr(rest, ' ') + 1) FROM words WHERE instr(rest, ' ') > 0
+  )
+  INSERT OR IGNORE INTO user_search (term, user_id)
+    SELECT rest, user_id FROM words WHERE rest <> '' AND substr(rest, 1, 1) <> ' ';
+  `,
+  // 6: a comments document written before notifications existed (content, no detection mark) gets
+  // the mark -1: its mentions are recorded as seen when it next loads. From now on a document
+  // without a mark is one that was never written, or was written and not yet unloaded.
+  `
+  INSERT INTO notification_marks (document, seq, updated_at)
+  SELECT name, -1, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM (
+    SELECT name FROM document_log WHERE name >= 'comments/' AND name < 'comments0'
+    UNION
+    SELECT name FROM document_snapshots WHERE name >= 'comments/' AND name < 'comments0'
+  ) WHERE name NOT IN (SELECT document FROM notification_marks);
+  `,
 ]
 
 export function migrate(db: Database.Database): void {

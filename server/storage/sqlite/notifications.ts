@@ -65,10 +65,16 @@ export class SqliteNotificationStore implements NotificationStore {
       setMark: db.prepare<[string, number, number]>(
         'INSERT INTO notification_marks (document, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (document) DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at',
       ),
+      // Comments documents written after their mark, or written and never marked (-1: predates notifications).
       dirty: db.prepare<[], { document: string }>(
-        `SELECT document FROM notification_marks m
-         WHERE COALESCE((SELECT MAX(seq) FROM document_log l WHERE l.name = m.document), (SELECT upto_seq FROM document_snapshots s WHERE s.name = m.document), 0) > m.seq
-         ORDER BY document`,
+        `WITH heads (name, head) AS (
+           SELECT name, MAX(seq) FROM document_log WHERE name >= 'comments/' AND name < 'comments0' GROUP BY name
+           UNION ALL
+           SELECT name, upto_seq FROM document_snapshots WHERE name >= 'comments/' AND name < 'comments0'
+         ), latest (name, head) AS (SELECT name, MAX(head) FROM heads GROUP BY name)
+         SELECT l.name AS document FROM latest l LEFT JOIN notification_marks m ON m.document = l.name
+         WHERE l.head > 0 AND (m.seq IS NULL OR (m.seq >= 0 AND l.head > m.seq))
+         ORDER BY l.name`,
       ),
     }
   }

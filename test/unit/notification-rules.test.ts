@@ -1,0 +1,82 @@
+/**
+ * Who hears what (server/notifications/rules.ts), the deterministic ids and previews
+ * (server/notifications/ids.ts) and the outbox's retry delays (server/notifications/outbox.ts).
+ */
+import { describe, expect, it } from 'vitest'
+import { ID_PATTERN, PREVIEW_LENGTH } from '../../protocol/index.ts'
+import { ID_HASH_CHARS, mentionNotificationId, notificationEventId, preview, replyNotificationId } from '../../server/notifications/ids.ts'
+import { OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_MAX_MS, retryDelay } from '../../server/notifications/outbox.ts'
+import { CHANNELS, MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY, replyRecipients } from '../../server/notifications/rules.ts'
+
+describe('PROTOCOL §Mentions and notifications: rules', () => {
+  it('gives mentions priority high and replies normal, on the inbox channel', () => {
+    expect([MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY]).toEqual(['mention', 'high', 'reply', 'normal'])
+    expect(CHANNELS).toEqual(['inbox'])
+  })
+
+  it('tells a reply to the thread’s creator, comment authors and subscribers', () => {
+    expect(replyRecipients({ authorId: 'ben', participants: ['ana', 'ben', 'cid'], subscribers: { dan: true }, mentioned: new Set() }).sort()).toEqual(['ana', 'cid', 'dan'])
+  })
+
+  it('leaves out the author, those who muted the thread and those mentioned in the reply', () => {
+    const recipients = replyRecipients({
+      authorId: 'ben',
+      participants: ['ana', 'ben', 'cid', 'eve'],
+      subscribers: { ben: true, cid: false, dan: true, fay: false },
+      mentioned: new Set(['eve', 'dan']),
+    })
+    expect(recipients).toEqual(['ana'])
+  })
+
+  it('tells each user once', () => {
+    expect(replyRecipients({ authorId: 'x', participants: ['ana', 'ana'], subscribers: { ana: true }, mentioned: new Set() })).toEqual(['ana'])
+  })
+})
+
+describe('PROTOCOL §Inbox document as implemented: ids are deterministic', () => {
+  it('gives the same key the same id, and different recipients, comments or threads different ids', () => {
+    const mention = mentionNotificationId('s1', 'c1', 'ana')
+    expect(mention).toBe(mentionNotificationId('s1', 'c1', 'ana'))
+    expect(mention).toMatch(new RegExp(`^m_[A-Za-z0-9_-]{${ID_HASH_CHARS}}$`))
+    expect(new Set([mention, mentionNotificationId('s1', 'c1', 'ben'), mentionNotificationId('s1', 'c2', 'ana'), mentionNotificationId('s2', 'c1', 'ana')]).size).toBe(4)
+    const replies = replyNotificationId('s1', 't1', 'ana')
+    expect(replies).toMatch(new RegExp(`^r_[A-Za-z0-9_-]{${ID_HASH_CHARS}}$`))
+    expect(replies).not.toBe(replyNotificationId('s1', 't2', 'ana'))
+    expect(notificationEventId('ana', replies, 1)).not.toBe(notificationEventId('ana', replies, 2))
+  })
+
+  it('does not let the parts run into each other', () => {
+    expect(mentionNotificationId('s1', 'c1x', 'ana')).not.toBe(mentionNotificationId('s1c', '1x', 'ana'))
+  })
+
+  it('makes ids that are valid document-schema ids', () => {
+    for (const id of [mentionNotificationId('s', 'c', 'u'), replyNotificationId('s', 't', 'u'), notificationEventId('u', 'n', 3)]) expect(ID_PATTERN.test(id)).toBe(true)
+  })
+})
+
+describe(`PROTOCOL §Inbox document as implemented: previews (at most ${PREVIEW_LENGTH} characters)`, () => {
+  it('collapses whitespace and keeps short text whole', () => {
+    expect(preview('  hello \n\n  world\t ')).toBe('hello world')
+  })
+
+  it('cuts long text with … at code points, never inside a surrogate pair', () => {
+    const long = preview('x'.repeat(500))
+    expect(Array.from(long)).toHaveLength(PREVIEW_LENGTH)
+    expect(long.endsWith('…')).toBe(true)
+    const emoji = preview('😀'.repeat(200))
+    expect(Array.from(emoji)).toHaveLength(PREVIEW_LENGTH)
+    expect(emoji).toBe(`${'😀'.repeat(PREVIEW_LENGTH - 1)}…`)
+    expect(preview('😀'.repeat(PREVIEW_LENGTH))).toBe('😀'.repeat(PREVIEW_LENGTH))
+  })
+})
+
+describe('PROTOCOL §Mentions and notifications: outbox retries after 500 ms × 2^attempts, at most 5 min', () => {
+  it('doubles from the base and stops at the cap', () => {
+    expect(OUTBOX_RETRY_BASE_MS).toBe(500)
+    expect(OUTBOX_RETRY_MAX_MS).toBe(5 * 60_000)
+    expect([0, 1, 2, 3, 4].map(retryDelay)).toEqual([500, 1_000, 2_000, 4_000, 8_000])
+    expect(retryDelay(9)).toBe(256_000)
+    expect(retryDelay(10)).toBe(OUTBOX_RETRY_MAX_MS)
+    expect(retryDelay(1_000)).toBe(OUTBOX_RETRY_MAX_MS)
+  })
+})
