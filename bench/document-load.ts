@@ -25,8 +25,8 @@ import path from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import pg from 'pg'
 import * as Y from 'yjs'
-import { mergeUpdates } from '../extensions/durability/updates.ts'
-import { MAX_DOCUMENT_BYTES } from '../extensions/guard/limits.ts'
+import { mergeUpdates } from '../core/documents/updates.ts'
+import { MAX_DOCUMENT_BYTES } from '../core/guard/limits.ts'
 import {
   commentsDocumentName,
   createThread,
@@ -42,7 +42,7 @@ import { signToken } from '../server/auth/sign.ts'
 import { createParleyServer, type ParleyServer } from '../server/server.ts'
 import { PostgresStorage } from '../server/storage/postgres/index.ts'
 import { SqliteStorage } from '../server/storage/sqlite/index.ts'
-import type { Storage } from '../server/storage/types.ts'
+import type { Storage } from '../core/storage/types.ts'
 
 const MIB = 1024 * 1024
 /** Log rows stored after the snapshot (a document between two compactions). */

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import * as Y from 'yjs'
-import { mergeUpdates } from '../extensions/durability/updates.ts'
+import { mergeUpdates } from '../core/documents/updates.ts'
 import { PostgresStorage } from '../server/storage/postgres/index.ts'
 import { SqliteStorage } from '../server/storage/sqlite/index.ts'
-import type { Storage } from '../server/storage/types.ts'
+import type { Storage } from '../core/storage/types.ts'
 
 /** Small updates appended one after another, each awaited (one client typing). */
 const SEQUENTIAL_APPENDS = 2_000

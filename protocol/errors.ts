@@ -104,6 +104,27 @@ export const CloseCode = {
   OutOfSync: { code: 4409, reason: 'out_of_sync' },
   /** Abuse far past the flow-control limits (a socket that is only fast is slowed, never closed). */
   RateLimited: { code: 4429, reason: 'rate_limited' },
+  /** The socket's unsent data stayed above the slow-reader bound: the client does not read. */
+  SlowReader: { code: 4008, reason: 'slow_reader' },
+  /** No document authenticated within the pre-authentication deadline (Hocuspocus's own timeout close). */
+  ConnectionTimeout: { code: 4408, reason: 'Connection Timeout' },
+  /** Past the pre-authentication byte budget or queue limits, or an undecodable frame before authentication (Hocuspocus's own close). */
+  ResetConnection: { code: 4205, reason: 'Reset Connection' },
+  /** A frame whose document name cannot be read (Hocuspocus's own close). */
+  Unauthorized: { code: 4401, reason: 'Unauthorized' },
+  /** Graceful shutdown: reconnect to another instance, or to this one once it is back. */
+  ServerShutdown: { code: 1001, reason: 'server shutting down' },
+} as const
+
+/**
+ * Close codes of one document session (Hocuspocus's Close message; the socket and its other
+ * documents stay open). The reason is the error code.
+ */
+export const SessionCloseCode = {
+  /** An update or an open refused (`write_rejected`, `too_large`, `out_of_sync`, `too_many_documents`): the reason says which. */
+  Refused: 4400,
+  /** The user's role on the document was revoked or lowered. */
+  AccessRevoked: 4403,
 } as const
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]

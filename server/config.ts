@@ -4,10 +4,11 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
-import { UPDATE_BURST, UPDATES_PER_SECOND } from '../extensions/guard/limits.ts'
+import type { JwtKeyConfig } from '../core/auth/verifier.ts'
+import { UPDATE_BURST, UPDATES_PER_SECOND } from './flow/limits.ts'
 import { parseTrustedProxies } from './http/client-address.ts'
 import { CONNECTIONS_PER_ADDRESS } from './http/connection-limits.ts'
-import { FAULT_POINTS, type FaultPoint } from './notifications/faults.ts'
+import { FAULT_POINTS, type FaultPoint } from '../core/notifications/faults.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -54,11 +55,10 @@ const envSchema = z.object({
   PARLEY_TRUSTED_PROXIES: z.string().optional(),
 })
 
-export type JwtKeyConfig =
-  | { kind: 'secret'; secret: string }
-  | { kind: 'publicKey'; pem: string }
-  | { kind: 'jwks'; url: string }
-  | { kind: 'dev' }
+/** Every environment variable the server reads (the docs test checks each is documented). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape)
+
+export type { JwtKeyConfig }
 
 export interface ParleyConfig {
   production: boolean
@@ -78,7 +78,7 @@ export interface ParleyConfig {
   connectionsPerAddress: number
   /** Proxies (IP addresses, CIDR ranges) whose `X-Forwarded-For` names the client (server/http/client-address.ts). */
   trustedProxies: string[]
-  /** Test-only: the process kills itself at this point (server/notifications/faults.ts). */
+  /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
 }
 

@@ -10,12 +10,13 @@ import type { Logger } from 'pino'
 import { Authentication } from '../extensions/auth/index.ts'
 import { COMPACT_AFTER_ROWS, Durability } from '../extensions/durability/index.ts'
 import { Guard, type GuardConfiguration } from '../extensions/guard/index.ts'
+import { InstanceLink } from '../extensions/instance.ts'
 import { Metrics } from '../extensions/metrics/index.ts'
 import { Presence, type PresenceConfiguration } from '../extensions/presence/index.ts'
-import { createAccessResolver, type AccessResolver } from './access/resolve.ts'
-import { createRevocation } from './access/revoke.ts'
+import { createAccessResolver, type AccessResolver } from '../core/access/resolve.ts'
+import { createRevocation } from '../extensions/auth/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
-import { createTokenVerifier } from './auth/verifier.ts'
+import { createTokenVerifier } from '../core/auth/verifier.ts'
 import { loadConfig, type ParleyConfig } from './config.ts'
 import { createServerWriter, type AdmitWrite } from './documents/write.ts'
 import { createRestRoutes } from './http/api.ts'
@@ -28,13 +29,13 @@ import { instrumentHooks } from './observability/hooks.ts'
 import { createLogger } from './observability/logger.ts'
 import { createGuardMetrics } from './observability/guard-metrics.ts'
 import { createPresenceMetrics } from './observability/presence-metrics.ts'
-import { createMemoryRegistry, type PresenceRegistry } from './presence/registry.ts'
+import { createMemoryRegistry, type PresenceRegistry } from '../core/presence/registry.ts'
 import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
-import type { ParleyEvents } from './events.ts'
+import type { ParleyEvents } from '../core/events.ts'
 import { createNotifications } from './notifications/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
-import type { Storage } from './storage/types.ts'
+import type { Storage } from '../core/storage/types.ts'
 
 /** How long a graceful shutdown waits for documents to be stored and unloaded. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000
@@ -114,15 +115,12 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     requireExp: config.production,
   })
 
-  // Metrics read counts from Hocuspocus, which needs the extensions that report to metrics.
-  const counted: { hocuspocus?: Hocuspocus } = {}
-  const metrics = createMetrics({
-    connections: () => counted.hocuspocus?.getConnectionsCount() ?? 0,
-    documents: () => counted.hocuspocus?.getDocumentsCount() ?? 0,
-  })
+  // What is built before Hocuspocus gets the instance from its onConfigure (extensions/instance.ts).
+  const link = new InstanceLink()
+  const metrics = createMetrics({ connections: () => link.connections(), documents: () => link.documents() })
   const durability = new Durability({ storage, logger, metrics: metrics.durability, compactAfterRows })
   const access = createAccessResolver({ storage, devMode, logger })
-  const revocation = createRevocation({ document: (name) => counted.hocuspocus?.documents.get(name), access, logger })
+  const revocation = createRevocation({ document: (name) => link.hocuspocus.documents.get(name), access, logger })
   const redis = config.redisUrl ? await createRedisScaling(config.redisUrl, logger) : undefined
   // Flow control slows fast senders before Hocuspocus reads their messages (server/flow/).
   const flow = createFlowControl({ updates: config.updateRate, ...flowOptions, logger, metrics: createFlowMetrics(metrics.registry) })
@@ -146,9 +144,10 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     hookError: metrics.hookError,
     faultPoint: config.faultPoint,
     inbox: inboxOptions,
-    hocuspocus: () => instance,
+    hocuspocus: () => link.hocuspocus,
   })
   const extensions: Extension[] = [
+    link,
     new Metrics({ logger, metrics: metrics.traffic }),
     ...instrumentHooks(
       [
@@ -164,7 +163,6 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     ...(redis ? [redis.extension] : []),
   ]
   const instance = new Hocuspocus({ name: 'parley', quiet: true, extensions, ...pendingAuthOptions(flow.limits.maxDocumentsPerSocket) })
-  counted.hocuspocus = instance
 
   const app = createHttpApp({
     logger,
@@ -191,7 +189,11 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
       }),
     },
   })
-  const httpServer = connectionGuards.createHttpServer(getRequestListener(app.fetch))
+  const listener = getRequestListener(app.fetch)
+  const httpServer = connectionGuards.createHttpServer((request, response) => {
+    // Hono answers its own errors (500 internal_error); a rejection here is the socket failing mid-answer.
+    listener(request, response).catch((error: unknown) => logger.warn({ err: error }, 'an HTTP answer failed'))
+  })
   const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger, connectionGuards.limits, flow)
 
   let closing: Promise<void> | undefined

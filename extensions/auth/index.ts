@@ -1,6 +1,6 @@
 /**
  * Authentication: verifies the provider's token, decides the user's role on the document (token
- * claim, stored membership and default role, dev mode: server/access/resolve.ts) and makes `read`
+ * claim, stored membership and default role, dev mode: core/access/resolve.ts) and makes `read`
  * connections read-only. A refusal reaches the client as the provider's `authenticationFailed`
  * with reason `"<code>: <text>"`; the server carries on for everyone else.
  *
@@ -9,21 +9,15 @@
  */
 import type { Extension, connectedPayload, onAuthenticatePayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { echoedName, type ErrorCode, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
-import type { AccessResolver } from '../../server/access/resolve.ts'
-import type { Revocation } from '../../server/access/revoke.ts'
-import type { ParleyUser } from '../../server/auth/claims.ts'
-import type { TokenVerifier } from '../../server/auth/verifier.ts'
+import { echoedName, type ErrorCode, type ParleyErrorInfo } from '../../protocol/index.ts'
+import type { AccessResolver } from '../../core/access/resolve.ts'
+import type { Revocation } from './revoke.ts'
+import type { TokenVerifier } from '../../core/auth/verifier.ts'
+import { connectionOf, type ConnectionContext, type ParleyContext } from '../context.ts'
 import { ConnectionRefused } from '../errors.ts'
 import { PRIORITY } from '../priorities.ts'
 
-/** What every later hook finds in `context` for an authenticated connection. */
-export interface ConnectionContext {
-  user: ParleyUser
-  role: Role
-  /** {@link Revocation.generation} when the role was decided. */
-  accessGeneration: number
-}
+export type { ConnectionContext } from '../context.ts'
 
 /**
  * Told when an authentication starts and how it ends, by the socket's request (one `Request` per
@@ -90,9 +84,9 @@ export class Authentication implements Extension {
   }
 
   /** A revocation that ran while this connection was being decided may have missed it. */
-  async connected({ connection, context, documentName }: connectedPayload): Promise<void> {
+  async connected({ connection, context, documentName }: connectedPayload<ParleyContext>): Promise<void> {
     const { revocation } = this.configuration
-    const decidedAt: unknown = typeof context === 'object' && context !== null ? Reflect.get(context, 'accessGeneration') : undefined
+    const decidedAt = connectionOf(context)?.accessGeneration
     if (!revocation || decidedAt === revocation.generation) return
     try {
       await revocation.recheckConnection(connection, documentName)

@@ -14,7 +14,6 @@
  * - Compaction runs from `onStoreDocument` (debounced by Hocuspocus) once the log is long enough.
  */
 import {
-  isTransactionOrigin,
   type Extension,
   type afterLoadDocumentPayload,
   type beforeSyncPayload,
@@ -25,18 +24,17 @@ import {
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
-import type { MergeUpdates, Storage } from '../../server/storage/types.ts'
+import type { MergeUpdates, Storage } from '../../core/storage/types.ts'
 import { CloseCode, ErrorCode } from '../../protocol/index.ts'
 import { ConnectionRefused, sendParleyError } from '../errors.ts'
 import { PRIORITY } from '../priorities.ts'
-import { withoutClocks, type ForgottenClocks } from './forget.ts'
-import { isEmptyUpdate, mergeUpdates, sharedUnseenPart } from './updates.ts'
+import { withoutClocks, type ForgottenClocks } from '../../core/documents/forget.ts'
+import { isFromConnection, isRelayed, LOAD_ORIGIN } from '../../core/origins.ts'
+import { isEmptyUpdate, mergeUpdates, sharedUnseenPart } from '../../core/documents/updates.ts'
 
 /** Log rows after which `onStoreDocument` compacts a document. */
 export const COMPACT_AFTER_ROWS = 500
 
-/** Transaction origin of updates applied while loading from storage (never appended again). */
-export const LOAD_ORIGIN = Symbol('parley.durability.load')
 
 export interface DurabilityMetrics {
   observeAppend(seconds: number, bytes: number): void
@@ -60,14 +58,6 @@ interface DocumentState {
   /** Appends of server-side writes still in flight, in order. */
   pending: Promise<void>
   failedAppends: number
-}
-
-function isRelayed(origin: unknown): boolean {
-  return isTransactionOrigin(origin) && origin.source === 'redis'
-}
-
-function isFromConnection(origin: unknown): boolean {
-  return isTransactionOrigin(origin) && origin.source === 'connection'
 }
 
 export class Durability implements Extension {

@@ -22,23 +22,23 @@ import type {
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
-import { closeCodeFor, ErrorCode, parseDocumentName, type ErrorCode as Code, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
-import type { ClientOwnerStore } from '../../server/storage/types.ts'
-import type { ConnectionContext } from '../auth/index.ts'
+import { closeCodeFor, ErrorCode, SessionCloseCode, parseDocumentName, type ErrorCode as Code, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
+import type { ClientOwnerStore } from '../../core/storage/types.ts'
+import { connectionOf, type ParleyContext } from '../context.ts'
 import { sendParleyError } from '../errors.ts'
 import { PRIORITY } from '../priorities.ts'
-import { AwarenessOwners } from './awareness.ts'
-import { ClientQuota } from './client-quota.ts'
-import { ClientRegistry } from './clients.ts'
-import { emptyDeletedBodies } from './deleted-bodies.ts'
-import { DEFAULT_CAPS, judgeServerWrite, judgeUpdate, type Caps } from './judge.ts'
-import * as limits from './limits.ts'
-import { Places, type DocumentKind } from './places.ts'
-import { refusePending, watchRefusedPending } from './refused-pending.ts'
+import { AwarenessOwners } from '../../core/guard/awareness.ts'
+import { ClientQuota } from '../../core/guard/client-quota.ts'
+import { ClientRegistry } from '../../core/guard/clients.ts'
+import { emptyDeletedBodies } from '../../core/guard/deleted-bodies.ts'
+import { DEFAULT_CAPS, judgeServerWrite, judgeUpdate, type Caps } from '../../core/guard/judge.ts'
+import * as limits from '../../core/guard/limits.ts'
+import { Places, type DocumentKind } from '../../core/guard/places.ts'
+import { refusePending, watchRefusedPending } from '../../core/guard/refused-pending.ts'
 import { DEFAULT_SLOW_READER_LIMITS, watchSlowReaders, type SlowReaderLimits, type SlowReaderWatch } from './slow-readers.ts'
 
-export { checkUpdate, type GuardInput, type GuardVerdict } from './check.ts'
-export { Places } from './places.ts'
+export { checkUpdate, type GuardInput, type GuardVerdict } from '../../core/guard/check.ts'
+export { Places } from '../../core/guard/places.ts'
 
 export interface GuardMetrics {
   rejected(code: Code): void
@@ -86,7 +86,7 @@ export interface GuardConfiguration {
 function nameFromToken(states: Map<number, Record<string, unknown>>, name: string): void {
   for (const state of states.values()) {
     const user: unknown = state.user
-    if (typeof user === 'object' && user !== null && Reflect.get(user, 'name') !== name) state.user = { ...user, name }
+    if (typeof user === 'object' && user !== null && !('name' in user && user.name === name)) state.user = { ...user, name }
   }
 }
 
@@ -97,7 +97,7 @@ export class UpdateRefused extends Error {
   constructor(code: Code, message: string) {
     super(message)
     this.reason = code
-    this.code = 4400
+    this.code = SessionCloseCode.Refused
   }
 }
 
@@ -165,9 +165,11 @@ export class Guard implements Extension {
     this.documents.delete(documentName)
   }
 
-  async beforeSync({ connection, document, documentName, type, payload }: beforeSyncPayload): Promise<void> {
+  async beforeSync({ connection, context: raw, document, documentName, type, payload }: beforeSyncPayload<ParleyContext>): Promise<void> {
     if (connection.readOnly || (type !== messageYjsSyncStep2 && type !== messageYjsUpdate)) return
-    const context = connection.context as ConnectionContext
+    const context = connectionOf(raw)
+    // A sync reaches beforeSync only after onAuthenticate returned the context; without it, nothing is written.
+    if (!context) throw new UpdateRefused(ErrorCode.WriteRejected, 'the connection is not authenticated')
     const guard = this.documents.get(documentName)
     const refuse = async (code: Code, reason: string, clients: Iterable<number> = []): Promise<never> => {
       // A refused struct breaks its client's chain: refuse that client id until it rebuilds.
@@ -216,9 +218,9 @@ export class Guard implements Extension {
     return null
   }
 
-  async beforeHandleAwareness({ connection, context, states, documentName }: beforeHandleAwarenessPayload): Promise<void> {
+  async beforeHandleAwareness({ connection, context, states, documentName }: beforeHandleAwarenessPayload<ParleyContext>): Promise<void> {
     if (!connection) return
-    const user = (context as ConnectionContext | undefined)?.user
+    const user = connectionOf(context)?.user
     const guard = this.documents.get(documentName)
     if (!user || !guard) {
       states.clear()

@@ -4,10 +4,11 @@
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { SLOW_READER_CLOSE_TIMEOUT_MS, SLOW_READER_GRACE_MS, SLOW_READER_MAX_BUFFERED_BYTES, SLOW_READER_SWEEP_MS } from './limits.ts'
+import { CloseCode } from '../../protocol/index.ts'
+import { SLOW_READER_CLOSE_TIMEOUT_MS, SLOW_READER_GRACE_MS, SLOW_READER_MAX_BUFFERED_BYTES, SLOW_READER_SWEEP_MS } from '../../core/guard/limits.ts'
 
 /** Close code and reason for a socket closed as a slow reader. */
-export const SLOW_READER_CLOSE = { code: 4008, reason: 'slow_reader' } as const
+export const SLOW_READER_CLOSE = CloseCode.SlowReader
 
 interface Buffered {
   bufferedAmount?: number

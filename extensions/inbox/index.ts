@@ -3,13 +3,14 @@
  * (storage is the source of truth); `readAt` and `archivedAt` the owner sets in the document
  * (the write guard allows nothing else) are written to storage, so REST sees them too.
  */
-import { isTransactionOrigin, type Extension, type afterLoadDocumentPayload, type afterUnloadDocumentPayload } from '@hocuspocus/server'
+import { type Extension, type afterLoadDocumentPayload, type afterUnloadDocumentPayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
-import { marksIn } from '../../server/notifications/inbox-document.ts'
-import { PROJECTOR_CONTEXT, type InboxProjector } from '../../server/notifications/projector.ts'
-import type { Storage } from '../../server/storage/types.ts'
+import { marksIn } from '../../core/notifications/inbox-document.ts'
+import type { InboxProjector } from '../../core/notifications/projector.ts'
+import { isFromConnection, isProjectorContext } from '../../core/origins.ts'
+import type { Storage } from '../../core/storage/types.ts'
 import { PRIORITY } from '../priorities.ts'
 
 export interface InboxConfiguration {
@@ -17,10 +18,6 @@ export interface InboxConfiguration {
   projector: InboxProjector
   logger: Logger
   hookError(hook: string): void
-}
-
-function isProjector(context: unknown): boolean {
-  return typeof context === 'object' && context !== null && Reflect.get(context, 'parleyProjector') === PROJECTOR_CONTEXT.parleyProjector
 }
 
 export class Inbox implements Extension {
@@ -39,7 +36,7 @@ export class Inbox implements Extension {
     const userId = parsed.id
     const { storage, projector, logger, hookError } = this.configuration
     const listener = (tr: Y.Transaction) => {
-      if (!isTransactionOrigin(tr.origin) || tr.origin.source !== 'connection') return
+      if (!isFromConnection(tr.origin)) return
       for (const mark of marksIn(tr)) {
         storage.notifications.setMarks(userId, mark.id, mark).catch((error: unknown) => {
           hookError('inboxMarks')
@@ -50,7 +47,7 @@ export class Inbox implements Extension {
     document.on('afterTransaction', listener)
     this.stops.set(documentName, () => document.off('afterTransaction', listener))
     // The projector's own connection is about to project; a client's load brings the document up to date.
-    if (isProjector(context)) return
+    if (isProjectorContext(context)) return
     projector.sync(userId).catch((error: unknown) => {
       hookError('inboxSync')
       logger.error({ documentName, err: error }, 'inbox projection on load failed; the outbox keeps trying')

@@ -10,8 +10,8 @@ import type { Extension, onLoadDocumentPayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
-import { project } from '../../server/notifications/inbox-document.ts'
-import type { NotificationRecord, Storage } from '../../server/storage/types.ts'
+import { project } from '../../core/notifications/inbox-document.ts'
+import type { NotificationRecord, Storage } from '../../core/storage/types.ts'
 import { PRIORITY } from '../priorities.ts'
 
 /** Stored bytes (snapshot + log) past which an inbox document is rebuilt when it next loads. */

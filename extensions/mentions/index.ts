@@ -11,20 +11,20 @@
  * everything was detected), or written and never marked, are loaded and rescanned at startup
  * (`sweep`). Opening a document writes nothing: a document never written gets no mark.
  */
-import { isTransactionOrigin, type Extension, type Hocuspocus, type afterLoadDocumentPayload, type afterUnloadDocumentPayload, type beforeUnloadDocumentPayload } from '@hocuspocus/server'
+import { type Extension, type Hocuspocus, type afterLoadDocumentPayload, type afterUnloadDocumentPayload, type beforeUnloadDocumentPayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
-import type { ParleyEvents } from '../../server/events.ts'
-import type { CommentSnapshot, Detector } from '../../server/notifications/detector.ts'
-import type { Faults } from '../../server/notifications/faults.ts'
-import { MARK_PREDATES_NOTIFICATIONS } from '../../server/storage/notification-types.ts'
-import type { HandledSets, RecordResult, Storage } from '../../server/storage/types.ts'
-import { LOAD_ORIGIN } from '../durability/index.ts'
+import type { ParleyEvents } from '../../core/events.ts'
+import type { CommentSnapshot, Detector } from '../../core/notifications/detector.ts'
+import type { Faults } from '../../core/notifications/faults.ts'
+import { MARK_PREDATES_NOTIFICATIONS } from '../../core/storage/notification-types.ts'
+import type { HandledSets, RecordResult, Storage } from '../../core/storage/types.ts'
+import { isRelayed, LOAD_ORIGIN } from '../../core/origins.ts'
 import { PRIORITY } from '../priorities.ts'
-import { readTransaction } from './diff.ts'
-import { announce } from './events.ts'
-import { snapshotAll, snapshotComment } from './snapshot.ts'
+import { readTransaction } from '../../core/mentions/diff.ts'
+import { announce } from '../../core/mentions/events.ts'
+import { snapshotAll, snapshotComment } from '../../core/mentions/snapshot.ts'
 
 /** Documents the startup sweep loads at once. */
 export const SWEEP_CONCURRENCY = 4
@@ -58,10 +58,6 @@ interface DocumentState {
   /** The document predates notifications and its baseline is not recorded yet (the mark stays -1). */
   baselinePending: boolean
   stop(): void
-}
-
-function isRelayed(origin: unknown): boolean {
-  return isTransactionOrigin(origin) && origin.source === 'redis'
 }
 
 export class Mentions implements Extension {

@@ -16,7 +16,7 @@ import type {
 } from '@hocuspocus/server'
 import * as decoding from 'lib0/decoding'
 import type { Logger } from 'pino'
-import { logFields, type LogFields } from '../../server/observability/logger.ts'
+import { logFields, type LogFields } from '../context.ts'
 import { PRIORITY } from '../priorities.ts'
 
 /** What a broadcast carried; one flush of a document can carry both. */

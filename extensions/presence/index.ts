@@ -1,6 +1,6 @@
 /**
  * Presence: coalesced awareness fan-out per document (coalescer.ts) and the user-level presence
- * registry (server/presence/registry.ts), fed from connections and awareness.
+ * registry (core/presence/registry.ts), fed from connections and awareness.
  *
  * Hocuspocus applies an incoming awareness update to the document's Awareness, whose `update`
  * listener (in `Document`) broadcasts it to every connection at once. The supported way in is
@@ -28,13 +28,12 @@ import type {
 } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { parsePresenceState } from '../../protocol/index.ts'
-import { PRESENCE_TIMEOUT_MS, type PresenceRegistry } from '../../server/presence/registry.ts'
-import type { ConnectionContext } from '../auth/index.ts'
+import { PRESENCE_TIMEOUT_MS, type PresenceRegistry } from '../../core/presence/registry.ts'
+import { userIdOf, type ParleyContext } from '../context.ts'
 import { PRIORITY } from '../priorities.ts'
-import { awarenessClocks } from './clocks.ts'
-import { AwarenessCoalescer, type CoalescerTiming, type WindowReport } from './coalescer.ts'
+import { awarenessClocks } from '../../core/presence/clocks.ts'
+import { AwarenessCoalescer, type CoalescerTiming, type WindowReport } from '../../core/presence/coalescer.ts'
 
-export { PRESENCE_ORIGIN } from './coalescer.ts'
 
 /** Window of the awareness fan-out: a document's changed states go out together once per window. */
 export const AWARENESS_WINDOW_MS = 150
@@ -67,10 +66,6 @@ export const DEFAULT_PRESENCE_TIMING: CoalescerTiming & { sweepMs: number } = {
   renewMs: AWARENESS_RENEW_MS,
   timeoutMs: PRESENCE_TIMEOUT_MS,
   sweepMs: PRESENCE_SWEEP_MS,
-}
-
-function userOf(context: unknown): string | undefined {
-  return (context as Partial<ConnectionContext> | undefined)?.user?.id
 }
 
 export class Presence implements Extension {
@@ -111,7 +106,7 @@ export class Presence implements Extension {
     this.documents.clear()
   }
 
-  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload<ParleyContext>): Promise<void> {
     const coalescer = new AwarenessCoalescer(
       document,
       this.configuration,
@@ -129,7 +124,7 @@ export class Presence implements Extension {
   }
 
   /** Reads the clocks of an awareness message for {@link beforeHandleAwareness}, which runs next. */
-  async beforeHandleMessage({ connection, update, documentName }: beforeHandleMessagePayload): Promise<void> {
+  async beforeHandleMessage({ connection, update, documentName }: beforeHandleMessagePayload<ParleyContext>): Promise<void> {
     try {
       const clocks = awarenessClocks(update)
       if (clocks) this.clocks.set(connection, clocks)
@@ -138,12 +133,12 @@ export class Presence implements Extension {
     }
   }
 
-  async beforeHandleAwareness({ connection, context, documentName, states }: beforeHandleAwarenessPayload): Promise<void> {
+  async beforeHandleAwareness({ connection, context, documentName, states }: beforeHandleAwarenessPayload<ParleyContext>): Promise<void> {
     if (!connection) return
     const clocks = this.clocks.get(connection)
     this.clocks.delete(connection)
     try {
-      const userId = userOf(context)
+      const userId = userIdOf(context)
       if (userId !== undefined) this.configuration.registry.seen(userId)
       const coalescer = this.documents.get(documentName)
       if (!coalescer || states.size === 0) return
@@ -155,7 +150,7 @@ export class Presence implements Extension {
   }
 
   /** Keeps the registry equal to what the document's readers see. */
-  async onAwarenessUpdate({ documentName, added, updated, removed, awareness }: onAwarenessUpdatePayload): Promise<void> {
+  async onAwarenessUpdate({ documentName, added, updated, removed, awareness }: onAwarenessUpdatePayload<ParleyContext>): Promise<void> {
     try {
       const { registry } = this.configuration
       const states = awareness.getStates()
@@ -170,18 +165,18 @@ export class Presence implements Extension {
     }
   }
 
-  async connected({ context, documentName, socketId }: connectedPayload): Promise<void> {
+  async connected({ context, documentName, socketId }: connectedPayload<ParleyContext>): Promise<void> {
     try {
-      const userId = userOf(context)
+      const userId = userIdOf(context)
       if (userId !== undefined) this.configuration.registry.connected(userId, documentName, socketId)
     } catch (error) {
       this.failed('connected', error, documentName)
     }
   }
 
-  async onDisconnect({ context, documentName, socketId }: onDisconnectPayload): Promise<void> {
+  async onDisconnect({ context, documentName, socketId }: onDisconnectPayload<ParleyContext>): Promise<void> {
     try {
-      const userId = userOf(context)
+      const userId = userIdOf(context)
       if (userId !== undefined) this.configuration.registry.disconnected(userId, documentName, socketId)
       this.documents.get(documentName)?.disconnect(socketId)
     } catch (error) {

@@ -7,7 +7,7 @@
 import type { Hocuspocus } from '@hocuspocus/server'
 import type * as Y from 'yjs'
 import { commentsDocumentName } from '../../protocol/index.ts'
-import type { Storage } from '../storage/types.ts'
+import type { Storage } from '../../core/storage/types.ts'
 
 /** Runs `read` on the document's current state. Rejects when the document cannot be loaded. */
 export async function readDocument<T>(hocuspocus: Hocuspocus, documentName: string, read: (document: Y.Doc) => T): Promise<T> {

@@ -24,7 +24,7 @@
 import type { Hocuspocus } from '@hocuspocus/server'
 import * as Y from 'yjs'
 import { ErrorCode, ParleyError, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
-import type { ParleyUser } from '../auth/claims.ts'
+import type { ParleyUser } from '../../core/auth/claims.ts'
 import { Mirrors } from './mirror.ts'
 
 /** Who writes: the user as authenticated, with their role on the document. */

@@ -180,9 +180,8 @@ export function outgoingRefusal(frame: Uint8Array): OutgoingRefusal | null {
       return { kind: 'permissionDenied', documentName: documentName(), code: colon === -1 ? reason : reason.slice(0, colon) }
     }
     const payload: unknown = JSON.parse(decoding.readVarString(decoder))
-    if (typeof payload !== 'object' || payload === null || Reflect.get(payload, 'type') !== 'parley.error') return null
-    const code: unknown = Reflect.get(payload, 'code')
-    return { kind: 'parleyError', documentName: documentName(), code: typeof code === 'string' ? code : undefined }
+    if (typeof payload !== 'object' || payload === null || !('type' in payload) || payload.type !== 'parley.error') return null
+    return { kind: 'parleyError', documentName: documentName(), code: 'code' in payload && typeof payload.code === 'string' ? payload.code : undefined }
   } catch {
     return null
   }

@@ -7,7 +7,8 @@
  */
 import type { Extension, connectedPayload, onAuthenticatePayload, onDisconnectPayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { ErrorCode } from '../../protocol/index.ts'
+import { ErrorCode, SessionCloseCode } from '../../protocol/index.ts'
+import { userIdOf, type ParleyContext } from '../../extensions/context.ts'
 import { ConnectionRefused, sendParleyError } from '../../extensions/errors.ts'
 import { PRIORITY } from '../../extensions/priorities.ts'
 
@@ -21,14 +22,6 @@ export interface SocketDocumentsConfiguration {
   logger: Logger
   /** A document open refused for the cap. */
   onRefused: (() => void) | undefined
-}
-
-function userIdOf(context: unknown): string | undefined {
-  if (typeof context !== 'object' || context === null) return undefined
-  const user: unknown = Reflect.get(context, 'user')
-  if (typeof user !== 'object' || user === null) return undefined
-  const id: unknown = Reflect.get(user, 'id')
-  return typeof id === 'string' ? id : undefined
 }
 
 export class SocketDocuments implements Extension {
@@ -52,14 +45,14 @@ export class SocketDocuments implements Extension {
     return this.byWebSocket.get(webSocket)?.documents.size ?? 0
   }
 
-  async onAuthenticate({ socketId, documentName }: onAuthenticatePayload): Promise<void> {
+  async onAuthenticate({ socketId, documentName }: onAuthenticatePayload<ParleyContext>): Promise<void> {
     const entry = this.bySocketId.get(socketId)
     if (!entry || entry.documents.has(documentName) || entry.documents.size < this.configuration.maxDocuments) return
     this.configuration.onRefused?.()
     throw new ConnectionRefused({ code: ErrorCode.TooManyDocuments, message: this.refusal() })
   }
 
-  async connected({ socketId, documentName, connection, context }: connectedPayload): Promise<void> {
+  async connected({ socketId, documentName, connection, context }: connectedPayload<ParleyContext>): Promise<void> {
     let entry = this.bySocketId.get(socketId)
     if (!entry) {
       entry = { documents: new Map() }
@@ -77,10 +70,10 @@ export class SocketDocuments implements Extension {
     this.configuration.onRefused?.()
     this.configuration.logger.info({ socketId, documentName }, 'document closed: too many documents on one socket')
     sendParleyError(connection, documentName, { code: ErrorCode.TooManyDocuments, message: this.refusal() })
-    connection.close({ code: 4400, reason: ErrorCode.TooManyDocuments })
+    connection.close({ code: SessionCloseCode.Refused, reason: ErrorCode.TooManyDocuments })
   }
 
-  async onDisconnect({ socketId, documentName }: onDisconnectPayload): Promise<void> {
+  async onDisconnect({ socketId, documentName }: onDisconnectPayload<ParleyContext>): Promise<void> {
     const entry = this.bySocketId.get(socketId)
     const open = entry?.documents.get(documentName)
     if (!entry || !open) return

@@ -32,7 +32,35 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
   return [...subjectRoutes(deps), ...memberRoutes(deps), ...threadRoutes(deps), ...userRoutes(deps), ...presenceRoutes(deps), ...notificationRoutes(deps)]
 }
 
+/**
+ * A body refused as too large is still read, up to this many bytes, before the 413 goes out: a
+ * client still sending would otherwise see its connection closed under it instead of the answer.
+ * Past it the connection is closed after the answer.
+ */
+export const MAX_DRAINED_BODY_BYTES = 1024 * 1024
+
+/** Reads and drops what is left of a request body, up to `limit` bytes. */
+async function drain(body: ReadableStream<Uint8Array>, limit: number): Promise<void> {
+  const reader = body.getReader()
+  let read = 0
+  try {
+    while (read <= limit) {
+      const { done, value } = await reader.read()
+      if (done) return
+      read += value.byteLength
+    }
+    await reader.cancel()
+  } catch {
+    // The client went away: nothing to answer.
+  }
+}
+
 export function mountRestApi(app: Hono, api: RestApi): void {
+  app.use('/api/*', async (c, next) => {
+    await next()
+    const body = c.req.raw.body
+    if (c.res.status === 413 && body && !c.req.raw.bodyUsed && !body.locked) await drain(body, MAX_DRAINED_BODY_BYTES)
+  })
   app.use(
     '/api/*',
     bodyLimit({

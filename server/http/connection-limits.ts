@@ -3,6 +3,7 @@
  * authentication, and on the HTTP server's idle and slow connections. Each is a named constant so
  * that operators and tests can find it; the ones operators tune are variables (server/config.ts).
  */
+import { CloseCode } from '../../protocol/index.ts'
 
 /** Concurrent WebSocket connections one client address may hold (`PARLEY_CONNECTIONS_PER_ADDRESS`; contract floor 256; 0 = no limit). */
 export const CONNECTIONS_PER_ADDRESS = 256
@@ -20,9 +21,9 @@ export const PRE_AUTH_MAX_BYTES = 64 * 1024
 /** How long a socket closed for a pre-authentication limit may take to answer the close before it is cut. */
 export const PRE_AUTH_CLOSE_GRACE_MS = 2_000
 /** Close of a socket that authenticated no document within {@link PRE_AUTH_DEADLINE_MS} (Hocuspocus's own timeout close). */
-export const PRE_AUTH_TIMEOUT_CLOSE = { code: 4408, reason: 'Connection Timeout' } as const
+export const PRE_AUTH_TIMEOUT_CLOSE = CloseCode.ConnectionTimeout
 /** Close of a socket that sent more than {@link PRE_AUTH_MAX_BYTES} unauthenticated (Hocuspocus's own queue-limit close). */
-export const PRE_AUTH_OVERFLOW_CLOSE = { code: 4205, reason: 'Reset Connection' } as const
+export const PRE_AUTH_OVERFLOW_CLOSE = CloseCode.ResetConnection
 
 /**
  * Bytes Hocuspocus may hold on any socket for documents whose authentication has not finished

@@ -8,9 +8,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
 import { ErrorCode, type ParleyErrorInfo } from '../../protocol/index.ts'
-import type { AccessResolver } from '../access/resolve.ts'
-import type { ParleyUser } from '../auth/claims.ts'
-import type { TokenVerifier } from '../auth/verifier.ts'
+import type { AccessResolver } from '../../core/access/resolve.ts'
+import type { ParleyUser } from '../../core/auth/claims.ts'
+import type { TokenVerifier } from '../../core/auth/verifier.ts'
 
 export type Credential<T> = { ok: true; value: T } | { ok: false; error: ParleyErrorInfo }
 

@@ -8,7 +8,7 @@
 import type { Context, Hono } from 'hono'
 import type { z } from 'zod'
 import { ErrorCode } from '../../protocol/index.ts'
-import type { ParleyUser } from '../auth/claims.ts'
+import type { ParleyUser } from '../../core/auth/claims.ts'
 import type { RequestCredentials } from './credentials.ts'
 import { errorResponse, jsonError } from './errors.ts'
 import { createUserRateLimiter, type UserRateLimiter } from './rate-limit.ts'

@@ -8,6 +8,7 @@ import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as decoding from 'lib0/decoding'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { CloseCode } from '../../protocol/index.ts'
 import type { FlowControl } from '../flow/index.ts'
 import type { ConnectionAdmission } from './admission.ts'
 import type { PreAuthGuard } from './pre-auth.ts'
@@ -36,7 +37,7 @@ function isStaleClose(hocuspocus: Hocuspocus, ws: WebSocket, data: Uint8Array): 
 export const MAX_INCOMING_FRAME_BYTES = 8 * 1024 * 1024
 
 /** Close code and reason sent to every socket when the server shuts down. */
-export const SHUTDOWN_CLOSE = { code: 1001, reason: 'server shutting down' } as const
+export const SHUTDOWN_CLOSE = CloseCode.ServerShutdown
 
 function toWebRequest(request: IncomingMessage): Request {
   const headers = new Headers()

@@ -5,7 +5,7 @@
  */
 import type { Extension, HookName } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { logFields } from './logger.ts'
+import { logFields, type HookPayloadFields } from '../../extensions/context.ts'
 
 /** A hook call slower than this logs a warning (and counts in `parley_slow_hooks_total`). */
 export const SLOW_HOOK_MS = 100
@@ -55,7 +55,7 @@ const HOOK_NAMES = [
 type AnyHook = (payload: unknown) => unknown
 
 function hookOf(extension: Extension, name: HookName): AnyHook | undefined {
-  const hook: unknown = Reflect.get(extension, name)
+  const hook = extension[name]
   return typeof hook === 'function' ? (hook as AnyHook) : undefined
 }
 
@@ -63,11 +63,11 @@ function hookOf(extension: Extension, name: HookName): AnyHook | undefined {
 export function instrumentExtension(extension: Extension, options: HookTimingOptions): Extension {
   const { logger, metrics, slowHookMs = SLOW_HOOK_MS } = options
   const extensionName = extension.extensionName ?? extension.constructor.name
-  const timed: Record<string, (payload: unknown) => Promise<unknown>> = {}
+  const timed: Record<string, (payload: HookPayloadFields) => Promise<unknown>> = {}
   for (const name of HOOK_NAMES) {
     const hook = hookOf(extension, name)
     if (!hook) continue
-    timed[name] = async (payload: unknown) => {
+    timed[name] = async (payload: HookPayloadFields) => {
       const started = performance.now()
       try {
         return await hook.call(extension, payload)

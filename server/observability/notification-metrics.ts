@@ -1,8 +1,8 @@
 /** Prometheus metrics of mention detection and the notification outbox. */
 import { Counter, Histogram, type Registry } from 'prom-client'
 import type { MentionMetrics } from '../../extensions/mentions/index.ts'
-import type { MentionDropReason } from '../notifications/mention-limits.ts'
-import type { OutboxMetrics } from '../notifications/outbox.ts'
+import type { MentionDropReason } from '../../core/notifications/mention-limits.ts'
+import type { OutboxMetrics } from '../../core/notifications/outbox.ts'
 
 /** Buckets for detection, in seconds: 1 µs to 1 s. */
 const DETECTION_BUCKETS = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1]

@@ -1,5 +1,5 @@
 /** Conversions every backend shares for notification and outbox rows. */
-import type { NotificationPriority, NotificationRecord, OutboxRow } from './notification-types.ts'
+import type { NotificationPriority, NotificationRecord, OutboxRow } from '../../core/storage/notification-types.ts'
 
 /** A stored notification row; BIGINT columns may come back as strings (PostgreSQL). */
 export interface NotificationRow {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { ParleyConfig } from '../config.ts'
 import { createLogger } from '../observability/logger.ts'
 import { SqliteStorage } from './sqlite/index.ts'
-import type { Storage } from './types.ts'
+import type { Storage } from '../../core/storage/types.ts'
 
 /**
  * PostgreSQL (migrated to the current schema) when `databaseUrl` is set, SQLite in `dataDir`

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs'
 import { PostgresStorage } from '../../server/storage/postgres/index.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
-import type { Storage } from '../../server/storage/types.ts'
+import type { Storage } from '../../core/storage/types.ts'
 import { createTestSchema } from '../helpers/postgres.ts'
 import { startServer, tempDir, type TestServer } from '../helpers/server.ts'
 import type { ParleyServerOptions } from '../../server/server.ts'

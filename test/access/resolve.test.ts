@@ -4,10 +4,10 @@
  * whatever membership says; a user who never connected is answered from storage alone.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createAccessResolver, type AccessResolver } from '../../server/access/resolve.ts'
+import { createAccessResolver, type AccessResolver } from '../../core/access/resolve.ts'
 import type { Role } from '../../protocol/index.ts'
-import type { ParleyUser } from '../../server/auth/claims.ts'
-import type { Storage } from '../../server/storage/types.ts'
+import type { ParleyUser } from '../../core/auth/claims.ts'
+import type { Storage } from '../../core/storage/types.ts'
 import { BACKENDS } from './backends.ts'
 
 function user(id: string, access?: ParleyUser['access'], extra: Partial<ParleyUser> = {}): ParleyUser {

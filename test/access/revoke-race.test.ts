@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
-import type { StoredRoles } from '../../server/storage/types.ts'
+import type { StoredRoles } from '../../core/storage/types.ts'
 import { rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { startServer, tempDir, type TestServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'

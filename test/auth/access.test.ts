@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decideAccess, roleFromAccessClaim } from '../../server/auth/access.ts'
+import { decideAccess, roleFromAccessClaim } from '../../core/auth/access.ts'
 
 describe('roles from the access claim', () => {
   it('matches exact names and prefixes ending in *, taking the highest', () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createTokenVerifier } from '../../server/auth/verifier.ts'
+import { createTokenVerifier } from '../../core/auth/verifier.ts'
 import { connectSynced } from '../helpers/provider.ts'
 import { startServer } from '../helpers/server.ts'
 

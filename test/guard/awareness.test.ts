@@ -37,7 +37,8 @@ describe('awareness rules', () => {
     const observer = await rawClient(s.server.webSocketUrl, NAME, await s.token('ben'))
     const first = await rawClient(s.server.webSocketUrl, NAME, await s.token('mallory'))
     clients.push(observer, first)
-    first.provider.setAwarenessField('user', { id: 'mallory', name: 'first' })
+    first.provider.setAwarenessField('user', { id: 'mallory' })
+    first.provider.setAwarenessField('tag', 'first')
     // Yjs gives first.doc a new client id once it sees its own in others' structs; awareness keeps this one.
     const firstId = first.provider.awareness!.clientID
     await waitFor(() => statesOf(observer).some(([id]) => id === firstId), 'the first state arrives')
@@ -46,7 +47,8 @@ describe('awareness rules', () => {
     forgedDoc.clientID = firstId
     const second = await rawClient(s.server.webSocketUrl, NAME, await s.token('mallory'), forgedDoc)
     clients.push(second)
-    second.provider.setAwarenessField('user', { id: 'mallory', name: 'second' })
+    second.provider.setAwarenessField('user', { id: 'mallory' })
+    second.provider.setAwarenessField('tag', 'second')
     // Barriers: the second connection's next message (a write) is handled after its awareness; then
     // the first changes its state, which the observer receives after anything broadcast before it.
     createThread({ doc: second.doc, userId: 'mallory' }, 'barrier')
@@ -54,6 +56,6 @@ describe('awareness rules', () => {
     first.provider.setAwarenessField('status', 'idle')
     await waitFor(() => statesOf(observer).some(([id, state]) => id === firstId && state.status === 'idle'), 'the barrier arrives')
     const state = observer.provider.awareness!.getStates().get(firstId)
-    expect((state?.user as { name?: string } | undefined)?.name).toBe('first')
+    expect(state?.tag).toBe('first')
   })
 })

@@ -6,11 +6,11 @@
  * runs (a cold JIT is paid once per process), so that a loaded machine (two cores shared by several test runs) does not decide.
  */
 import { describe, expect, it } from 'vitest'
-import { ClientRegistry } from '../../extensions/guard/clients.ts'
-import { judgeUpdate, type GuardedDocument, type Judgement } from '../../extensions/guard/judge.ts'
-import * as limits from '../../extensions/guard/limits.ts'
-import { Places } from '../../extensions/guard/places.ts'
-import { documentStructs } from '../../extensions/guard/update-index.ts'
+import { ClientRegistry } from '../../core/guard/clients.ts'
+import { judgeUpdate, type GuardedDocument, type Judgement } from '../../core/guard/judge.ts'
+import * as limits from '../../core/guard/limits.ts'
+import { Places } from '../../core/guard/places.ts'
+import { documentStructs } from '../../core/guard/update-index.ts'
 import {
   ATTACKER,
   baseDocument,

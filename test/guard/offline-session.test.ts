@@ -5,7 +5,7 @@
  * budget this used to be refused by): every comment is acknowledged, on the server and in storage.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEFAULT_BUDGET, scanUpdate } from '../../extensions/guard/budget.ts'
+import { DEFAULT_BUDGET, scanUpdate } from '../../core/guard/budget.ts'
 import { createParleyClient, type ParleyClient } from '../../client/index.ts'
 import { MemoryStore } from '../../client/stores/memory.ts'
 import { readThreads } from '../../protocol/index.ts'

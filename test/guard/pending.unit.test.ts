@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { checkUpdate, type GuardInput } from '../../extensions/guard/check.ts'
-import { holdsPending, pendingOf } from '../../extensions/guard/pending.ts'
-import { Places } from '../../extensions/guard/places.ts'
+import { checkUpdate, type GuardInput } from '../../core/guard/check.ts'
+import { holdsPending, pendingOf } from '../../core/guard/pending.ts'
+import { Places } from '../../core/guard/places.ts'
 import { markRead, reply, setResolved, threadsMap } from '../../protocol/index.ts'
 import { baseDocument, replica, type Base } from './hostile-shapes.ts'
 

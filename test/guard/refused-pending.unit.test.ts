@@ -1,15 +1,15 @@
 /**
- * What refused client ids held pending, in process (extensions/guard/refused-pending.ts and
- * extensions/durability/forget.ts): dropped from the document, with the client ids that wait on
+ * What refused client ids held pending, in process (core/guard/refused-pending.ts and
+ * core/documents/forget.ts): dropped from the document, with the client ids that wait on
  * them; remembered, so that a client sending them back is neither refused nor lets them back in;
  * and cut out of stored updates.
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { withoutClocks } from '../../extensions/durability/forget.ts'
-import { judgeUpdate, type GuardedDocument } from '../../extensions/guard/judge.ts'
-import { pendingOf } from '../../extensions/guard/pending.ts'
-import { dropPending, refusePending, watchRefusedPending } from '../../extensions/guard/refused-pending.ts'
+import { withoutClocks } from '../../core/documents/forget.ts'
+import { judgeUpdate, type GuardedDocument } from '../../core/guard/judge.ts'
+import { pendingOf } from '../../core/guard/pending.ts'
+import { dropPending, refusePending, watchRefusedPending } from '../../core/guard/refused-pending.ts'
 import { createThread, markRead, react, readThreads, reply, threadsMap } from '../../protocol/index.ts'
 import { GuardedDoc, type Actor } from '../unit/guard-fixture.ts'
 import { deleteSetUpdate } from './hostile-shapes.ts'

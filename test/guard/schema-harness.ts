@@ -4,8 +4,8 @@
  */
 import { expect } from 'vitest'
 import * as Y from 'yjs'
-import { checkUpdate, type GuardVerdict } from '../../extensions/guard/check.ts'
-import { Places, type DocumentKind } from '../../extensions/guard/places.ts'
+import { checkUpdate, type GuardVerdict } from '../../core/guard/check.ts'
+import { Places, type DocumentKind } from '../../core/guard/places.ts'
 import { createThread, reply, threadsMap, type Role } from '../../protocol/index.ts'
 
 export const MINUTE = 60_000

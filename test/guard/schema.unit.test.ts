@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { commentIdsOf } from '../../extensions/guard/comment-ids.ts'
+import { commentIdsOf } from '../../core/guard/comment-ids.ts'
 import { EARLIEST_TIME_MS, MAX_CLOCK_SKEW_MS, createThread, markRead, react, reply, setResolved, threadsMap } from '../../protocol/index.ts'
 import { MINUTE, Server, comment, commentsOf, newThreadMap, ok, refused, sequence, withThread } from './schema-harness.ts'
 

@@ -6,7 +6,7 @@
 import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { MalformedUpdate, UpdateIndex } from '../../extensions/guard/update-index.ts'
+import { MalformedUpdate, UpdateIndex } from '../../core/guard/update-index.ts'
 import { baseDocument, chainAcrossClients, chainAcrossClientsByYjs, chainInOneClient, concurrentKeyWrites, replica } from './hostile-shapes.ts'
 import * as encoding from 'lib0/encoding'
 

@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { COMPACT_AFTER_ROWS } from '../../extensions/durability/index.ts'
-import { mergeUpdates } from '../../extensions/durability/updates.ts'
+import { mergeUpdates } from '../../core/documents/updates.ts'
 import { PostgresStorage } from '../../server/storage/postgres/index.ts'
 import { startChild, type ChildServer } from '../helpers/child.ts'
 import { addComment, addThread, commentTexts, rebuild } from '../helpers/comments.ts'

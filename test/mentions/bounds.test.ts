@@ -10,7 +10,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { CommentField, createThread, findComment, getThread, type BodyRun } from '../../protocol/index.ts'
-import { MAX_MENTION_NOTIFICATIONS_PER_AUTHOR_PER_MINUTE, MAX_MENTIONS_PER_COMMENT } from '../../server/notifications/mention-limits.ts'
+import { MAX_MENTION_NOTIFICATIONS_PER_AUTHOR_PER_MINUTE, MAX_MENTIONS_PER_COMMENT } from '../../core/notifications/mention-limits.ts'
 import { acknowledged } from '../helpers/provider.ts'
 import { rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { waitFor } from '../helpers/wait.ts'

@@ -12,8 +12,8 @@ import {
   MAX_MENTIONS_PER_COMMENT,
   MENTION_WINDOW_MS,
   type MentionDropReason,
-} from '../../server/notifications/mention-limits.ts'
-import { applyTokenProfile, prefixEnd, searchKeys } from '../../server/storage/user-directory.ts'
+} from '../../core/notifications/mention-limits.ts'
+import { applyTokenProfile, prefixEnd, searchKeys } from '../../core/storage/user-directory.ts'
 
 function clock(start = 1_000_000) {
   let now = start

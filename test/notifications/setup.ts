@@ -1,7 +1,7 @@
 /** Shared set-up for mention and notification tests: a subject with members and a directory. */
 import * as Y from 'yjs'
-import type { ParleyEvent, ParleyEventType } from '../../server/events.ts'
-import type { NotificationRecord } from '../../server/storage/types.ts'
+import type { ParleyEvent, ParleyEventType } from '../../core/events.ts'
+import type { NotificationRecord } from '../../core/storage/types.ts'
 import type { ParleyServerOptions } from '../../server/server.ts'
 import type { Backend } from '../access/backends.ts'
 import { connectSynced, type TestClient } from '../helpers/provider.ts'

@@ -7,7 +7,7 @@ import { Hocuspocus } from '@hocuspocus/server'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createThread, readThreads, reply } from '../../protocol/index.ts'
-import type { ParleyUser } from '../../server/auth/claims.ts'
+import type { ParleyUser } from '../../core/auth/claims.ts'
 import { allowEveryUpdate, createServerWriter, type UpdateCheck, type UpdateCheckInput } from '../../server/documents/write.ts'
 
 const ana: ParleyUser = { id: 'ana', name: 'Ana', handle: undefined, access: undefined, expiresAt: undefined }

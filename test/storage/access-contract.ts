@@ -3,7 +3,7 @@
  * through `storageContract` (contract.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { DirectoryCursor, Storage } from '../../server/storage/types.ts'
+import type { DirectoryCursor, Storage } from '../../core/storage/types.ts'
 import type { BackendFactory } from './contract.ts'
 
 export function accessContract(name: string, factory: BackendFactory): void {

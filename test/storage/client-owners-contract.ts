@@ -1,6 +1,6 @@
 /** The client-owner part of the storage contract, run per backend through `storageContract`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Storage } from '../../server/storage/types.ts'
+import type { Storage } from '../../core/storage/types.ts'
 import type { BackendFactory } from './contract.ts'
 
 export function clientOwnerContract(name: string, factory: BackendFactory): void {

@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { mergeUpdates } from '../../extensions/durability/updates.ts'
-import type { Storage } from '../../server/storage/types.ts'
+import { mergeUpdates } from '../../core/documents/updates.ts'
+import type { Storage } from '../../core/storage/types.ts'
 import { accessContract } from './access-contract.ts'
 import { clientOwnerContract } from './client-owners-contract.ts'
 import { notificationContract } from './notifications-contract.ts'

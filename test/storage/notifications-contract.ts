@@ -1,7 +1,7 @@
 /** The notification part of the storage contract, run per backend through `storageContract`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { MARK_PREDATES_NOTIFICATIONS } from '../../server/storage/notification-types.ts'
-import type { ActivityInput, Storage } from '../../server/storage/types.ts'
+import { MARK_PREDATES_NOTIFICATIONS } from '../../core/storage/notification-types.ts'
+import type { ActivityInput, Storage } from '../../core/storage/types.ts'
 import type { BackendFactory } from './contract.ts'
 
 const CHANNELS = ['inbox']

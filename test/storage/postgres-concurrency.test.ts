@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { mergeUpdates } from '../../extensions/durability/updates.ts'
+import { mergeUpdates } from '../../core/documents/updates.ts'
 import { PostgresStorage } from '../../server/storage/postgres/index.ts'
 import { createTestSchema, type TestSchema } from '../helpers/postgres.ts'
 

@@ -1,6 +1,6 @@
 /** The shared storage contract against a real PostgreSQL: each storage gets its own schema. */
 import { PostgresStorage } from '../../server/storage/postgres/index.ts'
-import type { Storage } from '../../server/storage/types.ts'
+import type { Storage } from '../../core/storage/types.ts'
 import { createTestSchema, type TestSchema } from '../helpers/postgres.ts'
 import { storageContract } from './contract.ts'
 

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
-import type { Storage } from '../../server/storage/types.ts'
+import type { Storage } from '../../core/storage/types.ts'
 import { tempDir } from '../helpers/server.ts'
 import { storageContract } from './contract.ts'
 

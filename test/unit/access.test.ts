@@ -1,10 +1,10 @@
 /**
- * server/auth/access.ts: `decideAccess` and `roleFromAccessClaim`, the pure rules every role
+ * core/auth/access.ts: `decideAccess` and `roleFromAccessClaim`, the pure rules every role
  * decision goes through, row by row of PROTOCOL.md's table.
  */
 import { describe, expect, it } from 'vitest'
 import type { Role } from '../../protocol/index.ts'
-import { decideAccess, roleFromAccessClaim, type AccessInput } from '../../server/auth/access.ts'
+import { decideAccess, roleFromAccessClaim, type AccessInput } from '../../core/auth/access.ts'
 
 const base: Omit<AccessInput, 'documentName'> = { userId: 'ana', access: undefined, devMode: false }
 const decide = (documentName: string, extra: Partial<AccessInput> = {}) => decideAccess({ ...base, documentName, ...extra })

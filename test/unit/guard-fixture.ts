@@ -5,9 +5,9 @@
  * ids, then apply.
  */
 import * as Y from 'yjs'
-import { checkUpdate, type GuardVerdict } from '../../extensions/guard/check.ts'
-import { ClientRegistry } from '../../extensions/guard/clients.ts'
-import { Places, type DocumentKind } from '../../extensions/guard/places.ts'
+import { checkUpdate, type GuardVerdict } from '../../core/guard/check.ts'
+import { ClientRegistry } from '../../core/guard/clients.ts'
+import { Places, type DocumentKind } from '../../core/guard/places.ts'
 import type { Role } from '../../protocol/index.ts'
 
 export interface Actor {

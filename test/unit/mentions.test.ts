@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { readTransaction, type TransactionChanges } from '../../extensions/mentions/diff.ts'
-import { extractMentions, handlesIn, MAX_HANDLE_LENGTH } from '../../extensions/mentions/extract.ts'
+import { readTransaction, type TransactionChanges } from '../../core/mentions/diff.ts'
+import { extractMentions, handlesIn, MAX_HANDLE_LENGTH } from '../../core/mentions/extract.ts'
 import {
   CommentField,
   ThreadField,

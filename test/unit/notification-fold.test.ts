@@ -1,10 +1,10 @@
 /**
- * server/storage/notification-fold.ts: how activity creates or folds into a notification, the pure
+ * core/storage/notification-fold.ts: how activity creates or folds into a notification, the pure
  * functions every storage backend shares.
  */
 import { describe, expect, it } from 'vitest'
-import { foldInto, isUnread, MAX_ACTORS, newNotification } from '../../server/storage/notification-fold.ts'
-import type { ActivityInput, NotificationRecord } from '../../server/storage/notification-types.ts'
+import { foldInto, isUnread, MAX_ACTORS, newNotification } from '../../core/storage/notification-fold.ts'
+import type { ActivityInput, NotificationRecord } from '../../core/storage/notification-types.ts'
 
 const T = 1_700_000_000_000
 

@@ -1,12 +1,12 @@
 /**
- * Who hears what (server/notifications/rules.ts), the deterministic ids and previews
- * (server/notifications/ids.ts) and the outbox's retry delays (server/notifications/outbox.ts).
+ * Who hears what (core/notifications/rules.ts), the deterministic ids and previews
+ * (core/notifications/ids.ts) and the outbox's retry delays (core/notifications/outbox.ts).
  */
 import { describe, expect, it } from 'vitest'
 import { ID_PATTERN, PREVIEW_LENGTH } from '../../protocol/index.ts'
-import { ID_HASH_CHARS, mentionNotificationId, notificationEventId, preview, replyNotificationId } from '../../server/notifications/ids.ts'
-import { OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_MAX_MS, retryDelay } from '../../server/notifications/outbox.ts'
-import { CHANNELS, MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY, replyRecipients } from '../../server/notifications/rules.ts'
+import { ID_HASH_CHARS, mentionNotificationId, notificationEventId, preview, replyNotificationId } from '../../core/notifications/ids.ts'
+import { OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_MAX_MS, retryDelay } from '../../core/notifications/outbox.ts'
+import { CHANNELS, MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY, replyRecipients } from '../../core/notifications/rules.ts'
 
 describe('PROTOCOL §Mentions and notifications: rules', () => {
   it('gives mentions priority high and replies normal, on the inbox channel', () => {

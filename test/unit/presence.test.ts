@@ -6,8 +6,9 @@ import * as encoding from 'lib0/encoding'
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { awarenessClocks } from '../../extensions/presence/clocks.ts'
-import { AwarenessCoalescer, PRESENCE_ORIGIN, type CoalescerTiming, type WindowReport } from '../../extensions/presence/coalescer.ts'
+import { awarenessClocks } from '../../core/presence/clocks.ts'
+import { PRESENCE_ORIGIN } from '../../core/origins.ts'
+import { AwarenessCoalescer, type CoalescerTiming, type WindowReport } from '../../core/presence/coalescer.ts'
 
 const TIMING: CoalescerTiming = { windowMs: 150, renewMs: 10_000, timeoutMs: 30_000 }
 const T = 1_700_000_000_000

@@ -2,12 +2,12 @@
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { ErrorCode, roleAtLeast, type ParleyErrorInfo, type Role } from '../../../protocol/index.ts'
-import type { AccessResolver } from '../../access/resolve.ts'
-import type { Revocation } from '../../access/revoke.ts'
-import type { ParleyUser } from '../../auth/claims.ts'
+import type { AccessResolver } from '../../../core/access/resolve.ts'
+import type { Revocation } from '../../../extensions/auth/revoke.ts'
+import type { ParleyUser } from '../../../core/auth/claims.ts'
 import type { ServerWriter } from '../../documents/write.ts'
-import type { PresenceRegistry } from '../../presence/registry.ts'
-import type { Storage } from '../../storage/types.ts'
+import type { PresenceRegistry } from '../../../core/presence/registry.ts'
+import type { Storage } from '../../../core/storage/types.ts'
 
 export interface RestDependencies {
   storage: Storage

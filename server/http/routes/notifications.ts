@@ -5,8 +5,8 @@
  */
 import { z } from 'zod'
 import { ErrorCode } from '../../../protocol/index.ts'
-import { CHANNELS } from '../../notifications/rules.ts'
-import type { NotificationRecord } from '../../storage/types.ts'
+import { CHANNELS } from '../../../core/notifications/rules.ts'
+import type { NotificationRecord } from '../../../core/storage/types.ts'
 import { errorResponse, jsonError } from '../errors.ts'
 import { userRoute, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'

@@ -2,7 +2,7 @@
  * Presence over REST: `GET /api/v1/subjects/:subjectId/presence` (the users whose awareness
  * state is in the subject's document, as its connected clients see them) and
  * `GET /api/v1/users/:userId/presence` (online anywhere, last seen). Both answer from the
- * presence registry (server/presence/registry.ts).
+ * presence registry (core/presence/registry.ts).
  *
  * Who may ask: subject presence needs read on the subject, or the API key. User presence is open
  * to any authenticated user (and the backend): it tells only whether someone is online and when

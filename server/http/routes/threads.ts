@@ -9,7 +9,7 @@
 import type { Context } from 'hono'
 import { z } from 'zod'
 import { commentsDocumentName, createThread, ErrorCode, readThreads, reply, type Role } from '../../../protocol/index.ts'
-import type { ParleyUser } from '../../auth/claims.ts'
+import type { ParleyUser } from '../../../core/auth/claims.ts'
 import { readDocument, subjectExists } from '../../documents/read.ts'
 import type { WriteResult } from '../../documents/write.ts'
 import { errorResponse, jsonError } from '../errors.ts'

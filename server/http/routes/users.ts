@@ -1,7 +1,7 @@
 /** The user directory: `PUT /api/v1/users/:userId` (backend) and `GET /api/v1/users` (mention autocomplete). */
 import { z } from 'zod'
 import { commentsDocumentName } from '../../../protocol/index.ts'
-import { createDirectory } from '../../access/directory.ts'
+import { createDirectory } from '../../../core/access/directory.ts'
 import { errorResponse } from '../errors.ts'
 import { backendRoute, userRoute, type RouteDefinition } from '../route.ts'
 import { directoryUserSchema, idSchema } from '../schemas.ts'

@@ -1,5 +1,5 @@
 /** Client-id owners in PostgreSQL. */
-import type { ClientOwnerStore } from '../types.ts'
+import type { ClientOwnerStore } from '../../../core/storage/types.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
 
 export class PostgresClientOwnerStore implements ClientOwnerStore {

@@ -19,7 +19,7 @@
  * client then resends an update already stored, which Yjs applies as a no-op.
  */
 import type { PoolClient } from 'pg'
-import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, StoredDocument } from '../types.ts'
+import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, StoredDocument } from '../../../core/storage/types.ts'
 import { DOCUMENT_LOCK_CLASS, toBuffer, toBytes, toNumber, type PostgresPool } from './pool.ts'
 
 /** Row `kind` of the load query: the snapshot sorts before the log. */

@@ -7,7 +7,7 @@
  * (`on` by default); a warning is logged at start when the database has it off.
  */
 import type { Logger } from 'pino'
-import type { ClientOwnerStore, DocumentStore, NotificationStore, Storage, SubjectStore, UserStore } from '../types.ts'
+import type { ClientOwnerStore, DocumentStore, NotificationStore, Storage, SubjectStore, UserStore } from '../../../core/storage/types.ts'
 import { PostgresDocumentStore } from './documents.ts'
 import { migrate } from './migrations.ts'
 import { PostgresPool } from './pool.ts'

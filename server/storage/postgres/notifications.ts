@@ -5,9 +5,9 @@
  * outbox claims skip rows another instance holds (SKIP LOCKED).
  */
 import type { PoolClient } from 'pg'
-import { foldInto, newNotification } from '../notification-fold.ts'
+import { foldInto, newNotification } from '../../../core/storage/notification-fold.ts'
 import { NOTIFICATION_COLUMNS, OUTBOX_COLUMNS, notificationValues, toNotification, toOutboxRow, type NotificationRow, type OutboxDbRow } from '../notification-rows.ts'
-import type { ActivityInput, HandledSets, ListQuery, NotificationRecord, NotificationStore, OutboxRow, RecordBatch, RecordResult } from '../notification-types.ts'
+import type { ActivityInput, HandledSets, ListQuery, NotificationRecord, NotificationStore, OutboxRow, RecordBatch, RecordResult } from '../../../core/storage/notification-types.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
 
 const UNREAD = '(read_at IS NULL OR read_at < notified_at)'

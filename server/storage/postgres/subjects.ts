@@ -1,7 +1,7 @@
 /** Subjects and membership in PostgreSQL; each call is one statement (one implicit transaction). */
 import type { Role } from '../../../protocol/index.ts'
-import { parseRole } from '../records.ts'
-import type { MemberRecord, StoredRoles, SubjectRecord, SubjectStore } from '../types.ts'
+import { parseRole } from '../../../core/storage/records.ts'
+import type { MemberRecord, StoredRoles, SubjectRecord, SubjectStore } from '../../../core/storage/types.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
 
 interface SubjectRow {

@@ -5,9 +5,9 @@
  * runs again and then sees the first holder. Rules shared with SQLite are in ../user-directory.ts.
  */
 import type { PoolClient } from 'pg'
-import { parseAccess, searchable, serializeAccess } from '../records.ts'
-import type { DirectoryCursor, DirectoryPage, PutProfileResult, RememberedToken, TokenProfile, UserRecord, UserStore } from '../types.ts'
-import { applyTokenProfile, firstCursor, prefixEnd, searchKeys, toDirectoryPage } from '../user-directory.ts'
+import { parseAccess, searchable, serializeAccess } from '../../../core/storage/records.ts'
+import type { DirectoryCursor, DirectoryPage, PutProfileResult, RememberedToken, TokenProfile, UserRecord, UserStore } from '../../../core/storage/types.ts'
+import { applyTokenProfile, firstCursor, prefixEnd, searchKeys, toDirectoryPage } from '../../../core/storage/user-directory.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
 
 interface UserRow {

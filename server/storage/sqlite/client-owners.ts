@@ -1,6 +1,6 @@
 /** Client-id owners in SQLite. */
 import type Database from 'better-sqlite3'
-import type { ClientOwnerStore } from '../types.ts'
+import type { ClientOwnerStore } from '../../../core/storage/types.ts'
 
 export class SqliteClientOwnerStore implements ClientOwnerStore {
   private readonly db: Database.Database

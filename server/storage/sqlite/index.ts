@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, NotificationStore, Storage, StoredDocument, SubjectStore, UserStore, ClientOwnerStore } from '../types.ts'
+import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, NotificationStore, Storage, StoredDocument, SubjectStore, UserStore, ClientOwnerStore } from '../../../core/storage/types.ts'
 import { migrate } from './migrations.ts'
 import { SqliteClientOwnerStore } from './client-owners.ts'
 import { SqliteNotificationStore } from './notifications.ts'

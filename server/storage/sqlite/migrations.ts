@@ -137,7 +137,7 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 5: one user per handle, and indexed directory search keys (app-bounds issue). A handle several
   // users held stays with one: a backend profile first, then the latest update, then the smallest id.
-  // Keys: the handle, the name, and the name from each word on (server/storage/user-directory.ts).
+  // Keys: the handle, the name, and the name from each word on (core/storage/user-directory.ts).
   `
   UPDATE users SET handle = NULL, handle_lower = NULL
   WHERE handle_lower IS NOT NULL AND EXISTS (

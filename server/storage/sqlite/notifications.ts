@@ -1,8 +1,8 @@
 /** Notifications, handled mentions and comments, the outbox and detection marks in SQLite. */
 import type Database from 'better-sqlite3'
-import { foldInto, newNotification } from '../notification-fold.ts'
+import { foldInto, newNotification } from '../../../core/storage/notification-fold.ts'
 import { NOTIFICATION_COLUMNS, OUTBOX_COLUMNS, notificationValues, toNotification, toOutboxRow, type NotificationRow, type OutboxDbRow } from '../notification-rows.ts'
-import type { ActivityInput, HandledSets, ListQuery, NotificationRecord, NotificationStore, OutboxRow, RecordBatch, RecordResult } from '../notification-types.ts'
+import type { ActivityInput, HandledSets, ListQuery, NotificationRecord, NotificationStore, OutboxRow, RecordBatch, RecordResult } from '../../../core/storage/notification-types.ts'
 
 const UNREAD = '(read_at IS NULL OR read_at < notified_at)'
 

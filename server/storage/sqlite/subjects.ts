@@ -1,8 +1,8 @@
 /** Subjects and membership in SQLite. */
 import type Database from 'better-sqlite3'
 import type { Role } from '../../../protocol/index.ts'
-import { parseRole } from '../records.ts'
-import type { MemberRecord, StoredRoles, SubjectRecord, SubjectStore } from '../types.ts'
+import { parseRole } from '../../../core/storage/records.ts'
+import type { MemberRecord, StoredRoles, SubjectRecord, SubjectStore } from '../../../core/storage/types.ts'
 
 interface SubjectRow {
   id: string

@@ -4,9 +4,9 @@
  * together. Rules shared with PostgreSQL are in ../user-directory.ts.
  */
 import type Database from 'better-sqlite3'
-import { parseAccess, searchable, serializeAccess } from '../records.ts'
-import type { DirectoryCursor, DirectoryPage, PutProfileResult, RememberedToken, TokenProfile, UserRecord, UserStore } from '../types.ts'
-import { applyTokenProfile, firstCursor, prefixEnd, searchKeys, toDirectoryPage } from '../user-directory.ts'
+import { parseAccess, searchable, serializeAccess } from '../../../core/storage/records.ts'
+import type { DirectoryCursor, DirectoryPage, PutProfileResult, RememberedToken, TokenProfile, UserRecord, UserStore } from '../../../core/storage/types.ts'
+import { applyTokenProfile, firstCursor, prefixEnd, searchKeys, toDirectoryPage } from '../../../core/storage/user-directory.ts'
 
 interface UserRow {
   id: string

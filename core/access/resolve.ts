@@ -2,7 +2,7 @@
  * The role of user U on document D, from every source: the token's `access` claim (the presented
  * token for a connected user or a REST call, the remembered latest claim for a user who is not
  * connected), the subject's stored membership and default role, and dev mode. The pure rules
- * (patterns, inbox and feed documents) are server/auth/access.ts; this layer reads storage.
+ * (patterns, inbox and feed documents) are core/auth/access.ts; this layer reads storage.
  *
  * Used by the auth extension, by REST routes, by revocation and by the user directory, and later
  * by notifications ("may this user read this subject?").

@@ -17,9 +17,8 @@
  */
 import * as encoding from 'lib0/encoding'
 import { applyAwarenessUpdate, type Awareness } from 'y-protocols/awareness'
+import { PRESENCE_ORIGIN } from '../origins.ts'
 
-/** Transaction origin of the coalesced updates this module applies to a document's Awareness. */
-export const PRESENCE_ORIGIN = { source: 'local', context: { presence: true } } as const
 
 export interface CoalescerTiming {
   /** Window of the awareness fan-out, in ms. */

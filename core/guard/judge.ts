@@ -6,7 +6,7 @@
  */
 import * as Y from 'yjs'
 import { ErrorCode, type ErrorCode as Code } from '../../protocol/index.ts'
-import { isEmptyUpdate, sharedUnseenPart } from '../durability/updates.ts'
+import { isEmptyUpdate, sharedUnseenPart } from '../documents/updates.ts'
 import { DEFAULT_BUDGET, scanUpdate } from './budget.ts'
 import { checkUpdate } from './check.ts'
 import { blockableClients } from './client-check.ts'

@@ -4,8 +4,6 @@
 export const MAX_UPDATE_BYTES = 1024 * 1024
 /** Largest a document may grow (its stored updates, approximately). */
 export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
-/** Message rates are flow control's (server/flow/limits.ts), re-exported where they were. */
-export { AWARENESS_BURST, AWARENESS_PER_SECOND, UPDATE_BURST, UPDATES_PER_SECOND } from '../../server/flow/limits.ts'
 /** A socket whose unsent data stays above this many bytes is a slow reader. */
 export const SLOW_READER_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 /** How long a socket may stay above {@link SLOW_READER_MAX_BUFFERED_BYTES} before it is closed. */
@@ -15,7 +13,7 @@ export const SLOW_READER_CLOSE_TIMEOUT_MS = 10_000
 /** How often sockets' send buffers are inspected. */
 export const SLOW_READER_SWEEP_MS = 1_000
 
-// The work budget of one update (extensions/guard/budget.ts): Yjs and the guard spend time per
+// The work budget of one update (core/guard/budget.ts): Yjs and the guard spend time per
 // struct, entry, client id and delete range, so these bound the time one update can take.
 /**
  * Structs (items, garbage-collected ranges, skips) one update may carry, each map entry or array

@@ -9,12 +9,13 @@
  */
 import type { Connection, Document } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { ErrorCode, isRole, roleRank, type Role } from '../../protocol/index.ts'
-import { sendParleyError } from '../../extensions/errors.ts'
-import type { AccessResolver, ClaimHolder } from './resolve.ts'
+import { ErrorCode, roleRank, SessionCloseCode, type Role } from '../../protocol/index.ts'
+import { connectionOf, type ParleyContext } from '../context.ts'
+import { sendParleyError } from '../errors.ts'
+import type { AccessResolver, ClaimHolder } from '../../core/access/resolve.ts'
 
 /** Close event of a revoked document connection; the provider sees `reason` in its close event. */
-export const ACCESS_REVOKED_CLOSE = { code: 4403, reason: ErrorCode.AccessRevoked } as const
+export const ACCESS_REVOKED_CLOSE = { code: SessionCloseCode.AccessRevoked, reason: ErrorCode.AccessRevoked } as const
 
 export interface Revocation {
   /**
@@ -34,15 +35,9 @@ export interface Revocation {
 }
 
 /** What authentication put into the context: the user (with the presented claim) and the role. */
-function holderOf(context: unknown): { user: ClaimHolder; role: Role } | null {
-  if (typeof context !== 'object' || context === null) return null
-  const user: unknown = Reflect.get(context, 'user')
-  const role: unknown = Reflect.get(context, 'role')
-  if (typeof user !== 'object' || user === null || !isRole(role)) return null
-  const id: unknown = Reflect.get(user, 'id')
-  const access: unknown = Reflect.get(user, 'access')
-  if (typeof id !== 'string') return null
-  return { user: { id, access: typeof access === 'object' && access !== null ? (access as Record<string, Role>) : undefined }, role }
+function holderOf(context: ParleyContext | undefined): { user: ClaimHolder; role: Role } | null {
+  const connection = connectionOf(context)
+  return connection ? { user: connection.user, role: connection.role } : null
 }
 
 export interface RevocationOptions {

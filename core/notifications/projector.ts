@@ -7,6 +7,7 @@
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { inboxDocumentName } from '../../protocol/index.ts'
+import { PROJECTOR_CONTEXT } from '../origins.ts'
 import type { OutboxRow, Storage } from '../storage/types.ts'
 import { project } from './inbox-document.ts'
 
@@ -16,8 +17,6 @@ export const INBOX_DOCUMENT_LIMIT = 50
 /** How long the server keeps an inbox open after its last projection when no client has it open. */
 export const INBOX_IDLE_MS = 30_000
 
-/** Context of the projector's own direct connections (the inbox extension skips its load-time sync for them). */
-export const PROJECTOR_CONTEXT = { parleyProjector: true } as const
 
 type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
 

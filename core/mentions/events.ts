@@ -5,7 +5,7 @@
  */
 import * as Y from 'yjs'
 import { CommentField, readRuns, runsToText, ThreadField } from '../../protocol/index.ts'
-import type { ParleyEvents } from '../../server/events.ts'
+import type { ParleyEvents } from '../events.ts'
 import type { TransactionChanges } from './diff.ts'
 import { extractMentions } from './extract.ts'
 

@@ -1,6 +1,6 @@
 /**
  * Which role a user has on a document, as a pure function of its sources: the token's `access`
- * claim, the subject's stored role (membership or default role, read by server/access/resolve.ts),
+ * claim, the subject's stored role (membership or default role, read by core/access/resolve.ts),
  * dev mode, and the contract's always-granted and never-granted documents.
  */
 import {

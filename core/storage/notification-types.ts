@@ -18,7 +18,7 @@ export interface NotificationRecord extends Omit<InboxNotification, 'priority'> 
 
 /**
  * Why a detected mention was handled the way it was; `capped`: the author had used up their
- * mention notifications for the minute (server/notifications/mention-limits.ts), so none was sent.
+ * mention notifications for the minute (core/notifications/mention-limits.ts), so none was sent.
  */
 export type MentionOutcome = 'notified' | 'self' | 'no_access' | 'baseline' | 'capped'
 

@@ -5,7 +5,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import { ErrorCode, type ParleyErrorInfo } from '../../protocol/index.ts'
-import type { JwtKeyConfig } from '../config.ts'
 import { claimsSchema, type ParleyUser } from './claims.ts'
 
 /** Clock skew tolerated between the token issuer and this server. */
@@ -18,6 +17,13 @@ export interface TokenVerifier {
 }
 
 type Key = Uint8Array | KeyObject | JWTVerifyGetKey
+
+/** Which key verifies tokens (`PARLEY_JWT_SECRET`, `PARLEY_JWT_PUBLIC_KEY`, `PARLEY_JWKS_URL`, or dev mode). */
+export type JwtKeyConfig =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'publicKey'; pem: string }
+  | { kind: 'jwks'; url: string }
+  | { kind: 'dev' }
 
 function keyFor(config: JwtKeyConfig, devSecret: string | undefined): { key: Key; algorithms: string[] } {
   switch (config.kind) {

@@ -1,7 +1,7 @@
 /** Plain snapshots of comments, read synchronously from the document for the detector. */
 import * as Y from 'yjs'
 import { CommentField, readRuns, runsToText, THREADS, ThreadField } from '../../protocol/index.ts'
-import type { CommentSnapshot } from '../../server/notifications/detector.ts'
+import type { CommentSnapshot } from '../notifications/detector.ts'
 import { extractMentions } from './extract.ts'
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
