@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { signToken } from '../../server/auth/sign.ts'
+import { CONFIG_VARIABLES } from '../../server/config.ts'
 import type { ProbeReply, ProbeRequest } from '../servers/probe.ts'
 import { waitFor, withTimeout } from './wait.ts'
 
@@ -100,12 +101,23 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * The shell's environment without Parley's configuration variables: a server under test is
+ * configured by the bench alone. (CI exports DATABASE_URL and REDIS_URL; inherited, they made every
+ * bench Parley share one PostgreSQL database and one Redis, and concurrent runs saw each other's documents.)
+ */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !CONFIG_VARIABLES.includes(key)) env[key] = value
+  return env
+}
+
 /** Spawns through `sh` to raise the soft open-files limit to the hard one (10,000 sockets). */
 function spawnServer(script: string[], env: Record<string, string>): ChildProcess {
   const node = [process.execPath, '--expose-gc', '--import', PROBE, ...script]
   return spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...node], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...inheritedEnv(), ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   })
 }
