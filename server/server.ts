@@ -16,6 +16,7 @@ import { Presence, type PresenceConfiguration } from '../extensions/presence/ind
 import { createAccessResolver, type AccessResolver } from '../core/access/resolve.ts'
 import { createRevocation } from '../extensions/auth/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
+import { cacheVerifiedTokens } from '../core/auth/verified-cache.ts'
 import { createTokenVerifier } from '../core/auth/verifier.ts'
 import { loadConfig, type ParleyConfig } from './config.ts'
 import { createServerWriter, type AdmitWrite } from './documents/write.ts'
@@ -110,10 +111,12 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const logger = givenLogger ?? createLogger(config.logLevel)
   const storage = givenStorage ?? (await openStorage(config, logger))
   const devMode = config.jwt.kind === 'dev'
-  const verifier = createTokenVerifier(config.jwt, {
-    devSecret: devMode ? loadOrCreateDevSecret(config.dataDir) : undefined,
-    requireExp: config.production,
-  })
+  const verifier = cacheVerifiedTokens(
+    createTokenVerifier(config.jwt, {
+      devSecret: devMode ? loadOrCreateDevSecret(config.dataDir) : undefined,
+      requireExp: config.production,
+    }),
+  )
 
   // What is built before Hocuspocus gets the instance from its onConfigure (extensions/instance.ts).
   const link = new InstanceLink()

@@ -36,7 +36,8 @@ const EMPTY_STATE_VECTOR = new Uint8Array([0])
 /** An awareness update for zero clients. */
 const EMPTY_AWARENESS = new Uint8Array([0])
 
-function frame(documentName: string, type: number, write: (encoder: encoding.Encoder) => void): Uint8Array {
+/** One frame: the document name, the message type, then what `write` adds. */
+export function frame(documentName: string, type: number, write: (encoder: encoding.Encoder) => void): Uint8Array {
   const encoder = encoding.createEncoder()
   encoding.writeVarString(encoder, documentName)
   encoding.writeVarUint(encoder, type)

@@ -22,29 +22,30 @@ export interface ExtractedMentions {
   handles: string[]
 }
 
-function push(list: string[], value: string): void {
-  if (!list.includes(value)) list.push(value)
+/** Plain `@handle` text in one string, lower-cased, once each, in order (a set: a body may hold thousands). */
+function collectHandles(text: string, into: Set<string>): void {
+  for (const match of text.matchAll(HANDLE)) {
+    const handle = (match[1] ?? '').replace(TRAILING, '')
+    if (handle.length > 0 && handle.length <= MAX_HANDLE_LENGTH) into.add(handle.toLowerCase())
+  }
 }
 
 /** Plain `@handle` text in one string. */
 export function handlesIn(text: string): string[] {
-  const handles: string[] = []
-  for (const match of text.matchAll(HANDLE)) {
-    const handle = (match[1] ?? '').replace(TRAILING, '')
-    if (handle.length > 0 && handle.length <= MAX_HANDLE_LENGTH) push(handles, handle.toLowerCase())
-  }
-  return handles
+  const handles = new Set<string>()
+  collectHandles(text, handles)
+  return [...handles]
 }
 
 export function extractMentions(runs: readonly BodyRun[]): ExtractedMentions {
-  const userIds: string[] = []
+  const userIds = new Set<string>()
   // Plain text runs are joined (a mention run in between separates them), so that a handle split
   // across runs with different formatting, or typed in two edits, reads whole.
   const plain: string[] = []
   let current = ''
   for (const run of runs) {
     if ('mention' in run) {
-      push(userIds, run.mention)
+      userIds.add(run.mention)
       plain.push(current)
       current = ''
     } else {
@@ -52,7 +53,7 @@ export function extractMentions(runs: readonly BodyRun[]): ExtractedMentions {
     }
   }
   plain.push(current)
-  const handles: string[] = []
-  for (const text of plain) for (const handle of handlesIn(text)) push(handles, handle)
-  return { userIds, handles }
+  const handles = new Set<string>()
+  for (const text of plain) collectHandles(text, handles)
+  return { userIds: [...userIds], handles: [...handles] }
 }

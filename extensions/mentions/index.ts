@@ -91,12 +91,14 @@ export class Mentions implements Extension {
    * Rescans every comment against the handled set in storage. `baselineUpTo`: the document predates
    * notifications; its mentions are recorded as seen, then its mark moves to this seq.
    */
-  private rescan(name: string, document: Y.Doc, state: DocumentState, baselineUpTo: number | null): void {
+  private rescan(name: string, document: Y.Doc, state: DocumentState, baselineUpTo: number | null, upToDate = false): void {
     const { storage, detector } = this.configuration
     // A baseline covers what was stored when the document loaded, nothing written since.
     const loaded = baselineUpTo === null ? null : snapshotAll(document, () => false)
     this.enqueue(name, state, async () => {
       state.handled = await storage.notifications.handled(state.subjectId)
+      // Detection already covers everything stored: reading every comment again would find nothing.
+      if (upToDate) return
       const snapshots = loaded ?? snapshotAll(document, (id) => state.handled.comments.has(id))
       await this.record(state, () => detector.detect(state.subjectId, snapshots, state.handled, { baseline: loaded !== null, rescan: true }))
       if (baselineUpTo !== null) {
@@ -125,6 +127,7 @@ export class Mentions implements Extension {
     this.documents.set(documentName, state)
     document.on('afterTransaction', listener)
     let baselineUpTo: number | null = null
+    let upToDate = false
     try {
       // A document marked as older than notifications: what it holds was written before, so its
       // mentions are recorded as seen, not notified. Reading the mark writes nothing: a document
@@ -133,13 +136,16 @@ export class Mentions implements Extension {
       if (mark === MARK_PREDATES_NOTIFICATIONS) {
         baselineUpTo = await storage.notifications.documentHead(documentName)
         state.baselinePending = true
+      } else if (mark !== null) {
+        // Detected up to its stored head when it was last unloaded, and nothing written since.
+        upToDate = mark >= (await storage.notifications.documentHead(documentName))
       }
     } catch (error) {
       state.failed = true
       this.configuration.metrics?.hookError('afterLoadDocument')
       logger.error({ documentName, err: error }, 'detection mark unreadable; rescanning anyway')
     }
-    this.rescan(documentName, document, state, baselineUpTo)
+    this.rescan(documentName, document, state, baselineUpTo, upToDate)
   }
 
   private onTransaction(name: string, state: DocumentState, tr: Y.Transaction): void {

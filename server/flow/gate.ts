@@ -37,6 +37,8 @@ export interface GateLimits {
   awarenessBytes: Rate
   syncStep1: Rate
   control: Rate
+  /** Bytes read per second, any frame: past it the socket is read more slowly (never cut). */
+  readBytes: Rate
   ceilingBytes: Rate
   ceilingFrames: Rate
   maxQueuedFrames: number
@@ -58,7 +60,7 @@ export interface UserBuckets {
 }
 
 /** The buckets each socket has of its own. */
-type SocketBucketName = 'updates' | 'updateBytes' | 'awareness' | 'awarenessBytes' | 'syncStep1' | 'control' | 'ceilingBytes' | 'ceilingFrames'
+type SocketBucketName = 'updates' | 'updateBytes' | 'awareness' | 'awarenessBytes' | 'syncStep1' | 'control' | 'readBytes' | 'ceilingBytes' | 'ceilingFrames'
 
 export type GateKind = 'update' | 'syncStep1' | 'awareness' | 'control'
 
@@ -119,6 +121,8 @@ export class SocketGate {
   private timer: unknown = undefined
   private timerAt = 0
   private paused = false
+  /** The socket is not read before this time (the read-bytes bucket is in debt). */
+  private throttledUntil = 0
   private state: 'open' | 'suspended' | 'closed' = 'open'
 
   constructor(options: GateOptions) {
@@ -132,6 +136,7 @@ export class SocketGate {
       awarenessBytes: new TokenBucket(limits.awarenessBytes, now),
       syncStep1: new TokenBucket(limits.syncStep1, now),
       control: new TokenBucket(limits.control, now),
+      readBytes: new TokenBucket(limits.readBytes, now),
       ceilingBytes: new TokenBucket(limits.ceilingBytes, now),
       ceilingFrames: new TokenBucket(limits.ceilingFrames, now),
     }
@@ -155,6 +160,14 @@ export class SocketGate {
     if (!buckets.ceilingFrames.tryTake(1, now) || !buckets.ceilingBytes.tryTake(frame.byteLength, now)) {
       this.refuse({ code: ErrorCode.RateLimited, documentName: null, address: null, message: 'far more data than any client sends: the socket is cut' })
       return
+    }
+    buckets.readBytes.take(frame.byteLength, now)
+    const debt = buckets.readBytes.waitMs(1, now)
+    if (debt > 0) {
+      // Read too much: whatever this frame is, the socket is read again once the bucket refills.
+      this.throttledUntil = now + debt
+      this.pause()
+      this.schedule(debt, now)
     }
     const info = classifyFrame(frame)
     if (info.kind === 'awareness') {
@@ -263,7 +276,8 @@ export class SocketGate {
       this.queue = []
       this.head = 0
       this.queuedBytes = 0
-      if (this.state === 'open') this.resume()
+      if (this.state === 'open' && now >= this.throttledUntil) this.resume()
+      else if (this.state === 'open') this.schedule(this.throttledUntil - now, now)
     } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head)
       this.head = 0

@@ -28,6 +28,7 @@ export const DEFAULT_FLOW_LIMITS: GateLimits = {
   awarenessBytes: { perSecond: limits.AWARENESS_BYTES_PER_SECOND, burst: limits.AWARENESS_BYTES_BURST },
   syncStep1: { perSecond: limits.SYNC_STEP1_PER_SECOND, burst: limits.SYNC_STEP1_BURST },
   control: { perSecond: limits.CONTROL_PER_SECOND, burst: limits.CONTROL_BURST },
+  readBytes: { perSecond: limits.READ_BYTES_PER_SECOND, burst: limits.READ_BYTES_BURST },
   ceilingBytes: { perSecond: limits.INBOUND_CEILING_BYTES_PER_SECOND, burst: limits.INBOUND_CEILING_BYTES_BURST },
   ceilingFrames: { perSecond: limits.INBOUND_CEILING_FRAMES_PER_SECOND, burst: limits.INBOUND_CEILING_FRAMES_BURST },
   maxQueuedFrames: limits.MAX_QUEUED_FRAMES,

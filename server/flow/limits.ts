@@ -53,9 +53,18 @@ export const MAX_QUEUED_FRAMES = 10_000
 /** Bytes a slowed socket may have waiting (a single frame is always accepted into an empty queue). */
 export const MAX_QUEUED_BYTES = 16 * 1024 * 1024
 
+/**
+ * Bytes read from one socket per second, sustained, whatever the frames are (awareness the gate
+ * drops unread included): past it and its burst the server stops reading the socket until the
+ * bucket refills. Above every metered rate together, so it only slows what the rates do not.
+ */
+export const READ_BYTES_PER_SECOND = 1024 * 1024
+/** Burst of {@link READ_BYTES_PER_SECOND}: four of the largest frames. */
+export const READ_BYTES_BURST = 8 * 1024 * 1024
+
 /** Ceiling on bytes read from one socket per second, sustained; past it (and its burst) the socket is cut (`rate_limited`). */
 export const INBOUND_CEILING_BYTES_PER_SECOND = 4 * 1024 * 1024
-/** Burst of {@link INBOUND_CEILING_BYTES_PER_SECOND}: room for two of the largest frames (8 MiB). */
+/** Burst of {@link INBOUND_CEILING_BYTES_PER_SECOND}: room for sixteen of the largest frames (2 MiB). */
 export const INBOUND_CEILING_BYTES_BURST = 32 * 1024 * 1024
 /** Ceiling on frames read from one socket per second, sustained; past it (and its burst) the socket is cut. */
 export const INBOUND_CEILING_FRAMES_PER_SECOND = 2_000

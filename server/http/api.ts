@@ -56,18 +56,18 @@ async function drain(body: ReadableStream<Uint8Array>, limit: number): Promise<v
 }
 
 export function mountRestApi(app: Hono, api: RestApi): void {
+  // `c.req.raw` builds a whole web Request: only touched when a body matters, not on every GET.
   app.use('/api/*', async (c, next) => {
     await next()
+    if (c.res.status !== 413) return
     const body = c.req.raw.body
-    if (c.res.status === 413 && body && !c.req.raw.bodyUsed && !body.locked) await drain(body, MAX_DRAINED_BODY_BYTES)
+    if (body && !c.req.raw.bodyUsed && !body.locked) await drain(body, MAX_DRAINED_BODY_BYTES)
   })
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_REST_BODY_BYTES,
-      onError: (c) => jsonError(c, 413, ErrorCode.TooLarge, `the body is over ${MAX_REST_BODY_BYTES} bytes`),
-    }),
-  )
+  const limitBody = bodyLimit({
+    maxSize: MAX_REST_BODY_BYTES,
+    onError: (c) => jsonError(c, 413, ErrorCode.TooLarge, `the body is over ${MAX_REST_BODY_BYTES} bytes`),
+  })
+  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   const document = openApiDocument(api.routes, API_VERSION)
   app.get(OPENAPI_PATH, (c) => c.json(document))
   mountRoutes(app, api.routes, api.credentials)

@@ -33,8 +33,12 @@ function isStaleClose(hocuspocus: Hocuspocus, ws: WebSocket, data: Uint8Array): 
   }
 }
 
-/** Largest frame a client may send; larger ones close the socket with 1009 (message too big). */
-export const MAX_INCOMING_FRAME_BYTES = 8 * 1024 * 1024
+/**
+ * Largest frame a client may send; larger ones close the socket with 1009 (message too big) from
+ * the frame header, before the payload is read. Room for the largest update the guard accepts
+ * (1 MiB) twice over: nothing larger could be accepted, and reading it would cost the server.
+ */
+export const MAX_INCOMING_FRAME_BYTES = 2 * 1024 * 1024
 
 /** Close code and reason sent to every socket when the server shuts down. */
 export const SHUTDOWN_CLOSE = CloseCode.ServerShutdown

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { type RawData } from 'ws'
 import { CloseCode, createThread } from '../../protocol/index.ts'
 import { AWARENESS_PER_SECOND, MAX_DOCUMENTS_PER_SOCKET, MAX_STATE_VECTOR_BYTES } from '../../server/flow/limits.ts'
+import { MAX_INCOMING_FRAME_BYTES } from '../../server/http/websocket.ts'
 import { AwarenessPeer, presenceState } from '../helpers/awareness.ts'
 import { authFrame } from '../helpers/frames.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
@@ -139,6 +140,18 @@ describe('flow-control caps', () => {
     expect(await over.closed).toEqual({ code: CloseCode.TooLarge.code, reason: 'too_large' })
     expect(over.errors).toEqual(['too_large'])
     expect(over.received.some((m) => m.type === 0 && m.sub === 1)).toBe(false)
+  })
+
+  it('closes a socket whose frame is over the frame cap with 1009, and serves the next one', async () => {
+    s = await startServer()
+    const big = await rawSocket(s.server.webSocketUrl)
+    sockets.push(big.socket)
+    big.socket.send(new Uint8Array(MAX_INCOMING_FRAME_BYTES + 1))
+    expect((await big.closed).code).toBe(1009)
+    const next = await rawSocket(s.server.webSocketUrl)
+    sockets.push(next.socket)
+    next.socket.send(authFrame('comments/after', await s.token('ana')))
+    await waitFor(() => next.received.some((r) => r.type === 2), 'the next socket is served')
   })
 
   it('caps the documents one socket may have open; closing one makes room; another socket is not affected', async () => {

@@ -210,6 +210,28 @@ describe('the inbound gate', () => {
     expect(delivered).toHaveLength(1)
   })
 
+  it('reads a socket more slowly past its read-bytes rate, dropped awareness included, without cutting it', () => {
+    const { clock, socket, gate, refusals, delivered } = harness({ readBytes: { perSecond: 10_000, burst: 20_000 } })
+    // Awareness frames the gate drops unread (several states) still cost what was read.
+    const dropped = awarenessFrame('comments/a', [
+      { client: 1, clock: 1, state: `{"pad":"${'x'.repeat(6_000)}"}` },
+      { client: 2, clock: 1, state: `{"pad":"${'x'.repeat(6_000)}"}` },
+    ])
+    gate.receive(dropped)
+    expect(socket.paused).toBe(false)
+    gate.receive(dropped)
+    // Past the burst: paused until the bucket is out of debt (~4 KB at 10 KB/s), then read again.
+    expect(socket.paused).toBe(true)
+    clock.advance(200)
+    expect(socket.paused).toBe(true)
+    clock.advance(300)
+    expect(socket.paused).toBe(false)
+    // The next frame passes at once: a throttle, not a refusal.
+    gate.receive(updateFrame('comments/a', 7))
+    expect(delivered.map(markerOf)).toEqual([7])
+    expect(refusals).toEqual([])
+  })
+
   it('cuts far past the ceiling, and when the queue is full although the socket is paused', () => {
     const ceiling = harness({ ceilingFrames: { perSecond: 10, burst: 100 } })
     for (let i = 0; i < 100; i++) ceiling.gate.receive(awarenessFrame('comments/a', [{ client: 1, clock: i, state: '{}' }]))

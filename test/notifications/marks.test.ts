@@ -8,7 +8,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { createThread } from '../../protocol/index.ts'
+import { createThread, editComment } from '../../protocol/index.ts'
 import { MARK_PREDATES_NOTIFICATIONS } from '../../core/storage/notification-types.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
 import { rawClient } from '../helpers/raw.ts'
@@ -106,5 +106,33 @@ describe('detection marks', () => {
     await waitFor(() => ana.provider.unsyncedChanges === 0, 'acknowledged')
     await waitFor(async () => (await storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })).length === 1, 'the new mention notified')
     ana.destroy()
+  })
+
+  it('does not read every comment again when a document detected up to its head loads, and still notifies only new mentions', async () => {
+    const s = await startServer({ apiKey: TEST_API_KEY })
+    servers.push(s)
+    const { storage } = s.server
+    const recorded = async () => {
+      const text = await s.server.metrics.registry.getSingleMetricAsString('parley_mention_detection_seconds')
+      return Number(/^parley_mention_detection_seconds_count\{phase="record"\} (\d+)$/m.exec(text)?.[1] ?? 0)
+    }
+    await storage.subjects.put('reloaded', 'comment')
+    const ana = await rawClient(s.server.webSocketUrl, 'comments/reloaded', await s.token('ana'))
+    const { threadId, commentId } = createThread({ doc: ana.doc, userId: 'ana' }, [{ text: 'hi ' }, { text: '@Ben', mention: 'ben' }])
+    await waitFor(async () => (await storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })).length === 1, 'ben notified')
+    ana.destroy()
+    await waitFor(() => !s.server.hocuspocus.documents.has('comments/reloaded'), 'the document unloaded')
+    expect(await storage.notifications.detectionMark('comments/reloaded')).toBe(await storage.notifications.documentHead('comments/reloaded'))
+
+    const before = await recorded()
+    const again = await rawClient(s.server.webSocketUrl, 'comments/reloaded', await s.token('ana'))
+    await waitFor(() => again.provider.isSynced, 'loaded again')
+    // The handled mentions were read all the same: an edit adding Cy notifies Cy, not Ben again.
+    editComment({ doc: again.doc, userId: 'ana' }, threadId, commentId, [{ text: 'hi ' }, { text: '@Ben', mention: 'ben' }, { text: ' ' }, { text: '@Cy', mention: 'cy' }])
+    await waitFor(async () => (await storage.notifications.list('cy', { unreadOnly: false, limit: 10, after: null })).length === 1, 'cy notified')
+    expect(await storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })).toHaveLength(1)
+    // Detection ran once, for the edit: the load queued no rescan before it.
+    expect(await recorded()).toBe(before + 1)
+    again.destroy()
   })
 })

@@ -26,6 +26,7 @@ import { rawClient, type RawClient } from '../helpers/raw.ts'
 import { startServer, tempDir, type TestServer } from '../helpers/server.ts'
 import { newSecret, tokenFor } from '../helpers/tokens.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { p95 } from './stats.ts'
 
 /** Windows of each kind (unloaded, flooded), alternating: short and many, so that bursts of other work on the machine fall on both kinds alike. */
 const WINDOWS = 10
@@ -38,11 +39,6 @@ const NOISE_FLOOR_MS = 5
 const RSS_GROWTH_BOUND_BYTES = 64 * 1024 * 1024
 /** Comments the flooder prepares: more than its socket takes in ten seconds at any rate the server allows. */
 const FLOODER_COMMENTS = 40_000
-
-function p95(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0
-}
 
 function rssOf(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))

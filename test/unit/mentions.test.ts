@@ -68,6 +68,16 @@ describe('PROTOCOL §Comment document schema: mention runs and handles in a body
   it('does not read a mention run’s shown text as a handle', () => {
     expect(extractMentions([{ text: '@Ben', mention: 'u_ben' }])).toEqual({ userIds: ['u_ben'], handles: [] })
   })
+
+  it('keeps a body of 50,000 distinct handles linear (a mention storm, issue 13)', () => {
+    const handles = Array.from({ length: 50_000 }, (_, i) => `h${i}`)
+    const started = performance.now()
+    const found = extractMentions([{ text: handles.map((h) => `@${h}`).join(' ') + ' @h0' }])
+    const ms = performance.now() - started
+    expect(found.handles).toEqual(handles)
+    // Linear: tens of ms; a list scanned per handle (quadratic) takes seconds.
+    expect(ms).toBeLessThan(1_000)
+  })
 })
 
 interface Seen {
