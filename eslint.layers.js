@@ -19,7 +19,10 @@ function forbid(folders, layer) {
 
 /** Flat-config blocks enforcing the layers with no-restricted-imports. */
 export const layerRules = [
-  { files: ['protocol/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['core', 'extensions', 'server', 'client'], 'protocol/')] }] } },
+  {
+    files: ['protocol/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['core', 'extensions', 'server', 'client'], 'protocol/')] }] },
+  },
   { files: ['core/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['extensions', 'server', 'client'], 'core/')] }] } },
   { files: ['extensions/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['server', 'client'], 'extensions/')] }] } },
   { files: ['client/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['core', 'extensions', 'server'], 'client/')] }] } },

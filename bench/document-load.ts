@@ -371,7 +371,9 @@ for (const sizeMib of SIZES_MIB) {
     ])
     restRows.push([mib(built.snapshot.byteLength), fmt(server.restColdMs), fmt(server.restFirstHeldMs), fmt(server.restHeldMs)])
     hookRows.push([mib(built.snapshot.byteLength), server.loadHooks])
-    console.error(`${mib(built.snapshot.byteLength)} built in ${fmt(built.buildMs)}: ${JSON.stringify({ loadRow: loadRows.at(-1), restRow: restRows.at(-1), hooks: server.loadHooks })}`)
+    console.error(
+      `${mib(built.snapshot.byteLength)} built in ${fmt(built.buildMs)}: ${JSON.stringify({ loadRow: loadRows.at(-1), restRow: restRows.at(-1), hooks: server.loadHooks })}`,
+    )
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
   }
@@ -384,7 +386,9 @@ function table(header: string[], rows: string[][]): string {
 }
 
 console.log(`\nLoad (median of ${LOAD_RUNS}; ${LOG_TAIL} log rows after the snapshot; cap ${mib(MAX_DOCUMENT_BYTES)})\n`)
-console.log(table(['document', 'threads / comments / clients', 'stored', 'SQLite load', 'PostgreSQL load', 'Y.applyUpdate', 'provider synced (cold)'], loadRows))
+console.log(
+  table(['document', 'threads / comments / clients', 'stored', 'SQLite load', 'PostgreSQL load', 'Y.applyUpdate', 'provider synced (cold)'], loadRows),
+)
 console.log('\nLoad hooks during the cold syncs (mean per load, awaited part only; work they start in the background is not in it)\n')
 console.log(table(['document', 'hooks of 5 ms or more'], hookRows))
 console.log(`\nREST reply (POST …/threads/:threadId/comments; median of ${SAMPLES} held, ${Math.min(SAMPLES, 3)} cold)\n`)

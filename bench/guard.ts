@@ -91,13 +91,22 @@ for (const [kind, write] of Object.entries(kinds)) {
     Y.applyUpdate(server, update)
     apply += performance.now() - t
   }
-  rows.push({ kind, updates: ROUNDS, bytes: Math.round(bytes / ROUNDS), checkMicros: (check / ROUNDS) * 1000, diffMicros: (diff / ROUNDS) * 1000, applyMicros: (apply / ROUNDS) * 1000 })
+  rows.push({
+    kind,
+    updates: ROUNDS,
+    bytes: Math.round(bytes / ROUNDS),
+    checkMicros: (check / ROUNDS) * 1000,
+    diffMicros: (diff / ROUNDS) * 1000,
+    applyMicros: (apply / ROUNDS) * 1000,
+  })
 }
 
 console.log(`guard cost per update (document: ${THREADS} threads × ${COMMENTS_PER_THREAD} comments; ${ROUNDS} updates per kind; node ${process.version})`)
 console.log('kind        bytes  diff µs  check µs  apply µs  check/apply')
 for (const r of rows) {
-  console.log(`${r.kind.padEnd(10)} ${String(r.bytes).padStart(6)} ${r.diffMicros.toFixed(1).padStart(8)} ${r.checkMicros.toFixed(1).padStart(9)} ${r.applyMicros.toFixed(1).padStart(9)} ${(r.checkMicros / r.applyMicros).toFixed(2).padStart(11)}`)
+  console.log(
+    `${r.kind.padEnd(10)} ${String(r.bytes).padStart(6)} ${r.diffMicros.toFixed(1).padStart(8)} ${r.checkMicros.toFixed(1).padStart(9)} ${r.applyMicros.toFixed(1).padStart(9)} ${(r.checkMicros / r.applyMicros).toFixed(2).padStart(11)}`,
+  )
 }
 interface HostileRow {
   shape: string
@@ -161,12 +170,23 @@ const hostile: Array<[shapes.Shape, number[]]> = [
   [shapes.concurrentKeyWrites(base, 1, 4_000), []],
 ]
 const hostileRows = hostile.map(([shape, owned]) => judged(shape, owned))
-console.log(`\nworst shapes (budget: ${limits.MAX_UPDATE_STRUCTS} structs, ${limits.MAX_UPDATE_ENTRIES} entries, ${limits.MAX_UPDATE_CLIENTS} client ids, ${limits.MAX_UPDATE_DELETE_RANGES} delete ranges + the document's structs)`)
+console.log(
+  `\nworst shapes (budget: ${limits.MAX_UPDATE_STRUCTS} structs, ${limits.MAX_UPDATE_ENTRIES} entries, ${limits.MAX_UPDATE_CLIENTS} client ids, ${limits.MAX_UPDATE_DELETE_RANGES} delete ranges + the document's structs)`,
+)
 console.log('shape                                                        KiB  guard ms  cold ms  apply ms  verdict')
 for (const r of hostileRows) {
-  console.log(`${r.shape.padEnd(58)} ${(r.bytes / 1024).toFixed(0).padStart(5)} ${r.guardMs.toFixed(1).padStart(9)} ${r.coldMs.toFixed(1).padStart(8)} ${(r.applyMs === null ? '-' : r.applyMs.toFixed(1)).padStart(9)}  ${r.verdict.slice(0, 70)}`)
+  console.log(
+    `${r.shape.padEnd(58)} ${(r.bytes / 1024).toFixed(0).padStart(5)} ${r.guardMs.toFixed(1).padStart(9)} ${r.coldMs.toFixed(1).padStart(8)} ${(r.applyMs === null ? '-' : r.applyMs.toFixed(1)).padStart(9)}  ${r.verdict.slice(0, 70)}`,
+  )
 }
 
 const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results')
 mkdirSync(out, { recursive: true })
-writeFileSync(path.join(out, 'guard.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, threads: THREADS, commentsPerThread: COMMENTS_PER_THREAD, rows, hostile: hostileRows }, null, 2))
+writeFileSync(
+  path.join(out, 'guard.json'),
+  JSON.stringify(
+    { at: new Date().toISOString(), node: process.version, threads: THREADS, commentsPerThread: COMMENTS_PER_THREAD, rows, hostile: hostileRows },
+    null,
+    2,
+  ),
+)

@@ -58,7 +58,15 @@ export class PresenceView {
       const typing = state.typing && now - receivedAt <= this.staleMs ? state.typing : null
       const present = byUser.get(state.user.id)
       if (!present) {
-        byUser.set(state.user.id, { id: state.user.id, name: state.user.name, status: state.status, typing, self: state.user.id === this.userId, clients: 1, typedAt: typing ? receivedAt : 0 })
+        byUser.set(state.user.id, {
+          id: state.user.id,
+          name: state.user.name,
+          status: state.status,
+          typing,
+          self: state.user.id === this.userId,
+          clients: 1,
+          typedAt: typing ? receivedAt : 0,
+        })
         continue
       }
       present.clients++
@@ -68,9 +76,7 @@ export class PresenceView {
         present.typedAt = receivedAt
       }
     }
-    return [...byUser.values()]
-      .map(({ typedAt: _typedAt, ...user }) => user)
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    return [...byUser.values()].map(({ typedAt: _typedAt, ...user }) => user).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
   /** When the next fresh typing turns stale (ms since the epoch), or undefined. */

@@ -106,7 +106,18 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 export async function createParleyServer(options: ParleyServerOptions = {}): Promise<ParleyServer> {
-  const { logger: givenLogger, storage: givenStorage, compactAfterRows = COMPACT_AFTER_ROWS, guard: guardOptions, flow: flowOptions, presence: presenceOptions, inbox: inboxOptions, admitWrite, connections: connectionOptions, ...overrides } = options
+  const {
+    logger: givenLogger,
+    storage: givenStorage,
+    compactAfterRows = COMPACT_AFTER_ROWS,
+    guard: guardOptions,
+    flow: flowOptions,
+    presence: presenceOptions,
+    inbox: inboxOptions,
+    admitWrite,
+    connections: connectionOptions,
+    ...overrides
+  } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
   const logger = givenLogger ?? createLogger(config.logLevel)
   const storage = givenStorage ?? (await openStorage(config, logger))
@@ -128,17 +139,29 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   // Flow control slows fast senders before Hocuspocus reads their messages (server/flow/).
   const flow = createFlowControl({ updates: config.updateRate, ...flowOptions, logger, metrics: createFlowMetrics(metrics.registry) })
   // Per-address admission, pre-authentication limits and HTTP timeouts (server/http/connections.ts).
-  const connectionGuards = createConnectionGuards({ connectionsPerAddress: config.connectionsPerAddress, trustedProxies: config.trustedProxies, options: connectionOptions, logger, registry: metrics.registry })
+  const connectionGuards = createConnectionGuards({
+    connectionsPerAddress: config.connectionsPerAddress,
+    trustedProxies: config.trustedProxies,
+    options: connectionOptions,
+    logger,
+    registry: metrics.registry,
+  })
   const guard = new Guard({
     ...guardOptions,
     logger,
     owners: storage.clientOwners,
     metrics: createGuardMetrics(metrics.registry, metrics.hookError),
     forgetPending: (name, from) => durability.forget(name, from),
-    closeSocket: (webSocket, refused) => flow.closeForRefusal(webSocket, { code: refused.code, documentName: refused.documentName, sender: refused.userId, detail: refused.clients.join(',') }),
+    closeSocket: (webSocket, refused) =>
+      flow.closeForRefusal(webSocket, { code: refused.code, documentName: refused.documentName, sender: refused.userId, detail: refused.clients.join(',') }),
   })
   const presence = createMemoryRegistry({ timeoutMs: presenceOptions?.timeoutMs })
-  const presenceExtension = new Presence({ ...presenceOptions, registry: presence, logger, metrics: createPresenceMetrics(metrics.registry, metrics.hookError) })
+  const presenceExtension = new Presence({
+    ...presenceOptions,
+    registry: presence,
+    logger,
+    metrics: createPresenceMetrics(metrics.registry, metrics.hookError),
+  })
   const notifications = createNotifications({
     storage,
     access,

@@ -40,8 +40,14 @@ describe('loadConfig', () => {
   it('reads PARLEY_TRUSTED_PROXIES: addresses and CIDR ranges, none by default', () => {
     expect(loadConfig({})).toMatchObject({ ok: true, config: { trustedProxies: [] } })
     expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '' })).toMatchObject({ ok: true, config: { trustedProxies: [] } })
-    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16, fd00::/8' })).toMatchObject({ ok: true, config: { trustedProxies: ['10.0.0.1', '10.1.0.0/16', 'fd00::/8'] } })
-    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1, proxy.internal' })).toEqual({ ok: false, message: 'invalid PARLEY_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR range' })
+    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16, fd00::/8' })).toMatchObject({
+      ok: true,
+      config: { trustedProxies: ['10.0.0.1', '10.1.0.0/16', 'fd00::/8'] },
+    })
+    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1, proxy.internal' })).toEqual({
+      ok: false,
+      message: 'invalid PARLEY_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR range',
+    })
   })
   it('needs a webhook secret with a webhook URL', () => {
     const result = loadConfig({ PARLEY_WEBHOOK_URL: 'https://example.test/hook' })

@@ -38,12 +38,7 @@ function describe(scenario: Scenario, kind: ServerKind, outcome: RunOutcome): st
   return shown.map((m) => `${m.label} ${round(outcome.metrics[m.key] ?? Number.NaN)}${m.unit === 'count' ? '' : ` ${m.unit}`}`).join(', ')
 }
 
-async function runOnce<P extends ScenarioParams>(
-  scenario: Scenario<P>,
-  params: P,
-  server: TargetServer,
-  options: HarnessOptions,
-): Promise<RunOutcome> {
+async function runOnce<P extends ScenarioParams>(scenario: Scenario<P>, params: P, server: TargetServer, options: HarnessOptions): Promise<RunOutcome> {
   const budgetMs = params.durationMs + scenario.overheadMs(params)
   const self = new SelfMonitor()
   const started = { at: performance.now(), busy: machineBusySeconds(), server: snapshot(server.pid).cpuSeconds, self: process.cpuUsage() }
@@ -73,11 +68,7 @@ async function runOnce<P extends ScenarioParams>(
   return outcome
 }
 
-export async function runScenario<P extends ScenarioParams>(
-  scenario: Scenario<P>,
-  size: string,
-  options: HarnessOptions,
-): Promise<ScenarioResult> {
+export async function runScenario<P extends ScenarioParams>(scenario: Scenario<P>, size: string, options: HarnessOptions): Promise<ScenarioResult> {
   const params = paramsFor(scenario, size, options.durationMs)
   const { progress } = options
   const records = new Map<ServerKind, RunRecord[]>(options.servers.map((kind) => [kind, []]))

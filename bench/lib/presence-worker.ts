@@ -105,7 +105,10 @@ port.on('message', (request: PresenceRequest) => {
     case 'finish':
       // Stop, let the last typing go out on its own, then send the final states.
       for (const timer of timers.splice(0)) clearTimeout(timer)
-      setTimeout(() => port.postMessage({ id: request.id, op: 'finished', finals: sendFinals(), typed: typed.splice(0) } satisfies PresenceReply), request.settleMs)
+      setTimeout(
+        () => port.postMessage({ id: request.id, op: 'finished', finals: sendFinals(), typed: typed.splice(0) } satisfies PresenceReply),
+        request.settleMs,
+      )
       return
     case 'close':
       for (const timer of timers.splice(0)) clearTimeout(timer)

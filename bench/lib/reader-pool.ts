@@ -79,11 +79,22 @@ export class ReaderPool {
     const concurrency = Math.max(1, Math.ceil(POOL_CONNECT_CONCURRENCY / this.workers.length))
     const replies = await Promise.all(
       this.workers.map((worker, w) =>
-        this.ask(worker, { op: 'connect', url, clients: shares[w] ?? [], keepAlive: options.keepAlive ?? false, concurrency, timeoutMs: options.timeoutMs ?? LIGHT_CONNECT_TIMEOUT_MS }, (reply) => {
-          if (reply.op !== 'progress') return
-          done[w] = reply.done
-          options.progress?.update(`connecting readers ${done.reduce((a, b) => a + b, 0)}/${clients.length}`)
-        }),
+        this.ask(
+          worker,
+          {
+            op: 'connect',
+            url,
+            clients: shares[w] ?? [],
+            keepAlive: options.keepAlive ?? false,
+            concurrency,
+            timeoutMs: options.timeoutMs ?? LIGHT_CONNECT_TIMEOUT_MS,
+          },
+          (reply) => {
+            if (reply.op !== 'progress') return
+            done[w] = reply.done
+            options.progress?.update(`connecting readers ${done.reduce((a, b) => a + b, 0)}/${clients.length}`)
+          },
+        ),
       ),
     )
     const perWorker = replies.map((reply) => (reply.op === 'connected' ? reply.outcomes : []))

@@ -92,7 +92,11 @@ async function connect(request: Extract<WorkerRequest, { op: 'connect' }>): Prom
 function collect(): { collected: Collected; transfer: ArrayBuffer } {
   const taken = new Float64Array(arrivals.subarray(0, size))
   size = 0
-  const collected = { arrivals: taken, dropped: clients.filter((c) => c.synced && c.dropped).length, open: clients.filter((c) => c.synced && !c.dropped).length }
+  const collected = {
+    arrivals: taken,
+    dropped: clients.filter((c) => c.synced && c.dropped).length,
+    open: clients.filter((c) => c.synced && !c.dropped).length,
+  }
   return { collected, transfer: taken.buffer }
 }
 

@@ -36,7 +36,11 @@ export function scenarioTable(result: ScenarioResult): string {
   })
   rows.push(['received / expected (all runs)', ...checks, ...(hasRatios ? ['', ''] : [])])
   const percent: MetricSpec = { key: '', label: '', unit: '%', better: 'lower' }
-  rows.push(['load generator CPU (median)', ...kinds.map((kind) => format(result.servers[kind]?.median.loadgenCpuPct, percent)), ...(hasRatios ? ['', ''] : [])])
+  rows.push([
+    'load generator CPU (median)',
+    ...kinds.map((kind) => format(result.servers[kind]?.median.loadgenCpuPct, percent)),
+    ...(hasRatios ? ['', ''] : []),
+  ])
   rows.push(['other processes CPU (median)', ...kinds.map((kind) => format(result.servers[kind]?.median.otherCpuPct, percent)), ...(hasRatios ? ['', ''] : [])])
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
@@ -48,7 +52,9 @@ export function markdownReport(result: BenchResult): string {
     `Command: \`${result.command}\` at commit ${result.machine.commit?.slice(0, 7) ?? 'unknown'} (${result.options.runs} run${result.options.runs === 1 ? '' : 's'} per server, median shown).`,
   ]
   for (const scenario of result.scenarios) {
-    const params = Object.entries(scenario.params).map(([k, v]) => `${k}=${String(v)}`).join(', ')
+    const params = Object.entries(scenario.params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(', ')
     parts.push(`### ${scenario.title} (${scenario.size})\n\n${params}\n\n${scenarioTable(scenario)}`)
   }
   return parts.join('\n\n')

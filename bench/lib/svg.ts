@@ -38,7 +38,10 @@ function panelsOf(result: ScenarioResult): Panel[] {
       bars: SERVER_KINDS.flatMap((kind) => {
         const summary = result.servers[kind]
         if (!summary || (spec.servers && !spec.servers.includes(kind))) return []
-        const values = summary.runs.filter((r) => r.failure === undefined).map((r) => r.metrics[spec.key] ?? Number.NaN).filter(Number.isFinite)
+        const values = summary.runs
+          .filter((r) => r.failure === undefined)
+          .map((r) => r.metrics[spec.key] ?? Number.NaN)
+          .filter(Number.isFinite)
         const median = summary.median[spec.key] ?? Number.NaN
         if (!Number.isFinite(median)) return []
         return [{ kind, median, min: Math.min(...values, median), max: Math.max(...values, median) }]

@@ -50,7 +50,13 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
       if (outcomes[i]?.ok) recipients.set(spec.documentName, (recipients.get(spec.documentName) ?? 0) + 1)
     })
     const connectTimes = [...outcomes.filter((o) => o.ok).map((o) => o.connectMs), ...writers.clients.map((w) => w.connectMs)]
-    const notes = [...writers.reasons, ...outcomes.filter((o) => !o.ok).slice(0, 3).map((o) => o.failure ?? 'failed')]
+    const notes = [
+      ...writers.reasons,
+      ...outcomes
+        .filter((o) => !o.ok)
+        .slice(0, 3)
+        .map((o) => o.failure ?? 'failed'),
+    ]
 
     const deliveries = new Deliveries()
     const periodMs = 1000 / params.writesPerDocPerSec
@@ -60,7 +66,7 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
     const start = performance.now() + periodMs / 10
     let monitor: ProcessMonitor | undefined
     // Write k is writer k % n in round k / n, spread evenly over each period.
-    for (let k = 0; k < total && performance.now() < deadline; ) {
+    for (let k = 0; k < total && performance.now() < deadline;) {
       await untilTime(start + (k * periodMs) / writers.clients.length)
       const now = performance.now()
       for (; k < total && start + (k * periodMs) / writers.clients.length <= now; k++) {
@@ -77,10 +83,13 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
     const window = (monitor ?? new ProcessMonitor(server.pid)).end()
     progress.update('draining')
     let state = { dropped: 0, open: 0 }
-    await waitUntil(async () => {
-      state = await readers.drainInto(deliveries)
-      return deliveries.complete()
-    }, Math.min(CONNECTIONS_DRAIN_MS, Math.max(0, deadline - performance.now())))
+    await waitUntil(
+      async () => {
+        state = await readers.drainInto(deliveries)
+        return deliveries.complete()
+      },
+      Math.min(CONNECTIONS_DRAIN_MS, Math.max(0, deadline - performance.now())),
+    )
 
     const totals = deliveries.totals()
     const latency = distribution(deliveries.latencies)

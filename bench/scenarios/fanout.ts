@@ -57,10 +57,13 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
     const window = (monitor ?? new ProcessMonitor(server.pid)).end()
     progress.update('draining')
     let state = { dropped: 0, open: 0 }
-    await waitUntil(async () => {
-      state = await readers.drainInto(deliveries)
-      return deliveries.complete()
-    }, Math.min(FANOUT_DRAIN_MS, Math.max(0, deadline - performance.now())))
+    await waitUntil(
+      async () => {
+        state = await readers.drainInto(deliveries)
+        return deliveries.complete()
+      },
+      Math.min(FANOUT_DRAIN_MS, Math.max(0, deadline - performance.now())),
+    )
 
     const totals = deliveries.totals()
     const latency = distribution(deliveries.latencies)

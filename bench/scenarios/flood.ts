@@ -168,7 +168,8 @@ async function run({ server, progress, deadline }: RunContext, params: FloodPara
 export const flood: Scenario<FloodParams> = {
   name: 'flood',
   title: 'Flood',
-  description: 'An honest writer and reader next to flooders writing valid comments as fast as their sockets take them; honest p95 loaded/unloaded, accepted flood rate, server CPU and RSS.',
+  description:
+    'An honest writer and reader next to flooders writing valid comments as fast as their sockets take them; honest p95 loaded/unloaded, accepted flood rate, server CPU and RSS.',
   sizes: {
     tiny: { flooders: 1, windows: 1, intervalMs: 150, bodyChars: 80, durationMs: 3_000 },
     default: { flooders: 1, windows: 5, intervalMs: 150, bodyChars: 80, durationMs: 20_000 },

@@ -55,8 +55,13 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
   try {
     const writer = writers.clients[0]
     if (!writer) throw new Error(`the seeding writer could not connect: ${writers.reasons.join('; ')}`)
-    const documentBytes = await seed(writer, params, (bytes) => progress.update(`seeding ${(bytes / MB).toFixed(1)}/${(params.documentBytes / MB).toFixed(1)} MB`))
-    const tokens = await assignments(server, Array.from({ length: params.clients }, (_, i) => ({ documentName: DOCUMENT, userId: `joiner-${i}` })))
+    const documentBytes = await seed(writer, params, (bytes) =>
+      progress.update(`seeding ${(bytes / MB).toFixed(1)}/${(params.documentBytes / MB).toFixed(1)} MB`),
+    )
+    const tokens = await assignments(
+      server,
+      Array.from({ length: params.clients }, (_, i) => ({ documentName: DOCUMENT, userId: `joiner-${i}` })),
+    )
 
     progress.update(`${params.clients} clients joining`)
     await server.probe('loop-reset')
@@ -91,7 +96,13 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
         drops,
       },
       checks: { sent: params.clients, expected: params.clients, received: synced.length, drops },
-      notes: [...probed.reasons, ...outcomes.filter((o) => !o.ok).slice(0, 3).map((o) => o.failure ?? 'failed')],
+      notes: [
+        ...probed.reasons,
+        ...outcomes
+          .filter((o) => !o.ok)
+          .slice(0, 3)
+          .map((o) => o.failure ?? 'failed'),
+      ],
     }
   } finally {
     await readers.terminate()

@@ -70,26 +70,34 @@ async function run({ server, progress, deadline }: RunContext, params: MentionsP
   const seen = new Set<number>()
   const latencies = new Samples()
   let measureFrom = Number.POSITIVE_INFINITY
-  const readers = await pool(Array.from({ length: params.readers }, (_, i) => i), CONNECT_CONCURRENCY, async (i) => {
-    const client = await connect(server.wsUrl, `inbox/reader-${i}`, await server.token(`reader-${i}`))
-    const notifications = client.doc.getMap(INBOX_NOTIFICATIONS)
-    client.doc.on('update', () => {
-      const now = performance.now()
-      for (const entry of notifications.values()) {
-        const match = entry instanceof Y.Map ? SEQ.exec(String(entry.get('preview'))) : null
-        const seq = match ? Number(match[1]) : Number.NaN
-        if (!sentAt.has(seq) || seen.has(seq)) continue
-        seen.add(seq)
-        const at = sentAt.get(seq) ?? now
-        if (at >= measureFrom) latencies.add(now - at)
-      }
-    })
-    return client
-  })
-  const authors = await pool(Array.from({ length: params.documents }, (_, i) => i), CONNECT_CONCURRENCY, async (i) => {
-    const client = await connect(server.wsUrl, `comments/bench-mentions-${i}`, await server.token(`author-${i}`))
-    return { client, threadId: createThread({ doc: client.doc, userId: `author-${i}` }, 'bench thread').threadId }
-  })
+  const readers = await pool(
+    Array.from({ length: params.readers }, (_, i) => i),
+    CONNECT_CONCURRENCY,
+    async (i) => {
+      const client = await connect(server.wsUrl, `inbox/reader-${i}`, await server.token(`reader-${i}`))
+      const notifications = client.doc.getMap(INBOX_NOTIFICATIONS)
+      client.doc.on('update', () => {
+        const now = performance.now()
+        for (const entry of notifications.values()) {
+          const match = entry instanceof Y.Map ? SEQ.exec(String(entry.get('preview'))) : null
+          const seq = match ? Number(match[1]) : Number.NaN
+          if (!sentAt.has(seq) || seen.has(seq)) continue
+          seen.add(seq)
+          const at = sentAt.get(seq) ?? now
+          if (at >= measureFrom) latencies.add(now - at)
+        }
+      })
+      return client
+    },
+  )
+  const authors = await pool(
+    Array.from({ length: params.documents }, (_, i) => i),
+    CONNECT_CONCURRENCY,
+    async (i) => {
+      const client = await connect(server.wsUrl, `comments/bench-mentions-${i}`, await server.token(`author-${i}`))
+      return { client, threadId: createThread({ doc: client.doc, userId: `author-${i}` }, 'bench thread').threadId }
+    },
+  )
   const connected = [...readers, ...authors].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const clients = connected.map((c) => ('client' in c ? c.client : c))
   try {
@@ -114,7 +122,10 @@ async function run({ server, progress, deadline }: RunContext, params: MentionsP
       if (!writer) break
       const recipient = `reader-${(seq * 7) % params.readers}`
       sentAt.set(seq, performance.now())
-      reply({ doc: writer.client.doc, userId: `author-${seq % writers.length}` }, writer.threadId, [{ text: `m${seq} ` }, { text: `@${recipient}`, mention: recipient }])
+      reply({ doc: writer.client.doc, userId: `author-${seq % writers.length}` }, writer.threadId, [
+        { text: `m${seq} ` },
+        { text: `@${recipient}`, mention: recipient },
+      ])
       sent++
       if (seq % 50 === 0) progress.update(`${seq < warmup ? 'warming up' : 'mentioning'} ${seq + 1}/${total}`)
     }

@@ -47,7 +47,14 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
   const probes = await Promise.all(
     Array.from({ length: params.probes }, async (_, i) => {
       const userId = `probe-${i}`
-      const probe = new PresenceClient({ url: server.wsUrl, documentName: DOCUMENT, token: await server.token(userId), userId, clientId: PROBE_CLIENT_BASE + i, probe: true })
+      const probe = new PresenceClient({
+        url: server.wsUrl,
+        documentName: DOCUMENT,
+        token: await server.token(userId),
+        userId,
+        clientId: PROBE_CLIENT_BASE + i,
+        probe: true,
+      })
       await probe.connect(CONNECT_TIMEOUT_MS)
       return probe
     }),
@@ -120,7 +127,8 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
 export const presence: Scenario<PresenceParams> = {
   name: 'presence',
   title: 'Presence',
-  description: 'A room of light clients: heartbeats every 15 s, some typing once a second; server CPU, awareness frames per reader, typing latency, final states.',
+  description:
+    'A room of light clients: heartbeats every 15 s, some typing once a second; server CPU, awareness frames per reader, typing latency, final states.',
   sizes: {
     tiny: { clients: 10, typists: 2, probes: 1, heartbeatMs: 1_500, typingMs: 500, warmupMs: 500, durationMs: 1_500 },
     small: { clients: 100, typists: 10, probes: 2, heartbeatMs: 15_000, typingMs: 1_000, warmupMs: 3_000, durationMs: 10_000 },

@@ -40,7 +40,11 @@ interface Generation {
 async function startGeneration(context: RunContext, params: SoakParams, g: number): Promise<Generation> {
   const { server, progress } = context
   const name = (d: number) => `comments/soak-g${g}-d${d}`
-  const writers = await connectFullClients(server, Array.from({ length: params.documents }, (_, d) => ({ documentName: name(d), userId: `writer-${d}` })), progress)
+  const writers = await connectFullClients(
+    server,
+    Array.from({ length: params.documents }, (_, d) => ({ documentName: name(d), userId: `writer-${d}` })),
+    progress,
+  )
   const perDoc = Math.max(0, Math.floor(params.clients / params.documents) - 1)
   const specs = Array.from({ length: params.documents * perDoc }, (_, i) => ({ documentName: name(i % params.documents), userId: `reader-${i}` }))
   const readers = new ReaderPool(context.readerThreads)
@@ -126,7 +130,16 @@ export const soak: Scenario<SoakParams> = {
   sizes: {
     tiny: { clients: 20, documents: 4, writesPerDocPerSec: 2, warmupMs: 1_000, durationMs: 3_000, rotateMs: 2_000, sampleMs: 500, bodyChars: 120 },
     short: { clients: 1_000, documents: 100, writesPerDocPerSec: 1, warmupMs: 60_000, durationMs: 240_000, rotateMs: 60_000, sampleMs: 10_000, bodyChars: 120 },
-    default: { clients: 1_000, documents: 100, writesPerDocPerSec: 1, warmupMs: 300_000, durationMs: 1_500_000, rotateMs: 120_000, sampleMs: 10_000, bodyChars: 120 },
+    default: {
+      clients: 1_000,
+      documents: 100,
+      writesPerDocPerSec: 1,
+      warmupMs: 300_000,
+      durationMs: 1_500_000,
+      rotateMs: 120_000,
+      sampleMs: 10_000,
+      bodyChars: 120,
+    },
   },
   defaultSizes: ['default'],
   quickSizes: ['short'],

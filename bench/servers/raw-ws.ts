@@ -7,16 +7,7 @@
  */
 import { createServer } from 'node:http'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
-import {
-  EMPTY_UPDATE,
-  MessageType,
-  SyncStep,
-  authenticatedFrame,
-  readHead,
-  syncStatusFrame,
-  syncStep1Frame,
-  syncStep2Frame,
-} from '../lib/wire.ts'
+import { EMPTY_UPDATE, MessageType, SyncStep, authenticatedFrame, readHead, syncStatusFrame, syncStep1Frame, syncStep2Frame } from '../lib/wire.ts'
 
 interface Room {
   sockets: Set<WebSocket>

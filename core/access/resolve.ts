@@ -99,7 +99,13 @@ export function createAccessResolver(options: AccessResolverOptions): AccessReso
       const [subject, members] =
         subjectId === null
           ? [null, new Map<string, Role>()]
-          : await Promise.all([storage.subjects.get(subjectId), storage.subjects.memberRoles(subjectId, users.map((u) => u.id))])
+          : await Promise.all([
+              storage.subjects.get(subjectId),
+              storage.subjects.memberRoles(
+                subjectId,
+                users.map((u) => u.id),
+              ),
+            ])
       return users.filter((user) => {
         const stored = { defaultRole: subject?.defaultRole ?? null, memberRole: members.get(user.id) ?? null }
         return combine(user.id, documentName, user.access ?? undefined, stored).ok

@@ -3,15 +3,7 @@
  * claim, the subject's stored role (membership or default role, read by core/access/resolve.ts),
  * dev mode, and the contract's always-granted and never-granted documents.
  */
-import {
-  echoedName,
-  ErrorCode,
-  highestRole,
-  parseDocumentName,
-  userFeedId,
-  type ParleyErrorInfo,
-  type Role,
-} from '../../protocol/index.ts'
+import { echoedName, ErrorCode, highestRole, parseDocumentName, userFeedId, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
 
 /** The outcome for one (user, document): a role and whether the connection may write at all. */
 export type AccessDecision = { ok: true; role: Role; readOnly: boolean } | { ok: false; error: ParleyErrorInfo }
@@ -55,9 +47,7 @@ export function decideAccess(input: AccessInput): AccessDecision {
     case 'inbox':
       // inbox/<id> opens only for <id>, whatever else says otherwise. The connection is writable:
       // the write guard lets the owner set only readAt and archivedAt of existing notifications.
-      return parsed.id === input.userId
-        ? { ok: true, role: 'read', readOnly: false }
-        : forbidden(`inbox/${parsed.id} belongs to another user`)
+      return parsed.id === input.userId ? { ok: true, role: 'read', readOnly: false } : forbidden(`inbox/${parsed.id} belongs to another user`)
     case 'feed': {
       // Feeds are written by the server only: read-only for every client.
       if (parsed.id === userFeedId(input.userId)) return { ok: true, role: 'read', readOnly: true }

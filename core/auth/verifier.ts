@@ -19,11 +19,7 @@ export interface TokenVerifier {
 type Key = Uint8Array | KeyObject | JWTVerifyGetKey
 
 /** Which key verifies tokens (`PARLEY_JWT_SECRET`, `PARLEY_JWT_PUBLIC_KEY`, `PARLEY_JWKS_URL`, or dev mode). */
-export type JwtKeyConfig =
-  | { kind: 'secret'; secret: string }
-  | { kind: 'publicKey'; pem: string }
-  | { kind: 'jwks'; url: string }
-  | { kind: 'dev' }
+export type JwtKeyConfig = { kind: 'secret'; secret: string } | { kind: 'publicKey'; pem: string } | { kind: 'jwks'; url: string } | { kind: 'dev' }
 
 function keyFor(config: JwtKeyConfig, devSecret: string | undefined): { key: Key; algorithms: string[] } {
   switch (config.kind) {
@@ -48,10 +44,7 @@ function fail(code: ParleyErrorInfo['code'], message: string): VerifyResult {
   return { ok: false, error: { code, message } }
 }
 
-export function createTokenVerifier(
-  config: JwtKeyConfig,
-  options: { devSecret?: string | undefined; requireExp: boolean },
-): TokenVerifier {
+export function createTokenVerifier(config: JwtKeyConfig, options: { devSecret?: string | undefined; requireExp: boolean }): TokenVerifier {
   const { key, algorithms } = keyFor(config, options.devSecret)
   return {
     async verify(token) {

@@ -31,7 +31,9 @@ export function withoutClocks(update: Uint8Array, from: ForgottenClocks): Uint8A
     else sections.push({ client: struct.id.client, structs: [struct] })
   }
   const encoder = new Y.UpdateEncoderV1()
-  const kept = sections.map(({ client, structs: list }) => ({ client, structs: keptOf(list, from.get(client)) })).filter((section) => section.structs.length > 0)
+  const kept = sections
+    .map(({ client, structs: list }) => ({ client, structs: keptOf(list, from.get(client)) }))
+    .filter((section) => section.structs.length > 0)
   encoding.writeVarUint(encoder.restEncoder, kept.length)
   for (const { client, structs: list } of kept) {
     encoding.writeVarUint(encoder.restEncoder, list.length)

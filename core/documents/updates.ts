@@ -98,7 +98,9 @@ export function unseenPart(doc: Y.Doc, update: Uint8Array): Uint8Array {
   const { structs, ds } = Y.decodeUpdate(diff)
   const pending = doc.store.pendingStructs || doc.store.pendingDs ? pendingRanges(doc) : null
   const structsPending =
-    pending !== null && structs.length > 0 && structs.every((struct) => struct instanceof Y.Skip || covers(pending.structs, struct.id.client, struct.id.clock, struct.id.clock + struct.length))
+    pending !== null &&
+    structs.length > 0 &&
+    structs.every((struct) => struct instanceof Y.Skip || covers(pending.structs, struct.id.client, struct.id.clock, struct.id.clock + struct.length))
   if (ds.clients.size === 0 && !structsPending) return diff
   const original = encodeDeleteSet(ds.clients)
   const structsEnd = diff.byteLength - original.byteLength

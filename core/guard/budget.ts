@@ -144,7 +144,8 @@ export function scanUpdate(update: Uint8Array, budget: UpdateBudget = DEFAULT_BU
         }
         entries += skipContent(decoder, ref)
         if (entries > budget.entries) over('map or array entries', budget.entries)
-        if (structs + entries > budget.structs) throw new Stop(`an update may carry at most ${budget.structs} structs, a map entry or array element counting twice (budget exceeded)`, true)
+        if (structs + entries > budget.structs)
+          throw new Stop(`an update may carry at most ${budget.structs} structs, a map entry or array element counting twice (budget exceeded)`, true)
       }
     }
     const rangeBudget = budget.deleteRanges + extraRanges
@@ -168,6 +169,11 @@ export function scanUpdate(update: Uint8Array, budget: UpdateBudget = DEFAULT_BU
     return { ok: true, shape: { structs, entries, deleteRanges, clients: [...seen] } }
   } catch (error) {
     if (error instanceof Stop) return { ok: false, overBudget: error.overBudget, reason: error.message, clients: [...seen] }
-    return { ok: false, overBudget: false, reason: `the update cannot be decoded: ${error instanceof Error ? error.message : String(error)}`, clients: [...seen] }
+    return {
+      ok: false,
+      overBudget: false,
+      reason: `the update cannot be decoded: ${error instanceof Error ? error.message : String(error)}`,
+      clients: [...seen],
+    }
   }
 }

@@ -120,7 +120,8 @@ class Checker {
       if (content instanceof Y.ContentType) {
         // A nested type must be the one the schema puts there; its own place checks the rest.
         if (!expected) reject(`a ${content.type.constructor.name} is not allowed in ${parent.role}`)
-        if (!isExactly(content.type, expected.type)) reject(`${parent.role}.${placement.key ?? '[]'} must be exactly a ${expected.type.name}, not a ${content.type.constructor.name}`)
+        if (!isExactly(content.type, expected.type))
+          reject(`${parent.role}.${placement.key ?? '[]'} must be exactly a ${expected.type.name}, not a ${content.type.constructor.name}`)
       } else if (expected && !(content instanceof Y.ContentDeleted)) {
         reject(`${parent.role}.${placement.key ?? '[]'} must be a ${expected.type.name}`)
       }
@@ -155,7 +156,8 @@ class Checker {
         if (refusal) {
           // A moderator's hide whose deletedAt or moderation waits for an earlier update of theirs:
           // its deletion of the words applies now, its permission not yet. Resync sends them together.
-          if (place.comment !== null && defersWriteOf(this.index, place.comment, HIDING_FIELDS)) reject(`${refusal}; the update that hides it is not here yet, resync`, ErrorCode.OutOfSync)
+          if (place.comment !== null && defersWriteOf(this.index, place.comment, HIDING_FIELDS))
+            reject(`${refusal}; the update that hides it is not here yet, resync`, ErrorCode.OutOfSync)
           reject(refusal)
         }
         if (item.content instanceof Y.ContentString && item.countable) this.body(place.self).deleted += length
@@ -168,7 +170,8 @@ class Checker {
       const refusal = mayWriteKey(place, key, this.facts) ?? removalAllowed(place, key)
       if (refusal) {
         // The replacement may be among the structs still waiting for their dependencies.
-        if (this.index.deferredReplaces(item) || defersWriteOf(this.index, parentType, [key])) reject(`${refusal}; its replacement is not here yet, resync`, ErrorCode.OutOfSync)
+        if (this.index.deferredReplaces(item) || defersWriteOf(this.index, parentType, [key]))
+          reject(`${refusal}; its replacement is not here yet, resync`, ErrorCode.OutOfSync)
         reject(refusal)
       }
     })
@@ -226,7 +229,15 @@ class Checker {
 
 /** The comment fields that let a moderator remove its words. */
 const HIDING_FIELDS: readonly string[] = [CommentField.deletedAt, CommentField.moderation]
-const THREAD_FIELDS = [ThreadField.id, ThreadField.createdBy, ThreadField.createdAt, ThreadField.comments, ThreadField.subscribers, ThreadField.readBy, ThreadField.metadata]
+const THREAD_FIELDS = [
+  ThreadField.id,
+  ThreadField.createdBy,
+  ThreadField.createdAt,
+  ThreadField.comments,
+  ThreadField.subscribers,
+  ThreadField.readBy,
+  ThreadField.metadata,
+]
 const COMMENT_FIELDS = [CommentField.id, CommentField.authorId, CommentField.createdAt, CommentField.body, CommentField.reactions]
 
 /** Removing a key without writing a new value: only entries that may disappear. */
@@ -252,7 +263,12 @@ function removalAllowed(place: Place, key: string): string | null {
 export function checkUpdate(input: GuardInput, update: Uint8Array): GuardVerdict {
   const scan = scanUpdate(update, DEFAULT_BUDGET, documentStructs(input.doc))
   if (!scan.ok) {
-    return { ok: false, code: scan.overBudget ? ErrorCode.TooLarge : ErrorCode.WriteRejected, reason: scan.reason, clients: blockableClients(input, scan.clients) }
+    return {
+      ok: false,
+      code: scan.overBudget ? ErrorCode.TooLarge : ErrorCode.WriteRejected,
+      reason: scan.reason,
+      clients: blockableClients(input, scan.clients),
+    }
   }
   let blockable = blockableClients(input, scan.shape.clients)
   try {
@@ -260,10 +276,16 @@ export function checkUpdate(input: GuardInput, update: Uint8Array): GuardVerdict
     blockable = blockableClients(input, index.clients())
     const overwritten = index.concurrentKeyWrites(limits.MAX_CONCURRENT_KEY_WRITES)
     if (overwritten !== null) {
-      reject(`an update may write one map key at most ${limits.MAX_CONCURRENT_KEY_WRITES} times from the same origin ("${overwritten}"; budget exceeded)`, ErrorCode.TooLarge)
+      reject(
+        `an update may write one map key at most ${limits.MAX_CONCURRENT_KEY_WRITES} times from the same origin ("${overwritten}"; budget exceeded)`,
+        ErrorCode.TooLarge,
+      )
     }
     if (tooManyConcurrentInserts(index, limits.MAX_CONCURRENT_INSERTS)) {
-      reject(`an update may insert at most ${limits.MAX_CONCURRENT_INSERTS} items at one place of a sequence (the same origins; budget exceeded)`, ErrorCode.TooLarge)
+      reject(
+        `an update may insert at most ${limits.MAX_CONCURRENT_INSERTS} items at one place of a sequence (the same origins; budget exceeded)`,
+        ErrorCode.TooLarge,
+      )
     }
     const checker = new Checker(input, index)
     const { bind, introduced, deferred } = checker.checkClients()
@@ -279,6 +301,11 @@ export function checkUpdate(input: GuardInput, update: Uint8Array): GuardVerdict
     if (error instanceof Rejection) return { ok: false, code: error.code, reason: error.message, clients: blockable }
     if (error instanceof UnknownDependency) return { ok: false, code: ErrorCode.OutOfSync, reason: `${error.message}; resync`, clients: [] }
     if (error instanceof MalformedUpdate) return { ok: false, code: ErrorCode.WriteRejected, reason: `malformed update: ${error.message}`, clients: blockable }
-    return { ok: false, code: ErrorCode.WriteRejected, reason: `the update cannot be decoded: ${error instanceof Error ? error.message : String(error)}`, clients: blockable }
+    return {
+      ok: false,
+      code: ErrorCode.WriteRejected,
+      reason: `the update cannot be decoded: ${error instanceof Error ? error.message : String(error)}`,
+      clients: blockable,
+    }
   }
 }

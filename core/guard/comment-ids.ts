@@ -56,7 +56,9 @@ export class CommentIdIndex {
   }
 
   private isCommentsArray(type: AnyType | null): boolean {
-    return type !== null && type instanceof Y.Array && type._item !== null && type._item.parentSub === ThreadField.comments && this.isThread(parentOf(type._item))
+    return (
+      type !== null && type instanceof Y.Array && type._item !== null && type._item.parentSub === ThreadField.comments && this.isThread(parentOf(type._item))
+    )
   }
 
   private isComment(type: AnyType | null): boolean {
@@ -93,7 +95,12 @@ export class CommentIdIndex {
         visit(structs, range.clock, range.clock + range.len, (item) => {
           const parent = parentOf(item)
           const key = item.parentSub
-          if (parent === this.threads() || this.isCommentsArray(parent) || (key === ThreadField.comments && this.isThread(parent)) || (key === CommentField.id && this.isComment(parent))) {
+          if (
+            parent === this.threads() ||
+            this.isCommentsArray(parent) ||
+            (key === ThreadField.comments && this.isThread(parent)) ||
+            (key === CommentField.id && this.isComment(parent))
+          ) {
             this.stale = true
           }
         })

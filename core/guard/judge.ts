@@ -62,7 +62,12 @@ const refused = (code: Code, reason: string, block: number[] = []): Judgement =>
 /** An update (or sync step 2) from a connection, as its payload arrived. */
 export function judgeUpdate(doc: Y.Doc, guarded: GuardedDocument, actor: Actor, payload: Uint8Array, caps: Caps = DEFAULT_CAPS): Judgement {
   if (payload.byteLength > caps.maxUpdateBytes) return refused(ErrorCode.TooLarge, `an update is at most ${caps.maxUpdateBytes} bytes`)
-  const clientInput = { doc, actor, ownerOf: (client: number) => guarded.clients.ownerOf(client), isBlocked: (client: number) => guarded.clients.isBlocked(client) }
+  const clientInput = {
+    doc,
+    actor,
+    ownerOf: (client: number) => guarded.clients.ownerOf(client),
+    isBlocked: (client: number) => guarded.clients.isBlocked(client),
+  }
   // The budget first, on the payload as Yjs will apply it, before anything decodes it in full.
   const scan = scanUpdate(payload, DEFAULT_BUDGET, documentStructs(doc))
   if (!scan.ok) return refused(scan.overBudget ? ErrorCode.TooLarge : ErrorCode.WriteRejected, scan.reason, blockableClients(clientInput, scan.clients))

@@ -82,7 +82,11 @@ function parentsInThread(comments: NewComment[], doc: Y.Doc): RuleResult {
   const settled = new Set<NewComment>()
   for (const start of fresh.values()) {
     const path = new Set<NewComment>()
-    for (let at: NewComment | undefined = start; at !== undefined && !settled.has(at); at = typeof at.parentId === 'string' ? fresh.get(at.parentId) : undefined) {
+    for (
+      let at: NewComment | undefined = start;
+      at !== undefined && !settled.has(at);
+      at = typeof at.parentId === 'string' ? fresh.get(at.parentId) : undefined
+    ) {
       if (path.has(at)) return 'parentId of the new comments forms a cycle'
       path.add(at)
     }

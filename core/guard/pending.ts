@@ -71,10 +71,7 @@ function lastStartingAtOrBefore(ranges: Ranges, clock: number): number {
 export function rangesOf(ds: { clients: Map<number, Array<{ clock: number; len: number }>> }): Map<number, Ranges> {
   const result = new Map<number, Ranges>()
   for (const [client, items] of ds.clients) {
-    result.set(
-      client,
-      mergeRanges(items.map((item) => [item.clock, item.clock + item.len])),
-    )
+    result.set(client, mergeRanges(items.map((item) => [item.clock, item.clock + item.len])))
   }
   return result
 }

@@ -7,18 +7,7 @@ import { CommentField, FOLLOWERS, THREADS, ThreadField } from '../../protocol/in
 import type { TypeKey, UpdateIndex } from './update-index.ts'
 
 export type PlaceRole =
-  | 'threads'
-  | 'followers'
-  | 'thread'
-  | 'comments'
-  | 'comment'
-  | 'body'
-  | 'reactions'
-  | 'subscribers'
-  | 'readBy'
-  | 'metadata'
-  | 'notifications'
-  | 'notification'
+  'threads' | 'followers' | 'thread' | 'comments' | 'comment' | 'body' | 'reactions' | 'subscribers' | 'readBy' | 'metadata' | 'notifications' | 'notification'
 
 export interface Place {
   role: PlaceRole

@@ -47,11 +47,15 @@ export function deadClients(doc: Y.Doc, refused: Iterable<number>): Set<number> 
   const dead = new Set(refused)
   const { structs } = pendingView(doc)
   const waitsOnDead = (id: Y.ID | null) => id !== null && dead.has(id.client) && id.clock >= Y.getState(doc.store, id.client)
-  for (let grown = true; grown; ) {
+  for (let grown = true; grown;) {
     grown = false
     for (const [client, list] of structs) {
       if (dead.has(client)) continue
-      const waits = list.some((struct) => struct instanceof Y.Item && (waitsOnDead(struct.origin) || waitsOnDead(struct.rightOrigin) || (struct.parent instanceof Y.ID && waitsOnDead(struct.parent))))
+      const waits = list.some(
+        (struct) =>
+          struct instanceof Y.Item &&
+          (waitsOnDead(struct.origin) || waitsOnDead(struct.rightOrigin) || (struct.parent instanceof Y.ID && waitsOnDead(struct.parent))),
+      )
       if (!waits) continue
       dead.add(client)
       grown = true
@@ -78,7 +82,11 @@ export function dropPending(doc: Y.Doc, clients: ReadonlySet<number>): Map<numbe
     for (const client of structClients) {
       // Only what it does not hold yet: the same structs come back with every resend.
       const news = view.structs.get(client)!.filter((struct) => !heldIn(gone.structs, struct))
-      if (news.length > 0) gone.structs.set(client, [...(gone.structs.get(client) ?? []), ...news].sort((a, b) => a.id.clock - b.id.clock))
+      if (news.length > 0)
+        gone.structs.set(
+          client,
+          [...(gone.structs.get(client) ?? []), ...news].sort((a, b) => a.id.clock - b.id.clock),
+        )
     }
     if (structClients.length === view.structs.size) doc.store.pendingStructs = null
     else {

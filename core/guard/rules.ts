@@ -3,7 +3,17 @@
  * allowed. "Fresh" is a type created by the update being checked; "existing" is in the document.
  */
 import * as Y from 'yjs'
-import { CommentField, ID_PATTERN, MAX_EMOJI_LENGTH, MENTION_ATTRIBUTE, NotificationField, REACTION_SEPARATOR, ThreadField, roleAtLeast, type Role } from '../../protocol/index.ts'
+import {
+  CommentField,
+  ID_PATTERN,
+  MAX_EMOJI_LENGTH,
+  MENTION_ATTRIBUTE,
+  NotificationField,
+  REACTION_SEPARATOR,
+  ThreadField,
+  roleAtLeast,
+  type Role,
+} from '../../protocol/index.ts'
 import { metadataEntryRefusal } from './metadata.ts'
 import type { Place } from './places.ts'
 import { timeRefusal } from './times.ts'
@@ -175,7 +185,9 @@ function markAllowed(place: Place, key: string, value: unknown, facts: Facts): R
   const refusal = timeRefusal(`notification ${key}`, value)
   if (refusal) return refusal
   const createdAt = facts.field(place.self, NotificationField.createdAt)
-  return typeof createdAt === 'number' && (value as number) < createdAt ? `notification ${key} must not be before the notification's createdAt (${createdAt})` : null
+  return typeof createdAt === 'number' && (value as number) < createdAt
+    ? `notification ${key} must not be before the notification's createdAt (${createdAt})`
+    : null
 }
 
 /**

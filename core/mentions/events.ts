@@ -18,7 +18,10 @@ function splitReaction(key: string): { emoji: string; userId: string } | null {
 }
 
 function isGone(comment: Y.Map<unknown>): boolean {
-  return typeof comment.get(CommentField.deletedAt) === 'number' || (typeof comment.get(CommentField.moderation) === 'object' && comment.get(CommentField.moderation) !== null)
+  return (
+    typeof comment.get(CommentField.deletedAt) === 'number' ||
+    (typeof comment.get(CommentField.moderation) === 'object' && comment.get(CommentField.moderation) !== null)
+  )
 }
 
 export function announce(events: ParleyEvents, subjectId: string, changes: TransactionChanges): void {

@@ -152,12 +152,20 @@ export function createDetector(options: DetectorOptions): Detector {
         const s = threadOf.get(m.commentId)
         events.emit(
           'mention.created',
-          { subjectId, threadId: s?.threadId ?? '', commentId: m.commentId, authorId: s?.authorId ?? '', userId: m.userId, notificationId: m.activity.notificationId },
+          {
+            subjectId,
+            threadId: s?.threadId ?? '',
+            commentId: m.commentId,
+            authorId: s?.authorId ?? '',
+            userId: m.userId,
+            notificationId: m.activity.notificationId,
+          },
           m.activity.notificationId,
         )
       }
       for (const { record, created } of result.notifications) {
-        if (created) events.emit('notification.created', { userId: record.userId, notification: record }, notificationEventId(record.userId, record.id, record.version))
+        if (created)
+          events.emit('notification.created', { userId: record.userId, notification: record }, notificationEventId(record.userId, record.id, record.version))
       }
       return result
     },

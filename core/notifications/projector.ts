@@ -17,7 +17,6 @@ export const INBOX_DOCUMENT_LIMIT = 50
 /** How long the server keeps an inbox open after its last projection when no client has it open. */
 export const INBOX_IDLE_MS = 30_000
 
-
 type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
 
 /** A channel's delivery: per row, null when delivered, or why not. */

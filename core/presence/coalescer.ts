@@ -19,7 +19,6 @@ import * as encoding from 'lib0/encoding'
 import { applyAwarenessUpdate, type Awareness } from 'y-protocols/awareness'
 import { PRESENCE_ORIGIN } from '../origins.ts'
 
-
 export interface CoalescerTiming {
   /** Window of the awareness fan-out, in ms. */
   windowMs: number

@@ -104,7 +104,8 @@ export function createMemoryRegistry(options: MemoryRegistryOptions = {}): Prese
         documents.set(documentName, clients)
       }
       const previous = clients.get(clientId)
-      const sameTyping = previous?.state.typing && state.typing && previous.state.typing.at === state.typing.at && previous.state.typing.threadId === state.typing.threadId
+      const sameTyping =
+        previous?.state.typing && state.typing && previous.state.typing.at === state.typing.at && previous.state.typing.threadId === state.typing.threadId
       clients.set(clientId, { state, typingSeenAt: sameTyping ? previous.typingSeenAt : now() })
     },
     removeState(documentName, clientId) {

@@ -35,7 +35,6 @@ import { isEmptyUpdate, mergeUpdates, sharedUnseenPart } from '../../core/docume
 /** Log rows after which `onStoreDocument` compacts a document. */
 export const COMPACT_AFTER_ROWS = 500
 
-
 export interface DurabilityMetrics {
   observeAppend(seconds: number, bytes: number): void
   observeCompaction(seconds: number): void

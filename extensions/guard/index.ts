@@ -133,7 +133,12 @@ export class Guard implements Extension {
   }
 
   async onConfigure({ instance }: onConfigurePayload): Promise<void> {
-    this.slowReaders = watchSlowReaders(instance, this.configuration.logger, () => this.configuration.metrics?.slowReaderClosed(), this.configuration.slowReaders)
+    this.slowReaders = watchSlowReaders(
+      instance,
+      this.configuration.logger,
+      () => this.configuration.metrics?.slowReaderClosed(),
+      this.configuration.slowReaders,
+    )
   }
 
   async onDestroy(_: onDestroyPayload): Promise<void> {
@@ -145,7 +150,8 @@ export class Guard implements Extension {
     const kind: DocumentKind = parsed?.kind === 'inbox' ? 'inbox' : 'comments'
     const { logger, metrics } = this.configuration
     const clients = new ClientRegistry(await this.configuration.owners.owners(documentName))
-    const stopEmptying = kind === 'comments' ? emptyDeletedBodies(document, logger, documentName, () => metrics?.hookError('emptyDeletedBodies')) : () => undefined
+    const stopEmptying =
+      kind === 'comments' ? emptyDeletedBodies(document, logger, documentName, () => metrics?.hookError('emptyDeletedBodies')) : () => undefined
     const stopDropping = watchRefusedPending(document, clients)
     this.documents.set(documentName, {
       kind,
@@ -190,7 +196,10 @@ export class Guard implements Extension {
     if (judgement.bytes === 0) return
     // New client ids are counted per user and document; a rate refusal blocks nothing (reopen later).
     if (!this.clientQuota.take(documentName, context.user.id, judgement.introduced.length)) {
-      return refuse(ErrorCode.RateLimited, `at most ${limits.MAX_NEW_CLIENTS_PER_HOUR} new client ids per user and document per hour; reopen the document later`)
+      return refuse(
+        ErrorCode.RateLimited,
+        `at most ${limits.MAX_NEW_CLIENTS_PER_HOUR} new client ids per user and document per hour; reopen the document later`,
+      )
     }
     guard.bytes += judgement.bytes
     const bound = guard.clients.bind(judgement.bind, context.user.id)
@@ -202,7 +211,12 @@ export class Guard implements Extension {
    * Checks a server-side write made on behalf of a user (REST), exactly as a socket write from that
    * user would be checked; binds the write's client id to the user when it passes.
    */
-  async checkServerWrite(input: { documentName: string; document: Y.Doc; update: Uint8Array; actor: { user: { id: string }; role: Role } }): Promise<ParleyErrorInfo | null> {
+  async checkServerWrite(input: {
+    documentName: string
+    document: Y.Doc
+    update: Uint8Array
+    actor: { user: { id: string }; role: Role }
+  }): Promise<ParleyErrorInfo | null> {
     const { documentName, document, update, actor } = input
     const guard = this.documents.get(documentName)
     if (!guard) return { code: ErrorCode.Internal, message: 'the document is not loaded' }
@@ -255,7 +269,12 @@ export class Guard implements Extension {
 
   /** The caps of {@link judgeUpdate}, with this guard's configured sizes. */
   private caps(): Caps {
-    return { ...DEFAULT_CAPS, maxUpdateBytes: this.configuration.maxUpdateBytes, maxDocumentBytes: this.configuration.maxDocumentBytes, maxDocumentItems: this.configuration.maxDocumentItems }
+    return {
+      ...DEFAULT_CAPS,
+      maxUpdateBytes: this.configuration.maxUpdateBytes,
+      maxDocumentBytes: this.configuration.maxDocumentBytes,
+      maxDocumentItems: this.configuration.maxDocumentItems,
+    }
   }
 
   /** The socket close that follows a refusal's `parley.error`, so that any provider resyncs. */

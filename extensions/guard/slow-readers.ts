@@ -35,7 +35,12 @@ export const DEFAULT_SLOW_READER_LIMITS: SlowReaderLimits = {
   closeTimeoutMs: SLOW_READER_CLOSE_TIMEOUT_MS,
 }
 
-export function watchSlowReaders(instance: Hocuspocus, logger: Logger, onClosed: () => void, limits: SlowReaderLimits = DEFAULT_SLOW_READER_LIMITS): SlowReaderWatch {
+export function watchSlowReaders(
+  instance: Hocuspocus,
+  logger: Logger,
+  onClosed: () => void,
+  limits: SlowReaderLimits = DEFAULT_SLOW_READER_LIMITS,
+): SlowReaderWatch {
   /** When each socket was first seen above the bound. */
   const since = new WeakMap<Buffered, number>()
   const timer = setInterval(() => {

@@ -11,7 +11,13 @@
  * everything was detected), or written and never marked, are loaded and rescanned at startup
  * (`sweep`). Opening a document writes nothing: a document never written gets no mark.
  */
-import { type Extension, type Hocuspocus, type afterLoadDocumentPayload, type afterUnloadDocumentPayload, type beforeUnloadDocumentPayload } from '@hocuspocus/server'
+import {
+  type Extension,
+  type Hocuspocus,
+  type afterLoadDocumentPayload,
+  type afterUnloadDocumentPayload,
+  type beforeUnloadDocumentPayload,
+} from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'

@@ -34,7 +34,6 @@ import { PRIORITY } from '../priorities.ts'
 import { awarenessClocks } from '../../core/presence/clocks.ts'
 import { AwarenessCoalescer, type CoalescerTiming, type WindowReport } from '../../core/presence/coalescer.ts'
 
-
 /** Window of the awareness fan-out: a document's changed states go out together once per window. */
 export const AWARENESS_WINDOW_MS = 150
 

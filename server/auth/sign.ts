@@ -17,11 +17,7 @@ export interface TokenClaims {
   access?: Record<string, Role> | undefined
 }
 
-export async function signToken(
-  claims: TokenClaims,
-  secret: string,
-  options: { expiresInSeconds?: number | null; now?: number } = {},
-): Promise<string> {
+export async function signToken(claims: TokenClaims, secret: string, options: { expiresInSeconds?: number | null; now?: number } = {}): Promise<string> {
   const { sub, ...rest } = claims
   const body = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined))
   const jwt = new SignJWT(body).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(sub)

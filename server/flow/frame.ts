@@ -81,9 +81,7 @@ export interface AwarenessLimits {
   maxEntries: number
 }
 
-export type AwarenessCheck =
-  | { ok: true; frame: Uint8Array }
-  | { ok: false; reason: 'malformed' | 'too_many_states' | 'state_too_large' }
+export type AwarenessCheck = { ok: true; frame: Uint8Array } | { ok: false; reason: 'malformed' | 'too_many_states' | 'state_too_large' }
 
 /** The JSON text `null`: a removal. */
 const NULL_STATE = [0x6e, 0x75, 0x6c, 0x6c]
@@ -129,7 +127,13 @@ export function checkAwareness(frame: Uint8Array, limits: AwarenessLimits): Awar
   if (states.length > limits.maxStates) return { ok: false, reason: 'too_many_states' }
   // Several entries, of which at most one is a state: keep the states, drop the removals.
   if (states.length === 0) return { ok: false, reason: 'too_many_states' }
-  return { ok: true, frame: awarenessFrame(address, states.map((entry) => frame.subarray(entry.start, entry.end))) }
+  return {
+    ok: true,
+    frame: awarenessFrame(
+      address,
+      states.map((entry) => frame.subarray(entry.start, entry.end)),
+    ),
+  }
 }
 
 function awarenessFrame(address: string, entries: Uint8Array[]): Uint8Array {

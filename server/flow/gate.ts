@@ -175,7 +175,12 @@ export class SocketGate {
       return
     }
     if (info.kind === 'syncStep1' && info.stateVectorBytes > limits.maxStateVectorBytes) {
-      this.refuse({ code: ErrorCode.TooLarge, documentName: info.documentName, address: info.address, message: `a state vector is at most ${limits.maxStateVectorBytes} bytes` })
+      this.refuse({
+        code: ErrorCode.TooLarge,
+        documentName: info.documentName,
+        address: info.address,
+        message: `a state vector is at most ${limits.maxStateVectorBytes} bytes`,
+      })
       return
     }
     const item = { frame, info }
@@ -185,7 +190,12 @@ export class SocketGate {
       return
     }
     if (queued >= limits.maxQueuedFrames || (queued > 0 && this.queuedBytes + frame.byteLength > limits.maxQueuedBytes)) {
-      this.refuse({ code: ErrorCode.RateLimited, documentName: null, address: null, message: 'too much waiting while the socket was slowed: the socket is cut' })
+      this.refuse({
+        code: ErrorCode.RateLimited,
+        documentName: null,
+        address: null,
+        message: 'too much waiting while the socket was slowed: the socket is cut',
+      })
       return
     }
     this.queue.push(item)
@@ -232,7 +242,11 @@ export class SocketGate {
 
   private receiveAwareness(frame: Uint8Array, info: FrameInfo & { kind: 'awareness' }): void {
     const { limits, clock } = this.options
-    const checked = checkAwareness(frame, { maxStateBytes: limits.maxAwarenessStateBytes, maxStates: limits.maxAwarenessStates, maxEntries: limits.maxAwarenessEntries })
+    const checked = checkAwareness(frame, {
+      maxStateBytes: limits.maxAwarenessStateBytes,
+      maxStates: limits.maxAwarenessStates,
+      maxEntries: limits.maxAwarenessEntries,
+    })
     if (!checked.ok) {
       this.options.metrics?.awarenessDropped(checked.reason)
       return

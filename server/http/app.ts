@@ -52,10 +52,7 @@ export function createHttpApp(deps: HttpDependencies): Hono {
     const checks = Object.fromEntries(results)
     const failing = results.filter(([, result]) => !result.ok).map(([name]) => name)
     if (failing.length === 0) return c.json({ status: 'ready', checks })
-    return c.json(
-      { status: 'unavailable', checks, error: { code: ErrorCode.NotReady, message: `failing: ${failing.join(', ')}` } },
-      503,
-    )
+    return c.json({ status: 'unavailable', checks, error: { code: ErrorCode.NotReady, message: `failing: ${failing.join(', ')}` } }, 503)
   })
 
   app.get('/metrics', async (c) => {

@@ -8,13 +8,7 @@
  */
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http'
 import type { Socket } from 'node:net'
-import {
-  FIRST_REQUEST_TIMEOUT_MS,
-  HEADERS_TIMEOUT_MS,
-  KEEP_ALIVE_TIMEOUT_MS,
-  REQUEST_TIMEOUT_MS,
-  TIMEOUT_CHECK_INTERVAL_MS,
-} from './connection-limits.ts'
+import { FIRST_REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from './connection-limits.ts'
 
 export interface HttpTimeouts {
   /** Connecting to the first request's complete headers. */

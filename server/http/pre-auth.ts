@@ -48,9 +48,17 @@ export const DEFAULT_PRE_AUTH_LIMITS: PreAuthLimits = {
 }
 
 /** Hocuspocus settings bounding what it queues on a socket for documents whose authentication has not finished. */
-export function pendingAuthOptions(maxDocumentsPerSocket: number): { maxUnauthenticatedQueueSize: number; maxUnauthenticatedQueueMessages: number; maxPendingDocuments: number } {
+export function pendingAuthOptions(maxDocumentsPerSocket: number): {
+  maxUnauthenticatedQueueSize: number
+  maxUnauthenticatedQueueMessages: number
+  maxPendingDocuments: number
+} {
   // A reconnect opens every document of the socket at once: as many pending as may be open.
-  return { maxUnauthenticatedQueueSize: PENDING_AUTH_MAX_BYTES, maxUnauthenticatedQueueMessages: PENDING_AUTH_MAX_FRAMES, maxPendingDocuments: maxDocumentsPerSocket }
+  return {
+    maxUnauthenticatedQueueSize: PENDING_AUTH_MAX_BYTES,
+    maxUnauthenticatedQueueMessages: PENDING_AUTH_MAX_FRAMES,
+    maxPendingDocuments: maxDocumentsPerSocket,
+  }
 }
 
 export interface PreAuthGuard {

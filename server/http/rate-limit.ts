@@ -33,7 +33,10 @@ export interface UserRateLimiter {
   readonly size: number
 }
 
-export function createUserRateLimiter(spec: RateSpec = { perSecond: USER_REST_RATE_PER_SECOND, burst: USER_REST_BURST }, now: () => number = Date.now): UserRateLimiter {
+export function createUserRateLimiter(
+  spec: RateSpec = { perSecond: USER_REST_RATE_PER_SECOND, burst: USER_REST_BURST },
+  now: () => number = Date.now,
+): UserRateLimiter {
   const buckets = new Map<string, Bucket>()
   let lastSweep = now()
 

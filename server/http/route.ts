@@ -115,10 +115,11 @@ async function parseInput(c: Context, spec: RouteDefinition['spec']): Promise<{ 
 }
 
 /** A route for users: `Authorization: Bearer <JWT>`. */
-export function userRoute<P extends ObjectSchema | undefined = undefined, Q extends ObjectSchema | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  spec: RouteSpec<P, Q, B>,
-  handler: (input: RouteInput<P, Q, B> & { user: ParleyUser }) => Promise<Response>,
-): RouteDefinition {
+export function userRoute<
+  P extends ObjectSchema | undefined = undefined,
+  Q extends ObjectSchema | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>, handler: (input: RouteInput<P, Q, B> & { user: ParleyUser }) => Promise<Response>): RouteDefinition {
   return {
     spec: withRateLimit(spec),
     auth: 'user',
@@ -135,10 +136,11 @@ export function userRoute<P extends ObjectSchema | undefined = undefined, Q exte
 }
 
 /** A route for the integrator's backend: `Authorization: Bearer <PARLEY_API_KEY>`. */
-export function backendRoute<P extends ObjectSchema | undefined = undefined, Q extends ObjectSchema | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  spec: RouteSpec<P, Q, B>,
-  handler: (input: RouteInput<P, Q, B>) => Promise<Response>,
-): RouteDefinition {
+export function backendRoute<
+  P extends ObjectSchema | undefined = undefined,
+  Q extends ObjectSchema | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>, handler: (input: RouteInput<P, Q, B>) => Promise<Response>): RouteDefinition {
   return {
     spec,
     auth: 'backend',
@@ -156,10 +158,11 @@ export function backendRoute<P extends ObjectSchema | undefined = undefined, Q e
 export type Caller = { kind: 'user'; user: ParleyUser } | { kind: 'backend' }
 
 /** A route for users (their JWT) and for the integrator's backend (the API key). */
-export function userOrBackendRoute<P extends ObjectSchema | undefined = undefined, Q extends ObjectSchema | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  spec: RouteSpec<P, Q, B>,
-  handler: (input: RouteInput<P, Q, B> & { caller: Caller }) => Promise<Response>,
-): RouteDefinition {
+export function userOrBackendRoute<
+  P extends ObjectSchema | undefined = undefined,
+  Q extends ObjectSchema | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>, handler: (input: RouteInput<P, Q, B> & { caller: Caller }) => Promise<Response>): RouteDefinition {
   return {
     spec: withRateLimit(spec),
     auth: 'user-or-backend',
@@ -181,7 +184,12 @@ export function userOrBackendRoute<P extends ObjectSchema | undefined = undefine
 }
 
 /** Mounts every route on the app; the user routes share `limiter` (one per server). */
-export function mountRoutes(app: Hono, routes: readonly RouteDefinition[], credentials: RequestCredentials, limiter: UserRateLimiter = createUserRateLimiter()): void {
+export function mountRoutes(
+  app: Hono,
+  routes: readonly RouteDefinition[],
+  credentials: RequestCredentials,
+  limiter: UserRateLimiter = createUserRateLimiter(),
+): void {
   for (const route of routes) {
     app.on(route.spec.method.toUpperCase(), route.spec.path, (c) => route.run(c, credentials, limiter))
   }

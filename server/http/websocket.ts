@@ -77,7 +77,13 @@ export interface ConnectionLimits {
  * `flow`: every message passes its socket's flow-control gate (server/flow/) before Hocuspocus
  * reads it; without one, messages go straight to Hocuspocus.
  */
-export function attachWebSocket(httpServer: HttpServer, hocuspocus: Hocuspocus, logger: Logger, limits: ConnectionLimits = {}, flow?: FlowControl): WebSocketEndpoint {
+export function attachWebSocket(
+  httpServer: HttpServer,
+  hocuspocus: Hocuspocus,
+  logger: Logger,
+  limits: ConnectionLimits = {},
+  flow?: FlowControl,
+): WebSocketEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INCOMING_FRAME_BYTES })
   let closing = false
 

@@ -50,7 +50,12 @@ export function createNotifications(options: NotificationsOptions): Notification
   const metrics = createNotificationMetrics(options.registry, options.hookError)
   const events = createEvents(logger, () => options.hookError('events'))
   const { resetBytes = INBOX_RESET_BYTES, ...projectorOptions } = options.inbox ?? {}
-  const projector = createInboxProjector({ storage, logger, ...projectorOptions, open: (name, context) => options.hocuspocus().openDirectConnection(name, context) })
+  const projector = createInboxProjector({
+    storage,
+    logger,
+    ...projectorOptions,
+    open: (name, context) => options.hocuspocus().openDirectConnection(name, context),
+  })
   const outbox = createOutbox({ storage, channels: { inbox: projector }, logger, metrics: metrics.outbox })
   const mentions = new Mentions({
     storage,

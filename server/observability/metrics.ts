@@ -33,11 +33,31 @@ const LATENCY_BUCKETS = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0
 const SIZE_BUCKETS = [64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304]
 
 function createTrafficMetrics(registry: Registry, hookErrors: Counter<'hook'>): TrafficMetrics {
-  const messagesIn = new Counter({ name: 'parley_messages_in_total', help: 'Messages received on document connections, by type', labelNames: ['type'], registers: [registry] })
+  const messagesIn = new Counter({
+    name: 'parley_messages_in_total',
+    help: 'Messages received on document connections, by type',
+    labelNames: ['type'],
+    registers: [registry],
+  })
   const bytesIn = new Counter({ name: 'parley_message_in_bytes_total', help: 'Bytes of messages received on document connections', registers: [registry] })
-  const messagesOut = new Counter({ name: 'parley_messages_out_total', help: 'Messages sent by document broadcasts, by kind', labelNames: ['kind'], registers: [registry] })
-  const broadcastSeconds = new Histogram({ name: 'parley_broadcast_seconds', help: 'Time to encode and send one broadcast to every connection of a document', buckets: LATENCY_BUCKETS, registers: [registry] })
-  const updateBytes = new Histogram({ name: 'parley_update_bytes', help: 'Size of Yjs updates applied to documents', buckets: SIZE_BUCKETS, registers: [registry] })
+  const messagesOut = new Counter({
+    name: 'parley_messages_out_total',
+    help: 'Messages sent by document broadcasts, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+  })
+  const broadcastSeconds = new Histogram({
+    name: 'parley_broadcast_seconds',
+    help: 'Time to encode and send one broadcast to every connection of a document',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  })
+  const updateBytes = new Histogram({
+    name: 'parley_update_bytes',
+    help: 'Size of Yjs updates applied to documents',
+    buckets: SIZE_BUCKETS,
+    registers: [registry],
+  })
   return {
     messageIn(type, bytes) {
       messagesIn.inc({ type })
@@ -51,8 +71,19 @@ function createTrafficMetrics(registry: Registry, hookErrors: Counter<'hook'>): 
 }
 
 function createHookMetrics(registry: Registry): HookMetrics {
-  const hookSeconds = new Histogram({ name: 'parley_hook_duration_seconds', help: 'Time spent in one extension hook call', labelNames: ['extension', 'hook'], buckets: LATENCY_BUCKETS, registers: [registry] })
-  const slowHooks = new Counter({ name: 'parley_slow_hooks_total', help: 'Hook calls slower than SLOW_HOOK_MS', labelNames: ['extension', 'hook'], registers: [registry] })
+  const hookSeconds = new Histogram({
+    name: 'parley_hook_duration_seconds',
+    help: 'Time spent in one extension hook call',
+    labelNames: ['extension', 'hook'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  })
+  const slowHooks = new Counter({
+    name: 'parley_slow_hooks_total',
+    help: 'Hook calls slower than SLOW_HOOK_MS',
+    labelNames: ['extension', 'hook'],
+    registers: [registry],
+  })
   return {
     observeHook: (extension, hook, seconds) => hookSeconds.observe({ extension, hook }, seconds),
     slowHook: (extension, hook) => slowHooks.inc({ extension, hook }),
@@ -62,15 +93,53 @@ function createHookMetrics(registry: Registry): HookMetrics {
 export function createMetrics(sources: MetricSources): ParleyMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'parley_' })
-  new Gauge({ name: 'parley_connections', help: 'Open document connections', registers: [registry], collect() { this.set(sources.connections()) } })
-  new Gauge({ name: 'parley_documents_loaded', help: 'Documents held in memory', registers: [registry], collect() { this.set(sources.documents()) } })
-  const appendSeconds = new Histogram({ name: 'parley_storage_append_seconds', help: 'Time to append one update durably', buckets: STORAGE_BUCKETS, registers: [registry] })
+  new Gauge({
+    name: 'parley_connections',
+    help: 'Open document connections',
+    registers: [registry],
+    collect() {
+      this.set(sources.connections())
+    },
+  })
+  new Gauge({
+    name: 'parley_documents_loaded',
+    help: 'Documents held in memory',
+    registers: [registry],
+    collect() {
+      this.set(sources.documents())
+    },
+  })
+  const appendSeconds = new Histogram({
+    name: 'parley_storage_append_seconds',
+    help: 'Time to append one update durably',
+    buckets: STORAGE_BUCKETS,
+    registers: [registry],
+  })
   const appendBytes = new Counter({ name: 'parley_storage_appended_bytes_total', help: 'Bytes appended to document logs', registers: [registry] })
-  const compactionSeconds = new Histogram({ name: 'parley_storage_compaction_seconds', help: 'Time to compact one document', buckets: STORAGE_BUCKETS, registers: [registry] })
-  const storageErrors = new Counter({ name: 'parley_storage_errors_total', help: 'Failed storage operations', labelNames: ['operation'], registers: [registry] })
-  const quarantined = new Counter({ name: 'parley_storage_quarantined_rows_total', help: 'Log rows that could not be applied and were set aside', registers: [registry] })
+  const compactionSeconds = new Histogram({
+    name: 'parley_storage_compaction_seconds',
+    help: 'Time to compact one document',
+    buckets: STORAGE_BUCKETS,
+    registers: [registry],
+  })
+  const storageErrors = new Counter({
+    name: 'parley_storage_errors_total',
+    help: 'Failed storage operations',
+    labelNames: ['operation'],
+    registers: [registry],
+  })
+  const quarantined = new Counter({
+    name: 'parley_storage_quarantined_rows_total',
+    help: 'Log rows that could not be applied and were set aside',
+    registers: [registry],
+  })
   const refused = new Counter({ name: 'parley_auth_refused_total', help: 'Connections refused at authentication', labelNames: ['code'], registers: [registry] })
-  const hookErrors = new Counter({ name: 'parley_hook_errors_total', help: 'Errors caught in hooks that Hocuspocus does not await', labelNames: ['hook'], registers: [registry] })
+  const hookErrors = new Counter({
+    name: 'parley_hook_errors_total',
+    help: 'Errors caught in hooks that Hocuspocus does not await',
+    labelNames: ['hook'],
+    registers: [registry],
+  })
   return {
     registry,
     durability: {

@@ -18,7 +18,12 @@ export function createNotificationMetrics(
     buckets: DETECTION_BUCKETS,
     registers: [registry],
   })
-  const deliveries = new Counter({ name: 'parley_outbox_deliveries_total', help: 'Outbox rows delivered or failed, by channel', labelNames: ['channel', 'result'], registers: [registry] })
+  const deliveries = new Counter({
+    name: 'parley_outbox_deliveries_total',
+    help: 'Outbox rows delivered or failed, by channel',
+    labelNames: ['channel', 'result'],
+    registers: [registry],
+  })
   const dropped = new Counter({
     name: 'parley_mentions_dropped_total',
     help: 'Mentions not notified because of a bound: beyond the distinct mentions per comment (per_comment), or beyond the author’s mention notifications per minute (per_author)',

@@ -80,7 +80,23 @@ export function toNotification(row: NotificationRow): NotificationRecord {
 
 /** The values of a record in {@link NOTIFICATION_COLUMNS} order. */
 export function notificationValues(r: NotificationRecord): unknown[] {
-  return [r.userId, r.id, r.kind, r.priority, r.subjectId, r.threadId, r.commentId, JSON.stringify(r.actors), r.activityCount, r.preview, r.createdAt, r.notifiedAt, r.readAt, r.archivedAt, r.version]
+  return [
+    r.userId,
+    r.id,
+    r.kind,
+    r.priority,
+    r.subjectId,
+    r.threadId,
+    r.commentId,
+    JSON.stringify(r.actors),
+    r.activityCount,
+    r.preview,
+    r.createdAt,
+    r.notifiedAt,
+    r.readAt,
+    r.archivedAt,
+    r.version,
+  ]
 }
 
 export function toOutboxRow(row: OutboxDbRow): OutboxRow {

@@ -52,7 +52,9 @@ describe('directory search with 20,000 users', () => {
   const search = async (query: string, caller = 'caller'): Promise<{ status: number; users: string[]; ms: number }> => {
     const bearer = await tokenFor(secret, caller, { access: { 'comments/big': 'read' } })
     const started = performance.now()
-    const answer = await fetch(`${child.httpUrl}/api/v1/users?subjectId=big&limit=10&query=${encodeURIComponent(query)}`, { headers: { authorization: `Bearer ${bearer}` } })
+    const answer = await fetch(`${child.httpUrl}/api/v1/users?subjectId=big&limit=10&query=${encodeURIComponent(query)}`, {
+      headers: { authorization: `Bearer ${bearer}` },
+    })
     const body = (await answer.json()) as DirectoryAnswer
     return { status: answer.status, users: body.users.map((u) => u.id), ms: performance.now() - started }
   }
@@ -89,7 +91,9 @@ describe('directory search with 20,000 users', () => {
     for (const answer of answers) expect(answer.status).toBe(200)
     const worst = Math.max(...health)
     const slowest = Math.max(...answers.map((a) => a.ms))
-    console.log(`30 concurrent searches: ${allMs.toFixed(0)} ms in all, slowest ${slowest.toFixed(0)} ms; /health: ${health.length} probes, worst ${worst.toFixed(1)} ms`)
+    console.log(
+      `30 concurrent searches: ${allMs.toFixed(0)} ms in all, slowest ${slowest.toFixed(0)} ms; /health: ${health.length} probes, worst ${worst.toFixed(1)} ms`,
+    )
     expect(health.length).toBeGreaterThan(1)
     expect(worst).toBeLessThan(HEALTH_BOUND_MS)
   })

@@ -82,7 +82,8 @@ describe.each(BACKENDS)('revocation on $name', (backend) => {
   })
 
   it('lowering the default role closes only the connections that relied on it', async () => {
-    const put = (defaultRole: string | null) => rest<{ closedConnections: number }>(s, 'PUT', '/api/v1/subjects/open', { bearer: TEST_API_KEY, json: { defaultRole } })
+    const put = (defaultRole: string | null) =>
+      rest<{ closedConnections: number }>(s, 'PUT', '/api/v1/subjects/open', { bearer: TEST_API_KEY, json: { defaultRole } })
     expect((await put('comment')).body).toEqual({ subjectId: 'open', defaultRole: 'comment', closedConnections: 0 })
     const zed = await watch('comments/open', await s.token('zed', { access: {} }))
     const ana = await watch('comments/open', await s.token('ana', { access: { 'comments/open': 'comment' } }))

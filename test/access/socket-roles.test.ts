@@ -43,7 +43,11 @@ describe.each(BACKENDS)('roles over the socket on $name', (backend) => {
   })
 
   it('gives every authenticated user the default role, and the token’s higher role above it', async () => {
-    expect((await api('PUT', '/api/v1/subjects/square', { defaultRole: 'read' })).body).toEqual({ subjectId: 'square', defaultRole: 'read', closedConnections: 0 })
+    expect((await api('PUT', '/api/v1/subjects/square', { defaultRole: 'read' })).body).toEqual({
+      subjectId: 'square',
+      defaultRole: 'read',
+      closedConnections: 0,
+    })
     const anyone = await connectSynced(s.server.webSocketUrl, 'comments/square', await s.token('passer-by', { access: {} }))
     expect(anyone.provider.authorizedScope).toBe('readonly')
     anyone.destroy()

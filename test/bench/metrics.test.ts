@@ -55,7 +55,18 @@ describe('/metrics', () => {
     const server = await startServer()
     running.push(server)
     const before = await scrape(server)
-    for (const family of ['parley_connections', 'parley_documents_loaded', 'parley_messages_in_total', 'parley_messages_out_total', 'parley_update_bytes', 'parley_broadcast_seconds', 'parley_storage_append_seconds', 'parley_storage_compaction_seconds', 'parley_hook_duration_seconds', 'parley_nodejs_eventloop_lag_seconds']) {
+    for (const family of [
+      'parley_connections',
+      'parley_documents_loaded',
+      'parley_messages_in_total',
+      'parley_messages_out_total',
+      'parley_update_bytes',
+      'parley_broadcast_seconds',
+      'parley_storage_append_seconds',
+      'parley_storage_compaction_seconds',
+      'parley_hook_duration_seconds',
+      'parley_nodejs_eventloop_lag_seconds',
+    ]) {
       expect(before.families.has(family), `${family} is exposed`).toBe(true)
     }
     expect(total(before, 'parley_connections')).toBe(0)

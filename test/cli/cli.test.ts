@@ -100,11 +100,15 @@ describe('npm start with the system Node first on PATH', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()))
     try {
       let port = 0
-      await waitFor(() => {
-        const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out)
-        if (match?.[1]) port = Number(match[1])
-        return port > 0
-      }, `npm start listening; output so far:\n${out}`, 30_000)
+      await waitFor(
+        () => {
+          const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out)
+          if (match?.[1]) port = Number(match[1])
+          return port > 0
+        },
+        `npm start listening; output so far:\n${out}`,
+        30_000,
+      )
       // Whatever Node the system has first on PATH, the server runs on the project's own (>= 22).
       const systemNode = spawnSync('node', ['--version'], { env: { PATH: systemDirs.join(path.delimiter) }, encoding: 'utf8' }).stdout.trim()
       const serverNode = /"node":"(\d+)\./.exec(out)?.[1]

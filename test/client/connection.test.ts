@@ -43,7 +43,11 @@ describe('connection management', () => {
     const clientCount = 16
     const baseDelayMs = 1_000
     for (let i = 0; i < clientCount; i++) {
-      const client = await createParleyClient({ url: first.server.webSocketUrl, token: await first.token(`u${i}`), reconnect: { baseDelayMs, maxDelayMs: 2_000 } })
+      const client = await createParleyClient({
+        url: first.server.webSocketUrl,
+        token: await first.token(`u${i}`),
+        reconnect: { baseDelayMs, maxDelayMs: 2_000 },
+      })
       clients.push(client)
       await openSynced(client, 'jitter')
     }
@@ -72,7 +76,11 @@ describe('connection management', () => {
       calls++
       // The first token is already expired; the ones after are fresh.
       const exp = calls === 1 ? Math.floor(Date.now() / 1000) - 60 : Math.floor(Date.now() / 1000) + 600
-      return new SignJWT({ access: { '*': 'comment' } }).setProtectedHeader({ alg: 'HS256' }).setSubject('ana').setExpirationTime(exp).sign(new TextEncoder().encode(s.secret))
+      return new SignJWT({ access: { '*': 'comment' } })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('ana')
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(s.secret))
     }
     const client = await createParleyClient({ url: s.server.webSocketUrl, token, userId: 'ana' })
     clients.push(client)

@@ -122,7 +122,10 @@ describe('seeded random convergence', () => {
       if (prng.int32(gen, 0, 9) === 0) await new Promise((resolve) => setImmediate(resolve))
     }
     for (const actor of actors) if (!actor.online) actor.client.connect()
-    await waitFor(() => actors.every((a) => a.handle.synced && a.handle.sending === 0), 'every client acknowledged', 30_000).catch((e: unknown) => { console.log(actors.map((a) => [a.userId, a.online, a.client.status, a.handle.synced, a.handle.sending])); throw e })
+    await waitFor(() => actors.every((a) => a.handle.synced && a.handle.sending === 0), 'every client acknowledged', 30_000).catch((e: unknown) => {
+      console.log(actors.map((a) => [a.userId, a.online, a.client.status, a.handle.synced, a.handle.sending]))
+      throw e
+    })
     await waitFor(() => actors.every((a) => handleJson(a.handle) === handleJson(actors[0]!.handle)), 'every client holds the same threads', 30_000)
     // Equal threads can come before equal state: a struct that changes nothing visible (a
     // concurrent overwrite, a deletion) may still be on its way to some client.

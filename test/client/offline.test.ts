@@ -82,7 +82,12 @@ describe('offline-first', () => {
     const token = await first.token('ana')
 
     // The app starts with the server down, writes, and is thrown away.
-    const offline = await createParleyClient({ url: `ws://127.0.0.1:${port}`, token, store: new FileStore(storeDir), reconnect: { baseDelayMs: 100, maxDelayMs: 300 } })
+    const offline = await createParleyClient({
+      url: `ws://127.0.0.1:${port}`,
+      token,
+      store: new FileStore(storeDir),
+      reconnect: { baseDelayMs: 100, maxDelayMs: 300 },
+    })
     const handle = offline.comments('notes')
     const { threadId } = handle.createThread('written offline')
     handle.reply(threadId, 'still offline')
@@ -90,7 +95,12 @@ describe('offline-first', () => {
     await offline.close()
 
     // A new app over the same store; then the server comes back on the same port.
-    const restarted = await createParleyClient({ url: `ws://127.0.0.1:${port}`, token, store: new FileStore(storeDir), reconnect: { baseDelayMs: 100, maxDelayMs: 300 } })
+    const restarted = await createParleyClient({
+      url: `ws://127.0.0.1:${port}`,
+      token,
+      store: new FileStore(storeDir),
+      reconnect: { baseDelayMs: 100, maxDelayMs: 300 },
+    })
     clients.push(restarted)
     const again = restarted.comments('notes')
     await waitFor(() => again.thread(threadId) !== undefined, 'the new client reads its offline edits from the store')

@@ -92,9 +92,24 @@ function harness(limits: Partial<GateLimits> = {}, userOf: (name: string) => str
   const clock = new ManualClock()
   const delivered: Uint8Array[] = []
   const refusals: GateRefusal[] = []
-  const socket = { paused: false, pauses: 0, pause() { this.paused = true; this.pauses++ }, resume() { this.paused = false } }
+  const socket = {
+    paused: false,
+    pauses: 0,
+    pause() {
+      this.paused = true
+      this.pauses++
+    },
+    resume() {
+      this.paused = false
+    },
+  }
   const users = new KeyedBuckets<'updates' | 'updateBytes' | 'awareness' | 'awarenessBytes'>(
-    { updates: DEFAULT_FLOW_LIMITS.updates, updateBytes: DEFAULT_FLOW_LIMITS.updateBytes, awareness: DEFAULT_FLOW_LIMITS.awareness, awarenessBytes: DEFAULT_FLOW_LIMITS.awarenessBytes },
+    {
+      updates: DEFAULT_FLOW_LIMITS.updates,
+      updateBytes: DEFAULT_FLOW_LIMITS.updateBytes,
+      awareness: DEFAULT_FLOW_LIMITS.awareness,
+      awarenessBytes: DEFAULT_FLOW_LIMITS.awarenessBytes,
+    },
     60_000,
     0,
   )
@@ -189,10 +204,20 @@ describe('the inbound gate', () => {
 
   it('drops awareness that speaks for several clients or carries an oversized state, and strips others’ removals', () => {
     const { delivered, gate } = harness()
-    gate.receive(awarenessFrame('comments/a', [{ client: 1, clock: 1, state: '{"a":1}' }, { client: 2, clock: 1, state: '{"b":1}' }]))
+    gate.receive(
+      awarenessFrame('comments/a', [
+        { client: 1, clock: 1, state: '{"a":1}' },
+        { client: 2, clock: 1, state: '{"b":1}' },
+      ]),
+    )
     gate.receive(awarenessFrame('comments/a', [{ client: 1, clock: 1, state: JSON.stringify({ x: 'y'.repeat(9_000) }) }]))
     expect(delivered).toHaveLength(0)
-    gate.receive(awarenessFrame('comments/a', [{ client: 1, clock: 2, state: '{"a":1}' }, { client: 2, clock: 5, state: 'null' }]))
+    gate.receive(
+      awarenessFrame('comments/a', [
+        { client: 1, clock: 2, state: '{"a":1}' },
+        { client: 2, clock: 5, state: 'null' },
+      ]),
+    )
     expect(delivered).toEqual([awarenessFrame('comments/a', [{ client: 1, clock: 2, state: '{"a":1}' }])])
     // A provider's own removal (one entry, `null`) passes as it is.
     const leaving = awarenessFrame('comments/a', [{ client: 1, clock: 3, state: 'null' }])
@@ -263,12 +288,20 @@ describe('the inbound gate', () => {
 
 describe('frames, buckets and refusal backoff', () => {
   it('reads the header without decoding the payload', () => {
-    expect(classifyFrame(updateFrame('comments/a\0s1', 1))).toMatchObject({ kind: 'update', address: 'comments/a\0s1', documentName: 'comments/a', counts: true })
+    expect(classifyFrame(updateFrame('comments/a\0s1', 1))).toMatchObject({
+      kind: 'update',
+      address: 'comments/a\0s1',
+      documentName: 'comments/a',
+      counts: true,
+    })
     expect(classifyFrame(syncStep2Frame('comments/a', new Uint8Array([0, 0])))).toMatchObject({ kind: 'update', counts: false })
     expect(classifyFrame(syncStep1Frame('comments/a', 300))).toMatchObject({ kind: 'syncStep1', stateVectorBytes: 300 })
     expect(classifyFrame(frame('comments/a', (e) => encoding.writeVarUint(e, 4)))).toMatchObject({ kind: 'control' })
     expect(classifyFrame(new Uint8Array([0x0a]))).toEqual({ kind: 'control', address: null, documentName: null, bytes: 1 })
-    expect(checkAwareness(new Uint8Array([0x01, 0x61, 0x01, 0x05, 0x01]), { maxStateBytes: 10, maxStates: 1, maxEntries: 4 })).toEqual({ ok: false, reason: 'malformed' })
+    expect(checkAwareness(new Uint8Array([0x01, 0x61, 0x01, 0x05, 0x01]), { maxStateBytes: 10, maxStates: 1, maxEntries: 4 })).toEqual({
+      ok: false,
+      reason: 'malformed',
+    })
   })
 
   it('reads the code of an outgoing refused authentication or parley.error, and nothing else', () => {
@@ -302,7 +335,10 @@ describe('frames, buckets and refusal backoff', () => {
   it('scales the byte rate with an update rate raised above the default, never below the default', () => {
     expect(scaledUpdateBytes(undefined)).toEqual(DEFAULT_FLOW_LIMITS.updateBytes)
     expect(scaledUpdateBytes({ perSecond: 1, burst: 5 })).toEqual(DEFAULT_FLOW_LIMITS.updateBytes)
-    expect(scaledUpdateBytes({ perSecond: 100, burst: 100 })).toEqual({ perSecond: DEFAULT_FLOW_LIMITS.updateBytes.perSecond * 10, burst: DEFAULT_FLOW_LIMITS.updateBytes.burst * 2 })
+    expect(scaledUpdateBytes({ perSecond: 100, burst: 100 })).toEqual({
+      perSecond: DEFAULT_FLOW_LIMITS.updateBytes.perSecond * 10,
+      burst: DEFAULT_FLOW_LIMITS.updateBytes.burst * 2,
+    })
   })
 
   it('holds repeated refusals longer each time, and forgets them', () => {

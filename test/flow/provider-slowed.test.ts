@@ -71,39 +71,47 @@ describe('a standard provider writing faster than the rate limit', () => {
     expect(stored[0]?.comments.map((c) => c.text)).toEqual(Array.from({ length: COMMENTS }, (_, i) => `comment ${i}`))
   }
 
-  it.concurrent('300 comments at 50 per second, without waiting: all acknowledged, none refused', async () => {
-    const name = 'comments/flow-paced'
-    const writer = await open(name, 'pacer')
-    const acks = countAcknowledgements(writer.provider)
-    const ctx = { doc: writer.doc, userId: 'pacer' }
-    const { threadId } = createThread(ctx, 'comment 0')
-    for (let i = 1; i < COMMENTS; i++) {
-      await new Promise((resolve) => setTimeout(resolve, WRITE_INTERVAL_MS))
-      reply(ctx, threadId, `comment ${i}`)
-    }
-    // Sent faster than the limit: some had to wait (the socket was read more slowly).
-    expect(writer.provider.unsyncedChanges).toBeGreaterThan(0)
-    await waitFor(() => writer.provider.unsyncedChanges === 0, 'every comment acknowledged', DRAIN_MS)
-    expect(await flowDelays(s)).toBeGreaterThan(0)
-    await expectAllDelivered(name, writer, acks)
-  }, 90_000)
+  it.concurrent(
+    '300 comments at 50 per second, without waiting: all acknowledged, none refused',
+    async () => {
+      const name = 'comments/flow-paced'
+      const writer = await open(name, 'pacer')
+      const acks = countAcknowledgements(writer.provider)
+      const ctx = { doc: writer.doc, userId: 'pacer' }
+      const { threadId } = createThread(ctx, 'comment 0')
+      for (let i = 1; i < COMMENTS; i++) {
+        await new Promise((resolve) => setTimeout(resolve, WRITE_INTERVAL_MS))
+        reply(ctx, threadId, `comment ${i}`)
+      }
+      // Sent faster than the limit: some had to wait (the socket was read more slowly).
+      expect(writer.provider.unsyncedChanges).toBeGreaterThan(0)
+      await waitFor(() => writer.provider.unsyncedChanges === 0, 'every comment acknowledged', DRAIN_MS)
+      expect(await flowDelays(s)).toBeGreaterThan(0)
+      await expectAllDelivered(name, writer, acks)
+    },
+    90_000,
+  )
 
-  it.concurrent('300 comments, each waiting for its acknowledgement (10 s at most): none stalls', async () => {
-    const name = 'comments/flow-awaited'
-    const writer = await open(name, 'awaiter')
-    const acks = countAcknowledgements(writer.provider)
-    const ctx = { doc: writer.doc, userId: 'awaiter' }
-    const { threadId } = createThread(ctx, 'comment 0')
-    await waitFor(() => writer.provider.unsyncedChanges === 0, 'comment 0 acknowledged', ACK_WAIT_MS)
-    let slowest = 0
-    for (let i = 1; i < COMMENTS; i++) {
-      const started = performance.now()
-      reply(ctx, threadId, `comment ${i}`)
-      await waitFor(() => writer.provider.unsyncedChanges === 0, `comment ${i} acknowledged`, ACK_WAIT_MS)
-      slowest = Math.max(slowest, performance.now() - started)
-    }
-    // Past the burst, acknowledgements come at the sustained rate: about 100 ms apart.
-    expect(slowest).toBeGreaterThan(1000 / UPDATES_PER_SECOND / 2)
-    await expectAllDelivered(name, writer, acks)
-  }, 90_000)
+  it.concurrent(
+    '300 comments, each waiting for its acknowledgement (10 s at most): none stalls',
+    async () => {
+      const name = 'comments/flow-awaited'
+      const writer = await open(name, 'awaiter')
+      const acks = countAcknowledgements(writer.provider)
+      const ctx = { doc: writer.doc, userId: 'awaiter' }
+      const { threadId } = createThread(ctx, 'comment 0')
+      await waitFor(() => writer.provider.unsyncedChanges === 0, 'comment 0 acknowledged', ACK_WAIT_MS)
+      let slowest = 0
+      for (let i = 1; i < COMMENTS; i++) {
+        const started = performance.now()
+        reply(ctx, threadId, `comment ${i}`)
+        await waitFor(() => writer.provider.unsyncedChanges === 0, `comment ${i} acknowledged`, ACK_WAIT_MS)
+        slowest = Math.max(slowest, performance.now() - started)
+      }
+      // Past the burst, acknowledgements come at the sustained rate: about 100 ms apart.
+      expect(slowest).toBeGreaterThan(1000 / UPDATES_PER_SECOND / 2)
+      await expectAllDelivered(name, writer, acks)
+    },
+    90_000,
+  )
 })

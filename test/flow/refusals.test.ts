@@ -59,37 +59,41 @@ describe('refusals against a standard provider', () => {
   it.each([
     ['too_large', CloseCode.TooLarge.code, (doc: Y.Doc, threadId: string) => addComment(doc, threadId, 'c-long', 'mallory', 'x'.repeat(10_001))],
     ['write_rejected', CloseCode.WriteRejected.code, (doc: Y.Doc, threadId: string) => reply({ doc, userId: 'ana' }, threadId, 'in ana’s name')],
-  ] as const)('%s: never accepted; the provider’s reconnects are spaced by a growing hold', async (code, closeCode, forge) => {
-    s = await startServer()
-    const name = `comments/refusal-${code}`
-    const ana = await watch(s, name, 'ana')
-    const { threadId } = createThread({ doc: ana.doc, userId: 'ana' }, 'ana’s thread')
-    await waitFor(() => ana.provider.unsyncedChanges === 0, 'ana acknowledged')
-    const mallory = await watch(s, name, 'mallory')
-    forge(mallory.doc, threadId)
-    await waitFor(() => mallory.socketCloses.length > 0, 'the socket closed after the refusal')
-    const started = mallory.socketCloses[0]!.at
-    expect(mallory.errors[0]).toMatchObject({ code, documentName: name })
-    expect(mallory.socketCloses[0]).toMatchObject({ code: closeCode, reason: code })
-    await new Promise((resolve) => setTimeout(resolve, LOOP_WATCH_MS))
-    // The provider (50 ms after each close) comes back and sends the same thing: each time it is
-    // told again, and its socket is closed after 1 s, 2 s, 4 s…: a few closes, not a hundred.
-    const closes = mallory.socketCloses.filter((close) => close.at - started <= LOOP_WATCH_MS)
-    expect(closes.length).toBeGreaterThanOrEqual(2)
-    expect(closes.length).toBeLessThanOrEqual(4)
-    // The refused client id stays refused: repeats of a `too_large` are `write_rejected`.
-    expect(closes.slice(1).every((close) => close.code === CloseCode.WriteRejected.code)).toBe(true)
-    expect(mallory.errors.slice(1).every((error) => error.code === 'write_rejected')).toBe(true)
-    const gaps = closes.slice(1).map((close, i) => close.at - closes[i]!.at)
-    expect(gaps[0]).toBeGreaterThanOrEqual(900)
-    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]!)
-    expect(mallory.errors.length).toBeGreaterThanOrEqual(closes.length)
-    // Never accepted: ana's thread has her one comment, in memory and in storage.
-    expect(serverThreads(s, name)[0]?.comments).toHaveLength(1)
-    expect(readThreads(rebuild(await s.server.storage.documents.load(name)))[0]?.comments).toHaveLength(1)
-    // Ana, on her own socket, was never disturbed.
-    expect(ana.socketCloses).toEqual([])
-  }, 30_000)
+  ] as const)(
+    '%s: never accepted; the provider’s reconnects are spaced by a growing hold',
+    async (code, closeCode, forge) => {
+      s = await startServer()
+      const name = `comments/refusal-${code}`
+      const ana = await watch(s, name, 'ana')
+      const { threadId } = createThread({ doc: ana.doc, userId: 'ana' }, 'ana’s thread')
+      await waitFor(() => ana.provider.unsyncedChanges === 0, 'ana acknowledged')
+      const mallory = await watch(s, name, 'mallory')
+      forge(mallory.doc, threadId)
+      await waitFor(() => mallory.socketCloses.length > 0, 'the socket closed after the refusal')
+      const started = mallory.socketCloses[0]!.at
+      expect(mallory.errors[0]).toMatchObject({ code, documentName: name })
+      expect(mallory.socketCloses[0]).toMatchObject({ code: closeCode, reason: code })
+      await new Promise((resolve) => setTimeout(resolve, LOOP_WATCH_MS))
+      // The provider (50 ms after each close) comes back and sends the same thing: each time it is
+      // told again, and its socket is closed after 1 s, 2 s, 4 s…: a few closes, not a hundred.
+      const closes = mallory.socketCloses.filter((close) => close.at - started <= LOOP_WATCH_MS)
+      expect(closes.length).toBeGreaterThanOrEqual(2)
+      expect(closes.length).toBeLessThanOrEqual(4)
+      // The refused client id stays refused: repeats of a `too_large` are `write_rejected`.
+      expect(closes.slice(1).every((close) => close.code === CloseCode.WriteRejected.code)).toBe(true)
+      expect(mallory.errors.slice(1).every((error) => error.code === 'write_rejected')).toBe(true)
+      const gaps = closes.slice(1).map((close, i) => close.at - closes[i]!.at)
+      expect(gaps[0]).toBeGreaterThanOrEqual(900)
+      for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]!)
+      expect(mallory.errors.length).toBeGreaterThanOrEqual(closes.length)
+      // Never accepted: ana's thread has her one comment, in memory and in storage.
+      expect(serverThreads(s, name)[0]?.comments).toHaveLength(1)
+      expect(readThreads(rebuild(await s.server.storage.documents.load(name)))[0]?.comments).toHaveLength(1)
+      // Ana, on her own socket, was never disturbed.
+      expect(ana.socketCloses).toEqual([])
+    },
+    30_000,
+  )
 
   it('out_of_sync: the socket is closed and the reconnect’s handshake sends the missing part, which is accepted', async () => {
     s = await startServer()

@@ -52,28 +52,36 @@ describe('the SDK writing faster than the rate limit', () => {
     expect(stored[0]?.comments.map((c) => c.text)).toEqual(expected)
   }
 
-  it.concurrent('300 comments at 50 per second, without waiting: all acknowledged', async () => {
-    const subjectId = 'sdk-paced'
-    const { handle, trouble } = await open('pacer', subjectId)
-    const { threadId } = handle.createThread('comment 0')
-    for (let i = 1; i < COMMENTS; i++) {
-      await new Promise((resolve) => setTimeout(resolve, WRITE_INTERVAL_MS))
-      handle.reply(threadId, `comment ${i}`)
-    }
-    expect(handle.sending).toBeGreaterThan(0)
-    await waitFor(() => handle.synced && handle.sending === 0, 'every comment acknowledged', DRAIN_MS)
-    await expectAllDelivered(subjectId, handle, trouble)
-  }, 90_000)
+  it.concurrent(
+    '300 comments at 50 per second, without waiting: all acknowledged',
+    async () => {
+      const subjectId = 'sdk-paced'
+      const { handle, trouble } = await open('pacer', subjectId)
+      const { threadId } = handle.createThread('comment 0')
+      for (let i = 1; i < COMMENTS; i++) {
+        await new Promise((resolve) => setTimeout(resolve, WRITE_INTERVAL_MS))
+        handle.reply(threadId, `comment ${i}`)
+      }
+      expect(handle.sending).toBeGreaterThan(0)
+      await waitFor(() => handle.synced && handle.sending === 0, 'every comment acknowledged', DRAIN_MS)
+      await expectAllDelivered(subjectId, handle, trouble)
+    },
+    90_000,
+  )
 
-  it.concurrent('300 comments, each waiting for its acknowledgement (10 s at most)', async () => {
-    const subjectId = 'sdk-awaited'
-    const { handle, trouble } = await open('awaiter', subjectId)
-    const { threadId } = handle.createThread('comment 0')
-    await waitFor(() => handle.sending === 0, 'comment 0 acknowledged', ACK_WAIT_MS)
-    for (let i = 1; i < COMMENTS; i++) {
-      handle.reply(threadId, `comment ${i}`)
-      await waitFor(() => handle.synced && handle.sending === 0, `comment ${i} acknowledged`, ACK_WAIT_MS)
-    }
-    await expectAllDelivered(subjectId, handle, trouble)
-  }, 90_000)
+  it.concurrent(
+    '300 comments, each waiting for its acknowledgement (10 s at most)',
+    async () => {
+      const subjectId = 'sdk-awaited'
+      const { handle, trouble } = await open('awaiter', subjectId)
+      const { threadId } = handle.createThread('comment 0')
+      await waitFor(() => handle.sending === 0, 'comment 0 acknowledged', ACK_WAIT_MS)
+      for (let i = 1; i < COMMENTS; i++) {
+        handle.reply(threadId, `comment ${i}`)
+        await waitFor(() => handle.synced && handle.sending === 0, `comment ${i} acknowledged`, ACK_WAIT_MS)
+      }
+      await expectAllDelivered(subjectId, handle, trouble)
+    },
+    90_000,
+  )
 })

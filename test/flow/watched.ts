@@ -23,7 +23,13 @@ export interface WatchedProvider {
 /** Reconnect timing of the tests' providers: an aggressive client (50 ms after a close). */
 export const FAST_RECONNECT = { delay: 50, minDelay: 20, maxDelay: 500 }
 
-export function watchedProvider(url: string, name: string, token: string, doc: Y.Doc = new Y.Doc(), socket = new HocuspocusProviderWebsocket({ url, ...FAST_RECONNECT })): WatchedProvider {
+export function watchedProvider(
+  url: string,
+  name: string,
+  token: string,
+  doc: Y.Doc = new Y.Doc(),
+  socket = new HocuspocusProviderWebsocket({ url, ...FAST_RECONNECT }),
+): WatchedProvider {
   const watched: WatchedProvider = {
     doc,
     socket,
@@ -50,7 +56,9 @@ export function watchedProvider(url: string, name: string, token: string, doc: Y
     },
   }
   socket.on('open', () => watched.opens.push(performance.now()))
-  socket.on('close', ({ event }: { event: { code: number; reason: string } }) => watched.socketCloses.push({ code: event.code, reason: event.reason, at: performance.now() }))
+  socket.on('close', ({ event }: { event: { code: number; reason: string } }) =>
+    watched.socketCloses.push({ code: event.code, reason: event.reason, at: performance.now() }),
+  )
   watched.provider.attach()
   return watched
 }

@@ -39,7 +39,11 @@ if (args[0] === '--scan') {
     const again = await replay(small)
     console.log(`minimised to ${small.actions.length} actions (from ${result.script.actions.length}):`)
     console.log(again.log.join('\n'))
-    console.log(problems(again, tolerate).map((p) => p.text).join('\n'))
+    console.log(
+      problems(again, tolerate)
+        .map((p) => p.text)
+        .join('\n'),
+    )
     console.log(JSON.stringify(small))
   }
 }

@@ -55,8 +55,26 @@ describe('fuzz harness', () => {
 
   it('exercises every kind of action within a few seeds', async () => {
     const wanted = [
-      ...['createThread', 'reply', 'edit', 'delete', 'react', 'unreact', 'resolve', 'reopen', 'markRead', 'subscribe', 'mute', 'follow', 'unfollow', 'hide', 'host'].map((op) => new RegExp(`#\\d ${op} `)),
-      ...['→ server update', '→ server step2', 'server →', ' offline', ' online', ' overtakes ', ' resends ', ' compact', ' restart'].map((what) => new RegExp(what)),
+      ...[
+        'createThread',
+        'reply',
+        'edit',
+        'delete',
+        'react',
+        'unreact',
+        'resolve',
+        'reopen',
+        'markRead',
+        'subscribe',
+        'mute',
+        'follow',
+        'unfollow',
+        'hide',
+        'host',
+      ].map((op) => new RegExp(`#\\d ${op} `)),
+      ...['→ server update', '→ server step2', 'server →', ' offline', ' online', ' overtakes ', ' resends ', ' compact', ' restart'].map(
+        (what) => new RegExp(what),
+      ),
     ]
     let missing = wanted
     for (let seed = 1; seed <= 10 && missing.length > 0; seed++) {
@@ -72,7 +90,11 @@ describe('fuzz harness', () => {
     const last = clean.log.filter((line) => / server → /.test(line) && !line.includes('(no new structs)')).length
     const sabotaged = await replay(clean.script, { loseDelivery: last })
     expect(sabotaged.log.some((line) => line.includes('LOST (sabotage)'))).toBe(true)
-    expect(problems(sabotaged, isKnownIssue).map((p) => p.text).join('\n')).toMatch(/state vector differs/)
+    expect(
+      problems(sabotaged, isKnownIssue)
+        .map((p) => p.text)
+        .join('\n'),
+    ).toMatch(/state vector differs/)
   })
 
   it('notices storage that lost an update', async () => {

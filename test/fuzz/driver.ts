@@ -51,7 +51,11 @@ const OPERATION_WEIGHTS: Record<Operation, number> = {
 
 function weighted<T extends string>(gen: prng.PRNG, weights: Record<T, number>): T {
   const entries = Object.entries(weights) as Array<[T, number]>
-  let n = prng.int32(gen, 1, entries.reduce((sum, [, w]) => sum + w, 0))
+  let n = prng.int32(
+    gen,
+    1,
+    entries.reduce((sum, [, w]) => sum + w, 0),
+  )
   for (const [key, weight] of entries) {
     n -= weight
     if (n <= 0) return key

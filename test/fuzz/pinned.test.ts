@@ -22,7 +22,11 @@ import type { Action } from './world.ts'
 
 async function expectConverges(seed: number, actions: Action[], scenario: string[]): Promise<void> {
   const result = await replay(scriptOf(seed, actions))
-  for (const line of scenario) expect(result.log.some((l) => l.includes(line)), `the script still plays "${line}"`).toBe(true)
+  for (const line of scenario)
+    expect(
+      result.log.some((l) => l.includes(line)),
+      `the script still plays "${line}"`,
+    ).toBe(true)
   expect(problems(result).map((p) => p.text)).toEqual([])
 }
 
@@ -98,7 +102,16 @@ describe(`PROTOCOL §Write guard: ${RACING_DELETION}`, () => {
   it('seed 2: a moderator hides a comment its author has just deleted (the moderation record is kept)', async () => {
     await expectConverges(
       2,
-      [op(4, 'createThread', 437404224, 761740043), up(4), down(1), op(1, 'reply', 3188135038, 881421975), op(1, 'delete', 1290192684, 3066719422), up(1), down(4), op(4, 'hide', 2399736589, 2659465631)],
+      [
+        op(4, 'createThread', 437404224, 761740043),
+        up(4),
+        down(1),
+        op(1, 'reply', 3188135038, 881421975),
+        op(1, 'delete', 1290192684, 3066719422),
+        up(1),
+        down(4),
+        op(4, 'hide', 2399736589, 2659465631),
+      ],
       ['ana#1 delete r4-1/r1-1', 'mod#4 hide r4-1/r1-1'],
     )
   })
@@ -155,7 +168,12 @@ describe('PROTOCOL §Write guard (pending structs): a moderator removing words w
         up(4),
         { t: 'reorder', r: 4 },
       ],
-      ['mod#4 hide r1-1/r1-2 (words removed)', 'mod#4: [hide (step 6)] overtakes [reopen (step 5)]', 'mod#4 → server update [hide (step 6)] REFUSED out_of_sync', 'mod#4 → server step2'],
+      [
+        'mod#4 hide r1-1/r1-2 (words removed)',
+        'mod#4: [hide (step 6)] overtakes [reopen (step 5)]',
+        'mod#4 → server update [hide (step 6)] REFUSED out_of_sync',
+        'mod#4 → server step2',
+      ],
     )
   })
 })
@@ -179,7 +197,12 @@ describe('PROTOCOL §Write guard (pending structs): after a refused update that 
         up(2),
         op(2, 'resolve', 174263419, 644439731),
       ],
-      ['ben#2: [reply (step 5)] overtakes [edit (step 4)]', 'mod#4 → server update [hide (step 7)]', 'ben#2 → server update [edit (step 4)]', 'ben#2 → server update [resolve (step 11)]'],
+      [
+        'ben#2: [reply (step 5)] overtakes [edit (step 4)]',
+        'mod#4 → server update [hide (step 7)]',
+        'ben#2 → server update [edit (step 4)]',
+        'ben#2 → server update [resolve (step 11)]',
+      ],
     )
   })
 
@@ -234,7 +257,10 @@ describe('PROTOCOL §Write guard (pending structs): structs that overtook a refu
       expect(bystander.store.pendingStructs).not.toBeNull()
       expect(await server.receive({ userId: 'ana', role: 'comment' }, Y.encodeStateAsUpdate(bystander, Y.encodeStateVector(server.doc)))).toBeNull()
       expect(server.doc.store.pendingStructs, 'on the server after a client sent it back').toBeNull()
-      expect(Y.decodeUpdate(Y.encodeStateAsUpdate(server.doc)).structs.some((struct) => struct.id.client === refused), 'in the server’s sync step 2').toBe(false)
+      expect(
+        Y.decodeUpdate(Y.encodeStateAsUpdate(server.doc)).structs.some((struct) => struct.id.client === refused),
+        'in the server’s sync step 2',
+      ).toBe(false)
       await server.compact()
       expect((await server.stored()).store.pendingStructs, 'in storage after it came back, and a compaction').toBeNull()
       await server.load(2)

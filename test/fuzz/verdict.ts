@@ -28,7 +28,8 @@ export function problems(result: RunResult, tolerate: Tolerate = none): Problem[
     const { step, replica, write, code, reason } = refusal
     out.push({ kind: 'refused', text: `step ${step}: ${replica}'s honest write [${write}] refused: ${code}: ${reason}`, refusal })
   }
-  if (failure?.kind === 'local') out.push({ kind: 'writer', text: `step ${failure.step}: ${failure.replica}'s writer refused [${failure.write}]: ${failure.message}` })
+  if (failure?.kind === 'local')
+    out.push({ kind: 'writer', text: `step ${failure.step}: ${failure.replica}'s writer refused [${failure.write}]: ${failure.message}` })
   if (failure?.kind === 'server') out.push({ kind: 'server', text: `step ${failure.step}: the server failed: ${failure.message}` })
   if (!failure) {
     const reference = result.views.find((v) => v.who === 'server')
@@ -48,7 +49,13 @@ export function problems(result: RunResult, tolerate: Tolerate = none): Problem[
 /** The first problem with its variable parts (steps, ids, devices) blurred; null when there is none. */
 export function signature(result: RunResult, tolerate?: Tolerate): string | null {
   const first = problems(result, tolerate)[0]
-  return first === undefined ? null : first.text.replace(/step \d+/g, 'step N').replace(/\[[^\]]*\]/g, '[…]').replace(/r\d+-\d+/g, 'ID').replace(/#\d+/g, '')
+  return first === undefined
+    ? null
+    : first.text
+        .replace(/step \d+/g, 'step N')
+        .replace(/\[[^\]]*\]/g, '[…]')
+        .replace(/r\d+-\d+/g, 'ID')
+        .replace(/#\d+/g, '')
 }
 
 /**

@@ -133,7 +133,9 @@ export class World {
         if (!replica || !message) return
         replica.lastSent = message
         const refusal = await this.server.receive(replica, message.update)
-        this.log.push(`${this.step} ${replica.name} → server ${message.step2 ? 'step2' : 'update'} [${message.write}]${refusal ? ` REFUSED ${refusal.code}: ${refusal.reason}` : ''}`)
+        this.log.push(
+          `${this.step} ${replica.name} → server ${message.step2 ? 'step2' : 'update'} [${message.write}]${refusal ? ` REFUSED ${refusal.code}: ${refusal.reason}` : ''}`,
+        )
         if (refusal) {
           this.refusals.push({ step: this.step, replica: replica.name, write: message.write, ...refusal, afterReorder: replica.reordered })
           // Hocuspocus ends the session. `out_of_sync`: open it again (the handshake sends every
@@ -258,7 +260,9 @@ export interface DocumentView {
 }
 
 export function viewOf(doc: Y.Doc): DocumentView {
-  const stateVector = Object.fromEntries([...Y.decodeStateVector(Y.encodeStateVector(doc))].sort(([a], [b]) => a - b).map(([client, clock]) => [String(client), clock]))
+  const stateVector = Object.fromEntries(
+    [...Y.decodeStateVector(Y.encodeStateVector(doc))].sort(([a], [b]) => a - b).map(([client, clock]) => [String(client), clock]),
+  )
   return {
     stateVector,
     pending: doc.store.pendingStructs !== null || doc.store.pendingDs !== null,

@@ -16,7 +16,12 @@ import { Places } from '../../core/guard/places.ts'
 import { documentStructs } from '../../core/guard/update-index.ts'
 import { ATTACKER, baseDocument, chainAcrossClients, deleteSetUpdate, manyClients, manyEntries, type Base } from './hostile-shapes.ts'
 
-const guarded = (base: Base): GuardedDocument => ({ kind: 'comments', places: new Places('comments'), clients: new ClientRegistry(new Map(base.owners)), bytes: 0 })
+const guarded = (base: Base): GuardedDocument => ({
+  kind: 'comments',
+  places: new Places('comments'),
+  clients: new ClientRegistry(new Map(base.owners)),
+  bytes: 0,
+})
 const mallory = { userId: ATTACKER, role: 'comment' as const }
 
 describe('the work budget of an update', () => {
@@ -25,7 +30,20 @@ describe('the work budget of an update', () => {
     const scan = scanUpdate(manyClients(base, 10).update)
     expect(scan).toMatchObject({ ok: true, shape: { structs: 10, entries: 10, deleteRanges: 0 } })
     expect(scan.ok && scan.shape.clients.length).toBe(10)
-    expect(scanUpdate(deleteSetUpdate([[1, [[0, 1], [5, 2]]], [2, [[3, 1]]]]))).toMatchObject({ ok: true, shape: { deleteRanges: 3 } })
+    expect(
+      scanUpdate(
+        deleteSetUpdate([
+          [
+            1,
+            [
+              [0, 1],
+              [5, 2],
+            ],
+          ],
+          [2, [[3, 1]]],
+        ]),
+      ),
+    ).toMatchObject({ ok: true, shape: { deleteRanges: 3 } })
   })
 
   it('refuses each budget by name, as soon as it is exceeded', () => {
@@ -33,7 +51,11 @@ describe('the work budget of an update', () => {
     const entries = scanUpdate(manyEntries(base, limits.MAX_UPDATE_ENTRIES + 1).update)
     expect(entries).toMatchObject({ ok: false, overBudget: true, reason: expect.stringMatching(/structs|entries/) })
     const clients = scanUpdate(manyClients(base, limits.MAX_UPDATE_CLIENTS + 1).update)
-    expect(clients).toMatchObject({ ok: false, overBudget: true, reason: `an update may carry at most ${limits.MAX_UPDATE_CLIENTS} client ids (budget exceeded)` })
+    expect(clients).toMatchObject({
+      ok: false,
+      overBudget: true,
+      reason: `an update may carry at most ${limits.MAX_UPDATE_CLIENTS} client ids (budget exceeded)`,
+    })
     const ranges = Array.from({ length: limits.MAX_UPDATE_DELETE_RANGES + 1 }, (_, i) => [i * 2, 1] as [number, number])
     expect(scanUpdate(deleteSetUpdate([[1, ranges]]))).toMatchObject({ ok: false, overBudget: true, reason: expect.stringMatching(/delete ranges/) })
     // A document's own delete set comes back in every sync step 2: the range budget grows with it.
@@ -44,7 +66,11 @@ describe('the work budget of an update', () => {
     const base = baseDocument()
     const budget = { ...DEFAULT_BUDGET, structs: 100, entries: 1_000 }
     expect(scanUpdate(manyEntries(base, 50).update, budget)).toMatchObject({ ok: true, shape: { structs: 50, entries: 50 } })
-    expect(scanUpdate(manyEntries(base, 51).update, budget)).toMatchObject({ ok: false, overBudget: true, reason: expect.stringMatching(/100 structs, a map entry or array element counting twice/) })
+    expect(scanUpdate(manyEntries(base, 51).update, budget)).toMatchObject({
+      ok: false,
+      overBudget: true,
+      reason: expect.stringMatching(/100 structs, a map entry or array element counting twice/),
+    })
     // 100 text runs of a comment body: 100 structs, no entries.
     const text = new Y.Doc()
     Y.applyUpdate(text, Y.encodeStateAsUpdate(base.doc))
@@ -69,8 +95,32 @@ describe('the work budget of an update', () => {
     }
     encoding.writeVarUint(encoder, 0)
     expect(scanUpdate(encoding.toUint8Array(encoder))).toMatchObject({ ok: false, overBudget: false, reason: 'client id 5 appears twice in the update' })
-    expect(scanUpdate(deleteSetUpdate([[1, [[0, 5], [3, 1]]]]))).toMatchObject({ ok: false, overBudget: false, reason: expect.stringMatching(/overlap/) })
-    expect(scanUpdate(deleteSetUpdate([[1, [[5, 1], [0, 1]]]]))).toMatchObject({ ok: false, overBudget: false })
+    expect(
+      scanUpdate(
+        deleteSetUpdate([
+          [
+            1,
+            [
+              [0, 5],
+              [3, 1],
+            ],
+          ],
+        ]),
+      ),
+    ).toMatchObject({ ok: false, overBudget: false, reason: expect.stringMatching(/overlap/) })
+    expect(
+      scanUpdate(
+        deleteSetUpdate([
+          [
+            1,
+            [
+              [5, 1],
+              [0, 1],
+            ],
+          ],
+        ]),
+      ),
+    ).toMatchObject({ ok: false, overBudget: false })
     expect(scanUpdate(new Uint8Array([1, 5, 9]))).toMatchObject({ ok: false, overBudget: false, reason: expect.stringMatching(/cannot be decoded/) })
   })
 
@@ -116,13 +166,25 @@ describe('document caps', () => {
     const own = [...base.owners].find(([, user]) => user === ATTACKER)![0]
     const pendingDeletions = deleteSetUpdate([[own, [[1_000_000, 1]]]])
     expect(judgeUpdate(base.doc, guarded(base), mallory, pendingDeletions)).toMatchObject({ ok: true })
-    expect(judgeUpdate(base.doc, guarded(base), mallory, pendingDeletions.slice(), { ...DEFAULT_CAPS, maxPendingBytes: 4 })).toMatchObject({ ok: false, code: 'out_of_sync' })
+    expect(judgeUpdate(base.doc, guarded(base), mallory, pendingDeletions.slice(), { ...DEFAULT_CAPS, maxPendingBytes: 4 })).toMatchObject({
+      ok: false,
+      code: 'out_of_sync',
+    })
     // Once the document holds it pending, anyone's sync step 2 sends it back: that adds nothing, whatever the cap.
     Y.applyUpdate(base.doc, pendingDeletions)
     expect(base.doc.store.pendingDs).not.toBeNull()
-    const input = { doc: base.doc, kind: 'comments' as const, actor: { userId: 'bob', role: 'comment' as const }, places: new Places('comments'), ownerOf: (c: number) => base.owners.get(c), isBlocked: () => false }
+    const input = {
+      doc: base.doc,
+      kind: 'comments' as const,
+      actor: { userId: 'bob', role: 'comment' as const },
+      places: new Places('comments'),
+      ownerOf: (c: number) => base.owners.get(c),
+      isBlocked: () => false,
+    }
     expect(checkUpdate(input, pendingDeletions)).toMatchObject({ ok: true, defers: false })
-    expect(judgeUpdate(base.doc, guarded(base), { userId: 'bob', role: 'comment' }, pendingDeletions.slice(), { ...DEFAULT_CAPS, maxPendingBytes: 4 })).toMatchObject({ ok: true })
+    expect(
+      judgeUpdate(base.doc, guarded(base), { userId: 'bob', role: 'comment' }, pendingDeletions.slice(), { ...DEFAULT_CAPS, maxPendingBytes: 4 }),
+    ).toMatchObject({ ok: true })
   })
 
   it(`refuses more than ${limits.MAX_NEW_CLIENTS_PER_UPDATE} new client ids in one update, and blocks only those`, () => {
@@ -136,7 +198,10 @@ describe('document caps', () => {
     // A chain over client ids the sender owns already introduces none.
     const owned = guarded(base)
     const chain = chainAcrossClients(base, 200, 40)
-    owned.clients.bind(Y.decodeUpdate(chain.update).structs.map((s) => s.id.client), ATTACKER)
+    owned.clients.bind(
+      Y.decodeUpdate(chain.update).structs.map((s) => s.id.client),
+      ATTACKER,
+    )
     expect(judgeUpdate(base.doc, owned, mallory, chain.update)).toMatchObject({ ok: true, introduced: [] })
   })
 })

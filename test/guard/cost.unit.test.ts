@@ -57,14 +57,29 @@ describe(`guard time per update stays under ${GUARD_MS} ms on the worst shapes t
   const entryStructs = Math.min(limits.MAX_UPDATE_ENTRIES, Math.floor(structs / 2))
 
   it.each<[string, () => Shape, number[], boolean]>([
-    [`a chain of ${entryStructs} structs across ${limits.MAX_UPDATE_CLIENTS} client ids, ids ascending along the chain`, () => chainAcrossClients(base, entryStructs, limits.MAX_UPDATE_CLIENTS), ownedOf(limits.MAX_UPDATE_CLIENTS), true],
+    [
+      `a chain of ${entryStructs} structs across ${limits.MAX_UPDATE_CLIENTS} client ids, ids ascending along the chain`,
+      () => chainAcrossClients(base, entryStructs, limits.MAX_UPDATE_CLIENTS),
+      ownedOf(limits.MAX_UPDATE_CLIENTS),
+      true,
+    ],
     [`a chain of ${structs - 2} structs in one client id (all but two overwritten)`, () => chainInOneClient(base, structs - 2), [], true],
     [`${entryStructs} tiny map entries`, () => manyEntries(base, entryStructs), [], true],
     [`${limits.MAX_UPDATE_CLIENTS} client ids`, () => manyClients(base, limits.MAX_UPDATE_CLIENTS), ownedOf(limits.MAX_UPDATE_CLIENTS), true],
-    [`concurrent writes: ${Math.floor(entryStructs / limits.MAX_CONCURRENT_KEY_WRITES)} keys × ${limits.MAX_CONCURRENT_KEY_WRITES}`, () => concurrentKeyWrites(base, Math.floor(entryStructs / limits.MAX_CONCURRENT_KEY_WRITES), limits.MAX_CONCURRENT_KEY_WRITES), [], true],
+    [
+      `concurrent writes: ${Math.floor(entryStructs / limits.MAX_CONCURRENT_KEY_WRITES)} keys × ${limits.MAX_CONCURRENT_KEY_WRITES}`,
+      () => concurrentKeyWrites(base, Math.floor(entryStructs / limits.MAX_CONCURRENT_KEY_WRITES), limits.MAX_CONCURRENT_KEY_WRITES),
+      [],
+      true,
+    ],
     ['an SDK offline session of 500 comments (50 threads), as one sync step 2', () => offlineSession(base, 500, 10), [], true],
     ['an SDK offline session of 300 comments, each a new thread (the costliest shape per struct)', () => offlineSession(base, 300, 1), [], true],
-    [`${limits.MAX_UPDATE_DELETE_RANGES} pending deletions of the sender's future clocks`, () => unknownOwnDeleteRanges(base, limits.MAX_UPDATE_DELETE_RANGES + documentStructs(base.doc), shapeClients(1)[0]!), shapeClients(1), true],
+    [
+      `${limits.MAX_UPDATE_DELETE_RANGES} pending deletions of the sender's future clocks`,
+      () => unknownOwnDeleteRanges(base, limits.MAX_UPDATE_DELETE_RANGES + documentStructs(base.doc), shapeClients(1)[0]!),
+      shapeClients(1),
+      true,
+    ],
   ])('accepts %s', (_name, build, owned, accepted) => {
     const shape = build()
     const { ms, judgement } = timed(shape, owned)
@@ -83,8 +98,16 @@ describe(`guard time per update stays under ${GUARD_MS} ms on the worst shapes t
     ['the freeze of issue 12: a chain across 20,000 fresh client ids (461 KiB)', () => chainAcrossClients(base, 20_000), 'client ids'],
     ['1 MiB of tiny map entries', () => manyEntries(base, 30_000), 'structs'],
     ['5,000 delete ranges, each over 2,000 deleted structs', () => manyDeleteRanges(base, 5_000), 'overlap'],
-    [`${limits.MAX_CONCURRENT_KEY_WRITES * 250} concurrent writes of one key`, () => concurrentKeyWrites(base, 1, limits.MAX_CONCURRENT_KEY_WRITES * 250), 'at most'],
-    [`${Math.min(structs, 9_000)} inserts at one place of a comment body (Yjs: quadratic)`, () => concurrentInserts(base, Math.min(structs, 9_000)), 'at one place'],
+    [
+      `${limits.MAX_CONCURRENT_KEY_WRITES * 250} concurrent writes of one key`,
+      () => concurrentKeyWrites(base, 1, limits.MAX_CONCURRENT_KEY_WRITES * 250),
+      'at most',
+    ],
+    [
+      `${Math.min(structs, 9_000)} inserts at one place of a comment body (Yjs: quadratic)`,
+      () => concurrentInserts(base, Math.min(structs, 9_000)),
+      'at one place',
+    ],
     ['a chain of 40,000 structs in one client id (the struct budget, before anything is decoded)', () => chainInOneClient(base, 40_000), 'structs'],
   ])('refuses %s', (_name, build, reason) => {
     const shape = build()

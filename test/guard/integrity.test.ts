@@ -43,7 +43,11 @@ function snapshot(doc: Y.Doc | undefined): string {
   if (!doc) return 'null'
   const sorted = (value: unknown): unknown =>
     value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)]))
+      ? Object.fromEntries(
+          Object.entries(value as Record<string, unknown>)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, v]) => [k, sorted(v)]),
+        )
       : Array.isArray(value)
         ? value.map(sorted)
         : value
@@ -70,13 +74,20 @@ function plantedAfterGap(victim: RawClient, userId: string, write: (doc: Y.Doc) 
   write(forger)
   const planted = Y.encodeStateAsUpdate(forger, afterFiller)
   const { structs, ds } = Y.decodeUpdate(planted)
-  expect(structs.every((s) => s.id.client === victim.doc.clientID && s.id.clock === Y.getState(victim.doc.store, victim.doc.clientID) + 1 + (s.id.clock - structs[0]!.id.clock))).toBe(true)
+  expect(
+    structs.every(
+      (s) => s.id.client === victim.doc.clientID && s.id.clock === Y.getState(victim.doc.store, victim.doc.clientID) + 1 + (s.id.clock - structs[0]!.id.clock),
+    ),
+  ).toBe(true)
   expect(ds.clients.size).toBe(0)
   return planted
 }
 
 /** A bare authenticated socket for `SUBJECT` (no Y.Doc: it applies nothing it receives), recording `parley.error` messages. */
-async function rawAttackerOn(url: string, token: string): Promise<{ ws: WebSocket; errors: ParleyErrorMessage[]; sendUpdate(update: Uint8Array): Promise<void> }> {
+async function rawAttackerOn(
+  url: string,
+  token: string,
+): Promise<{ ws: WebSocket; errors: ParleyErrorMessage[]; sendUpdate(update: Uint8Array): Promise<void> }> {
   const { ws } = await admitted(url)
   const errors: ParleyErrorMessage[] = []
   let answered = false

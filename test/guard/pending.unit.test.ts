@@ -27,7 +27,14 @@ function gapOf(base: Base, client: number, userId: string, write: (doc: Y.Doc) =
 const clientsIn = (update: Uint8Array) => new Set(Y.decodeUpdate(update).structs.map((s) => s.id.client))
 
 function input(base: Base, userId: string, role: 'comment' | 'moderate' = 'comment', blocked: number[] = []): GuardInput {
-  return { doc: base.doc, kind: 'comments', actor: { userId, role }, places: new Places('comments'), ownerOf: (c) => base.owners.get(c), isBlocked: (c) => blocked.includes(c) }
+  return {
+    doc: base.doc,
+    kind: 'comments',
+    actor: { userId, role },
+    places: new Places('comments'),
+    ownerOf: (c) => base.owners.get(c),
+    isBlocked: (c) => blocked.includes(c),
+  }
 }
 
 describe('pending structs', () => {
@@ -88,7 +95,10 @@ describe('pending structs', () => {
     doc.clientID = base.doc.clientID
     const before = Y.encodeStateVector(doc)
     markRead({ doc, userId: 'mallory' }, base.threadId)
-    expect(checkUpdate(input(base, 'mallory'), Y.encodeStateAsUpdate(doc, before))).toMatchObject({ ok: false, reason: `client id ${base.doc.clientID} belongs to the server` })
+    expect(checkUpdate(input(base, 'mallory'), Y.encodeStateAsUpdate(doc, before))).toMatchObject({
+      ok: false,
+      reason: `client id ${base.doc.clientID} belongs to the server`,
+    })
   })
 
   it('blocks, on a refusal, only the sender’s client ids and new ones, never another user’s', () => {
@@ -137,7 +147,11 @@ describe('removals whose replacement waits', () => {
     // Her sync step 2 without the read marker: r1's deletion applies at once, her value waits.
     const step2 = Y.diffUpdate(Y.encodeStateAsUpdate(mallory, Y.encodeStateVector(base.doc)), afterMarker)
     base.owners.set(900, 'mallory')
-    expect(checkUpdate(input(base, 'mallory'), step2)).toMatchObject({ ok: false, code: 'out_of_sync', reason: expect.stringMatching(/replacement is not here yet/) })
+    expect(checkUpdate(input(base, 'mallory'), step2)).toMatchObject({
+      ok: false,
+      code: 'out_of_sync',
+      reason: expect.stringMatching(/replacement is not here yet/),
+    })
     // With the marker (a resync), all of it is taken.
     expect(checkUpdate(input(base, 'mallory'), Y.encodeStateAsUpdate(mallory, Y.encodeStateVector(base.doc)))).toMatchObject({ ok: true })
   })
@@ -157,7 +171,11 @@ describe('removals whose replacement waits', () => {
     })
     base.owners.set(700, 'mod')
     const hide = Y.encodeStateAsUpdate(mod, afterMarker)
-    expect(checkUpdate(input(base, 'mod', 'moderate'), hide)).toMatchObject({ ok: false, code: 'out_of_sync', reason: expect.stringMatching(/hides it is not here yet/) })
+    expect(checkUpdate(input(base, 'mod', 'moderate'), hide)).toMatchObject({
+      ok: false,
+      code: 'out_of_sync',
+      reason: expect.stringMatching(/hides it is not here yet/),
+    })
     expect(checkUpdate(input(base, 'mod', 'moderate'), Y.encodeStateAsUpdate(mod, Y.encodeStateVector(base.doc)))).toMatchObject({ ok: true })
     // Without a hide anywhere, removing another user's words stays refused.
     const bare = replica(base.doc)

@@ -75,14 +75,63 @@ const ATTACKS: Array<[string, Mutation, string]> = [
   ['a thread field outside the schema', (_, { thread }) => thread.set('evil', 1), 'write_rejected'],
   ['a comment field outside the schema', (_, { anasComment }) => anasComment.set('evil', 1), 'write_rejected'],
   ['metadata of another user’s thread', (_, { thread }) => (thread.get('metadata') as Y.Map<unknown>).set('anchor', 'x'), 'write_rejected'],
-  ['a thread resolved in another user’s name', (_, { thread }) => doc(thread).transact(() => { thread.set('resolved', true); thread.set('resolvedBy', 'ana'); thread.set('resolvedAt', 1) }), 'write_rejected'],
+  [
+    'a thread resolved in another user’s name',
+    (_, { thread }) =>
+      doc(thread).transact(() => {
+        thread.set('resolved', true)
+        thread.set('resolvedBy', 'ana')
+        thread.set('resolvedAt', 1)
+      }),
+    'write_rejected',
+  ],
   ['a comment longer than the limit', (_, { thread }) => comments(thread).push([newComment({ body: new Y.Text('x'.repeat(10_001)) })]), 'too_large'],
   ['an update over the size limit', (_, { thread }) => comments(thread).push([newComment({ body: new Y.Text('y'.repeat(1_100_000)) })]), 'too_large'],
-  ['a text attribute other than mention', (_, { thread }) => { const text = new Y.Text(); text.applyDelta([{ insert: 'bold', attributes: { bold: true } }]); comments(thread).push([newComment({ body: text })]) }, 'write_rejected'],
-  ['a mention of something that is not a user id', (_, { thread }) => { const text = new Y.Text(); text.applyDelta([{ insert: '@x', attributes: { mention: 'not an id!' } }]); comments(thread).push([newComment({ body: text })]) }, 'write_rejected'],
-  ['an embed in a comment body', (_, { thread }) => { const text = new Y.Text(); text.insertEmbed(0, { image: 'x' }); comments(thread).push([newComment({ body: text })]) }, 'write_rejected'],
-  ['a forged item inside an otherwise valid update', (doc, { thread, anasComment }) => doc.transact(() => { comments(thread).push([newComment({ id: 'c-ok' })]); (anasComment.get('reactions') as Y.Map<number>).set('🎉|ana', 1) }), 'write_rejected'],
-  ['a nested edit deep inside a new thread in another user’s name', (doc) => { const thread = newThread({}); threadsMap(doc).set('tx', thread); comments(thread).push([newComment({ authorId: 'ana' })]) }, 'write_rejected'],
+  [
+    'a text attribute other than mention',
+    (_, { thread }) => {
+      const text = new Y.Text()
+      text.applyDelta([{ insert: 'bold', attributes: { bold: true } }])
+      comments(thread).push([newComment({ body: text })])
+    },
+    'write_rejected',
+  ],
+  [
+    'a mention of something that is not a user id',
+    (_, { thread }) => {
+      const text = new Y.Text()
+      text.applyDelta([{ insert: '@x', attributes: { mention: 'not an id!' } }])
+      comments(thread).push([newComment({ body: text })])
+    },
+    'write_rejected',
+  ],
+  [
+    'an embed in a comment body',
+    (_, { thread }) => {
+      const text = new Y.Text()
+      text.insertEmbed(0, { image: 'x' })
+      comments(thread).push([newComment({ body: text })])
+    },
+    'write_rejected',
+  ],
+  [
+    'a forged item inside an otherwise valid update',
+    (doc, { thread, anasComment }) =>
+      doc.transact(() => {
+        comments(thread).push([newComment({ id: 'c-ok' })])
+        ;(anasComment.get('reactions') as Y.Map<number>).set('🎉|ana', 1)
+      }),
+    'write_rejected',
+  ],
+  [
+    'a nested edit deep inside a new thread in another user’s name',
+    (doc) => {
+      const thread = newThread({})
+      threadsMap(doc).set('tx', thread)
+      comments(thread).push([newComment({ authorId: 'ana' })])
+    },
+    'write_rejected',
+  ],
 ]
 
 /** JSON with sorted keys: replicas list map entries in different orders. */
@@ -105,7 +154,8 @@ describe('red team', () => {
   let barrier = 0
 
   /** The schema's roots, typed (a root the server never read is an untyped type until then). */
-  const rootsJson = (d: Y.Doc | undefined) => canonical(d ? { threads: d.getMap('threads').toJSON(), followers: d.getMap('followers').toJSON(), roots: [...d.share.keys()].sort() } : null)
+  const rootsJson = (d: Y.Doc | undefined) =>
+    canonical(d ? { threads: d.getMap('threads').toJSON(), followers: d.getMap('followers').toJSON(), roots: [...d.share.keys()].sort() } : null)
   const serverJson = () => rootsJson(s.server.hocuspocus.documents.get(SUBJECT))
   const storedJson = async () => rootsJson(rebuild(await s.server.storage.documents.load(SUBJECT)))
   const clientJson = (client: RawClient) => rootsJson(client.doc)
@@ -145,7 +195,9 @@ describe('red team', () => {
     const mallory = await rawClient(s.server.webSocketUrl, SUBJECT, await s.token('mallory'))
     try {
       const thread = threadsMap(mallory.doc).get('t1')!
-      const ownDeleted = comments(thread).toArray().find((c) => c.get('id') === ownDeletedId)!
+      const ownDeleted = comments(thread)
+        .toArray()
+        .find((c) => c.get('id') === ownDeletedId)!
       mallory.doc.transact(() => mutate(mallory.doc, { thread, anasComment: commentMap(thread, 0), ownDeleted }))
       await waitFor(() => mallory.errors.length > 0, 'mallory is told')
       expect(mallory.errors[0]).toMatchObject({ type: 'parley.error', code, documentName: SUBJECT })
@@ -166,17 +218,28 @@ describe('red team', () => {
   })
 
   it('takes words its author writes into her deleted comment (an edit racing the deletion), and no reader ever sees them', async () => {
-    const readBody = () => readThreads(ben.doc).flatMap((thread) => thread.comments).find((comment) => comment.id === ownDeletedId)
+    const readBody = () =>
+      readThreads(ben.doc)
+        .flatMap((thread) => thread.comments)
+        .find((comment) => comment.id === ownDeletedId)
     const seen: string[] = []
     const watch = () => seen.push(readBody()?.text ?? '')
     ben.doc.on('update', watch)
     const mallory = await rawClient(s.server.webSocketUrl, SUBJECT, await s.token('mallory'))
     try {
-      const ownDeleted = comments(threadsMap(mallory.doc).get('t1')!).toArray().find((c) => c.get('id') === ownDeletedId)!
+      const ownDeleted = comments(threadsMap(mallory.doc).get('t1')!)
+        .toArray()
+        .find((c) => c.get('id') === ownDeletedId)!
       ;(ownDeleted.get('body') as Y.Text).insert(0, 'zombie')
       await waitFor(() => mallory.provider.unsyncedChanges === 0, 'acknowledged')
       expect(mallory.errors).toEqual([])
-      const bodyOf = (doc: Y.Doc | undefined) => (comments(threadsMap(doc ?? new Y.Doc()).get('t1')!).toArray().find((c) => c.get('id') === ownDeletedId)?.get('body') as Y.Text).toString()
+      const bodyOf = (doc: Y.Doc | undefined) =>
+        (
+          comments(threadsMap(doc ?? new Y.Doc()).get('t1')!)
+            .toArray()
+            .find((c) => c.get('id') === ownDeletedId)
+            ?.get('body') as Y.Text
+        ).toString()
       // The server empties it again; everyone, and storage, ends with an empty body.
       await waitFor(() => bodyOf(ben.doc) === '' && bodyOf(mallory.doc) === '' && seen.length > 0, 'emptied everywhere')
       expect(bodyOf(s.server.hocuspocus.documents.get(SUBJECT))).toBe('')
@@ -250,7 +313,10 @@ describe('red team', () => {
       })
       await waitFor(() => mod.provider.unsyncedChanges === 0, 'moderation acknowledged')
       // The server empties the body of a deleted comment.
-      await waitFor(() => ((threadsMap(ben.doc).get('t1') && commentMap(threadsMap(ben.doc).get('t1')!, 0).get('body')) as Y.Text).length === 0, 'body emptied for everyone')
+      await waitFor(
+        () => ((threadsMap(ben.doc).get('t1') && commentMap(threadsMap(ben.doc).get('t1')!, 0).get('body')) as Y.Text).length === 0,
+        'body emptied for everyone',
+      )
       expect(mod.errors).toEqual([])
       ;(commentMap(thread, 1).get('body') as Y.Text).insert(0, 'rewritten by mod ')
       await waitFor(() => mod.errors.length > 0, 'rewrite refused')

@@ -18,7 +18,10 @@ const ana: Actor = { userId: 'ana', role: 'comment' }
 const mallory: Actor = { userId: 'mallory', role: 'comment' }
 
 /** An id maker handing out these ids in turn. */
-const ids = (...list: string[]) => () => list.shift() ?? 'x'
+const ids =
+  (...list: string[]) =>
+  () =>
+    list.shift() ?? 'x'
 
 /** A guarded document with ana's thread t1 (comment c1), and a copy of it for mallory to write in. */
 function setUp(): { server: GuardedDoc; m: Y.Doc; take(actor: Actor, update: Uint8Array): boolean } {
@@ -52,7 +55,10 @@ describe('what a refused client id held pending', () => {
     // Under a second client id, words appended to her reply: they wait on X's pending reply.
     m.clientID = x + 100
     const chained = written(m, () => {
-      const body = (threadsMap(m).get('t1')!.get('comments') as Y.Array<Y.Map<unknown>>).toArray().find((c) => c.get('id') === commentId)!.get('body') as Y.Text
+      const body = (threadsMap(m).get('t1')!.get('comments') as Y.Array<Y.Map<unknown>>)
+        .toArray()
+        .find((c) => c.get('id') === commentId)!
+        .get('body') as Y.Text
       body.insert(body.length, ' and more')
     })
     expect(take(mallory, honestOnly)).toBe(true)
@@ -65,7 +71,14 @@ describe('what a refused client id held pending', () => {
     // Her rebuilt document writes, checked alone.
     const guarded: GuardedDocument = { kind: 'comments', places: server.places, clients: server.clients, bytes: 0 }
     const fresh = server.replica()
-    expect(judgeUpdate(server.doc, guarded, mallory, written(fresh, () => markRead({ doc: fresh, userId: 'mallory' }, 't1')))).toMatchObject({ ok: true })
+    expect(
+      judgeUpdate(
+        server.doc,
+        guarded,
+        mallory,
+        written(fresh, () => markRead({ doc: fresh, userId: 'mallory' }, 't1')),
+      ),
+    ).toMatchObject({ ok: true })
   })
 
   it('is taken back from a client that got it in a sync step 2, and dropped again after Yjs applies it', () => {
@@ -113,7 +126,13 @@ describe('what a refused client id held pending', () => {
     const refused = writer(6, 'refused')
     Y.applyUpdate(doc, kept.rest)
     Y.applyUpdate(doc, refused.rest)
-    Y.applyUpdate(doc, deleteSetUpdate([[5, [[4, 1]]], [6, [[4, 1]]]]))
+    Y.applyUpdate(
+      doc,
+      deleteSetUpdate([
+        [5, [[4, 1]]],
+        [6, [[4, 1]]],
+      ]),
+    )
     expect(dropPending(doc, new Set([6]))).toEqual(new Map([[6, 0]]))
     expect(doc.store.pendingStructs).not.toBeNull()
     expect(doc.store.pendingDs).not.toBeNull()
@@ -128,7 +147,12 @@ describe('what a refused client id held pending', () => {
   it('changes nothing when the refused client ids hold nothing pending', () => {
     const { server, take } = setUp()
     const before = Y.encodeStateAsUpdate(server.doc)
-    expect(take(mallory, server.updateOf((doc) => doc.getMap('evil').set('x', 1)))).toBe(false)
+    expect(
+      take(
+        mallory,
+        server.updateOf((doc) => doc.getMap('evil').set('x', 1)),
+      ),
+    ).toBe(false)
     expect(Y.encodeStateAsUpdate(server.doc)).toEqual(before)
   })
 })

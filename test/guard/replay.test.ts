@@ -14,7 +14,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { isEmptyUpdate, sharedUnseenPart, unseenPart } from '../../core/documents/updates.ts'
-import { commentsDocumentName, createThread, editComment, markRead, react, readThreads, reply, threadsMap, unreact, type WriteContext } from '../../protocol/index.ts'
+import {
+  commentsDocumentName,
+  createThread,
+  editComment,
+  markRead,
+  react,
+  readThreads,
+  reply,
+  threadsMap,
+  unreact,
+  type WriteContext,
+} from '../../protocol/index.ts'
 import { authFrame } from '../helpers/frames.ts'
 import { createTestSchema, type TestSchema } from '../helpers/postgres.ts'
 import { connectSynced, type TestClient } from '../helpers/provider.ts'

@@ -65,7 +65,10 @@ export function refused(verdict: GuardVerdict, reason: RegExp, code = 'write_rej
 }
 
 /** Ids handed out in order (then random), for writers that create several. */
-export const sequence = (...ids: string[]) => () => ids.shift() ?? globalThis.crypto.randomUUID()
+export const sequence =
+  (...ids: string[]) =>
+  () =>
+    ids.shift() ?? globalThis.crypto.randomUUID()
 
 /** Ana's thread `t1` with her first comment `c1`, and Ben's reply `b1`. */
 export function withThread(): Server {

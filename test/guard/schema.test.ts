@@ -29,10 +29,20 @@ const FORGERIES: Array<[string, (doc: Y.Doc, thread: Thread) => void, string, Re
   ['a comment placed before the first one', (_, t) => commentsOf(t).insert(0, [comment('m-first')]), 'write_rejected', /after the thread's first comment/],
   ['a comment with createdAt 0', (_, t) => commentsOf(t).push([comment('m0', { createdAt: 0 })]), 'write_rejected', /comment createdAt/],
   ['a comment with createdAt 1e300', (_, t) => commentsOf(t).push([comment('m1', { createdAt: 1e300 })]), 'write_rejected', /comment createdAt/],
-  ['a comment dated an hour ahead', (_, t) => commentsOf(t).push([comment('m2', { createdAt: Date.now() + 6 * MAX_CLOCK_SKEW_MS })]), 'write_rejected', /comment createdAt .*ahead/],
+  [
+    'a comment dated an hour ahead',
+    (_, t) => commentsOf(t).push([comment('m2', { createdAt: Date.now() + 6 * MAX_CLOCK_SKEW_MS })]),
+    'write_rejected',
+    /comment createdAt .*ahead/,
+  ],
   ['a read marker at 1e300', (_, t) => (t.get('readBy') as Y.Map<number>).set('mallory', 1e300), 'write_rejected', /readBy/],
   ['a parentId that names no comment', (_, t) => commentsOf(t).push([comment('m3', { parentId: 'ghost' })]), 'write_rejected', /parentId "ghost"/],
-  ['a Y.XmlText body', (_, t) => commentsOf(t).push([comment('m4', { body: new Y.XmlText('xml') })]), 'write_rejected', /comment\.body must be exactly a YText/],
+  [
+    'a Y.XmlText body',
+    (_, t) => commentsOf(t).push([comment('m4', { body: new Y.XmlText('xml') })]),
+    'write_rejected',
+    /comment\.body must be exactly a YText/,
+  ],
   [
     'a thread of mallory’s with binary metadata',
     (doc) => {
@@ -110,9 +120,14 @@ describe('schema integrity over the wire', () => {
       json: { body: 'replying to Ana', parentId: 'c1' },
     })
     expect(answer.status).toBe(201)
-    const listed = await rest<{ threads: Array<{ comments: Array<{ id: string; authorId: string; parentId: string | null }> }> }>(s, 'GET', '/api/v1/subjects/schema/threads', {
-      bearer: await s.token('ben'),
-    })
+    const listed = await rest<{ threads: Array<{ comments: Array<{ id: string; authorId: string; parentId: string | null }> }> }>(
+      s,
+      'GET',
+      '/api/v1/subjects/schema/threads',
+      {
+        bearer: await s.token('ben'),
+      },
+    )
     expect(listed.status).toBe(200)
     const ids = listed.body.threads[0]?.comments.map((c) => [c.id, c.authorId, c.parentId])
     expect(ids).toEqual([
@@ -144,7 +159,12 @@ describe('inbox marks over the wire', () => {
       map.set('readAt', 1e300)
       await waitFor(() => inbox.errors.length > 0, 'ben is told')
       expect(inbox.errors[0]).toMatchObject({ code: 'write_rejected', reason: expect.stringMatching(/notification readAt/) })
-      const listed = await rest<{ notifications: Array<{ id: string; readAt: number | null; archivedAt: number | null }> }>(world.s, 'GET', '/api/v1/notifications', { bearer: benToken })
+      const listed = await rest<{ notifications: Array<{ id: string; readAt: number | null; archivedAt: number | null }> }>(
+        world.s,
+        'GET',
+        '/api/v1/notifications',
+        { bearer: benToken },
+      )
       expect(listed.status).toBe(200)
       expect(listed.body.notifications).toMatchObject([{ id: entry!.id, readAt: null }])
       const count = await rest<{ count: number }>(world.s, 'GET', '/api/v1/notifications/unread-count', { bearer: benToken })
@@ -157,7 +177,10 @@ describe('inbox marks over the wire', () => {
       try {
         ;(early.doc.getMap(INBOX_NOTIFICATIONS).get(entry!.id) as Y.Map<unknown>).set('archivedAt', entry!.createdAt - 60_000)
         await waitFor(() => early.errors.length > 0, 'ben is told again')
-        expect(early.errors[0]).toMatchObject({ code: 'write_rejected', reason: expect.stringMatching(/notification archivedAt must not be before the notification's createdAt/) })
+        expect(early.errors[0]).toMatchObject({
+          code: 'write_rejected',
+          reason: expect.stringMatching(/notification archivedAt must not be before the notification's createdAt/),
+        })
       } finally {
         early.destroy()
       }
@@ -168,7 +191,10 @@ describe('inbox marks over the wire', () => {
       const again = await rawClient(world.s.server.webSocketUrl, 'inbox/ben', benToken)
       try {
         ;(again.doc.getMap(INBOX_NOTIFICATIONS).get(entry!.id) as Y.Map<unknown>).set('readAt', Date.now())
-        await waitFor(async () => (await rest<{ count: number }>(world.s, 'GET', '/api/v1/notifications/unread-count', { bearer: benToken })).body.count === 0, 'REST sees the honest mark')
+        await waitFor(
+          async () => (await rest<{ count: number }>(world.s, 'GET', '/api/v1/notifications/unread-count', { bearer: benToken })).body.count === 0,
+          'REST sees the honest mark',
+        )
         expect(again.errors).toEqual([])
         const after = await rest<{ notifications: Array<{ readAt: number | null }> }>(world.s, 'GET', '/api/v1/notifications', { bearer: benToken })
         expect(after.status).toBe(200)

@@ -42,7 +42,10 @@ describe('honest writes of the schema module', () => {
 describe('comment ids', () => {
   it('refuses a second comment "c1" in the same thread', () => {
     const server = withThread()
-    refused(server.attempt('ben', (doc) => reply({ doc, userId: 'ben', newId: () => 'c1' }, 't1', 'impostor')), /comment id "c1" is already used/)
+    refused(
+      server.attempt('ben', (doc) => reply({ doc, userId: 'ben', newId: () => 'c1' }, 't1', 'impostor')),
+      /comment id "c1" is already used/,
+    )
   })
 
   it('refuses an id used in another thread of the document', () => {
@@ -69,7 +72,10 @@ describe('comment ids', () => {
     expect(commentIdsOf(server.doc).has('b1')).toBe(true)
     // A comment written directly (a document from before the guard, or a server-side writer).
     server.direct((doc) => commentsOf(doc).push([comment('direct', 'ana')]))
-    refused(server.attempt('ben', (doc) => reply({ doc, userId: 'ben', newId: () => 'direct' }, 't1', 'again')), /comment id "direct"/)
+    refused(
+      server.attempt('ben', (doc) => reply({ doc, userId: 'ben', newId: () => 'direct' }, 't1', 'again')),
+      /comment id "direct"/,
+    )
     // Removed directly: the index notices, and the id may be used again.
     server.direct((doc) => commentsOf(doc).delete(commentsOf(doc).length - 1, 1))
     expect(commentIdsOf(server.doc).has('direct')).toBe(false)
@@ -81,7 +87,10 @@ describe('comment ids', () => {
 describe('comment position', () => {
   it('refuses a comment inserted before the thread’s first comment', () => {
     const server = withThread()
-    refused(server.attempt('ben', (doc) => commentsOf(doc).insert(0, [comment('early', 'ben')])), /after the thread's first comment/)
+    refused(
+      server.attempt('ben', (doc) => commentsOf(doc).insert(0, [comment('early', 'ben')])),
+      /after the thread's first comment/,
+    )
   })
 
   it('allows a comment between the first comment and later ones', () => {
@@ -94,7 +103,10 @@ describe('comment position', () => {
     const server = new Server()
     ok(server.attempt('ana', (doc) => threadsMap(doc).set('t9', newThreadMap('t9', 'ana', []))))
     ok(server.attempt('ana', (doc) => commentsOf(doc, 't9').push([comment('first', 'ana')])))
-    refused(server.attempt('ana', (doc) => commentsOf(doc, 't9').insert(0, [comment('before', 'ana')])), /after the thread's first comment/)
+    refused(
+      server.attempt('ana', (doc) => commentsOf(doc, 't9').insert(0, [comment('before', 'ana')])),
+      /after the thread's first comment/,
+    )
   })
 
   it('refuses two first comments in a new thread', () => {
@@ -114,20 +126,32 @@ describe('comment position', () => {
 describe('parentId', () => {
   it('refuses a parentId that names no comment', () => {
     const server = withThread()
-    refused(server.attempt('ben', (doc) => commentsOf(doc).push([comment('r1', 'ben', { parentId: 'nobody' })])), /parentId "nobody" names no comment of this thread/)
+    refused(
+      server.attempt('ben', (doc) => commentsOf(doc).push([comment('r1', 'ben', { parentId: 'nobody' })])),
+      /parentId "nobody" names no comment of this thread/,
+    )
   })
 
   it('refuses a parentId that names a comment of another thread', () => {
     const server = withThread()
     ok(server.attempt('ana', (doc) => createThread({ doc, userId: 'ana', newId: sequence('t2', 'c2') }, 'other thread')))
-    refused(server.attempt('ben', (doc) => commentsOf(doc).push([comment('r1', 'ben', { parentId: 'c2' })])), /parentId "c2" names no comment of this thread/)
+    refused(
+      server.attempt('ben', (doc) => commentsOf(doc).push([comment('r1', 'ben', { parentId: 'c2' })])),
+      /parentId "c2" names no comment of this thread/,
+    )
   })
 
   it('accepts a parent that is new in the same update, refuses itself and cycles', () => {
     const server = withThread()
     ok(server.attempt('ben', (doc) => commentsOf(doc).push([comment('p', 'ben'), comment('q', 'ben', { parentId: 'p' })])))
-    refused(server.attempt('ben', (doc) => commentsOf(doc).push([comment('self', 'ben', { parentId: 'self' })])), /cannot reply to itself/)
-    refused(server.attempt('ben', (doc) => commentsOf(doc).push([comment('x', 'ben', { parentId: 'y' }), comment('y', 'ben', { parentId: 'x' })])), /forms a cycle/)
+    refused(
+      server.attempt('ben', (doc) => commentsOf(doc).push([comment('self', 'ben', { parentId: 'self' })])),
+      /cannot reply to itself/,
+    )
+    refused(
+      server.attempt('ben', (doc) => commentsOf(doc).push([comment('x', 'ben', { parentId: 'y' }), comment('y', 'ben', { parentId: 'x' })])),
+      /forms a cycle/,
+    )
   })
 
   it('refuses a parent that is new in the same update but in another thread', () => {
@@ -147,17 +171,26 @@ describe('parentId', () => {
 describe('bodies', () => {
   it('refuses a Y.XmlText body (a subclass of Y.Text)', () => {
     const server = withThread()
-    refused(server.attempt('ben', (doc) => commentsOf(doc).push([comment('xml', 'ben', { body: new Y.XmlText('words') })])), /comment\.body must be exactly a YText, not a YXmlText/)
+    refused(
+      server.attempt('ben', (doc) => commentsOf(doc).push([comment('xml', 'ben', { body: new Y.XmlText('words') })])),
+      /comment\.body must be exactly a YText, not a YXmlText/,
+    )
   })
 
   it('refuses a Y.XmlHook as reactions (a subclass of Y.Map)', () => {
     const server = withThread()
-    refused(server.attempt('ben', (doc) => commentsOf(doc).push([comment('hook', 'ben', { reactions: new Y.XmlHook('h') })])), /comment\.reactions must be exactly a YMap/)
+    refused(
+      server.attempt('ben', (doc) => commentsOf(doc).push([comment('hook', 'ben', { reactions: new Y.XmlHook('h') })])),
+      /comment\.reactions must be exactly a YMap/,
+    )
   })
 
   it('refuses writes into an Y.XmlText body already in the document (written before the guard)', () => {
     const server = withThread()
     server.direct((doc) => commentsOf(doc).push([comment('legacy', 'ben', { body: new Y.XmlText('old') })]))
-    refused(server.attempt('ben', (doc) => (commentsOf(doc).get(2).get('body') as Y.XmlText).insert(0, 'more ')), /outside the document schema/)
+    refused(
+      server.attempt('ben', (doc) => (commentsOf(doc).get(2).get('body') as Y.XmlText).insert(0, 'more ')),
+      /outside the document schema/,
+    )
   })
 })

@@ -64,7 +64,12 @@ describe('UpdateIndex', () => {
 
   it('builds the hostile chain as Yjs writes it (the hand-written shape is what a Yjs client sends)', () => {
     const base = baseDocument()
-    for (const [n, clients] of [[1, 1], [50, 8], [101, 64], [300, 300]] as const) {
+    for (const [n, clients] of [
+      [1, 1],
+      [50, 8],
+      [101, 64],
+      [300, 300],
+    ] as const) {
       const byHand = replica(base.doc)
       Y.applyUpdate(byHand, chainAcrossClients(base, n, clients).update)
       const byYjs = replica(base.doc)
@@ -129,7 +134,11 @@ describe('UpdateIndex', () => {
     encoding.writeVarUint(encoder, 1)
     encoding.writeVarUint(encoder, client)
     encoding.writeVarUint(encoder, 3)
-    for (const [clock, len] of [[0, 4], [2, 4], [1, 1]]) {
+    for (const [clock, len] of [
+      [0, 4],
+      [2, 4],
+      [1, 1],
+    ]) {
       encoding.writeVarUint(encoder, clock!)
       encoding.writeVarUint(encoder, len!)
     }

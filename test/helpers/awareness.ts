@@ -128,6 +128,9 @@ export class AwarenessPeer {
 }
 
 /** A contract awareness state. */
-export function presenceState(userId: string, extra: { status?: 'active' | 'idle'; typing?: { threadId: string | null; at: number } | null; name?: string } = {}): Record<string, unknown> {
+export function presenceState(
+  userId: string,
+  extra: { status?: 'active' | 'idle'; typing?: { threadId: string | null; at: number } | null; name?: string } = {},
+): Record<string, unknown> {
   return { user: { id: userId, name: extra.name ?? userId }, status: extra.status ?? 'active', typing: extra.typing ?? null }
 }

@@ -8,7 +8,23 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const CLI = path.join(ROOT, 'server/bin/parley.ts')
 
 /** Environment variables of the test runner that must not leak into a child server's config. */
-const CONFIG_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'PARLEY_JWT_SECRET', 'PARLEY_JWT_PUBLIC_KEY', 'PARLEY_JWKS_URL', 'NODE_ENV', 'PORT', 'HOST', 'PARLEY_DATA_DIR', 'LOG_LEVEL', 'PARLEY_UPDATES_PER_SECOND', 'PARLEY_UPDATE_BURST', 'PARLEY_FAULT', 'PARLEY_CONNECTIONS_PER_ADDRESS', 'PARLEY_TRUSTED_PROXIES']
+const CONFIG_VARIABLES = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'PARLEY_JWT_SECRET',
+  'PARLEY_JWT_PUBLIC_KEY',
+  'PARLEY_JWKS_URL',
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'PARLEY_DATA_DIR',
+  'LOG_LEVEL',
+  'PARLEY_UPDATES_PER_SECOND',
+  'PARLEY_UPDATE_BURST',
+  'PARLEY_FAULT',
+  'PARLEY_CONNECTIONS_PER_ADDRESS',
+  'PARLEY_TRUSTED_PROXIES',
+]
 
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {}
@@ -38,12 +54,16 @@ export async function startChild(env: Record<string, string>): Promise<ChildServ
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   let port = 0
-  await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`)
-    const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out)
-    if (match?.[1]) port = Number(match[1])
-    return port > 0
-  }, 'child server listening', 20_000)
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`)
+      const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out)
+      if (match?.[1]) port = Number(match[1])
+      return port > 0
+    },
+    'child server listening',
+    20_000,
+  )
   return {
     process: child,
     port,

@@ -1,11 +1,7 @@
 /** Waits for a condition with a deadline; never a bare sleep. */
 export const DEFAULT_WAIT_MS = 10_000
 
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  message: string,
-  timeoutMs: number = DEFAULT_WAIT_MS,
-): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, message: string, timeoutMs: number = DEFAULT_WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (await condition()) return

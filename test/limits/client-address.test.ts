@@ -21,7 +21,8 @@ describe('normalizeAddress', () => {
     expect(normalizeAddress('fe80::1%eth0')).toBe('fe80::1')
   })
   it('refuses what is not an address', () => {
-    for (const text of ['', 'unknown', 'example.com', '1.2.3', '999.1.1.1', '[::1', '_hidden', '203.0.113.7:80:90']) expect(normalizeAddress(text), text).toBeUndefined()
+    for (const text of ['', 'unknown', 'example.com', '1.2.3', '999.1.1.1', '[::1', '_hidden', '203.0.113.7:80:90'])
+      expect(normalizeAddress(text), text).toBeUndefined()
   })
 })
 

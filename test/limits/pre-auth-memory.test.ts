@@ -64,71 +64,67 @@ describe('memory held by unauthenticated sockets', () => {
   const metrics = async () => (await fetch(`${child!.httpUrl}/metrics`)).text()
   const openAll = () => Promise.all(Array.from({ length: SOCKETS }, () => admitted(child!.webSocketUrl)))
 
-  it(
-    'stays bounded for 300 sockets, and closes each with 4408 (deadline) or 4205 (bytes)',
-    async () => {
-      const pid = child!.process.pid!
-      // Warm the paths once, so that the baseline includes the code they load.
-      const warm = await admitted(child!.webSocketUrl)
-      await send(warm.ws, updateFrame('comments/warm', 1024))
-      warm.ws.terminate()
-      await warm.closed
-      const before = memoryOf(pid)
+  it('stays bounded for 300 sockets, and closes each with 4408 (deadline) or 4205 (bytes)', async () => {
+    const pid = child!.process.pid!
+    // Warm the paths once, so that the baseline includes the code they load.
+    const warm = await admitted(child!.webSocketUrl)
+    await send(warm.ws, updateFrame('comments/warm', 1024))
+    warm.ws.terminate()
+    await warm.closed
+    const before = memoryOf(pid)
 
-      // Held: under the byte budget, then silent.
-      const update = updateFrame('comments/held', HELD_UPDATE_BYTES)
-      const openedAt = Date.now()
-      const held: Socket[] = await openAll()
-      const allOpenAt = Date.now()
-      await Promise.all(
-        held.map(async ({ ws }) => {
-          for (let i = 0; i < 3; i++) await send(ws, update)
-          for (let i = 0; i < HELD_DOCUMENTS; i++) await send(ws, syncStep1Frame(`comments/fan-${i}`))
-        }),
-      )
-      const heldPayload = SOCKETS * (3 * update.byteLength + HELD_DOCUMENTS * syncStep1Frame('comments/fan-10').byteLength)
-      expect(heldPayload / SOCKETS).toBeLessThan(PRE_AUTH_MAX_BYTES)
-      await waitFor(async () => metricValue(await metrics(), 'parley_pre_auth_bytes_total') >= heldPayload, 'the server read every held frame', 20_000)
-      expect(metricValue(await metrics(), 'parley_pre_auth_sockets')).toBe(SOCKETS)
-      const whileHeld = memoryOf(pid)
-      expect(whileHeld.rss - before.rss).toBeLessThan(SOCKETS * MAX_BYTES_PER_SOCKET)
-      const heldCloses = await Promise.all(held.map((socket) => socket.closed))
-      for (const closed of heldCloses) {
-        expect(closed).toMatchObject({ code: 4408, reason: 'Connection Timeout' })
-        expect(closed.at - openedAt).toBeGreaterThanOrEqual(PRE_AUTH_DEADLINE_MS - 5)
-        expect(closed.at - allOpenAt).toBeLessThan(PRE_AUTH_DEADLINE_MS + 5_000)
-      }
+    // Held: under the byte budget, then silent.
+    const update = updateFrame('comments/held', HELD_UPDATE_BYTES)
+    const openedAt = Date.now()
+    const held: Socket[] = await openAll()
+    const allOpenAt = Date.now()
+    await Promise.all(
+      held.map(async ({ ws }) => {
+        for (let i = 0; i < 3; i++) await send(ws, update)
+        for (let i = 0; i < HELD_DOCUMENTS; i++) await send(ws, syncStep1Frame(`comments/fan-${i}`))
+      }),
+    )
+    const heldPayload = SOCKETS * (3 * update.byteLength + HELD_DOCUMENTS * syncStep1Frame('comments/fan-10').byteLength)
+    expect(heldPayload / SOCKETS).toBeLessThan(PRE_AUTH_MAX_BYTES)
+    await waitFor(async () => metricValue(await metrics(), 'parley_pre_auth_bytes_total') >= heldPayload, 'the server read every held frame', 20_000)
+    expect(metricValue(await metrics(), 'parley_pre_auth_sockets')).toBe(SOCKETS)
+    const whileHeld = memoryOf(pid)
+    expect(whileHeld.rss - before.rss).toBeLessThan(SOCKETS * MAX_BYTES_PER_SOCKET)
+    const heldCloses = await Promise.all(held.map((socket) => socket.closed))
+    for (const closed of heldCloses) {
+      expect(closed).toMatchObject({ code: 4408, reason: 'Connection Timeout' })
+      expect(closed.at - openedAt).toBeGreaterThanOrEqual(PRE_AUTH_DEADLINE_MS - 5)
+      expect(closed.at - allOpenAt).toBeLessThan(PRE_AUTH_DEADLINE_MS + 5_000)
+    }
 
-      // Flood: 256 KiB each, as fast as the server reads.
-      const frame = updateFrame('comments/flood', FLOOD_FRAME_BYTES)
-      const flood: Socket[] = await openAll()
-      const floodCloses = await Promise.all(
-        flood.map(async ({ ws, closed }) => {
-          let done = false
-          void closed.then(() => (done = true))
-          for (let i = 0; i < FLOOD_FRAMES && !done; i++) await send(ws, frame)
-          return closed
-        }),
-      )
-      for (const closed of floodCloses) expect(closed).toMatchObject({ code: 4205, reason: 'Reset Connection' })
-      const text = await metrics()
-      expect(metricValue(text, 'parley_pre_auth_closes_total', 'reason="deadline"')).toBe(SOCKETS)
-      expect(metricValue(text, 'parley_pre_auth_closes_total', 'reason="bytes"')).toBe(SOCKETS)
-      expect(metricValue(text, 'parley_pre_auth_sockets')).toBe(0)
-      // Each flooding socket was read for at most the budget and one network read past it.
-      const read = metricValue(text, 'parley_pre_auth_bytes_total')
-      expect(read - heldPayload).toBeLessThan(SOCKETS * (PRE_AUTH_MAX_BYTES + 2 * FLOOD_FRAME_BYTES))
+    // Flood: 256 KiB each, as fast as the server reads.
+    const frame = updateFrame('comments/flood', FLOOD_FRAME_BYTES)
+    const flood: Socket[] = await openAll()
+    const floodCloses = await Promise.all(
+      flood.map(async ({ ws, closed }) => {
+        let done = false
+        void closed.then(() => (done = true))
+        for (let i = 0; i < FLOOD_FRAMES && !done; i++) await send(ws, frame)
+        return closed
+      }),
+    )
+    for (const closed of floodCloses) expect(closed).toMatchObject({ code: 4205, reason: 'Reset Connection' })
+    const text = await metrics()
+    expect(metricValue(text, 'parley_pre_auth_closes_total', 'reason="deadline"')).toBe(SOCKETS)
+    expect(metricValue(text, 'parley_pre_auth_closes_total', 'reason="bytes"')).toBe(SOCKETS)
+    expect(metricValue(text, 'parley_pre_auth_sockets')).toBe(0)
+    // Each flooding socket was read for at most the budget and one network read past it.
+    const read = metricValue(text, 'parley_pre_auth_bytes_total')
+    expect(read - heldPayload).toBeLessThan(SOCKETS * (PRE_AUTH_MAX_BYTES + 2 * FLOOD_FRAME_BYTES))
 
-      const after = memoryOf(pid)
-      const growth = after.peak - before.rss
-      console.log(
-        `pre-auth memory: rss before ${mb(before.rss)} MB, while 300 held ${mb(whileHeld.rss)} MB, peak ${mb(after.peak)} MB (growth ${mb(growth)} MB), ` +
-          `read ${mb(read)} MB from ${2 * SOCKETS} sockets`,
-      )
-      expect(growth).toBeLessThan(MAX_PEAK_GROWTH_BYTES)
-    },
-    90_000,
-  )
+    const after = memoryOf(pid)
+    const growth = after.peak - before.rss
+    console.log(
+      `pre-auth memory: rss before ${mb(before.rss)} MB, while 300 held ${mb(whileHeld.rss)} MB, peak ${mb(after.peak)} MB (growth ${mb(growth)} MB), ` +
+        `read ${mb(read)} MB from ${2 * SOCKETS} sockets`,
+    )
+    expect(growth).toBeLessThan(MAX_PEAK_GROWTH_BYTES)
+  }, 90_000)
 })
 
 function mb(bytes: number): string {

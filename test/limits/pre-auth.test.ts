@@ -42,14 +42,22 @@ describe('limits before the first authentication', () => {
     expect(PRE_AUTH_CLOSE_GRACE_MS).toBe(2_000)
     expect(PRE_AUTH_TIMEOUT_CLOSE).toEqual({ code: 4408, reason: 'Connection Timeout' })
     expect(PRE_AUTH_OVERFLOW_CLOSE).toEqual({ code: 4205, reason: 'Reset Connection' })
-    expect(pendingAuthOptions(100)).toEqual({ maxUnauthenticatedQueueSize: PENDING_AUTH_MAX_BYTES, maxUnauthenticatedQueueMessages: PENDING_AUTH_MAX_FRAMES, maxPendingDocuments: 100 })
+    expect(pendingAuthOptions(100)).toEqual({
+      maxUnauthenticatedQueueSize: PENDING_AUTH_MAX_BYTES,
+      maxUnauthenticatedQueueMessages: PENDING_AUTH_MAX_FRAMES,
+      maxPendingDocuments: 100,
+    })
     expect(PENDING_AUTH_MAX_BYTES).toBe(1024 * 1024)
     expect(PENDING_AUTH_MAX_FRAMES).toBe(1_000)
   })
 
   it('hands the queue limits to Hocuspocus', async () => {
     s = await startServer()
-    expect(s.server.hocuspocus.configuration).toMatchObject({ maxUnauthenticatedQueueSize: PENDING_AUTH_MAX_BYTES, maxUnauthenticatedQueueMessages: PENDING_AUTH_MAX_FRAMES, maxPendingDocuments: 100 })
+    expect(s.server.hocuspocus.configuration).toMatchObject({
+      maxUnauthenticatedQueueSize: PENDING_AUTH_MAX_BYTES,
+      maxUnauthenticatedQueueMessages: PENDING_AUTH_MAX_FRAMES,
+      maxPendingDocuments: 100,
+    })
   })
 
   it('closes a socket that authenticated nothing by the deadline with 4408, and keeps one that did', async () => {
@@ -59,7 +67,10 @@ describe('limits before the first authentication', () => {
     const openedAt = Date.now()
     const silent = await admitted(url)
     const talker = await admitted(url)
-    cleanup.push(() => silent.ws.terminate(), () => talker.ws.terminate())
+    cleanup.push(
+      () => silent.ws.terminate(),
+      () => talker.ws.terminate(),
+    )
     // A frame without a token does not count as authenticating.
     await send(talker.ws, updateFrame('comments/a', 10))
     // The third one authenticates its inbox.

@@ -35,7 +35,8 @@ export interface Closed {
   at: number
 }
 
-export type Upgrade = { ok: true; ws: WebSocket; closed: Promise<Closed> } | { ok: false; status: number; headers: Record<string, string | string[] | undefined>; body: string }
+export type Upgrade =
+  { ok: true; ws: WebSocket; closed: Promise<Closed> } | { ok: false; status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
 /** Opens a WebSocket; resolves when it is open, or with the HTTP response that refused it. */
 export function upgrade(url: string, headers: Record<string, string> = {}): Promise<Upgrade> {

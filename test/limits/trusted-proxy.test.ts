@@ -32,7 +32,9 @@ describe('trusted proxies', () => {
     s = await startServer({ connectionsPerAddress: 2, trustedProxies: ['127.0.0.0/8'] })
     const url = s.server.webSocketUrl
     // The client's own entries (left of its address) change nothing: 203.0.113.5 is the client.
-    expect(await statuses(url, ['203.0.113.5', '198.51.100.1, 203.0.113.5', '203.0.113.6', '203.0.113.5', '10.0.0.1, 203.0.113.6'])).toEqual([101, 101, 101, 429, 101])
+    expect(await statuses(url, ['203.0.113.5', '198.51.100.1, 203.0.113.5', '203.0.113.6', '203.0.113.5', '10.0.0.1, 203.0.113.6'])).toEqual([
+      101, 101, 101, 429, 101,
+    ])
   })
 
   it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
@@ -42,6 +44,9 @@ describe('trusted proxies', () => {
 
   it('is configured by PARLEY_TRUSTED_PROXIES, unset by default', () => {
     expect(loadConfig({})).toMatchObject({ ok: true, config: { trustedProxies: [] } })
-    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1,172.16.0.0/12' })).toMatchObject({ ok: true, config: { trustedProxies: ['10.0.0.1', '172.16.0.0/12'] } })
+    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1,172.16.0.0/12' })).toMatchObject({
+      ok: true,
+      config: { trustedProxies: ['10.0.0.1', '172.16.0.0/12'] },
+    })
   })
 })

@@ -77,7 +77,10 @@ describe('mention bounds on a real server', () => {
     }
     await acknowledged(ana)
     // Each of the 4 detections drops what is past the first 20: at least the 980 of the whole comment.
-    await waitFor(async () => (await droppedTotal(world, 'per_comment')) - before >= MENTIONS_PER_COMMENT - MAX_MENTIONS_PER_COMMENT, 'the dropped mentions counted')
+    await waitFor(
+      async () => (await droppedTotal(world, 'per_comment')) - before >= MENTIONS_PER_COMMENT - MAX_MENTIONS_PER_COMMENT,
+      'the dropped mentions counted',
+    )
     await waitFor(async () => (await handledCount(world)) >= MAX_MENTIONS_PER_COMMENT, '20 mentions handled')
     const ids = Array.from({ length: MENTIONS_PER_COMMENT }, (_, i) => `a${pad(i)}`)
     await waitFor(async () => (await notifiedAmong(world, ids.slice(0, MAX_MENTIONS_PER_COMMENT))).total === MAX_MENTIONS_PER_COMMENT, '20 notified')
@@ -98,7 +101,8 @@ describe('mention bounds on a real server', () => {
     const cid = await world.open(SUBJECT, 'cid')
     const doc: Y.Doc = cid.doc
     doc.transact(() => {
-      for (let c = 0; c < 5; c++) createThread({ doc, userId: 'cid' }, Array.from({ length: MENTIONS_PER_COMMENT }, (_, i) => `@${handle(20 * c + i)}`).join(' '))
+      for (let c = 0; c < 5; c++)
+        createThread({ doc, userId: 'cid' }, Array.from({ length: MENTIONS_PER_COMMENT }, (_, i) => `@${handle(20 * c + i)}`).join(' '))
     })
     await acknowledged(cid, 30_000)
     // Each comment: 20 looked at (100 in all); the author's minute allows 60 of them.
@@ -116,7 +120,10 @@ describe('mention bounds on a real server', () => {
     // A further mention by the same author within the minute is recorded as capped, not notified.
     const { commentId } = createThread({ doc, userId: 'cid' }, [{ text: '@Ben', mention: 'ben' }])
     await acknowledged(cid)
-    await waitFor(async () => (await world.s.server.storage.notifications.handled(SUBJECT)).mentions.get(commentId)?.has('ben') === true, 'the mention of ben handled')
+    await waitFor(
+      async () => (await world.s.server.storage.notifications.handled(SUBJECT)).mentions.get(commentId)?.has('ben') === true,
+      'the mention of ben handled',
+    )
     expect(await world.notifications('ben')).toEqual([])
     // Another author still has a budget of their own.
     const ana = await world.open(SUBJECT, 'ana')

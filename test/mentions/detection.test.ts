@@ -34,14 +34,20 @@ describe('mention detection', () => {
     editComment(ctx, threadId, commentId, [{ text: '@Ben', mention: 'ben' }, { text: ' and ' }, { text: '@Cid', mention: 'cid' }])
     await waitForNotifications(world, 'cid', 1)
     editComment(ctx, threadId, commentId, 'nobody now')
-    editComment(ctx, threadId, commentId, [{ text: '@Ben', mention: 'ben' }, { text: ' @Dan', mention: 'dan' }])
+    editComment(ctx, threadId, commentId, [
+      { text: '@Ben', mention: 'ben' },
+      { text: ' @Dan', mention: 'dan' },
+    ])
     // dan's notification comes from the last edit: once it is there, that edit was detected.
     await waitForNotifications(world, 'dan', 1)
     await acknowledged(ana)
     expect(await world.notifications('ben')).toHaveLength(1)
     expect(await world.notifications('cid')).toHaveLength(1)
     expect(await world.notifications('ana')).toEqual([])
-    const mentioned = world.eventsOf('mention.created').map((e) => e.data.userId).sort()
+    const mentioned = world
+      .eventsOf('mention.created')
+      .map((e) => e.data.userId)
+      .sort()
     expect(mentioned).toEqual(['ben', 'cid', 'dan'])
     expect(world.eventsOf('notification.created')).toHaveLength(3)
     expect(world.eventsOf('comment.created')).toHaveLength(1)
@@ -95,6 +101,6 @@ describe('mention detection', () => {
     expect(await world.notifications('ben')).toEqual([])
     const handled = await world.s.server.storage.notifications.handled('post-1')
     expect(handled.comments.has(gone)).toBe(true)
-    expect([...(handled.mentions.values())].some((users) => users.has('zed'))).toBe(true) // handled: no access
+    expect([...handled.mentions.values()].some((users) => users.has('zed'))).toBe(true) // handled: no access
   })
 })

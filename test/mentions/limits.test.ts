@@ -156,8 +156,18 @@ describe('directory rules', () => {
     expect(applyTokenProfile(null, token, 'bob', 'mallory')).toEqual({ name: 'Mallory', handle: null, handleRefused: true, changed: true })
     const held = { name: 'Mallory', handle: 'mal', profileFromBackend: false }
     expect(applyTokenProfile(held, token, 'bob', 'mallory')).toEqual({ name: 'Mallory', handle: 'mal', handleRefused: true, changed: false })
-    expect(applyTokenProfile(held, { name: undefined, handle: 'MAL' }, 'mallory', 'mallory')).toEqual({ name: 'Mallory', handle: 'MAL', handleRefused: false, changed: true })
+    expect(applyTokenProfile(held, { name: undefined, handle: 'MAL' }, 'mallory', 'mallory')).toEqual({
+      name: 'Mallory',
+      handle: 'MAL',
+      handleRefused: false,
+      changed: true,
+    })
     const backend = { name: 'Bob', handle: 'bob', profileFromBackend: true }
-    expect(applyTokenProfile(backend, { name: 'B', handle: 'other' }, null, 'bob')).toEqual({ name: 'Bob', handle: 'bob', handleRefused: false, changed: false })
+    expect(applyTokenProfile(backend, { name: 'B', handle: 'other' }, null, 'bob')).toEqual({
+      name: 'Bob',
+      handle: 'bob',
+      handleRefused: false,
+      changed: false,
+    })
   })
 })

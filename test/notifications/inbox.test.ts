@@ -38,7 +38,17 @@ describe.each(BACKENDS)('inbox ($name)', (backend) => {
     await waitFor(() => readInbox(inbox.doc).length === 1, 'the mention in ben’s inbox document')
     const [entry] = readInbox(inbox.doc)
     const [stored] = await world.notifications('ben')
-    expect(entry).toMatchObject({ id: stored?.id, kind: 'mention', subjectId: 'post-1', threadId, commentId, actors: ['ana'], activityCount: 1, preview: 'look @Ben', readAt: null })
+    expect(entry).toMatchObject({
+      id: stored?.id,
+      kind: 'mention',
+      subjectId: 'post-1',
+      threadId,
+      commentId,
+      actors: ['ana'],
+      activityCount: 1,
+      preview: 'look @Ben',
+      readAt: null,
+    })
     expect(await unreadOverRest(world, 'ben')).toBe(1)
 
     // Marked read in the document: REST follows.
@@ -53,20 +63,37 @@ describe.each(BACKENDS)('inbox ($name)', (backend) => {
     await waitFor(() => unreadInDocument(inbox.doc) === 2, 'two unread in the document')
     expect(await unreadOverRest(world, 'ben')).toBe(2)
     const first = readInbox(inbox.doc)[0]!
-    const marked = await rest<{ updated: number }>(world.s, 'POST', '/api/v1/notifications/read', { bearer: await world.s.token('ben'), json: { ids: [first.id] } })
+    const marked = await rest<{ updated: number }>(world.s, 'POST', '/api/v1/notifications/read', {
+      bearer: await world.s.token('ben'),
+      json: { ids: [first.id] },
+    })
     expect(marked.body.updated).toBe(1)
     await waitFor(() => unreadInDocument(inbox.doc) === 1, 'the document sees the REST mark')
     const all = await rest<{ updated: number }>(world.s, 'POST', '/api/v1/notifications/read', { bearer: await world.s.token('ben'), json: { all: true } })
     expect(all.body.updated).toBe(1)
     await waitFor(() => unreadInDocument(inbox.doc) === 0, 'the document sees mark-all')
     expect(await unreadOverRest(world, 'ben')).toBe(0)
-    const listed = await rest<{ notifications: Array<{ id: string; readAt: number | null }>; nextCursor: string | null }>(world.s, 'GET', '/api/v1/notifications?limit=2', {
-      bearer: await world.s.token('ben'),
-    })
-    expect(listed.body.notifications.map((n) => n.id)).toEqual(readInbox(inbox.doc).slice(0, 2).map((n) => n.id))
-    const rest2 = await rest<{ notifications: unknown[]; nextCursor: string | null }>(world.s, 'GET', `/api/v1/notifications?limit=2&cursor=${listed.body.nextCursor}`, {
-      bearer: await world.s.token('ben'),
-    })
+    const listed = await rest<{ notifications: Array<{ id: string; readAt: number | null }>; nextCursor: string | null }>(
+      world.s,
+      'GET',
+      '/api/v1/notifications?limit=2',
+      {
+        bearer: await world.s.token('ben'),
+      },
+    )
+    expect(listed.body.notifications.map((n) => n.id)).toEqual(
+      readInbox(inbox.doc)
+        .slice(0, 2)
+        .map((n) => n.id),
+    )
+    const rest2 = await rest<{ notifications: unknown[]; nextCursor: string | null }>(
+      world.s,
+      'GET',
+      `/api/v1/notifications?limit=2&cursor=${listed.body.nextCursor}`,
+      {
+        bearer: await world.s.token('ben'),
+      },
+    )
     expect(rest2.body.notifications).toHaveLength(1)
     // Outbox status per channel.
     expect(await world.s.server.storage.notifications.outboxOf('ben', first.id)).toMatchObject([{ channel: 'inbox', status: 'delivered' }])

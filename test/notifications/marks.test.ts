@@ -48,11 +48,7 @@ describe('detection marks', () => {
     const before = rowCounts(s.dataDir)
     expect(before.users).toBe(1)
     expect(Object.keys(before)).toEqual(expect.arrayContaining(['notification_marks', 'document_log', 'document_snapshots', 'client_owners', 'users']))
-    const names = [
-      ...Array.from({ length: DOCUMENTS - 2 }, (_, i) => `comments/never-${i}`),
-      'inbox/reader',
-      'feed/user:reader',
-    ]
+    const names = [...Array.from({ length: DOCUMENTS - 2 }, (_, i) => `comments/never-${i}`), 'inbox/reader', 'feed/user:reader']
     for (let i = 0; i < names.length; i += BATCH) {
       const clients = await Promise.all(names.slice(i, i + BATCH).map((name) => rawClient(s.server.webSocketUrl, name, token)))
       for (const client of clients) client.destroy()
@@ -128,7 +124,12 @@ describe('detection marks', () => {
     const again = await rawClient(s.server.webSocketUrl, 'comments/reloaded', await s.token('ana'))
     await waitFor(() => again.provider.isSynced, 'loaded again')
     // The handled mentions were read all the same: an edit adding Cy notifies Cy, not Ben again.
-    editComment({ doc: again.doc, userId: 'ana' }, threadId, commentId, [{ text: 'hi ' }, { text: '@Ben', mention: 'ben' }, { text: ' ' }, { text: '@Cy', mention: 'cy' }])
+    editComment({ doc: again.doc, userId: 'ana' }, threadId, commentId, [
+      { text: 'hi ' },
+      { text: '@Ben', mention: 'ben' },
+      { text: ' ' },
+      { text: '@Cy', mention: 'cy' },
+    ])
     await waitFor(async () => (await storage.notifications.list('cy', { unreadOnly: false, limit: 10, after: null })).length === 1, 'cy notified')
     expect(await storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })).toHaveLength(1)
     // Detection ran once, for the edit: the load queued no rescan before it.

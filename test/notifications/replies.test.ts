@@ -23,7 +23,10 @@ describe('reply notifications', () => {
     const as = (client: NonNullable<typeof ana>, userId: string) => ({ doc: client.doc, userId })
     const { threadId } = createThread(as(ana!, 'ana'), 'opening')
     await acknowledged(ana!)
-    await waitFor(() => ben!.doc.getMap('threads').has(threadId) && cid!.doc.getMap('threads').has(threadId) && dan!.doc.getMap('threads').has(threadId), 'thread everywhere')
+    await waitFor(
+      () => ben!.doc.getMap('threads').has(threadId) && cid!.doc.getMap('threads').has(threadId) && dan!.doc.getMap('threads').has(threadId),
+      'thread everywhere',
+    )
     reply(as(dan!, 'dan'), threadId, 'dan was here') // dan participates: ana hears it
     setSubscription(as(cid!, 'cid'), threadId, true)
     await acknowledged(dan!)

@@ -63,7 +63,12 @@ export async function startWorld(options: ParleyServerOptions = {}, backend?: Ba
 }
 
 /** Waits until the user has `count` notifications (and returns them). */
-export async function waitForNotifications(world: World, userId: string, count: number, what = `${count} notifications for ${userId}`): Promise<NotificationRecord[]> {
+export async function waitForNotifications(
+  world: World,
+  userId: string,
+  count: number,
+  what = `${count} notifications for ${userId}`,
+): Promise<NotificationRecord[]> {
   let found: NotificationRecord[] = []
   await waitFor(async () => (found = await world.notifications(userId)).length >= count, what)
   return found

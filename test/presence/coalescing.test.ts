@@ -53,7 +53,10 @@ describe('coalesced awareness fan-out', () => {
       }
     }
     const finalOf = (i: number) => ({ clientId: 1000 + i, state: presenceState(`sender-${i}`, { typing: { threadId: 't1', at: 30 } }) })
-    await waitFor(() => senders.every((_, i) => JSON.stringify(observer.latest(finalOf(i).clientId)) === JSON.stringify(finalOf(i).state)), 'every final state reaches the observer')
+    await waitFor(
+      () => senders.every((_, i) => JSON.stringify(observer.latest(finalOf(i).clientId)) === JSON.stringify(finalOf(i).state)),
+      'every final state reaches the observer',
+    )
     const elapsed = Date.now() - started
     const frames = observer.frames.filter((f) => f.at >= started).length
     // At most one frame per window (and one for a window that was open at the start).
@@ -73,7 +76,11 @@ describe('coalesced awareness fan-out', () => {
     createThread({ doc: writer.doc, userId: 'ana' }, 'hello')
     await waitFor(() => readThreads(reader.doc).length === 1, 'the comment arrives')
     const commentMs = Date.now() - start
-    await waitFor(() => [...(reader.provider.awareness?.getStates().values() ?? [])].some((st) => (st.user as { id?: string } | undefined)?.id === 'ana'), 'the awareness arrives', 5_000)
+    await waitFor(
+      () => [...(reader.provider.awareness?.getStates().values() ?? [])].some((st) => (st.user as { id?: string } | undefined)?.id === 'ana'),
+      'the awareness arrives',
+      5_000,
+    )
     const awarenessMs = Date.now() - start
     expect(commentMs).toBeLessThan(windowMs / 2)
     expect(awarenessMs).toBeGreaterThanOrEqual(windowMs - 50)
@@ -101,7 +108,10 @@ describe('coalesced awareness fan-out', () => {
     }
     for (const clientId of [2001, 2002]) {
       const entries = observer.entriesOf(clientId)
-      expect(entries.every((e) => e.state !== null), `client ${clientId} never removed`).toBe(true)
+      expect(
+        entries.every((e) => e.state !== null),
+        `client ${clientId} never removed`,
+      ).toBe(true)
       // A y-protocols receiver drops a state not renewed within its expiry: every gap stays below it.
       const times = [started, ...entries.map((e) => e.at), Date.now()]
       const gaps = times.slice(1).map((at, i) => at - (times[i] ?? at))

@@ -59,11 +59,13 @@ describe('REST presence', () => {
     ana.setTyping('thread-1')
     await waitFor(() => ben.status === 'idle', 'ben idles')
     await waitFor(
-      () => JSON.stringify(seenByClient(carla.users())) === JSON.stringify([
-        { id: 'ana', status: 'active', typing: 'thread-1' },
-        { id: 'ben', status: 'idle', typing: null },
-        { id: 'carla', status: 'active', typing: null },
-      ]),
+      () =>
+        JSON.stringify(seenByClient(carla.users())) ===
+        JSON.stringify([
+          { id: 'ana', status: 'active', typing: 'thread-1' },
+          { id: 'ben', status: 'idle', typing: null },
+          { id: 'carla', status: 'active', typing: null },
+        ]),
       'carla sees ana typing and ben idle',
     )
     await waitFor(async () => JSON.stringify(seenByRest(await subject())) === JSON.stringify(seenByClient(carla.users())), 'REST matches carla’s view')

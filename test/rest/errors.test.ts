@@ -39,7 +39,10 @@ describe('REST errors', () => {
       .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
       .sign(new TextEncoder().encode(s.secret))
     await rest(s, 'PUT', '/api/v1/subjects/known', { bearer: TEST_API_KEY, json: { defaultRole: null } })
-    const created = await rest<{ threadId: string; commentId: string }>(s, 'POST', '/api/v1/subjects/known/threads', { bearer: tokens.writer, json: { body: 'first' } })
+    const created = await rest<{ threadId: string; commentId: string }>(s, 'POST', '/api/v1/subjects/known/threads', {
+      bearer: tokens.writer,
+      json: { body: 'first' },
+    })
     expect(created.status).toBe(201)
     ;({ threadId, commentId } = created.body)
   })
@@ -58,14 +61,35 @@ describe('REST errors', () => {
     { name: 'expired token', method: 'GET', path: threads, options: as('expired'), status: 401, code: 'token_expired' },
     { name: 'the API key on a user route', method: 'GET', path: threads, options: { bearer: TEST_API_KEY }, status: 401, code: 'token_invalid' },
     { name: 'bad subject id', method: 'GET', path: '/api/v1/subjects/a%20b/threads', options: as('writer'), status: 400, code: 'invalid_request' },
-    { name: 'bad thread id', method: 'POST', path: '/api/v1/subjects/known/threads/x%2Fy/comments', options: as('writer', { json: { body: 'x' } }), status: 400, code: 'invalid_request' },
+    {
+      name: 'bad thread id',
+      method: 'POST',
+      path: '/api/v1/subjects/known/threads/x%2Fy/comments',
+      options: as('writer', { json: { body: 'x' } }),
+      status: 400,
+      code: 'invalid_request',
+    },
     { name: 'body not JSON', method: 'POST', path: threads, options: as('writer', { raw: '{body:' }), status: 400, code: 'invalid_request' },
     { name: 'no body', method: 'POST', path: threads, options: as('writer'), status: 400, code: 'invalid_request' },
     { name: 'body field missing', method: 'POST', path: threads, options: as('writer', { json: {} }), status: 400, code: 'invalid_request' },
     { name: 'body of the wrong type', method: 'POST', path: threads, options: as('writer', { json: { body: 42 } }), status: 400, code: 'invalid_request' },
-    { name: 'unknown field', method: 'POST', path: threads, options: as('writer', { json: { body: 'x', createdBy: 'someone' } }), status: 400, code: 'invalid_request' },
+    {
+      name: 'unknown field',
+      method: 'POST',
+      path: threads,
+      options: as('writer', { json: { body: 'x', createdBy: 'someone' } }),
+      status: 400,
+      code: 'invalid_request',
+    },
     { name: 'empty comment', method: 'POST', path: threads, options: as('writer', { json: { body: '' } }), status: 400, code: 'invalid_request' },
-    { name: 'mention of a bad id', method: 'POST', path: threads, options: as('writer', { json: { body: [{ text: '@x', mention: 'no spaces' }] } }), status: 400, code: 'invalid_request' },
+    {
+      name: 'mention of a bad id',
+      method: 'POST',
+      path: threads,
+      options: as('writer', { json: { body: [{ text: '@x', mention: 'no spaces' }] } }),
+      status: 400,
+      code: 'invalid_request',
+    },
     {
       name: 'too much metadata',
       method: 'POST',
@@ -74,17 +98,66 @@ describe('REST errors', () => {
       status: 400,
       code: 'invalid_request',
     },
-    { name: 'comment too long', method: 'POST', path: threads, options: as('writer', { json: { body: 'x'.repeat(MAX_COMMENT_LENGTH + 1) } }), status: 413, code: 'too_large' },
-    { name: 'request body too large', method: 'POST', path: threads, options: as('writer', { json: { body: 'x'.repeat(MAX_REST_BODY_BYTES) } }), status: 413, code: 'too_large' },
+    {
+      name: 'comment too long',
+      method: 'POST',
+      path: threads,
+      options: as('writer', { json: { body: 'x'.repeat(MAX_COMMENT_LENGTH + 1) } }),
+      status: 413,
+      code: 'too_large',
+    },
+    {
+      name: 'request body too large',
+      method: 'POST',
+      path: threads,
+      options: as('writer', { json: { body: 'x'.repeat(MAX_REST_BODY_BYTES) } }),
+      status: 413,
+      code: 'too_large',
+    },
     { name: 'read role writing', method: 'POST', path: threads, options: as('reader', { json: { body: 'x' } }), status: 403, code: 'forbidden' },
-    { name: 'read role replying', method: 'POST', path: `${threads}/${threadId}/comments`, options: as('reader', { json: { body: 'x' } }), status: 403, code: 'forbidden' },
+    {
+      name: 'read role replying',
+      method: 'POST',
+      path: `${threads}/${threadId}/comments`,
+      options: as('reader', { json: { body: 'x' } }),
+      status: 403,
+      code: 'forbidden',
+    },
     { name: 'no role reading', method: 'GET', path: threads, options: as('nobody'), status: 403, code: 'forbidden' },
     { name: 'no role on an unknown subject', method: 'GET', path: '/api/v1/subjects/ghost/threads', options: as('nobody'), status: 403, code: 'forbidden' },
     { name: 'unknown subject, listing', method: 'GET', path: '/api/v1/subjects/ghost/threads', options: as('writer'), status: 404, code: 'not_found' },
-    { name: 'unknown subject, new thread', method: 'POST', path: '/api/v1/subjects/ghost/threads', options: as('writer', { json: { body: 'x' } }), status: 404, code: 'not_found' },
-    { name: 'unknown subject, reply', method: 'POST', path: `/api/v1/subjects/ghost/threads/${threadId}/comments`, options: as('writer', { json: { body: 'x' } }), status: 404, code: 'not_found' },
-    { name: 'unknown thread', method: 'POST', path: `${threads}/no-such-thread/comments`, options: as('writer', { json: { body: 'x' } }), status: 404, code: 'not_found' },
-    { name: 'unknown parent', method: 'POST', path: `${threads}/${threadId}/comments`, options: as('writer', { json: { body: 'x', parentId: 'no-such-comment' } }), status: 404, code: 'not_found' },
+    {
+      name: 'unknown subject, new thread',
+      method: 'POST',
+      path: '/api/v1/subjects/ghost/threads',
+      options: as('writer', { json: { body: 'x' } }),
+      status: 404,
+      code: 'not_found',
+    },
+    {
+      name: 'unknown subject, reply',
+      method: 'POST',
+      path: `/api/v1/subjects/ghost/threads/${threadId}/comments`,
+      options: as('writer', { json: { body: 'x' } }),
+      status: 404,
+      code: 'not_found',
+    },
+    {
+      name: 'unknown thread',
+      method: 'POST',
+      path: `${threads}/no-such-thread/comments`,
+      options: as('writer', { json: { body: 'x' } }),
+      status: 404,
+      code: 'not_found',
+    },
+    {
+      name: 'unknown parent',
+      method: 'POST',
+      path: `${threads}/${threadId}/comments`,
+      options: as('writer', { json: { body: 'x', parentId: 'no-such-comment' } }),
+      status: 404,
+      code: 'not_found',
+    },
     { name: 'unknown route', method: 'GET', path: '/api/v1/nothing-here', options: as('writer'), status: 404, code: 'not_found' },
   ]
 

@@ -21,7 +21,8 @@ describe('per-user REST rate limit', () => {
     await s.dispose()
   })
 
-  const call = (bearer: string, path = '/api/v1/notifications/unread-count') => fetch(`${s.server.httpUrl}${path}`, { headers: { authorization: `Bearer ${bearer}` } })
+  const call = (bearer: string, path = '/api/v1/notifications/unread-count') =>
+    fetch(`${s.server.httpUrl}${path}`, { headers: { authorization: `Bearer ${bearer}` } })
 
   it('lets a burst of 50 through, then answers 429 rate_limited with Retry-After', async () => {
     const ana = await s.token('ana')
@@ -54,7 +55,9 @@ describe('per-user REST rate limit', () => {
   })
 
   it('documents 429 on every user route, not on backend-only routes', async () => {
-    const doc = (await (await fetch(`${s.server.httpUrl}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown>; security: Array<Record<string, unknown>> }>> }
+    const doc = (await (await fetch(`${s.server.httpUrl}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; security: Array<Record<string, unknown>> }>>
+    }
     let users = 0
     for (const operations of Object.values(doc.paths)) {
       for (const operation of Object.values(operations)) {

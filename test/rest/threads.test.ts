@@ -73,7 +73,10 @@ describe('REST threads', () => {
 
   it('writes to a subject nobody has open, stores it, and unloads it again', async () => {
     await register('quiet')
-    const created = await rest<{ threadId: string }>(s, 'POST', '/api/v1/subjects/quiet/threads', { bearer: await s.token('bot'), json: { body: 'nightly report' } })
+    const created = await rest<{ threadId: string }>(s, 'POST', '/api/v1/subjects/quiet/threads', {
+      bearer: await s.token('bot'),
+      json: { body: 'nightly report' },
+    })
     expect(created.status).toBe(201)
     await waitFor(() => !s.server.hocuspocus.documents.has('comments/quiet'), 'the document is unloaded')
     const stored = readThreads(rebuild(await s.server.storage.documents.load('comments/quiet')))

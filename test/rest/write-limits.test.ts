@@ -63,7 +63,11 @@ describe('REST writes and the document cap', () => {
     const threadId = [...threadsMap(watcher.doc).keys()][0]!
     reply({ doc: watcher.doc, userId: 'watcher' }, threadId, 'still writable')
     await waitFor(() => !watcher.provider.hasUnsyncedChanges, 'the socket write is acknowledged')
-    expect(readThreads(live).find((t) => t.id === threadId)?.comments.map((c) => c.text)).toContain('still writable')
+    expect(
+      readThreads(live)
+        .find((t) => t.id === threadId)
+        ?.comments.map((c) => c.text),
+    ).toContain('still writable')
   })
 })
 
@@ -166,7 +170,11 @@ describe('the server writer’s scratch copy', () => {
     const second = await writer.write(name, actor, (doc) => reply({ doc, userId: 'ana' }, other.threadId, 'two'))
     expect(second.ok).toBe(true)
     expect(writer.mirrors.size).toBe(1)
-    expect(readThreads(live).find((t) => t.id === other.threadId)?.comments.map((c) => c.text)).toEqual(['from elsewhere', 'two'])
+    expect(
+      readThreads(live)
+        .find((t) => t.id === other.threadId)
+        ?.comments.map((c) => c.text),
+    ).toEqual(['from elsewhere', 'two'])
     expect(live.store.pendingStructs).toBeNull()
   })
 
@@ -218,6 +226,10 @@ describe('the server writer’s scratch copy', () => {
     const again = await writer.write(name, actor, (doc) => createThread({ doc, userId: 'ana' }, 'two'))
     expect(again.ok).toBe(true)
     expect(writer.mirrors.size).toBe(1)
-    expect(readThreads(live).map((t) => t.comments[0]?.text).sort()).toEqual(['one', 'two'])
+    expect(
+      readThreads(live)
+        .map((t) => t.comments[0]?.text)
+        .sort(),
+    ).toEqual(['one', 'two'])
   })
 })

@@ -146,7 +146,8 @@ export function accessContract(name: string, factory: BackendFactory): void {
     })
 
     it('pages by the last key seen (no offset): every match once per page, in order, stable under inserts', async () => {
-      for (let i = 0; i < 30; i++) await storage.users.putProfile(`p${String(i).padStart(2, '0')}`, { name: `Pat Number${i}`, handle: `pat${String(i).padStart(2, '0')}` })
+      for (let i = 0; i < 30; i++)
+        await storage.users.putProfile(`p${String(i).padStart(2, '0')}`, { name: `Pat Number${i}`, handle: `pat${String(i).padStart(2, '0')}` })
       const whole = await ids('pat', 200)
       expect(whole).toHaveLength(30)
       const pages = await allPages('pat', 7)

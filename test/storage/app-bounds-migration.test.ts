@@ -69,10 +69,14 @@ describe('app-bounds migrations', () => {
     const db = new Database(file)
     for (const sql of SQLITE_MIGRATIONS.slice(0, FROM_VERSION)) db.exec(sql)
     db.pragma(`user_version = ${FROM_VERSION}`)
-    const insertUser = db.prepare('INSERT INTO users (id, name, name_lower, handle, handle_lower, profile_from_backend, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    for (const [id, name, handle, backend, at] of USERS) insertUser.run(id, name, name?.toLowerCase() ?? null, handle, handle?.toLowerCase() ?? null, backend ? 1 : 0, at)
+    const insertUser = db.prepare(
+      'INSERT INTO users (id, name, name_lower, handle, handle_lower, profile_from_backend, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
+    for (const [id, name, handle, backend, at] of USERS)
+      insertUser.run(id, name, name?.toLowerCase() ?? null, handle, handle?.toLowerCase() ?? null, backend ? 1 : 0, at)
     for (const [name, [rows, mark]] of Object.entries(DOCUMENTS)) {
-      for (let seq = 1; seq <= rows; seq++) db.prepare('INSERT INTO document_log (name, seq, data, created_at) VALUES (?, ?, ?, 0)').run(name, seq, Buffer.from([0, 0]))
+      for (let seq = 1; seq <= rows; seq++)
+        db.prepare('INSERT INTO document_log (name, seq, data, created_at) VALUES (?, ?, ?, 0)').run(name, seq, Buffer.from([0, 0]))
       if (mark !== null) db.prepare('INSERT INTO notification_marks (document, seq, updated_at) VALUES (?, ?, 0)').run(name, mark)
     }
     db.close()
@@ -97,18 +101,14 @@ describe('app-bounds migrations', () => {
         await client.query('INSERT INTO parley_migrations (version, applied_at) VALUES ($1, 0)', [i + 1])
       }
       for (const [id, name, handle, backend, at] of USERS) {
-        await client.query('INSERT INTO users (id, name, name_lower, handle, handle_lower, profile_from_backend, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          id,
-          name,
-          name?.toLowerCase() ?? null,
-          handle,
-          handle?.toLowerCase() ?? null,
-          backend,
-          at,
-        ])
+        await client.query(
+          'INSERT INTO users (id, name, name_lower, handle, handle_lower, profile_from_backend, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [id, name, name?.toLowerCase() ?? null, handle, handle?.toLowerCase() ?? null, backend, at],
+        )
       }
       for (const [name, [rows, mark]] of Object.entries(DOCUMENTS)) {
-        for (let seq = 1; seq <= rows; seq++) await client.query("INSERT INTO document_log (name, seq, data, created_at) VALUES ($1, $2, '\\x0000', 0)", [name, seq])
+        for (let seq = 1; seq <= rows; seq++)
+          await client.query("INSERT INTO document_log (name, seq, data, created_at) VALUES ($1, $2, '\\x0000', 0)", [name, seq])
         await client.query('INSERT INTO document_heads (name, last_seq) VALUES ($1, $2)', [name, rows])
         if (mark !== null) await client.query('INSERT INTO notification_marks (document, seq, updated_at) VALUES ($1, $2, 0)', [name, mark])
       }

@@ -20,7 +20,13 @@ export function clientOwnerContract(name: string, factory: BackendFactory): void
       await storage.clientOwners.bind('comments/b', [1], 'ben')
       await storage.clientOwners.bind('comments/b', [], 'nobody')
       storage = await factory.reopen(storage)
-      expect(await storage.clientOwners.owners('comments/a')).toEqual(new Map([[1, 'ana'], [4_294_967_295, 'ana'], [7, 'mallory']]))
+      expect(await storage.clientOwners.owners('comments/a')).toEqual(
+        new Map([
+          [1, 'ana'],
+          [4_294_967_295, 'ana'],
+          [7, 'mallory'],
+        ]),
+      )
       expect(await storage.clientOwners.owners('comments/b')).toEqual(new Map([[1, 'ben']]))
       expect((await storage.clientOwners.owners('comments/none')).size).toBe(0)
     })

@@ -71,7 +71,11 @@ export function notificationContract(name: string, factory: BackendFactory): voi
 
     it('folds replies per thread while unread; a read one starts a new round under the same id', async () => {
       const reply = (commentId: string, actor: string, at: number) =>
-        storage.notifications.record({ mentions: [], comments: [{ subjectId: 's1', commentId, activities: [replyActivity(commentId, 'ana', actor, at)] }], channels: CHANNELS })
+        storage.notifications.record({
+          mentions: [],
+          comments: [{ subjectId: 's1', commentId, activities: [replyActivity(commentId, 'ana', actor, at)] }],
+          channels: CHANNELS,
+        })
       expect((await reply('c2', 'ben', 2_000)).notifications[0]?.created).toBe(true)
       expect((await reply('c3', 'cid', 3_000)).notifications[0]?.created).toBe(false)
       await reply('c3', 'cid', 3_500) // the same comment again: nothing
@@ -89,7 +93,13 @@ export function notificationContract(name: string, factory: BackendFactory): voi
     })
 
     it('lists newest first with a cursor, counts unread, marks read (some, all) and takes marks from the inbox document', async () => {
-      const mentions = ['c1', 'c2', 'c3', 'c4'].map((c, i) => ({ subjectId: 's1', commentId: c, userId: 'ben', outcome: 'notified' as const, activity: mentionActivity(c, 'ben', 1_000 + i) }))
+      const mentions = ['c1', 'c2', 'c3', 'c4'].map((c, i) => ({
+        subjectId: 's1',
+        commentId: c,
+        userId: 'ben',
+        outcome: 'notified' as const,
+        activity: mentionActivity(c, 'ben', 1_000 + i),
+      }))
       await storage.notifications.record({ mentions, comments: [], channels: CHANNELS })
       const page1 = await storage.notifications.list('ben', { unreadOnly: false, limit: 3, after: null })
       expect(page1.map((n) => n.commentId)).toEqual(['c4', 'c3', 'c2'])
@@ -109,7 +119,11 @@ export function notificationContract(name: string, factory: BackendFactory): voi
     })
 
     it('drains the outbox: claims lease rows, delivery records the version, failures retry later', async () => {
-      await storage.notifications.record({ mentions: [{ subjectId: 's1', commentId: 'c1', userId: 'ben', outcome: 'notified', activity: mentionActivity('c1', 'ben') }], comments: [], channels: CHANNELS })
+      await storage.notifications.record({
+        mentions: [{ subjectId: 's1', commentId: 'c1', userId: 'ben', outcome: 'notified', activity: mentionActivity('c1', 'ben') }],
+        comments: [],
+        channels: CHANNELS,
+      })
       const claimed = await storage.notifications.claimOutbox('inbox', Date.now(), 60_000, 10)
       expect(claimed).toHaveLength(1)
       expect(await storage.notifications.claimOutbox('inbox', Date.now(), 60_000, 10)).toEqual([]) // leased

@@ -231,7 +231,9 @@ const attacks: Record<AttackName, () => Promise<void>> = {
       Array.from({ length: CONCURRENT_SEARCHES }, () =>
         repeat('search', async (c) => {
           while (attacking && running) {
-            const answer = await fetch(`${httpUrl}/api/v1/users?subjectId=${STORM_SUBJECT}&limit=50&query=m`, { headers: { authorization: `Bearer ${searchToken}` } })
+            const answer = await fetch(`${httpUrl}/api/v1/users?subjectId=${STORM_SUBJECT}&limit=50&query=m`, {
+              headers: { authorization: `Bearer ${searchToken}` },
+            })
             await answer.body?.cancel()
             c.sent++
             if (answer.status === 200) c.answered++

@@ -88,7 +88,13 @@ describe('every attack at once', () => {
     for (let i = 0; i < USERS; i++) await storage.users.putProfile(`user-${i}`, { name: `Member ${i} Smith`, handle: handleOf(i) })
     await storage.subjects.put(STORM_SUBJECT, 'comment')
     await storage.close()
-    server = await startChild({ PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, PARLEY_CONNECTIONS_PER_ADDRESS: '0', PARLEY_UPDATES_PER_SECOND: String(UPDATES_PER_SECOND), PARLEY_UPDATE_BURST: String(UPDATE_BURST) })
+    server = await startChild({
+      PARLEY_DATA_DIR: dataDir,
+      PARLEY_JWT_SECRET: secret,
+      PARLEY_CONNECTIONS_PER_ADDRESS: '0',
+      PARLEY_UPDATES_PER_SECOND: String(UPDATES_PER_SECOND),
+      PARLEY_UPDATE_BURST: String(UPDATE_BURST),
+    })
     const pid = server.process.pid!
 
     const name = 'comments/honest'

@@ -59,7 +59,12 @@ describe('a flooder next to an honest client', () => {
     const secret = newSecret()
     const dataDir = tempDir()
     dirs.push(dataDir)
-    const env = { PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, PARLEY_UPDATES_PER_SECOND: String(UPDATES_PER_SECOND), PARLEY_UPDATE_BURST: String(UPDATE_BURST) }
+    const env = {
+      PARLEY_DATA_DIR: dataDir,
+      PARLEY_JWT_SECRET: secret,
+      PARLEY_UPDATES_PER_SECOND: String(UPDATES_PER_SECOND),
+      PARLEY_UPDATE_BURST: String(UPDATE_BURST),
+    }
     const server = await startChild(env)
     children.push(server)
     const pid = server.process.pid!
@@ -99,7 +104,15 @@ describe('a flooder next to an honest client', () => {
 
     // At the lowest CPU priority: on a shared two-core machine it stands for a client elsewhere,
     // so that its own work (Yjs transactions) does not compete with the server and the measurement.
-    const flooderArgs = [process.execPath, path.join(ROOT, 'bench/lib/flooder.ts'), server.webSocketUrl, await tokenFor(secret, 'flooder'), name, 'flooder', String(FLOODER_COMMENTS)]
+    const flooderArgs = [
+      process.execPath,
+      path.join(ROOT, 'bench/lib/flooder.ts'),
+      server.webSocketUrl,
+      await tokenFor(secret, 'flooder'),
+      name,
+      'flooder',
+      String(FLOODER_COMMENTS),
+    ]
     const flooder = spawn('nice', ['-n', '19', ...flooderArgs], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
     let flooderOut = ''
     flooder.stdout.on('data', (d: Buffer) => (flooderOut += d.toString()))
@@ -200,15 +213,19 @@ describe('slow readers and connection throttling', () => {
   it('throttles connection attempts per address with 429', async () => {
     s = await startServer({ connections: { upgrades: { upgradesPerSecond: 0.1, upgradeBurst: 3 } } })
     const statuses = await Promise.all(
-      Array.from({ length: 6 }, () => new Promise<number>((resolve) => {
-        const ws = new WebSocket(s!.server.webSocketUrl)
-        ws.on('open', () => {
-          resolve(101)
-          ws.close()
-        })
-        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
-        ws.on('error', () => undefined)
-      })),
+      Array.from(
+        { length: 6 },
+        () =>
+          new Promise<number>((resolve) => {
+            const ws = new WebSocket(s!.server.webSocketUrl)
+            ws.on('open', () => {
+              resolve(101)
+              ws.close()
+            })
+            ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+            ws.on('error', () => undefined)
+          }),
+      ),
     )
     expect(statuses.filter((code) => code === 101)).toHaveLength(3)
     expect(statuses.filter((code) => code === 429)).toHaveLength(3)

@@ -11,9 +11,15 @@ const decide = (documentName: string, extra: Partial<AccessInput> = {}) => decid
 const all = (role: Role) => ({ '*': role })
 
 describe('PROTOCOL §Role resolution as implemented: 1. the name must follow the grammar', () => {
-  it.each(['comments/', 'comments', 'other/x', 'comments/a/b', `comments/${'x'.repeat(129)}`, 'inbox/a b', ''])('refuses %j with invalid_document_name, whatever the claim', (name) => {
-    expect(decide(name, { access: all('moderate'), devMode: true, storedRole: 'moderate' })).toMatchObject({ ok: false, error: { code: 'invalid_document_name' } })
-  })
+  it.each(['comments/', 'comments', 'other/x', 'comments/a/b', `comments/${'x'.repeat(129)}`, 'inbox/a b', ''])(
+    'refuses %j with invalid_document_name, whatever the claim',
+    (name) => {
+      expect(decide(name, { access: all('moderate'), devMode: true, storedRole: 'moderate' })).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_document_name' },
+      })
+    },
+  )
 })
 
 describe('PROTOCOL §Role resolution as implemented: 2. the access claim', () => {
@@ -42,7 +48,10 @@ describe('PROTOCOL §Role resolution as implemented: 3. by kind', () => {
       expect(decide('inbox/ana', { access: all('moderate') })).toEqual({ ok: true, role: 'read', readOnly: false })
     })
     it('is forbidden for anyone else, whatever the claim, dev mode or stored role say', () => {
-      expect(decide('inbox/ben', { access: { 'inbox/ben': 'moderate', '*': 'moderate' }, devMode: true, storedRole: 'moderate' })).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+      expect(decide('inbox/ben', { access: { 'inbox/ben': 'moderate', '*': 'moderate' }, devMode: true, storedRole: 'moderate' })).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden' },
+      })
     })
   })
 
@@ -55,7 +64,8 @@ describe('PROTOCOL §Role resolution as implemented: 3. by kind', () => {
 
   describe('any other feed/<id>', () => {
     it('is read-only read when the claim gives any role on it, moderate included', () => {
-      for (const role of ['read', 'comment', 'moderate'] as const) expect(decide('feed/news', { access: { 'feed/news': role } })).toEqual({ ok: true, role: 'read', readOnly: true })
+      for (const role of ['read', 'comment', 'moderate'] as const)
+        expect(decide('feed/news', { access: { 'feed/news': role } })).toEqual({ ok: true, role: 'read', readOnly: true })
       expect(decide('feed/user:ben', { access: { 'feed/*': 'read' } })).toEqual({ ok: true, role: 'read', readOnly: true })
     })
     it('is forbidden without a claim; a stored role gives nothing there', () => {

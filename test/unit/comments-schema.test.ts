@@ -91,12 +91,30 @@ describe('PROTOCOL §Comment document schema: the worked example', () => {
         resolvedAt: null,
         comments: [
           {
-            id: 'c1', authorId: 'u_ana', createdAt: T0, editedAt: null, deletedAt: null, parentId: null, moderation: null,
-            body: [{ text: 'Looks good, ' }, { text: '@Ben', mention: 'u_ben' }, { text: '?' }], text: 'Looks good, @Ben?', mentions: ['u_ben'], reactions: [],
+            id: 'c1',
+            authorId: 'u_ana',
+            createdAt: T0,
+            editedAt: null,
+            deletedAt: null,
+            parentId: null,
+            moderation: null,
+            body: [{ text: 'Looks good, ' }, { text: '@Ben', mention: 'u_ben' }, { text: '?' }],
+            text: 'Looks good, @Ben?',
+            mentions: ['u_ben'],
+            reactions: [],
           },
           {
-            id: 'c2', authorId: 'u_ben', createdAt: T0 + 60_000, editedAt: null, deletedAt: null, parentId: 'c1', moderation: null,
-            body: [{ text: 'Agreed.' }], text: 'Agreed.', mentions: [], reactions: [{ emoji: '👍', userIds: ['u_ana'] }],
+            id: 'c2',
+            authorId: 'u_ben',
+            createdAt: T0 + 60_000,
+            editedAt: null,
+            deletedAt: null,
+            parentId: 'c1',
+            moderation: null,
+            body: [{ text: 'Agreed.' }],
+            text: 'Agreed.',
+            mentions: [],
+            reactions: [{ emoji: '👍', userIds: ['u_ana'] }],
           },
         ],
         subscribers: { u_ben: true },
@@ -243,21 +261,60 @@ describe('PROTOCOL §Comment document schema: readers tolerate partial or foreig
       const comments = new Y.Array<Y.Map<unknown>>()
       comments.push([
         new Y.Map<unknown>([['id', 'c0']]),
-        new Y.Map<unknown>([['id', 'c1'], ['authorId', 'ana'], ['createdAt', 'yesterday'], ['editedAt', Number.NaN], ['body', 'plain string'], ['moderation', { hiddenBy: 'mod' }]]),
+        new Y.Map<unknown>([
+          ['id', 'c1'],
+          ['authorId', 'ana'],
+          ['createdAt', 'yesterday'],
+          ['editedAt', Number.NaN],
+          ['body', 'plain string'],
+          ['moderation', { hiddenBy: 'mod' }],
+        ]),
       ])
-      threads.set('odd', new Y.Map<unknown>([['id', 'odd'], ['createdBy', 'ana'], ['resolved', 'yes'], ['comments', comments], ['subscribers', new Y.Map<unknown>([['ana', true], ['ben', 'maybe']])]]))
+      threads.set(
+        'odd',
+        new Y.Map<unknown>([
+          ['id', 'odd'],
+          ['createdBy', 'ana'],
+          ['resolved', 'yes'],
+          ['comments', comments],
+          [
+            'subscribers',
+            new Y.Map<unknown>([
+              ['ana', true],
+              ['ben', 'maybe'],
+            ]),
+          ],
+        ]),
+      )
     })
     const threads = readThreads(doc)
     expect(threads.map((t) => t.id)).toEqual(['odd'])
     expect(threads[0]).toMatchObject({ createdAt: 0, resolved: false, readBy: {}, metadata: {}, subscribers: { ana: true } })
     expect(threads[0]!.comments).toEqual([
-      { id: 'c1', authorId: 'ana', createdAt: 0, editedAt: null, deletedAt: null, parentId: null, moderation: null, body: [], text: '', mentions: [], reactions: [] },
+      {
+        id: 'c1',
+        authorId: 'ana',
+        createdAt: 0,
+        editedAt: null,
+        deletedAt: null,
+        parentId: null,
+        moderation: null,
+        body: [],
+        text: '',
+        mentions: [],
+        reactions: [],
+      },
     ])
   })
 
   it('read a deleted comment with an empty body whatever its Y.Text holds', () => {
     const doc = new Y.Doc()
-    const comment = new Y.Map<unknown>([['id', 'c1'], ['authorId', 'ana'], ['deletedAt', T0], ['body', new Y.Text('still here')]])
+    const comment = new Y.Map<unknown>([
+      ['id', 'c1'],
+      ['authorId', 'ana'],
+      ['deletedAt', T0],
+      ['body', new Y.Text('still here')],
+    ])
     doc.getArray('holder').push([comment])
     expect(readComment(comment)).toMatchObject({ deletedAt: T0, body: [], text: '', mentions: [] })
   })
@@ -267,7 +324,11 @@ describe('PROTOCOL §Comment document schema: readers tolerate partial or foreig
     createThread(writer(doc, 'ana', [T0 + 10, T0 + 10], ['tb', 'x1']), 'b')
     createThread(writer(doc, 'ana', [T0 + 10, T0 + 10], ['ta', 'x2']), 'a')
     createThread(writer(doc, 'ana', [T0, T0], ['tz', 'x3']), 'z')
-    for (const [user, time] of [['zed', 3], ['amy', 1], ['kim', 2]] as const) {
+    for (const [user, time] of [
+      ['zed', 3],
+      ['amy', 1],
+      ['kim', 2],
+    ] as const) {
       markRead(writer(doc, user, [T0 + time]), 'ta')
       react(writer(doc, user, [T0 + 10 - time]), 'ta', 'x2', user === 'amy' ? '🎉' : '👍')
     }

@@ -76,14 +76,34 @@ const ATTACKS: Array<[string, Mutation, string, RegExp]> = [
   ['a thread without a required field', (doc) => threadsMap(doc).set('tx', newThread({}, ['subscribers'])), 'write_rejected', /needs "subscribers"/],
   ['a comment without a body', (_, { thread }) => comments(thread).push([newComment({}, ['body'])]), 'write_rejected', /needs "body"/],
   ['a comment body that is a string', (_, { thread }) => comments(thread).push([newComment({ body: 'plain' })]), 'write_rejected', /body must be/],
-  ['a comment body that is an XmlText (a subclass of Y.Text)', (_, { thread }) => comments(thread).push([newComment({ body: new Y.XmlText('x') })]), 'write_rejected', /exactly/],
+  [
+    'a comment body that is an XmlText (a subclass of Y.Text)',
+    (_, { thread }) => comments(thread).push([newComment({ body: new Y.XmlText('x') })]),
+    'write_rejected',
+    /exactly/,
+  ],
   ['a thread whose id differs from its key', (doc) => threadsMap(doc).set('tx', newThread({ id: 'ty' })), 'write_rejected', /match its key/],
   ['a thread key that is not an id', (doc) => threadsMap(doc).set('bad id!', newThread({ id: 'bad id!' })), 'write_rejected', /must be an id/],
   ['an existing thread replaced', (doc) => threadsMap(doc).set('t1', newThread({ id: 't1' })), 'write_rejected', /exists already/],
   ['a thread removed', (doc) => threadsMap(doc).delete('t1'), 'write_rejected', /cannot be removed|not the user/],
-  ['words inserted into another user’s comment', (_, { anasComment }) => (anasComment.get('body') as Y.Text).insert(0, 'forged '), 'write_rejected', /another user's comment body/],
-  ['words deleted from another user’s comment', (_, { anasComment }) => (anasComment.get('body') as Y.Text).delete(0, 3), 'write_rejected', /another user's comment body/],
-  ['another user’s comment formatted', (_, { anasComment }) => (anasComment.get('body') as Y.Text).format(0, 2, { mention: 'mallory' }), 'write_rejected', /another user's comment body/],
+  [
+    'words inserted into another user’s comment',
+    (_, { anasComment }) => (anasComment.get('body') as Y.Text).insert(0, 'forged '),
+    'write_rejected',
+    /another user's comment body/,
+  ],
+  [
+    'words deleted from another user’s comment',
+    (_, { anasComment }) => (anasComment.get('body') as Y.Text).delete(0, 3),
+    'write_rejected',
+    /another user's comment body/,
+  ],
+  [
+    'another user’s comment formatted',
+    (_, { anasComment }) => (anasComment.get('body') as Y.Text).format(0, 2, { mention: 'mallory' }),
+    'write_rejected',
+    /another user's comment body/,
+  ],
   ['another user’s comment soft-deleted', (_, { anasComment }) => anasComment.set('deletedAt', T), 'write_rejected', /another user's comment/],
   ['another user’s comment marked edited', (_, { anasComment }) => anasComment.set('editedAt', T), 'write_rejected', /another user's comment/],
   ['a comment’s author changed', (_, { anasComment }) => anasComment.set('authorId', 'mallory'), 'write_rejected', /authorId/],
@@ -92,17 +112,61 @@ const ATTACKS: Array<[string, Mutation, string, RegExp]> = [
   ['a comment removed from the array (hard delete)', (_, { thread }) => comments(thread).delete(0, 1), 'write_rejected', /cannot be removed|not the user/],
   ['a deleted comment undeleted', (_, { ownDeleted }) => ownDeleted.delete('deletedAt'), 'write_rejected', /"deletedAt" cannot be removed/],
   ['a deleted comment’s deletedAt set to null', (_, { ownDeleted }) => ownDeleted.set('deletedAt', null), 'write_rejected', /deletedAt must be a time/],
-  ['words written into another user’s deleted comment', (_, { anasComment }) => docOf(anasComment).transact(() => { anasComment.set('deletedAt', T); (anasComment.get('body') as Y.Text).insert(0, 'zombie') }), 'write_rejected', /another user's comment/],
-  ['a comment hidden without moderating', (_, { anasComment }) => anasComment.set('moderation', { hiddenBy: 'mallory', reason: 'x', at: T }), 'write_rejected', /moderators/],
-  ['a reaction in another user’s name', (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).set('👍|ana', T), 'write_rejected', /reaction key/],
-  ['another user’s reaction removed', (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).delete('👍|ana'), 'write_rejected', /reaction key/],
+  [
+    'words written into another user’s deleted comment',
+    (_, { anasComment }) =>
+      docOf(anasComment).transact(() => {
+        anasComment.set('deletedAt', T)
+        ;(anasComment.get('body') as Y.Text).insert(0, 'zombie')
+      }),
+    'write_rejected',
+    /another user's comment/,
+  ],
+  [
+    'a comment hidden without moderating',
+    (_, { anasComment }) => anasComment.set('moderation', { hiddenBy: 'mallory', reason: 'x', at: T }),
+    'write_rejected',
+    /moderators/,
+  ],
+  [
+    'a reaction in another user’s name',
+    (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).set('👍|ana', T),
+    'write_rejected',
+    /reaction key/,
+  ],
+  [
+    'another user’s reaction removed',
+    (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).delete('👍|ana'),
+    'write_rejected',
+    /reaction key/,
+  ],
   ['a reaction key without a user', (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).set('👍', T), 'write_rejected', /reaction key/],
-  ['a reaction emoji over 32 characters', (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).set(`${'x'.repeat(33)}|mallory`, T), 'write_rejected', /reaction key/],
-  ['a reaction that is not a time', (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<unknown>).set('👍|mallory', 'yes'), 'write_rejected', /time/],
-  ['a reaction time far in the future', (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).set('👍|mallory', Date.now() + MAX_CLOCK_SKEW_MS + 60_000), 'write_rejected', /ahead of the server/],
+  [
+    'a reaction emoji over 32 characters',
+    (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).set(`${'x'.repeat(33)}|mallory`, T),
+    'write_rejected',
+    /reaction key/,
+  ],
+  [
+    'a reaction that is not a time',
+    (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<unknown>).set('👍|mallory', 'yes'),
+    'write_rejected',
+    /time/,
+  ],
+  [
+    'a reaction time far in the future',
+    (_, { anasComment }) => (anasComment.get('reactions') as Y.Map<number>).set('👍|mallory', Date.now() + MAX_CLOCK_SKEW_MS + 60_000),
+    'write_rejected',
+    /ahead of the server/,
+  ],
   ['a read marker before 2020', (_, { thread }) => (thread.get('readBy') as Y.Map<number>).set('mallory', 5), 'write_rejected', /2020/],
   ['another user subscribed', (_, { thread }) => (thread.get('subscribers') as Y.Map<boolean>).set('ana', false), 'write_rejected', /subscribers/],
-  ['a subscription that is not a boolean', (_, { thread }) => (thread.get('subscribers') as Y.Map<unknown>).set('mallory', 'yes'), 'write_rejected', /true or false/],
+  [
+    'a subscription that is not a boolean',
+    (_, { thread }) => (thread.get('subscribers') as Y.Map<unknown>).set('mallory', 'yes'),
+    'write_rejected',
+    /true or false/,
+  ],
   ['another user’s read marker', (_, { thread }) => (thread.get('readBy') as Y.Map<number>).set('ana', T), 'write_rejected', /readBy/],
   ['oneself made host', (doc) => doc.getMap('followers').set('mallory', 'host'), 'write_rejected', /host/],
   ['another user unfollowed', (doc) => doc.getMap('followers').delete('ana'), 'write_rejected', /follower/],
@@ -110,20 +174,88 @@ const ATTACKS: Array<[string, Mutation, string, RegExp]> = [
   ['a root type outside the schema', (doc) => doc.getMap('evil').set('x', 1), 'write_rejected', /outside the document schema/],
   ['a thread field outside the schema', (_, { thread }) => thread.set('evil', 1), 'write_rejected', /evil/],
   ['a comment field outside the schema', (_, { anasComment }) => anasComment.set('evil', 1), 'write_rejected', /evil/],
-  ['metadata of another user’s thread', (_, { thread }) => (thread.get('metadata') as Y.Map<unknown>).set('anchor', 'x'), 'write_rejected', /metadata of another user/],
-  ['a metadata value that is an object', (doc) => threadsMap(doc).set('tx', newThread({ metadata: new Y.Map([['pos', { x: 1 }]]) })), 'write_rejected', /string, finite number, boolean or null/],
-  ['a metadata value over 4096 bytes', (doc) => threadsMap(doc).set('tx', newThread({ metadata: new Y.Map([['big', 'x'.repeat(5000)]]) })), 'too_large', /4096 bytes/],
-  ['more than 32 metadata keys', (doc) => threadsMap(doc).set('tx', newThread({ metadata: new Y.Map(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) })), 'too_large', /32 keys/],
-  ['a thread resolved in another user’s name', (_, { thread }) => docOf(thread).transact(() => { thread.set('resolved', true); thread.set('resolvedBy', 'ana'); thread.set('resolvedAt', T) }), 'write_rejected', /resolvedBy/],
-  ['a comment longer than the limit', (_, { thread }) => comments(thread).push([newComment({ body: new Y.Text('x'.repeat(10_001)) })]), 'too_large', /10000 characters/],
-  ['a text attribute other than mention', (_, { thread }) => comments(thread).push([newComment({ body: textWith([{ insert: 'bold', attributes: { bold: true } }]) })]), 'write_rejected', /"bold"/],
-  ['a mention of something that is not a user id', (_, { thread }) => comments(thread).push([newComment({ body: textWith([{ insert: '@x', attributes: { mention: 'not an id!' } }]) })]), 'write_rejected', /mention/],
-  ['an embed in a comment body', (_, { thread }) => comments(thread).push([newComment({ body: textWith([{ insert: { image: 'x' } }]) })]), 'write_rejected', /text and mentions only/],
+  [
+    'metadata of another user’s thread',
+    (_, { thread }) => (thread.get('metadata') as Y.Map<unknown>).set('anchor', 'x'),
+    'write_rejected',
+    /metadata of another user/,
+  ],
+  [
+    'a metadata value that is an object',
+    (doc) => threadsMap(doc).set('tx', newThread({ metadata: new Y.Map([['pos', { x: 1 }]]) })),
+    'write_rejected',
+    /string, finite number, boolean or null/,
+  ],
+  [
+    'a metadata value over 4096 bytes',
+    (doc) => threadsMap(doc).set('tx', newThread({ metadata: new Y.Map([['big', 'x'.repeat(5000)]]) })),
+    'too_large',
+    /4096 bytes/,
+  ],
+  [
+    'more than 32 metadata keys',
+    (doc) => threadsMap(doc).set('tx', newThread({ metadata: new Y.Map(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) })),
+    'too_large',
+    /32 keys/,
+  ],
+  [
+    'a thread resolved in another user’s name',
+    (_, { thread }) =>
+      docOf(thread).transact(() => {
+        thread.set('resolved', true)
+        thread.set('resolvedBy', 'ana')
+        thread.set('resolvedAt', T)
+      }),
+    'write_rejected',
+    /resolvedBy/,
+  ],
+  [
+    'a comment longer than the limit',
+    (_, { thread }) => comments(thread).push([newComment({ body: new Y.Text('x'.repeat(10_001)) })]),
+    'too_large',
+    /10000 characters/,
+  ],
+  [
+    'a text attribute other than mention',
+    (_, { thread }) => comments(thread).push([newComment({ body: textWith([{ insert: 'bold', attributes: { bold: true } }]) })]),
+    'write_rejected',
+    /"bold"/,
+  ],
+  [
+    'a mention of something that is not a user id',
+    (_, { thread }) => comments(thread).push([newComment({ body: textWith([{ insert: '@x', attributes: { mention: 'not an id!' } }]) })]),
+    'write_rejected',
+    /mention/,
+  ],
+  [
+    'an embed in a comment body',
+    (_, { thread }) => comments(thread).push([newComment({ body: textWith([{ insert: { image: 'x' } }]) })]),
+    'write_rejected',
+    /text and mentions only/,
+  ],
   ['a comment id already used in the document', (_, { thread }) => comments(thread).push([newComment({ id: 'c1' })]), 'write_rejected', /already used/],
   ['a reply whose parent is in no thread of it', (_, { thread }) => comments(thread).push([newComment({ parentId: 'nowhere' })]), 'write_rejected', /parentId/],
   ['a comment inserted before the thread’s first one', (_, { thread }) => comments(thread).insert(0, [newComment({})]), 'write_rejected', /first comment/],
-  ['a forged item inside an otherwise valid update', (doc, { thread, anasComment }) => doc.transact(() => { comments(thread).push([newComment({ id: 'c-ok' })]); (anasComment.get('reactions') as Y.Map<number>).set('🎉|ana', T) }), 'write_rejected', /reaction key/],
-  ['a nested edit deep inside a new thread in another user’s name', (doc) => { const thread = newThread({}); threadsMap(doc).set('tx', thread); comments(thread).push([newComment({ authorId: 'ana' })]) }, 'write_rejected', /another user/],
+  [
+    'a forged item inside an otherwise valid update',
+    (doc, { thread, anasComment }) =>
+      doc.transact(() => {
+        comments(thread).push([newComment({ id: 'c-ok' })])
+        ;(anasComment.get('reactions') as Y.Map<number>).set('🎉|ana', T)
+      }),
+    'write_rejected',
+    /reaction key/,
+  ],
+  [
+    'a nested edit deep inside a new thread in another user’s name',
+    (doc) => {
+      const thread = newThread({})
+      threadsMap(doc).set('tx', thread)
+      comments(thread).push([newComment({ authorId: 'ana' })])
+    },
+    'write_rejected',
+    /another user/,
+  ],
 ]
 
 /** The document every attack starts from, written by honest users through the checker. */
@@ -133,7 +265,10 @@ function setUp(): { server: GuardedDoc; ownDeletedId: string } {
   const ids = ['t1', 'c1']
   const as = (doc: Y.Doc, userId: string): WriteContext => ({ doc, userId, now: () => T + ++n, newId: () => ids.shift() ?? `id${++n}` })
   const write = (actor: Actor, change: (ctx: WriteContext) => void) => {
-    const verdict = server.accept(actor, server.updateOf((doc) => change(as(doc, actor.userId))))
+    const verdict = server.accept(
+      actor,
+      server.updateOf((doc) => change(as(doc, actor.userId))),
+    )
     expect(verdict, `setup write by ${actor.userId}`).toMatchObject({ ok: true })
   }
   write(ana, (ctx) => createThread(ctx, 'Ana’s first words', { anchor: 'p1' }))
@@ -190,11 +325,20 @@ describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused wi
     const update = server.updateOf((doc) => reply({ doc, userId: 'mallory' }, 't1', 'valid words'), replica)
     expect(server.check(mallory, update)).toMatchObject({ ok: false, code: 'write_rejected', reason: expect.stringMatching(/client id/) })
     // The same write from a rebuilt document (a new client id) passes.
-    expect(server.check(mallory, server.updateOf((doc) => reply({ doc, userId: 'mallory' }, 't1', 'valid words')))).toMatchObject({ ok: true })
+    expect(
+      server.check(
+        mallory,
+        server.updateOf((doc) => reply({ doc, userId: 'mallory' }, 't1', 'valid words')),
+      ),
+    ).toMatchObject({ ok: true })
   })
 
   it('refuses bytes that are not an update', () => {
-    expect(server.check(mallory, new Uint8Array([1, 1]))).toMatchObject({ ok: false, code: 'write_rejected', reason: expect.stringMatching(/cannot be decoded/) })
+    expect(server.check(mallory, new Uint8Array([1, 1]))).toMatchObject({
+      ok: false,
+      code: 'write_rejected',
+      reason: expect.stringMatching(/cannot be decoded/),
+    })
   })
 
   it('refuses every write from the read role', () => {
@@ -225,8 +369,18 @@ describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused wi
     expect(server.accept(mod, hide)).toMatchObject({ ok: true })
     const rewrite = server.updateOf((doc) => (comments(threadsMap(doc).get('t1')!).get(1).get('body') as Y.Text).insert(0, 'rewritten by mod '), replica)
     expect(server.check(mod, rewrite)).toMatchObject({ ok: false, code: 'write_rejected' })
-    expect(server.check(mod, server.updateOf((doc) => targetsIn(doc, ownDeletedId).anasComment.set('moderation', { hiddenBy: 'ana', reason: 'x', at: T })))).toMatchObject({ ok: false })
-    expect(server.check(mod, server.updateOf((doc) => doc.getMap('followers').set('ben', 'host')))).toMatchObject({ ok: true })
+    expect(
+      server.check(
+        mod,
+        server.updateOf((doc) => targetsIn(doc, ownDeletedId).anasComment.set('moderation', { hiddenBy: 'ana', reason: 'x', at: T })),
+      ),
+    ).toMatchObject({ ok: false })
+    expect(
+      server.check(
+        mod,
+        server.updateOf((doc) => doc.getMap('followers').set('ben', 'host')),
+      ),
+    ).toMatchObject({ ok: true })
   })
 })
 
@@ -239,16 +393,38 @@ describe('PROTOCOL §Write guard: writes racing a comment’s deletion or hide a
   const hide = (comment: Y.Map<unknown>, by: string) => comment.set('moderation', { hiddenBy: by, reason: 'spam', at: T + 50 })
 
   it.each<[string, Actor, (targets: Targets) => void]>([
-    ['words of its author written into her deleted comment (the server empties them again)', mallory, ({ ownDeleted }) => (ownDeleted.get('body') as Y.Text).insert(0, 'late edit')],
+    [
+      'words of its author written into her deleted comment (the server empties them again)',
+      mallory,
+      ({ ownDeleted }) => (ownDeleted.get('body') as Y.Text).insert(0, 'late edit'),
+    ],
     ['her edit’s editedAt', mallory, ({ ownDeleted }) => ownDeleted.set('editedAt', T + 60)],
     ['her second deletion', mallory, ({ ownDeleted }) => ownDeleted.set('deletedAt', T + 60)],
-    ['a moderator’s hide of it (deletedAt and moderation)', mod, ({ ownDeleted }) => docOf(ownDeleted).transact(() => { ownDeleted.set('deletedAt', T + 60); hide(ownDeleted, 'mod') })],
+    [
+      'a moderator’s hide of it (deletedAt and moderation)',
+      mod,
+      ({ ownDeleted }) =>
+        docOf(ownDeleted).transact(() => {
+          ownDeleted.set('deletedAt', T + 60)
+          hide(ownDeleted, 'mod')
+        }),
+    ],
   ])('takes %s', (_name, actor, write) => {
-    expect(server.check(actor, server.updateOf((doc) => write(targetsIn(doc, ownDeletedId))))).toMatchObject({ ok: true })
+    expect(
+      server.check(
+        actor,
+        server.updateOf((doc) => write(targetsIn(doc, ownDeletedId))),
+      ),
+    ).toMatchObject({ ok: true })
   })
 
   it('takes words its author writes into her comment a moderator hid meanwhile', () => {
-    expect(server.accept(mod, server.updateOf((doc) => hide(targetsIn(doc, ownDeletedId).anasComment, 'mod')))).toMatchObject({ ok: true })
+    expect(
+      server.accept(
+        mod,
+        server.updateOf((doc) => hide(targetsIn(doc, ownDeletedId).anasComment, 'mod')),
+      ),
+    ).toMatchObject({ ok: true })
     const edit = server.updateOf((doc) => editComment({ doc, userId: 'ana', now: () => T + 70 }, 't1', 'c1', 'edited before seeing the hide'))
     expect(server.check(ana, edit)).toMatchObject({ ok: true })
   })
@@ -261,7 +437,11 @@ describe('PROTOCOL §Write guard, §Comment document schema: honest writes of pr
   })
 
   const HONEST: Array<[string, Actor, (ctx: WriteContext) => void]> = [
-    ['a thread with mentions and metadata', ben, (ctx) => createThread(ctx, [{ text: 'hi ' }, { text: '@Ana', mention: 'ana' }, { text: ' @zoë' }], { anchor: 'p3', line: 12, done: false, note: null })],
+    [
+      'a thread with mentions and metadata',
+      ben,
+      (ctx) => createThread(ctx, [{ text: 'hi ' }, { text: '@Ana', mention: 'ana' }, { text: ' @zoë' }], { anchor: 'p3', line: 12, done: false, note: null }),
+    ],
     ['a reply', ben, (ctx) => reply(ctx, 't1', 'agreed')],
     ['a reply to a comment', ben, (ctx) => reply(ctx, 't1', 'to you', 'c1')],
     ['an edit of one’s own comment', ana, (ctx) => editComment(ctx, 't1', 'c1', [{ text: 'now with ' }, { text: '@Ben', mention: 'ben' }])],
@@ -279,7 +459,12 @@ describe('PROTOCOL §Write guard, §Comment document schema: honest writes of pr
 
   it.each(HONEST)('accepts %s', (_name, actor, write) => {
     const ctx = (doc: Y.Doc): WriteContext => ({ doc, userId: actor.userId, now: () => T + 10_000 })
-    expect(server.accept(actor, server.updateOf((doc) => write(ctx(doc))))).toMatchObject({ ok: true })
+    expect(
+      server.accept(
+        actor,
+        server.updateOf((doc) => write(ctx(doc))),
+      ),
+    ).toMatchObject({ ok: true })
   })
 
   it('accepts a whole offline session of one user as one update (sync step 2)', () => {

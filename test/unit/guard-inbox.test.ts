@@ -14,7 +14,22 @@ describe('PROTOCOL §Inbox document as implemented: the owner sets only readAt a
     // The server's own projection, applied directly (the guard checks clients, not the server).
     server.doc.transact(() => {
       const n = new Y.Map<unknown>()
-      for (const [k, v] of Object.entries({ id: 'n1', kind: 'mention', priority: 'high', subjectId: 's', threadId: 't', commentId: 'c', actors: ['ben'], activityCount: 1, preview: 'hi', createdAt: T, notifiedAt: T, readAt: null, archivedAt: null })) n.set(k, v)
+      for (const [k, v] of Object.entries({
+        id: 'n1',
+        kind: 'mention',
+        priority: 'high',
+        subjectId: 's',
+        threadId: 't',
+        commentId: 'c',
+        actors: ['ben'],
+        activityCount: 1,
+        preview: 'hi',
+        createdAt: T,
+        notifiedAt: T,
+        readAt: null,
+        archivedAt: null,
+      }))
+        n.set(k, v)
       server.doc.getMap('notifications').set('n1', n)
     })
     return server
@@ -24,9 +39,24 @@ describe('PROTOCOL §Inbox document as implemented: the owner sets only readAt a
 
   it('accepts readAt and archivedAt (a time, or null)', () => {
     const server = inboxWithOne()
-    expect(server.accept(owner, server.updateOf((doc) => notification(doc).set('readAt', T + 5)))).toMatchObject({ ok: true })
-    expect(server.accept(owner, server.updateOf((doc) => notification(doc).set('archivedAt', T + 6)))).toMatchObject({ ok: true })
-    expect(server.accept(owner, server.updateOf((doc) => notification(doc).set('archivedAt', null)))).toMatchObject({ ok: true })
+    expect(
+      server.accept(
+        owner,
+        server.updateOf((doc) => notification(doc).set('readAt', T + 5)),
+      ),
+    ).toMatchObject({ ok: true })
+    expect(
+      server.accept(
+        owner,
+        server.updateOf((doc) => notification(doc).set('archivedAt', T + 6)),
+      ),
+    ).toMatchObject({ ok: true })
+    expect(
+      server.accept(
+        owner,
+        server.updateOf((doc) => notification(doc).set('archivedAt', null)),
+      ),
+    ).toMatchObject({ ok: true })
   })
 
   it.each<[string, (doc: Y.Doc) => void]>([

@@ -88,7 +88,16 @@ describe('PROTOCOL §Inbox document as implemented: folding', () => {
   it('starts a new round under the same id once read: count 1, the replier alone, unarchived, unread again', () => {
     const read = { ...foldInto(newNotification(activity('ben', T)), activity('cid', T + 10))!, readAt: T + 20, archivedAt: T + 21 }
     const next = foldInto(read, activity('dan', T + 30))!
-    expect(next).toMatchObject({ id: 'r_thread', actors: ['dan'], activityCount: 1, notifiedAt: T + 30, readAt: T + 20, archivedAt: null, createdAt: T, version: 3 })
+    expect(next).toMatchObject({
+      id: 'r_thread',
+      actors: ['dan'],
+      activityCount: 1,
+      notifiedAt: T + 30,
+      readAt: T + 20,
+      archivedAt: null,
+      createdAt: T,
+      version: 3,
+    })
     expect(isUnread(next)).toBe(true)
   })
 

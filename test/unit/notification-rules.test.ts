@@ -15,7 +15,11 @@ describe('PROTOCOL §Mentions and notifications: rules', () => {
   })
 
   it('tells a reply to the thread’s creator, comment authors and subscribers', () => {
-    expect(replyRecipients({ authorId: 'ben', participants: ['ana', 'ben', 'cid'], subscribers: { dan: true }, mentioned: new Set() }).sort()).toEqual(['ana', 'cid', 'dan'])
+    expect(replyRecipients({ authorId: 'ben', participants: ['ana', 'ben', 'cid'], subscribers: { dan: true }, mentioned: new Set() }).sort()).toEqual([
+      'ana',
+      'cid',
+      'dan',
+    ])
   })
 
   it('leaves out the author, those who muted the thread and those mentioned in the reply', () => {
@@ -38,7 +42,9 @@ describe('PROTOCOL §Inbox document as implemented: ids are deterministic', () =
     const mention = mentionNotificationId('s1', 'c1', 'ana')
     expect(mention).toBe(mentionNotificationId('s1', 'c1', 'ana'))
     expect(mention).toMatch(new RegExp(`^m_[A-Za-z0-9_-]{${ID_HASH_CHARS}}$`))
-    expect(new Set([mention, mentionNotificationId('s1', 'c1', 'ben'), mentionNotificationId('s1', 'c2', 'ana'), mentionNotificationId('s2', 'c1', 'ana')]).size).toBe(4)
+    expect(
+      new Set([mention, mentionNotificationId('s1', 'c1', 'ben'), mentionNotificationId('s1', 'c2', 'ana'), mentionNotificationId('s2', 'c1', 'ana')]).size,
+    ).toBe(4)
     const replies = replyNotificationId('s1', 't1', 'ana')
     expect(replies).toMatch(new RegExp(`^r_[A-Za-z0-9_-]{${ID_HASH_CHARS}}$`))
     expect(replies).not.toBe(replyNotificationId('s1', 't2', 'ana'))
@@ -50,7 +56,8 @@ describe('PROTOCOL §Inbox document as implemented: ids are deterministic', () =
   })
 
   it('makes ids that are valid document-schema ids', () => {
-    for (const id of [mentionNotificationId('s', 'c', 'u'), replyNotificationId('s', 't', 'u'), notificationEventId('u', 'n', 3)]) expect(ID_PATTERN.test(id)).toBe(true)
+    for (const id of [mentionNotificationId('s', 'c', 'u'), replyNotificationId('s', 't', 'u'), notificationEventId('u', 'n', 3)])
+      expect(ID_PATTERN.test(id)).toBe(true)
   })
 })
 

@@ -31,9 +31,14 @@ function harness(timing: CoalescerTiming = TIMING): Harness {
   awareness.on('update', (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
     if (origin === PRESENCE_ORIGIN) frames.push(change)
   })
-  const coalescer = new AwarenessCoalescer({ awareness, isDestroyed: false }, timing, (report) => windows.push(report), (error) => {
-    throw error
-  })
+  const coalescer = new AwarenessCoalescer(
+    { awareness, isDestroyed: false },
+    timing,
+    (report) => windows.push(report),
+    (error) => {
+      throw error
+    },
+  )
   const h: Harness = {
     awareness,
     coalescer,

@@ -73,7 +73,9 @@ export function notificationRoutes(deps: RestDependencies): RouteDefinition[] {
           limit: z.coerce.number().int().min(1).max(NOTIFICATIONS_MAX_LIMIT).default(NOTIFICATIONS_DEFAULT_LIMIT),
           cursor: z.string().max(400).optional(),
         }),
-        responses: { 200: { description: 'A page of notifications', schema: z.object({ notifications: z.array(notificationSchema), nextCursor: z.string().nullable() }) } },
+        responses: {
+          200: { description: 'A page of notifications', schema: z.object({ notifications: z.array(notificationSchema), nextCursor: z.string().nullable() }) },
+        },
         errors: [400, 401, 503],
       },
       async ({ c, query, user }) => {
@@ -115,7 +117,8 @@ export function notificationRoutes(deps: RestDependencies): RouteDefinition[] {
         path: '/api/v1/notifications/read',
         tag: 'notifications',
         summary: 'Mark notifications read',
-        description: '`{ ids }` marks those (unknown or already read ids are skipped); `{ all: true }` marks every unread one. `updated` counts the notifications that changed.',
+        description:
+          '`{ ids }` marks those (unknown or already read ids are skipped); `{ all: true }` marks every unread one. `updated` counts the notifications that changed.',
         body: z.union([z.strictObject({ ids: z.array(idSchema).min(1).max(MARK_READ_MAX_IDS) }), z.strictObject({ all: z.literal(true) })]),
         responses: { 200: { description: 'How many changed', schema: z.object({ updated: z.number() }) } },
         errors: [400, 401, 503],

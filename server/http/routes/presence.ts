@@ -60,7 +60,9 @@ export function presenceRoutes(deps: RestDependencies): RouteDefinition[] {
           '`online`: the user has a connection the server heard from within the presence timeout (30 s). ' +
           '`lastSeenAt`: the last time the server heard from them, null if never (since this server started). Any authenticated user may ask.',
         params: z.object({ userId: idSchema }),
-        responses: { 200: { description: 'Online and last seen', schema: z.object({ userId: z.string(), online: z.boolean(), lastSeenAt: z.number().nullable() }) } },
+        responses: {
+          200: { description: 'Online and last seen', schema: z.object({ userId: z.string(), online: z.boolean(), lastSeenAt: z.number().nullable() }) },
+        },
         errors: [400, 401],
       },
       async ({ c, params }) => {

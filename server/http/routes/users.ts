@@ -42,7 +42,8 @@ export function userRoutes(deps: RestDependencies): RouteDefinition[] {
       },
       async ({ c, params, body }) => {
         const { user, displaced } = await storage.users.putProfile(params.userId, { name: body.name ?? null, handle: body.handle ?? null })
-        if (displaced.length > 0) logger.warn({ userId: user.id, handle: user.handle, displaced }, 'the backend gave a handle that other users held; they lost it')
+        if (displaced.length > 0)
+          logger.warn({ userId: user.id, handle: user.handle, displaced }, 'the backend gave a handle that other users held; they lost it')
         return c.json({ id: user.id, name: user.name, handle: user.handle })
       },
     ),

@@ -6,12 +6,31 @@
  */
 import type { PoolClient } from 'pg'
 import { foldInto, newNotification } from '../../../core/storage/notification-fold.ts'
-import { NOTIFICATION_COLUMNS, OUTBOX_COLUMNS, notificationValues, toNotification, toOutboxRow, type NotificationRow, type OutboxDbRow } from '../notification-rows.ts'
-import type { ActivityInput, HandledSets, ListQuery, NotificationRecord, NotificationStore, OutboxRow, RecordBatch, RecordResult } from '../../../core/storage/notification-types.ts'
+import {
+  NOTIFICATION_COLUMNS,
+  OUTBOX_COLUMNS,
+  notificationValues,
+  toNotification,
+  toOutboxRow,
+  type NotificationRow,
+  type OutboxDbRow,
+} from '../notification-rows.ts'
+import type {
+  ActivityInput,
+  HandledSets,
+  ListQuery,
+  NotificationRecord,
+  NotificationStore,
+  OutboxRow,
+  RecordBatch,
+  RecordResult,
+} from '../../../core/storage/notification-types.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
 
 const UNREAD = '(read_at IS NULL OR read_at < notified_at)'
-const PLACEHOLDERS = NOTIFICATION_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')
+const PLACEHOLDERS = NOTIFICATION_COLUMNS.split(',')
+  .map((_, i) => `$${i + 1}`)
+  .join(', ')
 const INSERT_NOTIFICATION = `INSERT INTO notifications (${NOTIFICATION_COLUMNS}) VALUES (${PLACEHOLDERS}) ON CONFLICT (user_id, id) DO NOTHING RETURNING id`
 const UPDATE_NOTIFICATION = `UPDATE notifications SET (${NOTIFICATION_COLUMNS}) = (${PLACEHOLDERS}) WHERE user_id = $1 AND id = $2`
 const QUEUE = `
@@ -24,7 +43,12 @@ async function queue(client: PoolClient, record: NotificationRecord, channels: r
   for (const channel of channels) await client.query(QUEUE, [record.userId, record.id, channel, record.version, now])
 }
 
-async function apply(client: PoolClient, activity: ActivityInput, channels: readonly string[], now: number): Promise<{ record: NotificationRecord; created: boolean } | null> {
+async function apply(
+  client: PoolClient,
+  activity: ActivityInput,
+  channels: readonly string[],
+  now: number,
+): Promise<{ record: NotificationRecord; created: boolean } | null> {
   const { kind, subjectId, commentId, recipient } = activity.key
   const key = await client.query(
     `INSERT INTO notification_keys (kind, subject_id, comment_id, recipient, notification_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -38,7 +62,10 @@ async function apply(client: PoolClient, activity: ActivityInput, channels: read
     await queue(client, fresh, channels, now)
     return { record: fresh, created: true }
   }
-  const rows = await client.query<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1 AND id = $2 FOR UPDATE`, [recipient, activity.notificationId])
+  const rows = await client.query<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1 AND id = $2 FOR UPDATE`, [
+    recipient,
+    activity.notificationId,
+  ])
   const existing = rows.rows[0] ? toNotification(rows.rows[0]) : null
   const record = existing ? foldInto(existing, activity) : null
   if (!record) return null
@@ -157,7 +184,9 @@ export class PostgresNotificationStore implements NotificationStore {
              WHERE channel = $1 AND status = 'pending' AND next_attempt_at <= $2
              ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) d
        WHERE o.user_id = d.user_id AND o.notification_id = d.notification_id AND o.channel = d.channel
-       RETURNING ${OUTBOX_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
+       RETURNING ${OUTBOX_COLUMNS.split(', ')
+         .map((c) => `o.${c}`)
+         .join(', ')}`,
       [channel, now, now + leaseMs, limit],
     )
     return rows.map(toOutboxRow)
@@ -182,10 +211,10 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 
   async outboxOf(userId: string, notificationId: string): Promise<OutboxRow[]> {
-    const rows = await this.db.query<OutboxDbRow>(`SELECT ${OUTBOX_COLUMNS} FROM notification_outbox WHERE user_id = $1 AND notification_id = $2 ORDER BY channel`, [
-      userId,
-      notificationId,
-    ])
+    const rows = await this.db.query<OutboxDbRow>(
+      `SELECT ${OUTBOX_COLUMNS} FROM notification_outbox WHERE user_id = $1 AND notification_id = $2 ORDER BY channel`,
+      [userId, notificationId],
+    )
     return rows.map(toOutboxRow)
   }
 

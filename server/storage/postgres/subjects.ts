@@ -88,18 +88,17 @@ export class PostgresSubjectStore implements SubjectStore {
   }
 
   async removeMember(subjectId: string, userId: string): Promise<boolean> {
-    const rows = await this.db.query<{ user_id: string }>(
-      'DELETE FROM subject_members WHERE subject_id = $1 AND user_id = $2 RETURNING user_id',
-      [subjectId, userId],
-    )
+    const rows = await this.db.query<{ user_id: string }>('DELETE FROM subject_members WHERE subject_id = $1 AND user_id = $2 RETURNING user_id', [
+      subjectId,
+      userId,
+    ])
     return rows.length > 0
   }
 
   async listMembers(subjectId: string): Promise<MemberRecord[]> {
-    const rows = await this.db.query<MemberRow>(
-      'SELECT user_id, role, updated_at FROM subject_members WHERE subject_id = $1 ORDER BY user_id COLLATE "C"',
-      [subjectId],
-    )
+    const rows = await this.db.query<MemberRow>('SELECT user_id, role, updated_at FROM subject_members WHERE subject_id = $1 ORDER BY user_id COLLATE "C"', [
+      subjectId,
+    ])
     return rows.flatMap((row) => toMember(row) ?? [])
   }
 }

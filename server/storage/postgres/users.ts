@@ -73,7 +73,9 @@ function isUniqueViolation(error: unknown): boolean {
 /** Recomputes a user's search keys from the stored name and handle. */
 async function rewriteKeys(client: PoolClient, userId: string): Promise<void> {
   await client.query('DELETE FROM user_search WHERE user_id = $1', [userId])
-  const { rows } = await client.query<{ name_lower: string | null; handle_lower: string | null }>('SELECT name_lower, handle_lower FROM users WHERE id = $1', [userId])
+  const { rows } = await client.query<{ name_lower: string | null; handle_lower: string | null }>('SELECT name_lower, handle_lower FROM users WHERE id = $1', [
+    userId,
+  ])
   const keys = rows[0] ? searchKeys(rows[0].name_lower, rows[0].handle_lower) : []
   if (keys.length > 0) await client.query('INSERT INTO user_search (term, user_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [keys, userId])
 }
@@ -114,11 +116,10 @@ export class PostgresUserStore implements UserStore {
         handleLower === null
           ? []
           : (
-              await client.query<{ id: string }>('UPDATE users SET handle = NULL, handle_lower = NULL, updated_at = $1 WHERE handle_lower = $2 AND id <> $3 RETURNING id', [
-                at,
-                handleLower,
-                userId,
-              ])
+              await client.query<{ id: string }>(
+                'UPDATE users SET handle = NULL, handle_lower = NULL, updated_at = $1 WHERE handle_lower = $2 AND id <> $3 RETURNING id',
+                [at, handleLower, userId],
+              )
             ).rows.map((row) => row.id)
       const { rows } = await client.query<UserRow>(PUT_PROFILE_SQL, [userId, profile.name, searchable(profile.name), profile.handle, handleLower, at])
       if (!rows[0]) throw new Error(`put of user ${userId} returned no row`)
@@ -132,7 +133,9 @@ export class PostgresUserStore implements UserStore {
     return this.retryingHandleRace(async (client) => {
       const current = (await client.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [userId])).rows[0]
       const holder =
-        token.handle === undefined ? undefined : (await client.query<{ id: string }>('SELECT id FROM users WHERE handle_lower = $1', [token.handle.toLowerCase()])).rows[0]
+        token.handle === undefined
+          ? undefined
+          : (await client.query<{ id: string }>('SELECT id FROM users WHERE handle_lower = $1', [token.handle.toLowerCase()])).rows[0]
       const change = applyTokenProfile(current ? toUser(current) : null, token, holder?.id ?? null, userId)
       await client.query(REMEMBER_TOKEN_SQL, [
         userId,

@@ -5,7 +5,18 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import type { CompactionResult, DocumentStore, LogRow, MergeUpdates, NotificationStore, Storage, StoredDocument, SubjectStore, UserStore, ClientOwnerStore } from '../../../core/storage/types.ts'
+import type {
+  CompactionResult,
+  DocumentStore,
+  LogRow,
+  MergeUpdates,
+  NotificationStore,
+  Storage,
+  StoredDocument,
+  SubjectStore,
+  UserStore,
+  ClientOwnerStore,
+} from '../../../core/storage/types.ts'
 import { migrate } from './migrations.ts'
 import { SqliteClientOwnerStore } from './client-owners.ts'
 import { SqliteNotificationStore } from './notifications.ts'
@@ -100,12 +111,14 @@ class SqliteDocumentStore implements DocumentStore {
   }
 
   async quarantine(name: string, seq: number, reason: string): Promise<void> {
-    this.db.transaction(() => {
-      const row = this.statements.logRow.get(name, seq)
-      if (!row) return
-      this.statements.insertQuarantine.run(name, seq, row.data, reason, Date.now())
-      this.statements.deleteLogRow.run(name, seq)
-    }).immediate()
+    this.db
+      .transaction(() => {
+        const row = this.statements.logRow.get(name, seq)
+        if (!row) return
+        this.statements.insertQuarantine.run(name, seq, row.data, reason, Date.now())
+        this.statements.deleteLogRow.run(name, seq)
+      })
+      .immediate()
   }
 
   async listQuarantined(name: string): Promise<Array<LogRow & { reason: string }>> {
@@ -118,11 +131,13 @@ class SqliteDocumentStore implements DocumentStore {
 
   async replace(name: string, snapshot: Uint8Array): Promise<void> {
     // IMMEDIATE: no append slips in between reading the last seq and deleting the log.
-    this.db.transaction(() => {
-      const last = this.statements.lastSeq.get(name, name)?.seq ?? 0
-      this.statements.upsertSnapshot.run(name, Buffer.from(snapshot), last, Date.now())
-      this.statements.deleteLog.run(name)
-    }).immediate()
+    this.db
+      .transaction(() => {
+        const last = this.statements.lastSeq.get(name, name)?.seq ?? 0
+        this.statements.upsertSnapshot.run(name, Buffer.from(snapshot), last, Date.now())
+        this.statements.deleteLog.run(name)
+      })
+      .immediate()
   }
 
   async storedBytes(name: string): Promise<number> {

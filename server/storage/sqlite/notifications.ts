@@ -1,8 +1,25 @@
 /** Notifications, handled mentions and comments, the outbox and detection marks in SQLite. */
 import type Database from 'better-sqlite3'
 import { foldInto, newNotification } from '../../../core/storage/notification-fold.ts'
-import { NOTIFICATION_COLUMNS, OUTBOX_COLUMNS, notificationValues, toNotification, toOutboxRow, type NotificationRow, type OutboxDbRow } from '../notification-rows.ts'
-import type { ActivityInput, HandledSets, ListQuery, NotificationRecord, NotificationStore, OutboxRow, RecordBatch, RecordResult } from '../../../core/storage/notification-types.ts'
+import {
+  NOTIFICATION_COLUMNS,
+  OUTBOX_COLUMNS,
+  notificationValues,
+  toNotification,
+  toOutboxRow,
+  type NotificationRow,
+  type OutboxDbRow,
+} from '../notification-rows.ts'
+import type {
+  ActivityInput,
+  HandledSets,
+  ListQuery,
+  NotificationRecord,
+  NotificationStore,
+  OutboxRow,
+  RecordBatch,
+  RecordResult,
+} from '../../../core/storage/notification-types.ts'
 
 const UNREAD = '(read_at IS NULL OR read_at < notified_at)'
 
@@ -12,14 +29,18 @@ export class SqliteNotificationStore implements NotificationStore {
 
   constructor(db: Database.Database) {
     this.db = db
-    const placeholders = NOTIFICATION_COLUMNS.split(',').map(() => '?').join(', ')
+    const placeholders = NOTIFICATION_COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')
     this.s = {
       handledMentions: db.prepare<[string], { comment_id: string; user_id: string }>('SELECT comment_id, user_id FROM mentions_handled WHERE subject_id = ?'),
       handledComments: db.prepare<[string], { comment_id: string }>('SELECT comment_id FROM comments_handled WHERE subject_id = ?'),
       insertMention: db.prepare<[string, string, string, string, number]>(
         'INSERT INTO mentions_handled (subject_id, comment_id, user_id, outcome, handled_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ),
-      insertComment: db.prepare<[string, string, number]>('INSERT INTO comments_handled (subject_id, comment_id, handled_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      insertComment: db.prepare<[string, string, number]>(
+        'INSERT INTO comments_handled (subject_id, comment_id, handled_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
       insertKey: db.prepare<[string, string, string, string, string, number]>(
         'INSERT INTO notification_keys (kind, subject_id, comment_id, recipient, notification_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ),
@@ -48,7 +69,9 @@ export class SqliteNotificationStore implements NotificationStore {
       due: db.prepare<[string, number, number], OutboxDbRow>(
         `SELECT ${OUTBOX_COLUMNS} FROM notification_outbox WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
       ),
-      lease: db.prepare<[number, string, string, string]>('UPDATE notification_outbox SET next_attempt_at = ? WHERE user_id = ? AND notification_id = ? AND channel = ?'),
+      lease: db.prepare<[number, string, string, string]>(
+        'UPDATE notification_outbox SET next_attempt_at = ? WHERE user_id = ? AND notification_id = ? AND channel = ?',
+      ),
       delivered: db.prepare<[number, string, string, string, number]>(
         `UPDATE notification_outbox SET status = 'delivered', delivered_version = version, attempts = 0, last_error = NULL, updated_at = ?
          WHERE user_id = ? AND notification_id = ? AND channel = ? AND version = ?`,
@@ -57,7 +80,9 @@ export class SqliteNotificationStore implements NotificationStore {
         `UPDATE notification_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
          WHERE user_id = ? AND notification_id = ? AND channel = ? AND status = 'pending'`,
       ),
-      outboxOf: db.prepare<[string, string], OutboxDbRow>(`SELECT ${OUTBOX_COLUMNS} FROM notification_outbox WHERE user_id = ? AND notification_id = ? ORDER BY channel`),
+      outboxOf: db.prepare<[string, string], OutboxDbRow>(
+        `SELECT ${OUTBOX_COLUMNS} FROM notification_outbox WHERE user_id = ? AND notification_id = ? ORDER BY channel`,
+      ),
       head: db.prepare<[string, string], { head: number }>(
         `SELECT COALESCE((SELECT MAX(seq) FROM document_log WHERE name = ?), (SELECT upto_seq FROM document_snapshots WHERE name = ?), 0) AS head`,
       ),
@@ -133,7 +158,13 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   async list(userId: string, query: ListQuery): Promise<NotificationRecord[]> {
-    const rows = this.s.list.all({ user: userId, unread: query.unreadOnly ? 1 : 0, at: query.after?.notifiedAt ?? null, id: query.after?.id ?? '', limit: query.limit })
+    const rows = this.s.list.all({
+      user: userId,
+      unread: query.unreadOnly ? 1 : 0,
+      at: query.after?.notifiedAt ?? null,
+      id: query.after?.id ?? '',
+      limit: query.limit,
+    })
     return rows.map(toNotification)
   }
 

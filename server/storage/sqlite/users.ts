@@ -102,7 +102,14 @@ export class SqliteUserStore implements UserStore {
       const at = Date.now()
       const handleLower = searchable(profile.handle)
       const displaced = handleLower === null ? [] : s.displace.all(at, handleLower, userId).map((row) => row.id)
-      const row = s.putProfile.get({ id: userId, name: profile.name, name_lower: searchable(profile.name), handle: profile.handle, handle_lower: handleLower, at })
+      const row = s.putProfile.get({
+        id: userId,
+        name: profile.name,
+        name_lower: searchable(profile.name),
+        handle: profile.handle,
+        handle_lower: handleLower,
+        at,
+      })
       if (!row) throw new Error(`put of user ${userId} returned no row`)
       for (const id of displaced) rewriteKeys(id)
       rewriteKeys(userId)
