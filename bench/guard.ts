@@ -86,7 +86,7 @@ for (const [kind, write] of Object.entries(kinds)) {
       unseen,
     )
     check += performance.now() - t
-    if (!verdict.ok) throw new Error(`${kind} refused: ${verdict.reason}`)
+    if (!verdict.ok) throw new Error(`${kind} refused: ${verdict.error.reason}`)
     t = performance.now()
     Y.applyUpdate(server, update)
     apply += performance.now() - t
@@ -145,7 +145,7 @@ function judged(shape: shapes.Shape, owned: number[]): HostileRow {
       applyMs = Math.min(applyMs, performance.now() - started)
     }
   }
-  const verdict = cold.judgement.ok ? 'taken' : `${cold.judgement.code}: ${cold.judgement.reason}`
+  const verdict = cold.judgement.ok ? 'taken' : `${cold.judgement.error.code}: ${cold.judgement.error.reason}`
   return { shape: shape.name, bytes: shape.update.byteLength, verdict, guardMs: best, coldMs: cold.ms, applyMs }
 }
 

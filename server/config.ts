@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
+import { err, ok, type Result } from '../protocol/index.ts'
 import type { JwtKeyConfig } from '../core/auth/verifier.ts'
 import { UPDATE_BURST, UPDATES_PER_SECOND } from './flow/limits.ts'
 import { parseTrustedProxies } from './http/client-address.ts'
@@ -91,7 +92,8 @@ export interface ParleyConfig {
   faultPoint?: FaultPoint | undefined
 }
 
-export type ConfigResult = { ok: true; config: ParleyConfig } | { ok: false; message: string }
+/** The configuration, or a one-line message naming the variable that is wrong. */
+export type ConfigResult = Result<ParleyConfig, string>
 
 /** Builds the configuration from an environment; the first problem found is the message. */
 export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
@@ -101,12 +103,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const variable = issue?.path.join('.') ?? 'environment'
-    return { ok: false, message: `invalid ${variable}: ${issue?.message ?? 'invalid value'}` }
+    return err(`invalid ${variable}: ${issue?.message ?? 'invalid value'}`)
   }
   const e = parsed.data
   const keys = [e.PARLEY_JWT_SECRET, e.PARLEY_JWT_PUBLIC_KEY, e.PARLEY_JWKS_URL].filter((k) => k !== undefined)
   if (keys.length > 1) {
-    return { ok: false, message: 'invalid PARLEY_JWT_SECRET: set only one of PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY, PARLEY_JWKS_URL' }
+    return err('invalid PARLEY_JWT_SECRET: set only one of PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY, PARLEY_JWKS_URL')
   }
   const production = e.NODE_ENV === 'production'
   const jwt: JwtKeyConfig = e.PARLEY_JWT_SECRET
@@ -117,44 +119,38 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         ? { kind: 'jwks', url: e.PARLEY_JWKS_URL }
         : { kind: 'dev' }
   if (production && jwt.kind === 'dev') {
-    return {
-      ok: false,
-      message: 'NODE_ENV=production needs a JWT key: set PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY or PARLEY_JWKS_URL',
-    }
+    return err('NODE_ENV=production needs a JWT key: set PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY or PARLEY_JWKS_URL')
   }
   if (e.REDIS_URL && !e.DATABASE_URL) {
     // Each instance would keep only what its own clients wrote: storage must be shared.
-    return { ok: false, message: 'invalid REDIS_URL: several instances need shared storage; set DATABASE_URL too' }
+    return err('invalid REDIS_URL: several instances need shared storage; set DATABASE_URL too')
   }
   if (production && e.PARLEY_FAULT) {
-    return { ok: false, message: 'invalid PARLEY_FAULT: fault injection is for tests and is refused when NODE_ENV=production' }
+    return err('invalid PARLEY_FAULT: fault injection is for tests and is refused when NODE_ENV=production')
   }
   if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
-    return { ok: false, message: 'invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set' }
+    return err('invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set')
   }
   const proxies = parseTrustedProxies(e.PARLEY_TRUSTED_PROXIES ?? '')
-  if (!proxies.ok) return { ok: false, message: `invalid PARLEY_TRUSTED_PROXIES: ${proxies.message}` }
-  return {
-    ok: true,
-    config: {
-      production,
-      port: e.PORT ?? DEFAULT_PORT,
-      host: e.HOST ?? (jwt.kind === 'dev' ? '127.0.0.1' : '0.0.0.0'),
-      dataDir: path.resolve(e.PARLEY_DATA_DIR ?? DEFAULT_DATA_DIR),
-      databaseUrl: e.DATABASE_URL,
-      redisUrl: e.REDIS_URL,
-      jwt,
-      apiKey: e.PARLEY_API_KEY,
-      metricsToken: e.PARLEY_METRICS_TOKEN,
-      webhook: e.PARLEY_WEBHOOK_URL ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : undefined,
-      logLevel: e.LOG_LEVEL ?? 'info',
-      updateRate: {
-        perSecond: e.PARLEY_UPDATES_PER_SECOND ?? UPDATES_PER_SECOND,
-        burst: e.PARLEY_UPDATE_BURST ?? UPDATE_BURST,
-      },
-      connectionsPerAddress: e.PARLEY_CONNECTIONS_PER_ADDRESS ?? CONNECTIONS_PER_ADDRESS,
-      trustedProxies: proxies.entries,
-      faultPoint: e.PARLEY_FAULT,
+  if (!proxies.ok) return err(`invalid PARLEY_TRUSTED_PROXIES: ${proxies.error}`)
+  return ok({
+    production,
+    port: e.PORT ?? DEFAULT_PORT,
+    host: e.HOST ?? (jwt.kind === 'dev' ? '127.0.0.1' : '0.0.0.0'),
+    dataDir: path.resolve(e.PARLEY_DATA_DIR ?? DEFAULT_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    jwt,
+    apiKey: e.PARLEY_API_KEY,
+    metricsToken: e.PARLEY_METRICS_TOKEN,
+    webhook: e.PARLEY_WEBHOOK_URL ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : undefined,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    updateRate: {
+      perSecond: e.PARLEY_UPDATES_PER_SECOND ?? UPDATES_PER_SECOND,
+      burst: e.PARLEY_UPDATE_BURST ?? UPDATE_BURST,
     },
-  }
+    connectionsPerAddress: e.PARLEY_CONNECTIONS_PER_ADDRESS ?? CONNECTIONS_PER_ADDRESS,
+    trustedProxies: proxies.value,
+    faultPoint: e.PARLEY_FAULT,
+  })
 }

@@ -92,8 +92,8 @@ export interface ParleyServer {
 
 function defaults(): ParleyConfig {
   const result = loadConfig({})
-  if (!result.ok) throw new Error(result.message)
-  return result.config
+  if (!result.ok) throw new Error(result.error)
+  return result.value
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -5,52 +5,52 @@ import { DEFAULT_PORT, loadConfig } from '../server/config.ts'
 describe('loadConfig', () => {
   it('is a working single node with no configuration', () => {
     const result = loadConfig({})
-    expect(result).toMatchObject({ ok: true, config: { port: DEFAULT_PORT, host: '127.0.0.1', jwt: { kind: 'dev' }, production: false } })
-    if (result.ok) expect(result.config.dataDir).toBe(path.resolve('./data'))
+    expect(result).toMatchObject({ ok: true, value: { port: DEFAULT_PORT, host: '127.0.0.1', jwt: { kind: 'dev' }, production: false } })
+    if (result.ok) expect(result.value.dataDir).toBe(path.resolve('./data'))
     expect(DEFAULT_PORT).toBe(1234)
   })
   it('listens on 0.0.0.0 once a JWT key is configured, unless HOST says otherwise', () => {
-    expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32) })).toMatchObject({ config: { host: '0.0.0.0', jwt: { kind: 'secret' } } })
-    expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32), HOST: '10.0.0.1' })).toMatchObject({ config: { host: '10.0.0.1' } })
+    expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32) })).toMatchObject({ value: { host: '0.0.0.0', jwt: { kind: 'secret' } } })
+    expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32), HOST: '10.0.0.1' })).toMatchObject({ value: { host: '10.0.0.1' } })
   })
   it('treats empty variables as unset', () => {
-    expect(loadConfig({ PORT: '', REDIS_URL: '' })).toMatchObject({ ok: true, config: { port: DEFAULT_PORT, redisUrl: undefined } })
+    expect(loadConfig({ PORT: '', REDIS_URL: '' })).toMatchObject({ ok: true, value: { port: DEFAULT_PORT, redisUrl: undefined } })
   })
   it('needs shared storage (DATABASE_URL) for several instances (REDIS_URL)', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ ok: false, message: expect.stringContaining('DATABASE_URL') })
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ ok: false, error: expect.stringContaining('DATABASE_URL') })
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://x/y' })).toMatchObject({ ok: true })
   })
   it('refuses two JWT keys at once, and production without one', () => {
     expect(loadConfig({ PARLEY_JWT_SECRET: 's'.repeat(32), PARLEY_JWKS_URL: 'https://x/jwks' })).toMatchObject({ ok: false })
     const prod = loadConfig({ NODE_ENV: 'production' })
     expect(prod.ok).toBe(false)
-    if (!prod.ok) expect(prod.message).not.toContain('\n')
+    if (!prod.ok) expect(prod.error).not.toContain('\n')
   })
   it('reads PARLEY_CONNECTIONS_PER_ADDRESS: at least 256 by default, 0 for no limit, a whole number', () => {
-    expect(loadConfig({})).toMatchObject({ ok: true, config: { connectionsPerAddress: 256 } })
-    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '0' })).toMatchObject({ ok: true, config: { connectionsPerAddress: 0 } })
-    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '1000' })).toMatchObject({ ok: true, config: { connectionsPerAddress: 1000 } })
-    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '' })).toMatchObject({ ok: true, config: { connectionsPerAddress: 256 } })
+    expect(loadConfig({})).toMatchObject({ ok: true, value: { connectionsPerAddress: 256 } })
+    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '0' })).toMatchObject({ ok: true, value: { connectionsPerAddress: 0 } })
+    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '1000' })).toMatchObject({ ok: true, value: { connectionsPerAddress: 1000 } })
+    expect(loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: '' })).toMatchObject({ ok: true, value: { connectionsPerAddress: 256 } })
     for (const value of ['-1', '2.5', 'many']) {
       const result = loadConfig({ PARLEY_CONNECTIONS_PER_ADDRESS: value })
-      expect(result, value).toMatchObject({ ok: false, message: expect.stringMatching(/^invalid PARLEY_CONNECTIONS_PER_ADDRESS: /) })
-      if (!result.ok) expect(result.message).not.toContain('\n')
+      expect(result, value).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid PARLEY_CONNECTIONS_PER_ADDRESS: /) })
+      if (!result.ok) expect(result.error).not.toContain('\n')
     }
   })
   it('reads PARLEY_TRUSTED_PROXIES: addresses and CIDR ranges, none by default', () => {
-    expect(loadConfig({})).toMatchObject({ ok: true, config: { trustedProxies: [] } })
-    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '' })).toMatchObject({ ok: true, config: { trustedProxies: [] } })
+    expect(loadConfig({})).toMatchObject({ ok: true, value: { trustedProxies: [] } })
+    expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '' })).toMatchObject({ ok: true, value: { trustedProxies: [] } })
     expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16, fd00::/8' })).toMatchObject({
       ok: true,
-      config: { trustedProxies: ['10.0.0.1', '10.1.0.0/16', 'fd00::/8'] },
+      value: { trustedProxies: ['10.0.0.1', '10.1.0.0/16', 'fd00::/8'] },
     })
     expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1, proxy.internal' })).toEqual({
       ok: false,
-      message: 'invalid PARLEY_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR range',
+      error: 'invalid PARLEY_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR range',
     })
   })
   it('needs a webhook secret with a webhook URL', () => {
     const result = loadConfig({ PARLEY_WEBHOOK_URL: 'https://example.test/hook' })
-    expect(result).toMatchObject({ ok: false, message: expect.stringContaining('PARLEY_WEBHOOK_SECRET') })
+    expect(result).toMatchObject({ ok: false, error: expect.stringContaining('PARLEY_WEBHOOK_SECRET') })
   })
 })

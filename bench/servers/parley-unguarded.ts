@@ -7,8 +7,8 @@ import { loadConfig } from '../../server/config.ts'
 import { createParleyServer } from '../../server/server.ts'
 
 const result = loadConfig(process.env)
-if (!result.ok) throw new Error(result.message)
-const server = await createParleyServer(result.config)
+if (!result.ok) throw new Error(result.error)
+const server = await createParleyServer(result.value)
 const extensions = server.hocuspocus.configuration.extensions
 const index = extensions.findIndex((extension) => extension.extensionName === 'parley-guard')
 if (index === -1) throw new Error('no guard extension to remove')

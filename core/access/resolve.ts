@@ -8,7 +8,7 @@
  * by notifications ("may this user read this subject?").
  */
 import type { Logger } from 'pino'
-import { ErrorCode, highestRole, parseDocumentName, type Role } from '../../protocol/index.ts'
+import { err, ErrorCode, highestRole, parseDocumentName, type Role } from '../../protocol/index.ts'
 import { decideAccess, type AccessDecision } from '../auth/access.ts'
 import type { ParleyUser } from '../auth/claims.ts'
 import type { Storage, StoredRoles } from '../storage/types.ts'
@@ -84,7 +84,7 @@ export function createAccessResolver(options: AccessResolverOptions): AccessReso
         logger?.warn({ err: error, documentName, userId: user.id, granted: fallback.ok }, 'stored roles unreadable; deciding from the token alone')
         if (fallback.ok) return { ...fallback, degraded: true }
         if (fallback.error.code !== ErrorCode.Forbidden) return fallback
-        return { ok: false, error: { code: ErrorCode.StorageUnavailable, message: 'storage does not answer; retry later' } }
+        return err({ code: ErrorCode.StorageUnavailable, message: 'storage does not answer; retry later' })
       }
       return combine(user.id, documentName, user.access, stored)
     },

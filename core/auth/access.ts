@@ -3,10 +3,21 @@
  * claim, the subject's stored role (membership or default role, read by core/access/resolve.ts),
  * dev mode, and the contract's always-granted and never-granted documents.
  */
-import { echoedName, ErrorCode, highestRole, parseDocumentName, userFeedId, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
+import {
+  echoedName,
+  err,
+  ErrorCode,
+  highestRole,
+  ok,
+  parseDocumentName,
+  userFeedId,
+  type ParleyErrorInfo,
+  type Result,
+  type Role,
+} from '../../protocol/index.ts'
 
 /** The outcome for one (user, document): a role and whether the connection may write at all. */
-export type AccessDecision = { ok: true; role: Role; readOnly: boolean } | { ok: false; error: ParleyErrorInfo }
+export type AccessDecision = Result<{ role: Role; readOnly: boolean }, ParleyErrorInfo>
 
 export interface AccessInput {
   userId: string
@@ -29,36 +40,33 @@ export function roleFromAccessClaim(access: Record<string, Role> | undefined, do
 }
 
 function forbidden(message: string): AccessDecision {
-  return { ok: false, error: { code: ErrorCode.Forbidden, message } }
+  return err({ code: ErrorCode.Forbidden, message })
 }
 
 export function decideAccess(input: AccessInput): AccessDecision {
   const parsed = parseDocumentName(input.documentName)
   if (!parsed) {
-    return {
-      ok: false,
-      error: {
-        code: ErrorCode.InvalidDocumentName,
-        message: `"${echoedName(input.documentName)}" is not comments/<id>, inbox/<id> or feed/<id>`,
-      },
-    }
+    return err({
+      code: ErrorCode.InvalidDocumentName,
+      message: `"${echoedName(input.documentName)}" is not comments/<id>, inbox/<id> or feed/<id>`,
+    })
   }
   switch (parsed.kind) {
     case 'inbox':
       // inbox/<id> opens only for <id>, whatever else says otherwise. The connection is writable:
       // the write guard lets the owner set only readAt and archivedAt of existing notifications.
-      return parsed.id === input.userId ? { ok: true, role: 'read', readOnly: false } : forbidden(`inbox/${parsed.id} belongs to another user`)
+      return parsed.id === input.userId ? ok({ role: 'read', readOnly: false }) : forbidden(`inbox/${parsed.id} belongs to another user`)
     case 'feed': {
       // Feeds are written by the server only: read-only for every client.
-      if (parsed.id === userFeedId(input.userId)) return { ok: true, role: 'read', readOnly: true }
+      if (parsed.id === userFeedId(input.userId)) return ok({ role: 'read', readOnly: true })
       // Any role (from the claim, or dev mode's `comment`) reads a feed; none writes one.
       const role = highestRole([roleFromAccessClaim(input.access, input.documentName), input.devMode ? 'comment' : null])
-      return role ? { ok: true, role: 'read', readOnly: true } : forbidden(`no access to ${input.documentName}`)
+      return role ? ok({ role: 'read', readOnly: true }) : forbidden(`no access to ${input.documentName}`)
     }
     case 'comments': {
       const role = highestRole([roleFromAccessClaim(input.access, input.documentName), input.storedRole, input.devMode ? 'comment' : null])
       if (!role) return forbidden(`no access to ${input.documentName}`)
-      return { ok: true, role, readOnly: role === 'read' }
+      return ok({ role, readOnly: role === 'read' })
     }
   }
 }

@@ -43,7 +43,7 @@ export function cacheVerifiedTokens(inner: TokenVerifier, options: VerifiedCache
       const result = await inner.verify(token)
       if (!result.ok) return result
       // Past `exp` the inner verifier answers (token_expired, with its clock tolerance).
-      const until = Math.min(at + ttlMs, result.user.expiresAt ?? Number.POSITIVE_INFINITY)
+      const until = Math.min(at + ttlMs, result.value.expiresAt ?? Number.POSITIVE_INFINITY)
       if (until <= at) return result
       entries.set(token, { result, until })
       if (entries.size > maxEntries) {

@@ -4,13 +4,13 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
-import { ErrorCode, type ParleyErrorInfo } from '../../protocol/index.ts'
+import { err, ErrorCode, ok, type ParleyErrorInfo, type Result } from '../../protocol/index.ts'
 import { claimsSchema, type ParleyUser } from './claims.ts'
 
 /** Clock skew tolerated between the token issuer and this server. */
 export const CLOCK_TOLERANCE_SECONDS = 5
 
-export type VerifyResult = { ok: true; user: ParleyUser } | { ok: false; error: ParleyErrorInfo }
+export type VerifyResult = Result<ParleyUser, ParleyErrorInfo>
 
 export interface TokenVerifier {
   verify(token: string | undefined | null): Promise<VerifyResult>
@@ -41,7 +41,7 @@ function keyFor(config: JwtKeyConfig, devSecret: string | undefined): { key: Key
 }
 
 function fail(code: ParleyErrorInfo['code'], message: string): VerifyResult {
-  return { ok: false, error: { code, message } }
+  return err({ code, message })
 }
 
 export function createTokenVerifier(config: JwtKeyConfig, options: { devSecret?: string | undefined; requireExp: boolean }): TokenVerifier {
@@ -73,10 +73,7 @@ export function createTokenVerifier(config: JwtKeyConfig, options: { devSecret?:
       if (options.requireExp && c.exp === undefined) {
         return fail(ErrorCode.TokenExpired, 'the token has no exp claim, which production requires')
       }
-      return {
-        ok: true,
-        user: { id: c.sub, name: c.name, handle: c.handle, access: c.access, expiresAt: c.exp === undefined ? undefined : c.exp * 1000 },
-      }
+      return ok({ id: c.sub, name: c.name, handle: c.handle, access: c.access, expiresAt: c.exp === undefined ? undefined : c.exp * 1000 })
     },
   }
 }

@@ -13,6 +13,7 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as limits from './limits.ts'
+import { err, ok, type Result } from '../../protocol/result.ts'
 
 export interface UpdateBudget {
   /** Structs, each map entry or array element counting as one more (the guard's work is about linear in this). */
@@ -37,7 +38,14 @@ export interface UpdateShape {
   clients: number[]
 }
 
-export type ScanResult = { ok: true; shape: UpdateShape } | { ok: false; overBudget: boolean; reason: string; clients: number[] }
+/** Why a scan stopped: over the budget, or unreadable. */
+export interface ScanRefusal {
+  overBudget: boolean
+  reason: string
+  clients: number[]
+}
+
+export type ScanResult = Result<UpdateShape, ScanRefusal>
 
 class Stop extends Error {
   readonly overBudget: boolean
@@ -166,14 +174,13 @@ export function scanUpdate(update: Uint8Array, budget: UpdateBudget = DEFAULT_BU
         end = clock + length - 1
       }
     }
-    return { ok: true, shape: { structs, entries, deleteRanges, clients: [...seen] } }
+    return ok({ structs, entries, deleteRanges, clients: [...seen] })
   } catch (error) {
-    if (error instanceof Stop) return { ok: false, overBudget: error.overBudget, reason: error.message, clients: [...seen] }
-    return {
-      ok: false,
+    if (error instanceof Stop) return err({ overBudget: error.overBudget, reason: error.message, clients: [...seen] })
+    return err({
       overBudget: false,
       reason: `the update cannot be decoded: ${error instanceof Error ? error.message : String(error)}`,
       clients: [...seen],
-    }
+    })
   }
 }

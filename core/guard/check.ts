@@ -3,7 +3,18 @@
  * applied, stored or broadcast. Pure: it reads the document and the update, and changes neither.
  */
 import * as Y from 'yjs'
-import { CommentField, ErrorCode, ID_PATTERN, MAX_COMMENT_LENGTH, THREADS, ThreadField, type ErrorCode as Code } from '../../protocol/index.ts'
+import {
+  CommentField,
+  ErrorCode,
+  ID_PATTERN,
+  MAX_COMMENT_LENGTH,
+  THREADS,
+  ThreadField,
+  err,
+  ok,
+  type ErrorCode as Code,
+  type Result,
+} from '../../protocol/index.ts'
 import { metadataCountRefusal, metadataEntryRefusal } from './metadata.ts'
 import { newCommentsRefusal } from './new-comments.ts'
 import { childType, isExactly, type DocumentKind, type Place, type Places } from './places.ts'
@@ -16,25 +27,27 @@ import { defersWriteOf } from './deferred-writes.ts'
 import { deletionHeldOrDropped } from './refused-pending.ts'
 import { MalformedUpdate, UnknownDependency, UpdateIndex, documentStructs, normalize, type TypeKey } from './update-index.ts'
 
-export type GuardVerdict =
-  | {
-      ok: true
-      /** Client ids to bind to the sender. */
-      clients: Set<number>
-      /** Those of them nobody owned before (they count against the sender's quota of new client ids). */
-      introduced: number[]
-      /** Structs the update adds to the document (integrating or stored pending). */
-      structs: number
-      /** Whether some of it will be stored pending (structs or deletions waiting for structs the server lacks). */
-      defers: boolean
-    }
-  | {
-      ok: false
-      code: Code
-      reason: string
-      /** Client ids this refusal may block: the sender's own and new ones, never another user's. */
-      clients: number[]
-    }
+/** What an accepted update does. */
+export interface GuardAccepted {
+  /** Client ids to bind to the sender. */
+  clients: Set<number>
+  /** Those of them nobody owned before (they count against the sender's quota of new client ids). */
+  introduced: number[]
+  /** Structs the update adds to the document (integrating or stored pending). */
+  structs: number
+  /** Whether some of it will be stored pending (structs or deletions waiting for structs the server lacks). */
+  defers: boolean
+}
+
+/** Why an update is refused. */
+export interface GuardRefusal {
+  code: Code
+  reason: string
+  /** Client ids this refusal may block: the sender's own and new ones, never another user's. */
+  clients: number[]
+}
+
+export type GuardVerdict = Result<GuardAccepted, GuardRefusal>
 
 export interface GuardInput {
   doc: Y.Doc
@@ -100,8 +113,8 @@ class Checker {
   /** Checks who writes under which client id (client-check.ts); returns what to bind to the sender. */
   checkClients(): { bind: Set<number>; introduced: number[]; deferred: number } {
     const verdict = checkClientIds(this.input, this.index)
-    if (!verdict.ok) reject(verdict.reason, verdict.code)
-    return verdict
+    if (!verdict.ok) return reject(verdict.error.reason, verdict.error.code)
+    return verdict.value
   }
 
   checkFreshItems(): void {
@@ -263,14 +276,13 @@ function removalAllowed(place: Place, key: string): string | null {
 export function checkUpdate(input: GuardInput, update: Uint8Array): GuardVerdict {
   const scan = scanUpdate(update, DEFAULT_BUDGET, documentStructs(input.doc))
   if (!scan.ok) {
-    return {
-      ok: false,
-      code: scan.overBudget ? ErrorCode.TooLarge : ErrorCode.WriteRejected,
-      reason: scan.reason,
-      clients: blockableClients(input, scan.clients),
-    }
+    return err({
+      code: scan.error.overBudget ? ErrorCode.TooLarge : ErrorCode.WriteRejected,
+      reason: scan.error.reason,
+      clients: blockableClients(input, scan.error.clients),
+    })
   }
-  let blockable = blockableClients(input, scan.shape.clients)
+  let blockable = blockableClients(input, scan.value.clients)
   try {
     const index = new UpdateIndex(input.doc, update)
     blockable = blockableClients(input, index.clients())
@@ -296,16 +308,15 @@ export function checkUpdate(input: GuardInput, update: Uint8Array): GuardVerdict
     const structs = index.freshItems.length + index.gcs.length + deferred
     // New pending state: the sender's deferred structs, or deletions the document does not hold pending yet.
     const defers = deferred > 0 || index.unknownDeletions().some((range) => !deletionHeldOrDropped(input.doc, range))
-    return { ok: true, clients: bind, introduced, structs, defers }
+    return ok({ clients: bind, introduced, structs, defers })
   } catch (error) {
-    if (error instanceof Rejection) return { ok: false, code: error.code, reason: error.message, clients: blockable }
-    if (error instanceof UnknownDependency) return { ok: false, code: ErrorCode.OutOfSync, reason: `${error.message}; resync`, clients: [] }
-    if (error instanceof MalformedUpdate) return { ok: false, code: ErrorCode.WriteRejected, reason: `malformed update: ${error.message}`, clients: blockable }
-    return {
-      ok: false,
+    if (error instanceof Rejection) return err({ code: error.code, reason: error.message, clients: blockable })
+    if (error instanceof UnknownDependency) return err({ code: ErrorCode.OutOfSync, reason: `${error.message}; resync`, clients: [] })
+    if (error instanceof MalformedUpdate) return err({ code: ErrorCode.WriteRejected, reason: `malformed update: ${error.message}`, clients: blockable })
+    return err({
       code: ErrorCode.WriteRejected,
       reason: `the update cannot be decoded: ${error instanceof Error ? error.message : String(error)}`,
       clients: blockable,
-    }
+    })
   }
 }

@@ -9,7 +9,7 @@
  * pending, or held them until their client id was refused (every client's sync step 2 sends back
  * what the server's sync step 2 gave it).
  */
-import { ErrorCode, type ErrorCode as Code } from '../../protocol/index.ts'
+import { ErrorCode, err, ok, type ErrorCode as Code, type Result } from '../../protocol/index.ts'
 import * as limits from './limits.ts'
 import { heldOrDropped } from './refused-pending.ts'
 import type { Actor } from './rules.ts'
@@ -25,19 +25,19 @@ export interface ClientInput {
   isBlocked(client: number): boolean
 }
 
-export type ClientVerdict =
-  | {
-      ok: true
-      /** Client ids to bind to the sender (integrating or deferred, the sender's or nobody's). */
-      bind: Set<number>
-      /** Those of them nobody owned yet. */
-      introduced: number[]
-      /** The sender's deferred structs (those that will be stored pending). */
-      deferred: number
-    }
-  | { ok: false; code: Code; reason: string }
+/** Which client ids an accepted update writes under. */
+export interface ClientsAccepted {
+  /** Client ids to bind to the sender (integrating or deferred, the sender's or nobody's). */
+  bind: Set<number>
+  /** Those of them nobody owned yet. */
+  introduced: number[]
+  /** The sender's deferred structs (those that will be stored pending). */
+  deferred: number
+}
 
-const refuse = (reason: string, code: Code = ErrorCode.WriteRejected): ClientVerdict => ({ ok: false, code, reason })
+export type ClientVerdict = Result<ClientsAccepted, { code: Code; reason: string }>
+
+const refuse = (reason: string, code: Code = ErrorCode.WriteRejected): ClientVerdict => err({ code, reason })
 
 /** Whether the sender may write under a client id: theirs, or nobody's (and not the server's). */
 function writable(input: ClientInput, client: number): boolean {
@@ -94,5 +94,5 @@ export function checkClients(input: ClientInput, index: UpdateIndex): ClientVerd
   if (introduced.length > limits.MAX_NEW_CLIENTS_PER_UPDATE) {
     return refuse(`an update may introduce at most ${limits.MAX_NEW_CLIENTS_PER_UPDATE} new client ids (budget exceeded)`, ErrorCode.TooLarge)
   }
-  return { ok: true, bind, introduced, deferred }
+  return ok({ bind, introduced, deferred })
 }

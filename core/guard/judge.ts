@@ -5,7 +5,7 @@
  * refusals first. Tests and bench/guard.ts measure exactly this.
  */
 import * as Y from 'yjs'
-import { ErrorCode, type ErrorCode as Code } from '../../protocol/index.ts'
+import { ErrorCode, err, ok, type ErrorCode as Code, type Result } from '../../protocol/index.ts'
 import { isEmptyUpdate, sharedUnseenPart } from '../documents/updates.ts'
 import { DEFAULT_BUDGET, scanUpdate } from './budget.ts'
 import { checkUpdate } from './check.ts'
@@ -40,24 +40,26 @@ export const DEFAULT_CAPS: Caps = {
   maxPendingBytes: limits.MAX_PENDING_BYTES,
 }
 
-export type Judgement =
-  | {
-      ok: true
-      /** Bytes the document grows by (0 when the update carried nothing new). */
-      bytes: number
-      /** Client ids to bind to the sender, and those of them nobody owned before. */
-      bind: Set<number>
-      introduced: number[]
-    }
-  | {
-      ok: false
-      code: Code
-      reason: string
-      /** Client ids the refusal blocks: the sender's own and new ones, never another user's. */
-      block: number[]
-    }
+/** What an accepted update does to the document and its owners. */
+export interface JudgementAccepted {
+  /** Bytes the document grows by (0 when the update carried nothing new). */
+  bytes: number
+  /** Client ids to bind to the sender, and those of them nobody owned before. */
+  bind: Set<number>
+  introduced: number[]
+}
 
-const refused = (code: Code, reason: string, block: number[] = []): Judgement => ({ ok: false, code, reason, block })
+/** Why an update is refused. */
+export interface JudgementRefusal {
+  code: Code
+  reason: string
+  /** Client ids the refusal blocks: the sender's own and new ones, never another user's. */
+  block: number[]
+}
+
+export type Judgement = Result<JudgementAccepted, JudgementRefusal>
+
+const refused = (code: Code, reason: string, block: number[] = []): Judgement => err({ code, reason, block })
 
 /** An update (or sync step 2) from a connection, as its payload arrived. */
 export function judgeUpdate(doc: Y.Doc, guarded: GuardedDocument, actor: Actor, payload: Uint8Array, caps: Caps = DEFAULT_CAPS): Judgement {
@@ -70,10 +72,11 @@ export function judgeUpdate(doc: Y.Doc, guarded: GuardedDocument, actor: Actor, 
   }
   // The budget first, on the payload as Yjs will apply it, before anything decodes it in full.
   const scan = scanUpdate(payload, DEFAULT_BUDGET, documentStructs(doc))
-  if (!scan.ok) return refused(scan.overBudget ? ErrorCode.TooLarge : ErrorCode.WriteRejected, scan.reason, blockableClients(clientInput, scan.clients))
+  if (!scan.ok)
+    return refused(scan.error.overBudget ? ErrorCode.TooLarge : ErrorCode.WriteRejected, scan.error.reason, blockableClients(clientInput, scan.error.clients))
   const update = sharedUnseenPart(doc, payload)
   // Every handshake ends with a sync step 2; one that carries nothing new needs no check.
-  if (isEmptyUpdate(update)) return { ok: true, bytes: 0, bind: new Set(), introduced: [] }
+  if (isEmptyUpdate(update)) return ok({ bytes: 0, bind: new Set(), introduced: [] })
   // The sender's own pending structs (waiting for this update, perhaps) integrate with it: check them together.
   const pending = pendingOf(doc, (client) => guarded.clients.ownerOf(client) === actor.userId)
   return judgeChecked(doc, guarded, actor, pending ? Y.mergeUpdates([pending, update]) : update, update.byteLength, caps)
@@ -96,14 +99,14 @@ function judgeChecked(doc: Y.Doc, guarded: GuardedDocument, actor: Actor, checke
     },
     checked,
   )
-  if (!verdict.ok) return refused(verdict.code, verdict.reason, verdict.clients)
-  const block = [...verdict.clients]
+  if (!verdict.ok) return refused(verdict.error.code, verdict.error.reason, verdict.error.clients)
+  const block = [...verdict.value.clients]
   if (guarded.bytes + bytes > caps.maxDocumentBytes) return refused(ErrorCode.TooLarge, `the document would pass ${caps.maxDocumentBytes} bytes`, block)
-  if (documentStructs(doc) + verdict.structs > caps.maxDocumentItems) {
+  if (documentStructs(doc) + verdict.value.structs > caps.maxDocumentItems) {
     return refused(ErrorCode.TooLarge, `the document would pass ${caps.maxDocumentItems} items (structs)`, block)
   }
-  if (verdict.defers && pendingBytes(doc) + bytes > caps.maxPendingBytes) {
+  if (verdict.value.defers && pendingBytes(doc) + bytes > caps.maxPendingBytes) {
     return refused(ErrorCode.OutOfSync, `too much of this document waits for changes the server does not have (at most ${caps.maxPendingBytes} bytes); resync`)
   }
-  return { ok: true, bytes, bind: verdict.clients, introduced: verdict.introduced }
+  return ok({ bytes, bind: verdict.value.clients, introduced: verdict.value.introduced })
 }

@@ -70,7 +70,7 @@ export class Authentication implements Extension {
       throw new ConnectionRefused(error)
     }
     if (!verified.ok) return refuse(verified.error)
-    const { user } = verified
+    const user = verified.value
     try {
       await access.remember(user)
     } catch (error) {
@@ -79,8 +79,8 @@ export class Authentication implements Extension {
     }
     const decision = await access.decide(user, documentName)
     if (!decision.ok) return refuse(decision.error)
-    connectionConfig.readOnly = decision.readOnly
-    return { user, role: decision.role, accessGeneration }
+    connectionConfig.readOnly = decision.value.readOnly
+    return { user, role: decision.value.role, accessGeneration }
   }
 
   /** A revocation that ran while this connection was being decided may have missed it. */

@@ -57,16 +57,16 @@ export function createRevocation(options: RevocationOptions): Revocation {
     const decision = await access.decide(holder.user, documentName)
     if (decision.ok) {
       // Unsure (storage did not answer): leave the connection; never close on a guess.
-      if (decision.degraded || roleRank(decision.role) >= roleRank(holder.role)) return false
+      if (decision.degraded || roleRank(decision.value.role) >= roleRank(holder.role)) return false
     } else if (decision.error.code === ErrorCode.StorageUnavailable) {
       return false
     }
     const message = decision.ok
-      ? `your role on ${documentName} is now ${decision.role}; reconnect to continue with it`
+      ? `your role on ${documentName} is now ${decision.value.role}; reconnect to continue with it`
       : `your access to ${documentName} was revoked`
     sendParleyError(connection, documentName, { code: ErrorCode.AccessRevoked, message })
     connection.close({ ...ACCESS_REVOKED_CLOSE })
-    logger.info({ documentName, userId: holder.user.id, role: decision.ok ? decision.role : null }, 'connection closed: access revoked')
+    logger.info({ documentName, userId: holder.user.id, role: decision.ok ? decision.value.role : null }, 'connection closed: access revoked')
     return true
   }
 

@@ -192,17 +192,17 @@ export class Guard implements Extension {
     const actor = { userId: context.user.id, role: context.role }
     const judgement = judgeUpdate(document, guard, actor, payload, this.caps())
     // A refusal blocks only the sender's own client ids and new ones, never another user's.
-    if (!judgement.ok) return refuse(judgement.code, judgement.reason, judgement.block)
-    if (judgement.bytes === 0) return
+    if (!judgement.ok) return refuse(judgement.error.code, judgement.error.reason, judgement.error.block)
+    if (judgement.value.bytes === 0) return
     // New client ids are counted per user and document; a rate refusal blocks nothing (reopen later).
-    if (!this.clientQuota.take(documentName, context.user.id, judgement.introduced.length)) {
+    if (!this.clientQuota.take(documentName, context.user.id, judgement.value.introduced.length)) {
       return refuse(
         ErrorCode.RateLimited,
         `at most ${limits.MAX_NEW_CLIENTS_PER_HOUR} new client ids per user and document per hour; reopen the document later`,
       )
     }
-    guard.bytes += judgement.bytes
-    const bound = guard.clients.bind(judgement.bind, context.user.id)
+    guard.bytes += judgement.value.bytes
+    const bound = guard.clients.bind(judgement.value.bind, context.user.id)
     // Stored before the update is acknowledged: a restart must not forget who owns a client id.
     if (bound.length > 0) await this.configuration.owners.bind(documentName, bound, context.user.id)
   }
@@ -223,12 +223,12 @@ export class Guard implements Extension {
     // Not counted against the user's quota of new client ids: the server writer picks a fresh one per write.
     const judgement = judgeServerWrite(document, guard, { userId: actor.user.id, role: actor.role }, update, this.caps())
     if (!judgement.ok) {
-      this.configuration.metrics?.rejected(judgement.code)
-      return { code: judgement.code, message: judgement.reason }
+      this.configuration.metrics?.rejected(judgement.error.code)
+      return { code: judgement.error.code, message: judgement.error.reason }
     }
-    const bound = guard.clients.bind(judgement.bind, actor.user.id)
+    const bound = guard.clients.bind(judgement.value.bind, actor.user.id)
     if (bound.length > 0) await this.configuration.owners.bind(documentName, bound, actor.user.id)
-    guard.bytes += judgement.bytes
+    guard.bytes += judgement.value.bytes
     return null
   }
 

@@ -16,10 +16,10 @@ const USAGE = `usage:
 function configOrExit(): ParleyConfig {
   const result = loadConfig(process.env)
   if (!result.ok) {
-    console.error(`parley: ${result.message}`)
+    console.error(`parley: ${result.error}`)
     process.exit(2)
   }
-  return result.config
+  return result.value
 }
 
 async function serve(): Promise<void> {

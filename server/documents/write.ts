@@ -23,7 +23,7 @@
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import * as Y from 'yjs'
-import { ErrorCode, ParleyError, type ParleyErrorInfo, type Role } from '../../protocol/index.ts'
+import { err, ErrorCode, OK, ok, ParleyError, type ParleyErrorInfo, type Result, type Role } from '../../protocol/index.ts'
 import type { ParleyUser } from '../../core/auth/claims.ts'
 import { Mirrors } from './mirror.ts'
 
@@ -51,7 +51,8 @@ export type UpdateCheck = (input: UpdateCheckInput) => ParleyErrorInfo | null | 
 /** Allows everything: what runs until the write guard's check is wired in. */
 export const allowEveryUpdate: UpdateCheck = () => null
 
-export type WriteAdmission = { ok: true } | { ok: false; retryAfterMs: number }
+/** The user may write now, or after `retryAfterMs`. */
+export type WriteAdmission = Result<void, { retryAfterMs: number }>
 
 /**
  * The user's write rate: may `userId` write about `bytes` bytes now? Asked once per write, before
@@ -60,12 +61,12 @@ export type WriteAdmission = { ok: true } | { ok: false; retryAfterMs: number }
 export type AdmitWrite = (userId: string, bytes: number) => WriteAdmission
 
 /** Admits every write. */
-export const admitEveryWrite: AdmitWrite = () => ({ ok: true })
+export const admitEveryWrite: AdmitWrite = () => OK
 
-export type WriteResult<T> =
-  | { ok: true; value: T }
-  /** `retryAfterMs` comes with `rate_limited`. */
-  | { ok: false; error: ParleyErrorInfo; retryAfterMs?: number }
+/** Why a server write was refused; `retryAfterMs` comes with `rate_limited`. */
+export type WriteRefusal = ParleyErrorInfo & { retryAfterMs?: number }
+
+export type WriteResult<T> = Result<T, WriteRefusal>
 
 export interface WriteOptions {
   /** Size of what the user sends (the request body), for {@link AdmitWrite}. */
@@ -129,11 +130,11 @@ export function createServerWriter(options: ServerWriterOptions): ServerWriter &
       computed = mirrors.compute(live, compute)
     } catch (error) {
       const refused = asWriteError(error)
-      if (refused) return { ok: false, error: refused }
+      if (refused) return err(refused)
       throw error
     }
     const { value, update } = computed
-    if (update === null) return { ok: true, value }
+    if (update === null) return ok(value)
     let refusal
     try {
       refusal = await checkUpdate({ documentName, document: live, update, actor })
@@ -143,7 +144,7 @@ export function createServerWriter(options: ServerWriterOptions): ServerWriter &
     }
     if (refusal) {
       mirrors.discard(live)
-      return { ok: false, error: refusal }
+      return err(refusal)
     }
     try {
       await connection.transact((document) => Y.applyUpdate(document, update))
@@ -151,7 +152,7 @@ export function createServerWriter(options: ServerWriterOptions): ServerWriter &
       mirrors.discard(live)
       throw error
     }
-    return { ok: true, value }
+    return ok(value)
   }
 
   return {
@@ -159,18 +160,14 @@ export function createServerWriter(options: ServerWriterOptions): ServerWriter &
     async write(documentName, actor, compute, writeOptions) {
       const admission = admitWrite(actor.user.id, writeOptions?.bytes ?? 0)
       if (!admission.ok) {
-        return {
-          ok: false,
-          error: { code: ErrorCode.RateLimited, message: 'too many writes; retry later' },
-          retryAfterMs: admission.retryAfterMs,
-        }
+        return err({ code: ErrorCode.RateLimited, message: 'too many writes; retry later', retryAfterMs: admission.error.retryAfterMs })
       }
       let connection
       try {
         connection = await hocuspocus.openDirectConnection(documentName, { user: actor.user, role: actor.role })
       } catch {
         // Loading failed (durability refuses with storage_unavailable and logs why).
-        return { ok: false, error: { code: ErrorCode.StorageUnavailable, message: 'the document could not be loaded; retry later' } }
+        return err({ code: ErrorCode.StorageUnavailable, message: 'the document could not be loaded; retry later' })
       }
       try {
         const live = connection.document

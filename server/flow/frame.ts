@@ -6,6 +6,7 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { err, ok, type Result } from '../../protocol/index.ts'
 
 /** Hocuspocus message types (`MessageType` in @hocuspocus/server). */
 export const MessageType = {
@@ -81,7 +82,11 @@ export interface AwarenessLimits {
   maxEntries: number
 }
 
-export type AwarenessCheck = { ok: true; frame: Uint8Array } | { ok: false; reason: 'malformed' | 'too_many_states' | 'state_too_large' }
+/** Why an awareness frame is dropped unread. */
+export type AwarenessDrop = 'malformed' | 'too_many_states' | 'state_too_large'
+
+/** The frame to deliver (its removals dropped when it also carries a state), or why it is dropped. */
+export type AwarenessCheck = Result<Uint8Array, AwarenessDrop>
 
 /** The JSON text `null`: a removal. */
 const NULL_STATE = [0x6e, 0x75, 0x6c, 0x6c]
@@ -104,36 +109,35 @@ export function checkAwareness(frame: Uint8Array, limits: AwarenessLimits): Awar
     address = decoding.readVarString(decoder)
     decoding.readVarUint(decoder) // the message type, Awareness
     const length = decoding.readVarUint(decoder)
-    if (decoder.pos + length !== frame.byteLength) return { ok: false, reason: 'malformed' }
+    if (decoder.pos + length !== frame.byteLength) return err('malformed')
     const count = decoding.readVarUint(decoder)
-    if (count > limits.maxEntries) return { ok: false, reason: 'too_many_states' }
+    if (count > limits.maxEntries) return err('too_many_states')
     for (let i = 0; i < count; i++) {
       const start = decoder.pos
       decoding.readVarUint(decoder) // client id
       decoding.readVarUint(decoder) // clock
       const stateBytes = decoding.readVarUint(decoder)
       const stateStart = decoder.pos
-      if (stateStart + stateBytes > frame.byteLength) return { ok: false, reason: 'malformed' }
-      if (stateBytes > limits.maxStateBytes) return { ok: false, reason: 'state_too_large' }
+      if (stateStart + stateBytes > frame.byteLength) return err('malformed')
+      if (stateBytes > limits.maxStateBytes) return err('state_too_large')
       decoder.pos += stateBytes
       entries.push({ start, end: decoder.pos, removal: isNullState(frame, stateStart, stateBytes) })
     }
-    if (decoder.pos !== frame.byteLength) return { ok: false, reason: 'malformed' }
+    if (decoder.pos !== frame.byteLength) return err('malformed')
   } catch {
-    return { ok: false, reason: 'malformed' }
+    return err('malformed')
   }
-  if (entries.length <= 1) return { ok: true, frame }
+  if (entries.length <= 1) return ok(frame)
   const states = entries.filter((entry) => !entry.removal)
-  if (states.length > limits.maxStates) return { ok: false, reason: 'too_many_states' }
+  if (states.length > limits.maxStates) return err('too_many_states')
   // Several entries, of which at most one is a state: keep the states, drop the removals.
-  if (states.length === 0) return { ok: false, reason: 'too_many_states' }
-  return {
-    ok: true,
-    frame: awarenessFrame(
+  if (states.length === 0) return err('too_many_states')
+  return ok(
+    awarenessFrame(
       address,
       states.map((entry) => frame.subarray(entry.start, entry.end)),
     ),
-  }
+  )
 }
 
 function awarenessFrame(address: string, entries: Uint8Array[]): Uint8Array {

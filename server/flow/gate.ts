@@ -248,10 +248,10 @@ export class SocketGate {
       maxEntries: limits.maxAwarenessEntries,
     })
     if (!checked.ok) {
-      this.options.metrics?.awarenessDropped(checked.reason)
+      this.options.metrics?.awarenessDropped(checked.error)
       return
     }
-    const item: Waiting = { frame: checked.frame, info: { ...info, bytes: checked.frame.byteLength } }
+    const item: Waiting = { frame: checked.value, info: { ...info, bytes: checked.value.byteLength } }
     const previous = this.awareness.get(info.address)
     if (!previous && this.admit(item, clock.now()) === 0) {
       this.options.deliver(item.frame)

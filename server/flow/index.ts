@@ -8,7 +8,7 @@
 import type { WebSocketLike } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
-import { closeCodeFor, CloseCode, ErrorCode, parleyErrorMessage } from '../../protocol/index.ts'
+import { closeCodeFor, CloseCode, err, ErrorCode, OK, parleyErrorMessage, type Result } from '../../protocol/index.ts'
 import { KeyedBuckets } from './bucket.ts'
 import { outgoingRefusal, statelessFrame } from './frame.ts'
 import { SocketGate, SYSTEM_CLOCK, type Clock, type GateLimits, type GateRefusal, type UserBuckets } from './gate.ts'
@@ -69,7 +69,7 @@ export interface FlowControl {
    * user's buckets, the ones the user's sockets share, or says how long to wait. It is never
    * delayed: REST answers 429 with `Retry-After` instead.
    */
-  admitWrite(userId: string, bytes: number): { ok: true } | { ok: false; retryAfterMs: number }
+  admitWrite(userId: string, bytes: number): Result<void, { retryAfterMs: number }>
 }
 
 export interface FlowControlOptions extends FlowOptions {
@@ -162,14 +162,14 @@ export function createFlowControl(options: FlowControlOptions): FlowControl {
     }, holdMs)
   }
 
-  function admitWrite(userId: string, bytes: number): { ok: true } | { ok: false; retryAfterMs: number } {
+  function admitWrite(userId: string, bytes: number): Result<void, { retryAfterMs: number }> {
     const at = clock.now()
     const buckets = users.get(userId, at)
     const waitMs = Math.max(buckets.updates.waitMs(1, at), buckets.updateBytes.waitMs(bytes, at))
-    if (waitMs > 0) return { ok: false, retryAfterMs: waitMs }
+    if (waitMs > 0) return err({ retryAfterMs: waitMs })
     buckets.updates.take(1, at)
     buckets.updateBytes.take(bytes, at)
-    return { ok: true }
+    return OK
   }
 
   return {

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { ErrorCode } from '../../protocol/index.ts'
+import { err, ErrorCode, ok, type Result } from '../../protocol/index.ts'
 import { addressKey, clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from './client-address.ts'
 import { CONNECTIONS_PER_ADDRESS, UPGRADE_BURST_PER_ADDRESS, UPGRADES_PER_ADDRESS_PER_SECOND } from './connection-limits.ts'
 import type { ConnectionMetrics } from './connection-metrics.ts'
@@ -35,7 +35,7 @@ export interface AdmissionOptions {
 }
 
 /** An admitted upgrade (counted until its socket closes), or a refusal: the raw HTTP response to end the socket with, if any. */
-export type Admission = { ok: true; address: string } | { ok: false; response: string | undefined }
+export type Admission = Result<string, string | undefined>
 
 export interface ConnectionAdmission {
   /** Decides an upgrade request on `socket`; an admitted socket counts for its address until it closes. */
@@ -66,21 +66,21 @@ export function createAdmission(options: AdmissionOptions): ConnectionAdmission 
   return {
     admit(request, socket) {
       const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trustedProxies)
-      if (address === undefined || socket.destroyed) return { ok: false, response: undefined }
-      if (max === 0) return { ok: true, address }
+      if (address === undefined || socket.destroyed) return err(undefined)
+      if (max === 0) return ok(address)
       const key = addressKey(address)
       if ((open.get(key) ?? 0) >= max) {
         metrics?.upgradeRefused('per_address')
-        return { ok: false, response: tooManyRequests(`too many open connections from this address (at most ${max})`) }
+        return err(tooManyRequests(`too many open connections from this address (at most ${max})`))
       }
       const decision = upgrades.take(key)
       if (!decision.ok) {
         metrics?.upgradeRefused('rate')
-        return { ok: false, response: tooManyRequests('too many connection attempts from this address', decision.retryAfterSeconds) }
+        return err(tooManyRequests('too many connection attempts from this address', decision.error.retryAfterSeconds))
       }
       open.set(key, (open.get(key) ?? 0) + 1)
       socket.once('close', () => release(key))
-      return { ok: true, address }
+      return ok(address)
     },
     openFrom(address) {
       return open.get(addressKey(address)) ?? 0

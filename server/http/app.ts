@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { ErrorCode } from '../../protocol/index.ts'
+import { err, ErrorCode, OK, type Result } from '../../protocol/index.ts'
 import { mountRestApi, type RestApi } from './api.ts'
 import { jsonError } from './errors.ts'
 
@@ -27,16 +27,16 @@ export interface HttpDependencies {
   api?: RestApi | undefined
 }
 
-async function runCheck(check: ReadinessCheck): Promise<{ ok: true } | { ok: false; error: string }> {
+async function runCheck(check: ReadinessCheck): Promise<Result<void, string>> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${READY_CHECK_TIMEOUT_MS} ms`)), READY_CHECK_TIMEOUT_MS)
   })
   try {
     await Promise.race([check.check(), timeout])
-    return { ok: true }
+    return OK
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) }
+    return err(error instanceof Error ? error.message : String(error))
   } finally {
     clearTimeout(timer)
   }

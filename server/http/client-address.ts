@@ -7,6 +7,7 @@
  */
 import { BlockList, isIP } from 'node:net'
 import { IPV6_CLIENT_PREFIX_LENGTH } from './connection-limits.ts'
+import { err, ok, type Result } from '../../protocol/index.ts'
 
 export interface TrustedProxies {
   /** The configured entries, normalized (`10.0.0.1`, `10.0.0.0/8`, `fd00::/8`). */
@@ -15,7 +16,8 @@ export interface TrustedProxies {
   has(address: string): boolean
 }
 
-export type TrustedProxiesParse = { ok: true; entries: string[] } | { ok: false; message: string }
+/** The entries of `PARLEY_TRUSTED_PROXIES`, or what is wrong with them. */
+export type TrustedProxiesParse = Result<string[], string>
 
 const IPV4_MAPPED_DOTTED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i
 const IPV4_MAPPED_HEX = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i
@@ -66,7 +68,7 @@ export function parseTrustedProxies(text: string): TrustedProxiesParse {
     const written = slash === -1 ? entry : entry.slice(0, slash)
     // Plain addresses only: no brackets, ports or zones in the configuration.
     const address = isIP(written) === 0 ? undefined : normalizeAddress(written)
-    const refusal = { ok: false as const, message: `"${entry}" is not an IP address or CIDR range` }
+    const refusal = err(`"${entry}" is not an IP address or CIDR range`)
     if (!address) return refusal
     if (slash === -1) {
       entries.push(address)
@@ -78,7 +80,7 @@ export function parseTrustedProxies(text: string): TrustedProxiesParse {
     if (!/^\d{1,3}$/.test(prefixText) || prefix > maxPrefix) return refusal
     entries.push(`${address}/${prefix}`)
   }
-  return { ok: true, entries }
+  return ok(entries)
 }
 
 /** A set of trusted proxies from normalized entries (see {@link parseTrustedProxies}). */

@@ -7,12 +7,13 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
-import { ErrorCode, type ParleyErrorInfo } from '../../protocol/index.ts'
+import { err, ErrorCode, ok, type ParleyErrorInfo, type Result } from '../../protocol/index.ts'
 import type { AccessResolver } from '../../core/access/resolve.ts'
 import type { ParleyUser } from '../../core/auth/claims.ts'
 import type { TokenVerifier } from '../../core/auth/verifier.ts'
 
-export type Credential<T> = { ok: true; value: T } | { ok: false; error: ParleyErrorInfo }
+/** A caller's credential, or why it does not hold. */
+export type Credential<T> = Result<T, ParleyErrorInfo>
 
 export interface RequestCredentials {
   /** The user of a valid token, remembered as on the socket. */
@@ -29,7 +30,7 @@ export interface CredentialOptions {
 }
 
 function fail<T>(code: ParleyErrorInfo['code'], message: string): Credential<T> {
-  return { ok: false, error: { code, message } }
+  return err({ code, message })
 }
 
 /** The bearer value; `undefined` without a header, `null` when the header is not `Bearer <value>`. */
@@ -55,11 +56,11 @@ export function createCredentials(options: CredentialOptions): RequestCredential
       const verified = await verifier.verify(bearer)
       if (!verified.ok) return verified
       try {
-        await access.remember(verified.user)
+        await access.remember(verified.value)
       } catch (error) {
-        logger.warn({ err: error, userId: verified.user.id }, 'the token could not be remembered')
+        logger.warn({ err: error, userId: verified.value.id }, 'the token could not be remembered')
       }
-      return { ok: true, value: verified.user }
+      return verified
     },
 
     backend(authorization) {
@@ -69,7 +70,7 @@ export function createCredentials(options: CredentialOptions): RequestCredential
       const bearer = bearerOf(authorization)
       if (bearer === undefined) return fail(ErrorCode.TokenMissing, 'send the API key as Authorization: Bearer <PARLEY_API_KEY>')
       if (bearer === null || !sameSecret(bearer, apiKey)) return fail(ErrorCode.Unauthorized, 'the bearer is not the API key (PARLEY_API_KEY)')
-      return { ok: true, value: true }
+      return ok(true)
     },
   }
 }

@@ -4,6 +4,7 @@
  * `rate_limited` with `Retry-After`: the whole seconds until a token is back. Per instance: with
  * several instances behind a balancer a user gets each instance's budget.
  */
+import { err, OK, type Result } from '../../protocol/index.ts'
 
 /** Sustained REST requests per second one user may make (contract floor: 20). */
 export const USER_REST_RATE_PER_SECOND = 20
@@ -20,7 +21,8 @@ export interface RateSpec {
 }
 
 /** Taking a token: allowed, or refused with the seconds until one is back (at least 1). */
-export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number }
+/** Served now, or refused with the seconds to wait. */
+export type RateDecision = Result<void, { retryAfterSeconds: number }>
 
 interface Bucket {
   tokens: number
@@ -58,9 +60,9 @@ export function createUserRateLimiter(
       buckets.set(userId, bucket)
       if (bucket.tokens >= 1) {
         bucket.tokens -= 1
-        return { ok: true }
+        return OK
       }
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / spec.perSecond)) }
+      return err({ retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / spec.perSecond)) })
     },
     get size() {
       return buckets.size

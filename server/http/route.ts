@@ -7,7 +7,7 @@
  */
 import type { Context, Hono } from 'hono'
 import type { z } from 'zod'
-import { ErrorCode } from '../../protocol/index.ts'
+import { err, ErrorCode, ok, type Result } from '../../protocol/index.ts'
 import type { ParleyUser } from '../../core/auth/claims.ts'
 import type { RequestCredentials } from './credentials.ts'
 import { errorResponse, jsonError } from './errors.ts'
@@ -66,32 +66,33 @@ function withRateLimit<S extends { errors: readonly number[] }>(spec: S): S {
 function rateLimited(c: Context, limiter: UserRateLimiter, userId: string): Response | null {
   const decision = limiter.take(userId)
   if (decision.ok) return null
-  c.header('Retry-After', String(decision.retryAfterSeconds))
-  return jsonError(c, RATE_LIMITED_STATUS, ErrorCode.RateLimited, `too many requests; retry in ${decision.retryAfterSeconds} s`)
+  c.header('Retry-After', String(decision.error.retryAfterSeconds))
+  return jsonError(c, RATE_LIMITED_STATUS, ErrorCode.RateLimited, `too many requests; retry in ${decision.error.retryAfterSeconds} s`)
 }
 
-type Validated = { ok: true; value: unknown } | { ok: false; response: Response }
+/** A validated part of a request, or the 400 that refuses it. */
+type Validated = Result<unknown, Response>
 
 function invalid(c: Context, where: string, error: z.ZodError): Validated {
   const issue = error.issues[0]
   const field = [where, ...(issue?.path ?? []).map(String)].join('.')
-  return { ok: false, response: jsonError(c, 400, ErrorCode.InvalidRequest, `${field}: ${issue?.message ?? 'invalid'}`) }
+  return err(jsonError(c, 400, ErrorCode.InvalidRequest, `${field}: ${issue?.message ?? 'invalid'}`))
 }
 
 function validate(c: Context, where: string, schema: z.ZodType | undefined, value: unknown): Validated {
-  if (!schema) return { ok: true, value: undefined }
+  if (!schema) return ok(undefined)
   const parsed = schema.safeParse(value)
-  return parsed.success ? { ok: true, value: parsed.data } : invalid(c, where, parsed.error)
+  return parsed.success ? ok(parsed.data) : invalid(c, where, parsed.error)
 }
 
 async function readBody(c: Context, schema: z.ZodType | undefined): Promise<Validated> {
-  if (!schema) return { ok: true, value: undefined }
+  if (!schema) return ok(undefined)
   const text = await c.req.text()
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch {
-    return { ok: false, response: jsonError(c, 400, ErrorCode.InvalidRequest, 'the body must be JSON') }
+    return err(jsonError(c, 400, ErrorCode.InvalidRequest, 'the body must be JSON'))
   }
   return validate(c, 'body', schema, json)
 }
@@ -104,14 +105,14 @@ interface UntypedInput {
   body: unknown
 }
 
-async function parseInput(c: Context, spec: RouteDefinition['spec']): Promise<{ ok: true; input: UntypedInput } | { ok: false; response: Response }> {
+async function parseInput(c: Context, spec: RouteDefinition['spec']): Promise<Result<UntypedInput, Response>> {
   const params = validate(c, 'params', spec.params, c.req.param())
   if (!params.ok) return params
   const query = validate(c, 'query', spec.query, c.req.query())
   if (!query.ok) return query
   const body = await readBody(c, spec.body)
   if (!body.ok) return body
-  return { ok: true, input: { c, params: params.value, query: query.value, body: body.value } }
+  return ok({ c, params: params.value, query: query.value, body: body.value })
 }
 
 /** A route for users: `Authorization: Bearer <JWT>`. */
@@ -129,8 +130,8 @@ export function userRoute<
       const limited = rateLimited(c, limiter, user.value.id)
       if (limited) return limited
       const parsed = await parseInput(c, spec)
-      if (!parsed.ok) return parsed.response
-      return handler({ ...(parsed.input as RouteInput<P, Q, B>), user: user.value })
+      if (!parsed.ok) return parsed.error
+      return handler({ ...(parsed.value as RouteInput<P, Q, B>), user: user.value })
     },
   }
 }
@@ -148,8 +149,8 @@ export function backendRoute<
       const backend = credentials.backend(c.req.header('authorization'))
       if (!backend.ok) return errorResponse(c, backend.error)
       const parsed = await parseInput(c, spec)
-      if (!parsed.ok) return parsed.response
-      return handler(parsed.input as RouteInput<P, Q, B>)
+      if (!parsed.ok) return parsed.error
+      return handler(parsed.value as RouteInput<P, Q, B>)
     },
   }
 }
@@ -177,8 +178,8 @@ export function userOrBackendRoute<
         caller = { kind: 'user', user: user.value }
       }
       const parsed = await parseInput(c, spec)
-      if (!parsed.ok) return parsed.response
-      return handler({ ...(parsed.input as RouteInput<P, Q, B>), caller })
+      if (!parsed.ok) return parsed.error
+      return handler({ ...(parsed.value as RouteInput<P, Q, B>), caller })
     },
   }
 }

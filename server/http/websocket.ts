@@ -8,7 +8,7 @@ import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as decoding from 'lib0/decoding'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
-import { CloseCode } from '../../protocol/index.ts'
+import { CloseCode, ok } from '../../protocol/index.ts'
 import type { FlowControl } from '../flow/index.ts'
 import type { ConnectionAdmission } from './admission.ts'
 import type { PreAuthGuard } from './pre-auth.ts'
@@ -92,23 +92,23 @@ export function attachWebSocket(
       socket.destroy()
       return
     }
-    const admitted = limits.admission?.admit(request, socket) ?? { ok: true, address: request.socket.remoteAddress ?? 'unknown' }
+    const admitted = limits.admission?.admit(request, socket) ?? ok(request.socket.remoteAddress ?? 'unknown')
     if (!admitted.ok) {
       // node:http took its error listener off the socket when it handed over the upgrade.
       socket.on('error', () => socket.destroy())
-      if (admitted.response) socket.end(admitted.response)
+      if (admitted.error) socket.end(admitted.error)
       else socket.destroy()
       return
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       const webRequest = toWebRequest(request)
-      limits.preAuth?.watch(ws, socket, webRequest, admitted.address)
+      limits.preAuth?.watch(ws, socket, webRequest, admitted.value)
       const connection = hocuspocus.handleConnection(ws, webRequest)
       // Staleness is judged when the message reaches Hocuspocus, which may be later than it arrived.
       const deliver = (bytes: Uint8Array) => {
         if (!isStaleClose(hocuspocus, ws, bytes)) connection.handleMessage(bytes)
       }
-      const gate = flow?.attach(ws, admitted.address, deliver)
+      const gate = flow?.attach(ws, admitted.value, deliver)
       ws.on('message', (data: RawData) => {
         const bytes = toBytes(data)
         if (gate) gate.receive(bytes)

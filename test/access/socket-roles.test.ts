@@ -56,15 +56,15 @@ describe.each(BACKENDS)('roles over the socket on $name', (backend) => {
     claimed.destroy()
     // A member above the default role keeps their own role.
     await api('PUT', '/api/v1/subjects/square/members/warden', { role: 'moderate' })
-    expect(await s.server.access.decideRemembered('warden', 'comments/square')).toMatchObject({ ok: true, role: 'moderate' })
+    expect(await s.server.access.decideRemembered('warden', 'comments/square')).toMatchObject({ ok: true, value: { role: 'moderate' } })
   })
 
   it('answers for users who never connected: membership and default role alone', async () => {
     await api('PUT', '/api/v1/subjects/private/members/never-seen', { role: 'read' })
     expect(await s.server.storage.users.get('never-seen')).toBeNull()
-    expect(await s.server.access.decideRemembered('never-seen', 'comments/private')).toMatchObject({ ok: true, role: 'read' })
+    expect(await s.server.access.decideRemembered('never-seen', 'comments/private')).toMatchObject({ ok: true, value: { role: 'read' } })
     expect(await s.server.access.decideRemembered('stranger', 'comments/private')).toMatchObject({ ok: false, error: { code: 'forbidden' } })
-    expect(await s.server.access.decideRemembered('stranger', 'comments/square')).toMatchObject({ ok: true, role: 'read' })
+    expect(await s.server.access.decideRemembered('stranger', 'comments/square')).toMatchObject({ ok: true, value: { role: 'read' } })
   })
 
   it('remembers the latest claim of a user’s connection, and answers from it once they are gone', async () => {
@@ -74,13 +74,13 @@ describe.each(BACKENDS)('roles over the socket on $name', (backend) => {
       await s.token('leo', { name: 'Leo', handle: 'leo', access: { 'comments/notes-*': 'comment' } }),
     )
     first.destroy()
-    expect(await s.server.access.decideRemembered('leo', 'comments/notes-2')).toMatchObject({ ok: true, role: 'comment' })
+    expect(await s.server.access.decideRemembered('leo', 'comments/notes-2')).toMatchObject({ ok: true, value: { role: 'comment' } })
     expect(await s.server.storage.users.get('leo')).toMatchObject({ name: 'Leo', handle: 'leo' })
 
     // A newer token with a narrower claim, used over REST: the remembered claim follows it.
     const narrower = await s.token('leo', { access: { 'comments/notes-1': 'read' } })
     expect((await rest(s, 'GET', '/api/v1/users?subjectId=notes-1', { bearer: narrower })).status).toBe(200)
     expect(await s.server.access.decideRemembered('leo', 'comments/notes-2')).toMatchObject({ ok: false, error: { code: 'forbidden' } })
-    expect(await s.server.access.decideRemembered('leo', 'comments/notes-1')).toMatchObject({ ok: true, role: 'read' })
+    expect(await s.server.access.decideRemembered('leo', 'comments/notes-1')).toMatchObject({ ok: true, value: { role: 'read' } })
   })
 })

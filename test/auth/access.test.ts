@@ -15,21 +15,21 @@ describe('roles from the access claim', () => {
 describe('decideAccess', () => {
   const base = { userId: 'ana', access: undefined, devMode: false }
   it('gives read-only comment connections for the read role', () => {
-    expect(decideAccess({ ...base, documentName: 'comments/x', access: { '*': 'read' } })).toEqual({ ok: true, role: 'read', readOnly: true })
-    expect(decideAccess({ ...base, documentName: 'comments/x', access: { '*': 'comment' } })).toEqual({ ok: true, role: 'comment', readOnly: false })
+    expect(decideAccess({ ...base, documentName: 'comments/x', access: { '*': 'read' } })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
+    expect(decideAccess({ ...base, documentName: 'comments/x', access: { '*': 'comment' } })).toEqual({ ok: true, value: { role: 'comment', readOnly: false } })
   })
   it('gives dev mode comment on subjects, read on feeds, never another inbox', () => {
-    expect(decideAccess({ ...base, devMode: true, documentName: 'comments/x' })).toEqual({ ok: true, role: 'comment', readOnly: false })
-    expect(decideAccess({ ...base, devMode: true, documentName: 'comments/x', access: { '*': 'moderate' } })).toMatchObject({ role: 'moderate' })
+    expect(decideAccess({ ...base, devMode: true, documentName: 'comments/x' })).toEqual({ ok: true, value: { role: 'comment', readOnly: false } })
+    expect(decideAccess({ ...base, devMode: true, documentName: 'comments/x', access: { '*': 'moderate' } })).toMatchObject({ value: { role: 'moderate' } })
     expect(decideAccess({ ...base, devMode: true, documentName: 'inbox/ben' })).toMatchObject({ ok: false, error: { code: 'forbidden' } })
-    expect(decideAccess({ ...base, devMode: true, documentName: 'feed/news' })).toEqual({ ok: true, role: 'read', readOnly: true })
+    expect(decideAccess({ ...base, devMode: true, documentName: 'feed/news' })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
   })
   it('always grants the own inbox (writable, the guard limits it to read markers) and personal feed (read-only)', () => {
-    expect(decideAccess({ ...base, documentName: 'inbox/ana' })).toMatchObject({ ok: true, role: 'read', readOnly: false })
-    expect(decideAccess({ ...base, documentName: 'feed/user:ana' })).toMatchObject({ ok: true, readOnly: true })
+    expect(decideAccess({ ...base, documentName: 'inbox/ana' })).toMatchObject({ ok: true, value: { role: 'read', readOnly: false } })
+    expect(decideAccess({ ...base, documentName: 'feed/user:ana' })).toMatchObject({ ok: true, value: { readOnly: true } })
   })
   it('keeps feeds read-only even for moderators', () => {
-    expect(decideAccess({ ...base, documentName: 'feed/news', access: { '*': 'moderate' } })).toEqual({ ok: true, role: 'read', readOnly: true })
+    expect(decideAccess({ ...base, documentName: 'feed/news', access: { '*': 'moderate' } })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
   })
   it('refuses names outside the contract', () => {
     for (const name of ['comments/', 'comments', 'other/x', 'comments/a/b', `comments/${'x'.repeat(129)}`]) {

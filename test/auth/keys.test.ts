@@ -24,7 +24,7 @@ describe('JWT keys', () => {
     const other = await generateKeyPair(alg)
     const verifier = createTokenVerifier({ kind: 'publicKey', pem: await exportSPKI(publicKey) }, { requireExp: true })
     const ok = await verifier.verify(await sign(privateKey, alg, 'ana'))
-    expect(ok).toMatchObject({ ok: true, user: { id: 'ana', access: { '*': 'comment' } } })
+    expect(ok).toMatchObject({ ok: true, value: { id: 'ana', access: { '*': 'comment' } } })
     const bad = await verifier.verify(await sign(other.privateKey, alg, 'ana'))
     expect(bad).toMatchObject({ ok: false, error: { code: 'token_invalid' } })
   })

@@ -300,7 +300,7 @@ describe('frames, buckets and refusal backoff', () => {
     expect(classifyFrame(new Uint8Array([0x0a]))).toEqual({ kind: 'control', address: null, documentName: null, bytes: 1 })
     expect(checkAwareness(new Uint8Array([0x01, 0x61, 0x01, 0x05, 0x01]), { maxStateBytes: 10, maxStates: 1, maxEntries: 4 })).toEqual({
       ok: false,
-      reason: 'malformed',
+      error: 'malformed',
     })
   })
 

@@ -127,7 +127,7 @@ describe(`PROTOCOL §Write guard: ${RACING_DELETION} (checkUpdate alone)`, () =>
     return server
   }
   const ana = { userId: 'ana', role: 'comment' } as const
-  const refusalOf = (verdict: GuardVerdict) => (verdict.ok ? null : `${verdict.code}: ${verdict.reason}`)
+  const refusalOf = (verdict: GuardVerdict) => (verdict.ok ? null : `${verdict.error.code}: ${verdict.error.reason}`)
 
   it('an edit made before the author saw a moderator’s hide', () => {
     const server = withComment()

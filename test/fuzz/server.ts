@@ -113,15 +113,15 @@ export class FuzzServer {
     if (!judgement.ok) {
       // As the guard does: a refused struct breaks its client's chain, so its client id is refused
       // from now on, and what it holds pending is ended (a server-side write, stored and broadcast).
-      if (judgement.code !== ErrorCode.OutOfSync) {
-        const forgotten = refusePending(doc, guarded.clients, judgement.block)
+      if (judgement.error.code !== ErrorCode.OutOfSync) {
+        const forgotten = refusePending(doc, guarded.clients, judgement.error.block)
         if (forgotten.size > 0) await this.forget(forgotten)
       }
-      return { code: judgement.code, reason: judgement.reason }
+      return { code: judgement.error.code, reason: judgement.error.reason }
     }
-    if (judgement.bytes > 0) {
-      guarded.bytes += judgement.bytes
-      const bound = guarded.clients.bind(judgement.bind, sender.userId)
+    if (judgement.value.bytes > 0) {
+      guarded.bytes += judgement.value.bytes
+      const bound = guarded.clients.bind(judgement.value.bind, sender.userId)
       if (bound.length > 0) await this.storage.clientOwners.bind(FUZZ_DOCUMENT, bound, sender.userId)
     }
     // As durability does: only the part the document lacks is stored (the part the guard judged).

@@ -28,8 +28,8 @@ describe('the work budget of an update', () => {
   it('counts structs, entries, client ids and delete ranges', () => {
     const base = baseDocument()
     const scan = scanUpdate(manyClients(base, 10).update)
-    expect(scan).toMatchObject({ ok: true, shape: { structs: 10, entries: 10, deleteRanges: 0 } })
-    expect(scan.ok && scan.shape.clients.length).toBe(10)
+    expect(scan).toMatchObject({ ok: true, value: { structs: 10, entries: 10, deleteRanges: 0 } })
+    expect(scan.ok && scan.value.clients.length).toBe(10)
     expect(
       scanUpdate(
         deleteSetUpdate([
@@ -43,21 +43,23 @@ describe('the work budget of an update', () => {
           [2, [[3, 1]]],
         ]),
       ),
-    ).toMatchObject({ ok: true, shape: { deleteRanges: 3 } })
+    ).toMatchObject({ ok: true, value: { deleteRanges: 3 } })
   })
 
   it('refuses each budget by name, as soon as it is exceeded', () => {
     const base = baseDocument()
     const entries = scanUpdate(manyEntries(base, limits.MAX_UPDATE_ENTRIES + 1).update)
-    expect(entries).toMatchObject({ ok: false, overBudget: true, reason: expect.stringMatching(/structs|entries/) })
+    expect(entries).toMatchObject({ ok: false, error: { overBudget: true, reason: expect.stringMatching(/structs|entries/) } })
     const clients = scanUpdate(manyClients(base, limits.MAX_UPDATE_CLIENTS + 1).update)
     expect(clients).toMatchObject({
       ok: false,
-      overBudget: true,
-      reason: `an update may carry at most ${limits.MAX_UPDATE_CLIENTS} client ids (budget exceeded)`,
+      error: {
+        overBudget: true,
+        reason: `an update may carry at most ${limits.MAX_UPDATE_CLIENTS} client ids (budget exceeded)`,
+      },
     })
     const ranges = Array.from({ length: limits.MAX_UPDATE_DELETE_RANGES + 1 }, (_, i) => [i * 2, 1] as [number, number])
-    expect(scanUpdate(deleteSetUpdate([[1, ranges]]))).toMatchObject({ ok: false, overBudget: true, reason: expect.stringMatching(/delete ranges/) })
+    expect(scanUpdate(deleteSetUpdate([[1, ranges]]))).toMatchObject({ ok: false, error: { overBudget: true, reason: expect.stringMatching(/delete ranges/) } })
     // A document's own delete set comes back in every sync step 2: the range budget grows with it.
     expect(scanUpdate(deleteSetUpdate([[1, ranges]]), DEFAULT_BUDGET, 1)).toMatchObject({ ok: true })
   })
@@ -65,11 +67,13 @@ describe('the work budget of an update', () => {
   it('counts a struct that writes a map entry or array element twice; a text run once, however long', () => {
     const base = baseDocument()
     const budget = { ...DEFAULT_BUDGET, structs: 100, entries: 1_000 }
-    expect(scanUpdate(manyEntries(base, 50).update, budget)).toMatchObject({ ok: true, shape: { structs: 50, entries: 50 } })
+    expect(scanUpdate(manyEntries(base, 50).update, budget)).toMatchObject({ ok: true, value: { structs: 50, entries: 50 } })
     expect(scanUpdate(manyEntries(base, 51).update, budget)).toMatchObject({
       ok: false,
-      overBudget: true,
-      reason: expect.stringMatching(/100 structs, a map entry or array element counting twice/),
+      error: {
+        overBudget: true,
+        reason: expect.stringMatching(/100 structs, a map entry or array element counting twice/),
+      },
     })
     // 100 text runs of a comment body: 100 structs, no entries.
     const text = new Y.Doc()
@@ -77,7 +81,7 @@ describe('the work budget of an update', () => {
     const before = Y.encodeStateVector(text)
     const body = text.getText('scratch')
     for (let i = 0; i < 100; i++) body.insert(0, 'words '.repeat(20))
-    expect(scanUpdate(Y.encodeStateAsUpdate(text, before), budget)).toMatchObject({ ok: true, shape: { structs: 100, entries: 0 } })
+    expect(scanUpdate(Y.encodeStateAsUpdate(text, before), budget)).toMatchObject({ ok: true, value: { structs: 100, entries: 0 } })
   })
 
   it('refuses what no Yjs encoder writes and Yjs would apply differently: a client in two sections, overlapping delete ranges', () => {
@@ -94,7 +98,10 @@ describe('the work budget of an update', () => {
       encoding.writeVarString(encoder, text)
     }
     encoding.writeVarUint(encoder, 0)
-    expect(scanUpdate(encoding.toUint8Array(encoder))).toMatchObject({ ok: false, overBudget: false, reason: 'client id 5 appears twice in the update' })
+    expect(scanUpdate(encoding.toUint8Array(encoder))).toMatchObject({
+      ok: false,
+      error: { overBudget: false, reason: 'client id 5 appears twice in the update' },
+    })
     expect(
       scanUpdate(
         deleteSetUpdate([
@@ -107,7 +114,7 @@ describe('the work budget of an update', () => {
           ],
         ]),
       ),
-    ).toMatchObject({ ok: false, overBudget: false, reason: expect.stringMatching(/overlap/) })
+    ).toMatchObject({ ok: false, error: { overBudget: false, reason: expect.stringMatching(/overlap/) } })
     expect(
       scanUpdate(
         deleteSetUpdate([
@@ -120,8 +127,8 @@ describe('the work budget of an update', () => {
           ],
         ]),
       ),
-    ).toMatchObject({ ok: false, overBudget: false })
-    expect(scanUpdate(new Uint8Array([1, 5, 9]))).toMatchObject({ ok: false, overBudget: false, reason: expect.stringMatching(/cannot be decoded/) })
+    ).toMatchObject({ ok: false, error: { overBudget: false } })
+    expect(scanUpdate(new Uint8Array([1, 5, 9]))).toMatchObject({ ok: false, error: { overBudget: false, reason: expect.stringMatching(/cannot be decoded/) } })
   })
 
   it('stops at the budget: a 1 MiB update of tiny structs costs no more than the budget', () => {
@@ -132,7 +139,7 @@ describe('the work budget of an update', () => {
     const started = performance.now()
     const scan = scanUpdate(huge)
     expect(performance.now() - started).toBeLessThan(20)
-    expect(scan).toMatchObject({ ok: false, overBudget: true })
+    expect(scan).toMatchObject({ ok: false, error: { overBudget: true } })
   })
 })
 
@@ -157,7 +164,10 @@ describe('document caps', () => {
     const base = baseDocument()
     const update = manyEntries(base, 50).update
     const caps = { ...DEFAULT_CAPS, maxDocumentItems: documentStructs(base.doc) + 49 }
-    expect(judgeUpdate(base.doc, guarded(base), mallory, update, caps)).toMatchObject({ ok: false, code: 'too_large', reason: expect.stringMatching(/items/) })
+    expect(judgeUpdate(base.doc, guarded(base), mallory, update, caps)).toMatchObject({
+      ok: false,
+      error: { code: 'too_large', reason: expect.stringMatching(/items/) },
+    })
     expect(judgeUpdate(base.doc, guarded(base), mallory, update, { ...caps, maxDocumentItems: documentStructs(base.doc) + 50 })).toMatchObject({ ok: true })
   })
 
@@ -168,7 +178,9 @@ describe('document caps', () => {
     expect(judgeUpdate(base.doc, guarded(base), mallory, pendingDeletions)).toMatchObject({ ok: true })
     expect(judgeUpdate(base.doc, guarded(base), mallory, pendingDeletions.slice(), { ...DEFAULT_CAPS, maxPendingBytes: 4 })).toMatchObject({
       ok: false,
-      code: 'out_of_sync',
+      error: {
+        code: 'out_of_sync',
+      },
     })
     // Once the document holds it pending, anyone's sync step 2 sends it back: that adds nothing, whatever the cap.
     Y.applyUpdate(base.doc, pendingDeletions)
@@ -181,7 +193,7 @@ describe('document caps', () => {
       ownerOf: (c: number) => base.owners.get(c),
       isBlocked: () => false,
     }
-    expect(checkUpdate(input, pendingDeletions)).toMatchObject({ ok: true, defers: false })
+    expect(checkUpdate(input, pendingDeletions)).toMatchObject({ ok: true, value: { defers: false } })
     expect(
       judgeUpdate(base.doc, guarded(base), { userId: 'bob', role: 'comment' }, pendingDeletions.slice(), { ...DEFAULT_CAPS, maxPendingBytes: 4 }),
     ).toMatchObject({ ok: true })
@@ -190,11 +202,11 @@ describe('document caps', () => {
   it(`refuses more than ${limits.MAX_NEW_CLIENTS_PER_UPDATE} new client ids in one update, and blocks only those`, () => {
     const base = baseDocument()
     const refused = judgeUpdate(base.doc, guarded(base), mallory, manyClients(base, limits.MAX_NEW_CLIENTS_PER_UPDATE + 1).update)
-    expect(refused).toMatchObject({ ok: false, code: 'too_large', reason: expect.stringMatching(/new client ids/) })
-    expect(!refused.ok && refused.block.length).toBe(limits.MAX_NEW_CLIENTS_PER_UPDATE + 1)
+    expect(refused).toMatchObject({ ok: false, error: { code: 'too_large', reason: expect.stringMatching(/new client ids/) } })
+    expect(!refused.ok && refused.error.block.length).toBe(limits.MAX_NEW_CLIENTS_PER_UPDATE + 1)
     const taken = judgeUpdate(base.doc, guarded(base), mallory, manyClients(base, limits.MAX_NEW_CLIENTS_PER_UPDATE).update)
     expect(taken).toMatchObject({ ok: true })
-    expect(taken.ok && taken.introduced.length).toBe(limits.MAX_NEW_CLIENTS_PER_UPDATE)
+    expect(taken.ok && taken.value.introduced.length).toBe(limits.MAX_NEW_CLIENTS_PER_UPDATE)
     // A chain over client ids the sender owns already introduces none.
     const owned = guarded(base)
     const chain = chainAcrossClients(base, 200, 40)
@@ -202,6 +214,6 @@ describe('document caps', () => {
       Y.decodeUpdate(chain.update).structs.map((s) => s.id.client),
       ATTACKER,
     )
-    expect(judgeUpdate(base.doc, owned, mallory, chain.update)).toMatchObject({ ok: true, introduced: [] })
+    expect(judgeUpdate(base.doc, owned, mallory, chain.update)).toMatchObject({ ok: true, value: { introduced: [] } })
   })
 })

@@ -48,7 +48,7 @@ describe('an offline session of the SDK, as one sync step 2', () => {
     await offline.close()
     const session = await store.load('comments/offline-session')
     const scan = scanUpdate(session!, { ...DEFAULT_BUDGET, structs: Number.MAX_SAFE_INTEGER, entries: Number.MAX_SAFE_INTEGER })
-    expect(scan.ok && scan.shape.structs).toBeGreaterThan(2 * OLD_BUDGET)
+    expect(scan.ok && scan.value.structs).toBeGreaterThan(2 * OLD_BUDGET)
 
     // The app starts again over its store; the server comes back on the same port.
     const restarted = await createParleyClient({ url, token, store, reconnect: TEST_RECONNECT })

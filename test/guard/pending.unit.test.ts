@@ -68,8 +68,11 @@ describe('pending structs', () => {
     expect(differing.length).toBeGreaterThan(0)
     // Bob's sync step 2 that carries alice's pending structs unchanged passes; mallory's altered ones do not.
     // (Nothing of it is bob's: nothing to bind.)
-    expect(checkUpdate(input(base, 'bob'), alice.second)).toMatchObject({ ok: true, clients: new Set(), introduced: [] })
-    expect(checkUpdate(input(base, 'mallory'), forged)).toMatchObject({ ok: false, code: 'write_rejected', reason: 'client id 501 belongs to another user' })
+    expect(checkUpdate(input(base, 'bob'), alice.second)).toMatchObject({ ok: true, value: { clients: new Set(), introduced: [] } })
+    expect(checkUpdate(input(base, 'mallory'), forged)).toMatchObject({
+      ok: false,
+      error: { code: 'write_rejected', reason: 'client id 501 belongs to another user' },
+    })
   })
 
   it('refuses structs waiting under another user’s client id (the forgery that was checked later as its victim)', () => {
@@ -77,16 +80,16 @@ describe('pending structs', () => {
     base.owners.set(777, 'bob')
     const planted = gapOf(base, 777, 'bob', (doc) => reply({ doc, userId: 'bob' }, base.threadId, 'written by mallory as bob'))
     const verdict = checkUpdate(input(base, 'mallory'), planted.second)
-    expect(verdict).toMatchObject({ ok: false, code: 'write_rejected', reason: 'client id 777 belongs to another user' })
+    expect(verdict).toMatchObject({ ok: false, error: { code: 'write_rejected', reason: 'client id 777 belongs to another user' } })
     // The refusal may not block bob's client id.
-    expect(!verdict.ok && verdict.clients).toEqual([])
+    expect(!verdict.ok && verdict.error.clients).toEqual([])
   })
 
   it('binds deferred structs under a new client id to their sender, so their pending state is attributable', () => {
     const base = baseDocument()
     const own = gapOf(base, 888, 'mallory', (doc) => reply({ doc, userId: 'mallory' }, base.threadId, 'later'))
     const verdict = checkUpdate(input(base, 'mallory'), own.second)
-    expect(verdict).toMatchObject({ ok: true, clients: new Set([888]), introduced: [888], defers: true })
+    expect(verdict).toMatchObject({ ok: true, value: { clients: new Set([888]), introduced: [888], defers: true } })
   })
 
   it('refuses writes under the document’s own (server) client id', () => {
@@ -97,7 +100,9 @@ describe('pending structs', () => {
     markRead({ doc, userId: 'mallory' }, base.threadId)
     expect(checkUpdate(input(base, 'mallory'), Y.encodeStateAsUpdate(doc, before))).toMatchObject({
       ok: false,
-      reason: `client id ${base.doc.clientID} belongs to the server`,
+      error: {
+        reason: `client id ${base.doc.clientID} belongs to the server`,
+      },
     })
   })
 
@@ -110,15 +115,15 @@ describe('pending structs', () => {
     reply({ doc, userId: 'ana' }, base.threadId, 'forged as ana')
     const fullState = Y.encodeStateAsUpdate(doc)
     const verdict = checkUpdate(input(base, 'mallory'), fullState)
-    expect(verdict).toMatchObject({ ok: false, code: 'write_rejected' })
-    expect(!verdict.ok && verdict.clients).toContain(999)
-    expect(!verdict.ok && verdict.clients).not.toContain(ana)
+    expect(verdict).toMatchObject({ ok: false, error: { code: 'write_rejected' } })
+    expect(!verdict.ok && verdict.error.clients).toContain(999)
+    expect(!verdict.ok && verdict.error.clients).not.toContain(ana)
     // Not even when nobody owns ana's client id (a document written before client ids were bound):
     // the document holds structs of it, so it is not the update's to introduce.
     base.owners.delete(ana)
     const legacy = checkUpdate(input(base, 'mallory'), fullState)
-    expect(!legacy.ok && legacy.clients).toContain(999)
-    expect(!legacy.ok && legacy.clients).not.toContain(ana)
+    expect(!legacy.ok && legacy.error.clients).toContain(999)
+    expect(!legacy.ok && legacy.error.clients).not.toContain(ana)
     expect(threadsMap(base.doc).size).toBe(1)
   })
 })
@@ -149,8 +154,10 @@ describe('removals whose replacement waits', () => {
     base.owners.set(900, 'mallory')
     expect(checkUpdate(input(base, 'mallory'), step2)).toMatchObject({
       ok: false,
-      code: 'out_of_sync',
-      reason: expect.stringMatching(/replacement is not here yet/),
+      error: {
+        code: 'out_of_sync',
+        reason: expect.stringMatching(/replacement is not here yet/),
+      },
     })
     // With the marker (a resync), all of it is taken.
     expect(checkUpdate(input(base, 'mallory'), Y.encodeStateAsUpdate(mallory, Y.encodeStateVector(base.doc)))).toMatchObject({ ok: true })
@@ -173,8 +180,10 @@ describe('removals whose replacement waits', () => {
     const hide = Y.encodeStateAsUpdate(mod, afterMarker)
     expect(checkUpdate(input(base, 'mod', 'moderate'), hide)).toMatchObject({
       ok: false,
-      code: 'out_of_sync',
-      reason: expect.stringMatching(/hides it is not here yet/),
+      error: {
+        code: 'out_of_sync',
+        reason: expect.stringMatching(/hides it is not here yet/),
+      },
     })
     expect(checkUpdate(input(base, 'mod', 'moderate'), Y.encodeStateAsUpdate(mod, Y.encodeStateVector(base.doc)))).toMatchObject({ ok: true })
     // Without a hide anywhere, removing another user's words stays refused.
@@ -182,6 +191,6 @@ describe('removals whose replacement waits', () => {
     const text = (threadsMap(bare).get(base.threadId)!.get('comments') as Y.Array<Y.Map<unknown>>).get(0).get('body') as Y.Text
     const before = Y.encodeStateVector(bare)
     text.delete(0, 2)
-    expect(checkUpdate(input(base, 'mod', 'moderate'), Y.encodeStateAsUpdate(bare, before))).toMatchObject({ ok: false, code: 'write_rejected' })
+    expect(checkUpdate(input(base, 'mod', 'moderate'), Y.encodeStateAsUpdate(bare, before))).toMatchObject({ ok: false, error: { code: 'write_rejected' } })
   })
 })

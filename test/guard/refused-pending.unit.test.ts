@@ -31,7 +31,7 @@ function setUp(): { server: GuardedDoc; m: Y.Doc; take(actor: Actor, update: Uin
   expect(server.accept(ana, Y.encodeStateAsUpdate(anaDoc))).toMatchObject({ ok: true })
   const take = (actor: Actor, update: Uint8Array) => {
     const verdict = server.accept(actor, update)
-    if (!verdict.ok) refusePending(server.doc, server.clients, verdict.clients)
+    if (!verdict.ok) refusePending(server.doc, server.clients, verdict.error.clients)
     return verdict.ok
   }
   return { server, m: server.replica(), take }
@@ -107,8 +107,11 @@ describe('what a refused client id held pending', () => {
     Y.applyUpdate(other, Y.encodeStateAsUpdate(m))
     other.clientID = m.clientID
     const planted = written(other, () => markRead({ doc: other, userId: 'mallory' }, 't1'))
-    expect(server.check({ userId: 'bob', role: 'comment' }, planted)).toMatchObject({ ok: false, reason: expect.stringMatching(/belongs to another user/) })
-    expect(server.check(mallory, planted)).toMatchObject({ ok: false, reason: expect.stringMatching(/refused earlier/) })
+    expect(server.check({ userId: 'bob', role: 'comment' }, planted)).toMatchObject({
+      ok: false,
+      error: { reason: expect.stringMatching(/belongs to another user/) },
+    })
+    expect(server.check(mallory, planted)).toMatchObject({ ok: false, error: { reason: expect.stringMatching(/refused earlier/) } })
     stop()
     expect(JSON.stringify(readThreads(server.doc))).not.toContain('my words')
   })

@@ -43,7 +43,7 @@ export class Server {
       update,
     )
     if (verdict.ok) {
-      for (const client of verdict.clients) this.owners.set(client, userId)
+      for (const client of verdict.value.clients) this.owners.set(client, userId)
       Y.applyUpdate(this.doc, update)
     }
     return verdict
@@ -60,8 +60,8 @@ export function ok(verdict: GuardVerdict): void {
 }
 
 export function refused(verdict: GuardVerdict, reason: RegExp, code = 'write_rejected'): void {
-  expect(verdict).toMatchObject({ ok: false, code })
-  if (!verdict.ok) expect(verdict.reason).toMatch(reason)
+  expect(verdict).toMatchObject({ ok: false, error: { code } })
+  if (!verdict.ok) expect(verdict.error.reason).toMatch(reason)
 }
 
 /** Ids handed out in order (then random), for writers that create several. */

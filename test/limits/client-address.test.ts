@@ -5,8 +5,8 @@ import { addressKey, clientAddress, NO_TRUSTED_PROXIES, normalizeAddress, parseT
 
 function proxies(text: string) {
   const parsed = parseTrustedProxies(text)
-  if (!parsed.ok) throw new Error(parsed.message)
-  return trustedProxies(parsed.entries)
+  if (!parsed.ok) throw new Error(parsed.error)
+  return trustedProxies(parsed.value)
 }
 
 describe('normalizeAddress', () => {
@@ -28,14 +28,14 @@ describe('normalizeAddress', () => {
 
 describe('parseTrustedProxies', () => {
   it('takes addresses and CIDR ranges, comma-separated, empty entries skipped', () => {
-    expect(parseTrustedProxies('10.0.0.1, 10.1.0.0/16,,fd00::/8 , ::1')).toEqual({ ok: true, entries: ['10.0.0.1', '10.1.0.0/16', 'fd00::/8', '::1'] })
-    expect(parseTrustedProxies('')).toEqual({ ok: true, entries: [] })
+    expect(parseTrustedProxies('10.0.0.1, 10.1.0.0/16,,fd00::/8 , ::1')).toEqual({ ok: true, value: ['10.0.0.1', '10.1.0.0/16', 'fd00::/8', '::1'] })
+    expect(parseTrustedProxies('')).toEqual({ ok: true, value: [] })
   })
   it('refuses anything else with a one-line message naming the entry', () => {
     for (const text of ['10.0.0.1:80', 'proxy.local', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/', '10.0.0.0/x', '[::1]']) {
       const parsed = parseTrustedProxies(`10.0.0.1,${text}`)
       expect(parsed.ok, text).toBe(false)
-      if (!parsed.ok) expect(parsed.message).toBe(`"${text}" is not an IP address or CIDR range`)
+      if (!parsed.ok) expect(parsed.error).toBe(`"${text}" is not an IP address or CIDR range`)
     }
   })
   it('matches addresses and ranges of both families', () => {

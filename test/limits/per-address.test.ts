@@ -23,7 +23,7 @@ describe('connections per address', () => {
     expect(CONNECTIONS_PER_ADDRESS).toBe(256)
     expect(UPGRADES_PER_ADDRESS_PER_SECOND).toBe(20)
     expect(UPGRADE_BURST_PER_ADDRESS).toBe(200)
-    expect(loadConfig({})).toMatchObject({ ok: true, config: { connectionsPerAddress: 256 } })
+    expect(loadConfig({})).toMatchObject({ ok: true, value: { connectionsPerAddress: 256 } })
   })
 
   it('refuses the socket past the limit with 429 rate_limited, and admits again once one closes', async () => {

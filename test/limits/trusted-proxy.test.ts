@@ -43,10 +43,10 @@ describe('trusted proxies', () => {
   })
 
   it('is configured by PARLEY_TRUSTED_PROXIES, unset by default', () => {
-    expect(loadConfig({})).toMatchObject({ ok: true, config: { trustedProxies: [] } })
+    expect(loadConfig({})).toMatchObject({ ok: true, value: { trustedProxies: [] } })
     expect(loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.1,172.16.0.0/12' })).toMatchObject({
       ok: true,
-      config: { trustedProxies: ['10.0.0.1', '172.16.0.0/12'] },
+      value: { trustedProxies: ['10.0.0.1', '172.16.0.0/12'] },
     })
   })
 })

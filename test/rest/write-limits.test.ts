@@ -13,6 +13,7 @@ import { connectSynced, type TestClient } from '../helpers/provider.ts'
 import { codeOf, rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { err, OK } from '../../protocol/result.ts'
 
 /** A small document cap, so that a few REST writes reach it. */
 const CAP_BYTES = 24_000
@@ -81,9 +82,9 @@ describe('REST writes and the per-user write admission', () => {
     asked.push({ userId, bytes })
     if (budget > 0) {
       budget--
-      return { ok: true }
+      return OK
     }
-    return { ok: false, retryAfterMs: RETRY_AFTER_MS }
+    return err({ retryAfterMs: RETRY_AFTER_MS })
   }
   beforeAll(async () => {
     s = await startServer({ apiKey: TEST_API_KEY, admitWrite })

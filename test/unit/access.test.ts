@@ -44,8 +44,8 @@ describe('PROTOCOL §Role resolution as implemented: 2. the access claim', () =>
 describe('PROTOCOL §Role resolution as implemented: 3. by kind', () => {
   describe('inbox/<id>', () => {
     it('is read (writable: the guard allows read markers only) for its owner, with or without a claim', () => {
-      expect(decide('inbox/ana')).toEqual({ ok: true, role: 'read', readOnly: false })
-      expect(decide('inbox/ana', { access: all('moderate') })).toEqual({ ok: true, role: 'read', readOnly: false })
+      expect(decide('inbox/ana')).toEqual({ ok: true, value: { role: 'read', readOnly: false } })
+      expect(decide('inbox/ana', { access: all('moderate') })).toEqual({ ok: true, value: { role: 'read', readOnly: false } })
     })
     it('is forbidden for anyone else, whatever the claim, dev mode or stored role say', () => {
       expect(decide('inbox/ben', { access: { 'inbox/ben': 'moderate', '*': 'moderate' }, devMode: true, storedRole: 'moderate' })).toMatchObject({
@@ -57,16 +57,16 @@ describe('PROTOCOL §Role resolution as implemented: 3. by kind', () => {
 
   describe('feed/user:<sub>', () => {
     it('is read-only read for its owner, with or without a claim', () => {
-      expect(decide('feed/user:ana')).toEqual({ ok: true, role: 'read', readOnly: true })
-      expect(decide('feed/user:ana', { access: all('moderate') })).toEqual({ ok: true, role: 'read', readOnly: true })
+      expect(decide('feed/user:ana')).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
+      expect(decide('feed/user:ana', { access: all('moderate') })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
     })
   })
 
   describe('any other feed/<id>', () => {
     it('is read-only read when the claim gives any role on it, moderate included', () => {
       for (const role of ['read', 'comment', 'moderate'] as const)
-        expect(decide('feed/news', { access: { 'feed/news': role } })).toEqual({ ok: true, role: 'read', readOnly: true })
-      expect(decide('feed/user:ben', { access: { 'feed/*': 'read' } })).toEqual({ ok: true, role: 'read', readOnly: true })
+        expect(decide('feed/news', { access: { 'feed/news': role } })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
+      expect(decide('feed/user:ben', { access: { 'feed/*': 'read' } })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
     })
     it('is forbidden without a claim; a stored role gives nothing there', () => {
       expect(decide('feed/news')).toMatchObject({ ok: false, error: { code: 'forbidden' } })
@@ -74,19 +74,19 @@ describe('PROTOCOL §Role resolution as implemented: 3. by kind', () => {
     })
     it('is read in dev mode (so the code and test/auth/access.test.ts; PROTOCOL.md’s table says dev mode grants nothing here)', () => {
       // One of the two is to be corrected; this pins what the code does today.
-      expect(decide('feed/news', { devMode: true })).toEqual({ ok: true, role: 'read', readOnly: true })
+      expect(decide('feed/news', { devMode: true })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
     })
   })
 
   describe('comments/<id>', () => {
     it('takes the highest of claim, stored role and dev mode’s comment', () => {
-      expect(decide('comments/x', { access: all('read') })).toEqual({ ok: true, role: 'read', readOnly: true })
-      expect(decide('comments/x', { access: all('read'), storedRole: 'comment' })).toEqual({ ok: true, role: 'comment', readOnly: false })
-      expect(decide('comments/x', { access: all('moderate'), storedRole: 'read' })).toEqual({ ok: true, role: 'moderate', readOnly: false })
-      expect(decide('comments/x', { storedRole: 'read' })).toEqual({ ok: true, role: 'read', readOnly: true })
-      expect(decide('comments/x', { devMode: true })).toEqual({ ok: true, role: 'comment', readOnly: false })
-      expect(decide('comments/x', { devMode: true, storedRole: 'read' })).toEqual({ ok: true, role: 'comment', readOnly: false })
-      expect(decide('comments/x', { devMode: true, access: all('moderate') })).toEqual({ ok: true, role: 'moderate', readOnly: false })
+      expect(decide('comments/x', { access: all('read') })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
+      expect(decide('comments/x', { access: all('read'), storedRole: 'comment' })).toEqual({ ok: true, value: { role: 'comment', readOnly: false } })
+      expect(decide('comments/x', { access: all('moderate'), storedRole: 'read' })).toEqual({ ok: true, value: { role: 'moderate', readOnly: false } })
+      expect(decide('comments/x', { storedRole: 'read' })).toEqual({ ok: true, value: { role: 'read', readOnly: true } })
+      expect(decide('comments/x', { devMode: true })).toEqual({ ok: true, value: { role: 'comment', readOnly: false } })
+      expect(decide('comments/x', { devMode: true, storedRole: 'read' })).toEqual({ ok: true, value: { role: 'comment', readOnly: false } })
+      expect(decide('comments/x', { devMode: true, access: all('moderate') })).toEqual({ ok: true, value: { role: 'moderate', readOnly: false } })
     })
     it('is forbidden with none of them', () => {
       expect(decide('comments/x')).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringContaining('comments/x') } })

@@ -305,7 +305,7 @@ describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused wi
     const update = server.updateOf((doc) => doc.transact(() => mutate(doc, targetsIn(doc, ownDeletedId))), replica)
     const before = fingerprint(server.doc)
     const verdict = server.check(mallory, update)
-    expect(verdict).toMatchObject({ ok: false, code, reason: expect.stringMatching(reason) })
+    expect(verdict).toMatchObject({ ok: false, error: { code, reason: expect.stringMatching(reason) } })
     // Pure: the document is as it was.
     expect(fingerprint(server.doc)).toBe(before)
   })
@@ -316,14 +316,17 @@ describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused wi
     const anasClient = [...Y.decodeStateVector(Y.encodeStateVector(server.doc)).keys()].find((client) => server.clients.ownerOf(client) === 'ana')!
     forger.clientID = anasClient
     const update = server.updateOf((doc) => reply({ doc, userId: 'mallory' }, 't1', 'under ana’s client id'), forger)
-    expect(server.check(mallory, update)).toMatchObject({ ok: false, code: 'write_rejected', reason: expect.stringMatching(/belongs to another user/) })
+    expect(server.check(mallory, update)).toMatchObject({
+      ok: false,
+      error: { code: 'write_rejected', reason: expect.stringMatching(/belongs to another user/) },
+    })
   })
 
   it('refuses a blocked client id, even for a valid write', () => {
     const replica = server.replica()
     server.clients.block([replica.clientID])
     const update = server.updateOf((doc) => reply({ doc, userId: 'mallory' }, 't1', 'valid words'), replica)
-    expect(server.check(mallory, update)).toMatchObject({ ok: false, code: 'write_rejected', reason: expect.stringMatching(/client id/) })
+    expect(server.check(mallory, update)).toMatchObject({ ok: false, error: { code: 'write_rejected', reason: expect.stringMatching(/client id/) } })
     // The same write from a rebuilt document (a new client id) passes.
     expect(
       server.check(
@@ -336,14 +339,16 @@ describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused wi
   it('refuses bytes that are not an update', () => {
     expect(server.check(mallory, new Uint8Array([1, 1]))).toMatchObject({
       ok: false,
-      code: 'write_rejected',
-      reason: expect.stringMatching(/cannot be decoded/),
+      error: {
+        code: 'write_rejected',
+        reason: expect.stringMatching(/cannot be decoded/),
+      },
     })
   })
 
   it('refuses every write from the read role', () => {
     const update = server.updateOf((doc) => reply({ doc, userId: 'rita' }, 't1', 'a reader writes'))
-    expect(server.check(reader, update)).toMatchObject({ ok: false, code: 'write_rejected' })
+    expect(server.check(reader, update)).toMatchObject({ ok: false, error: { code: 'write_rejected' } })
   })
 
   it('answers out_of_sync for an update that waits for another client’s structs the server does not have', () => {
@@ -353,7 +358,7 @@ describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused wi
     const replica = server.replica()
     Y.applyUpdate(replica, Y.encodeStateAsUpdate(ghost))
     const update = server.updateOf((doc) => reply({ doc, userId: 'mallory' }, 't1', 'answer', ghostReply), replica)
-    expect(server.check(mallory, update)).toMatchObject({ ok: false, code: 'out_of_sync' })
+    expect(server.check(mallory, update)).toMatchObject({ ok: false, error: { code: 'out_of_sync' } })
   })
 
   it('lets moderators hide and soft-delete, but not rewrite words', () => {
@@ -368,7 +373,7 @@ describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused wi
     }, replica)
     expect(server.accept(mod, hide)).toMatchObject({ ok: true })
     const rewrite = server.updateOf((doc) => (comments(threadsMap(doc).get('t1')!).get(1).get('body') as Y.Text).insert(0, 'rewritten by mod '), replica)
-    expect(server.check(mod, rewrite)).toMatchObject({ ok: false, code: 'write_rejected' })
+    expect(server.check(mod, rewrite)).toMatchObject({ ok: false, error: { code: 'write_rejected' } })
     expect(
       server.check(
         mod,

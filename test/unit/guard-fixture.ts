@@ -46,7 +46,7 @@ export class GuardedDoc {
   accept(actor: Actor, update: Uint8Array): GuardVerdict {
     const verdict = this.check(actor, update)
     if (verdict.ok) {
-      this.clients.bind(verdict.clients, actor.userId)
+      this.clients.bind(verdict.value.clients, actor.userId)
       Y.applyUpdate(this.doc, update)
     }
     return verdict

@@ -68,6 +68,6 @@ describe('PROTOCOL §Inbox document as implemented: the owner sets only readAt a
     ['a root outside the schema', (doc) => doc.getMap('threads').set('x', 1)],
   ])('refuses %s', (_name, write) => {
     const server = inboxWithOne()
-    expect(server.check(owner, server.updateOf(write))).toMatchObject({ ok: false, code: 'write_rejected' })
+    expect(server.check(owner, server.updateOf(write))).toMatchObject({ ok: false, error: { code: 'write_rejected' } })
   })
 })

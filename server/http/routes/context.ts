@@ -1,7 +1,7 @@
 /** What REST route modules share: their dependencies, and the role check every user route makes. */
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { ErrorCode, roleAtLeast, type ParleyErrorInfo, type Role } from '../../../protocol/index.ts'
+import { err, ErrorCode, ok, roleAtLeast, type ParleyErrorInfo, type Result, type Role } from '../../../protocol/index.ts'
 import type { AccessResolver } from '../../../core/access/resolve.ts'
 import type { Revocation } from '../../../extensions/auth/revoke.ts'
 import type { ParleyUser } from '../../../core/auth/claims.ts'
@@ -23,16 +23,11 @@ export interface RestDependencies {
 }
 
 /** The user's role on the document when it is at least `need`; `forbidden` otherwise. */
-export async function requireRole(
-  access: AccessResolver,
-  user: ParleyUser,
-  documentName: string,
-  need: Role,
-): Promise<{ ok: true; role: Role } | { ok: false; error: ParleyErrorInfo }> {
+export async function requireRole(access: AccessResolver, user: ParleyUser, documentName: string, need: Role): Promise<Result<Role, ParleyErrorInfo>> {
   const decision = await access.decide(user, documentName)
   if (!decision.ok) return decision
-  if (!roleAtLeast(decision.role, need)) {
-    return { ok: false, error: { code: ErrorCode.Forbidden, message: `your role on ${documentName} is ${decision.role}; this needs ${need}` } }
+  if (!roleAtLeast(decision.value.role, need)) {
+    return err({ code: ErrorCode.Forbidden, message: `your role on ${documentName} is ${decision.value.role}; this needs ${need}` })
   }
-  return { ok: true, role: decision.role }
+  return ok(decision.value.role)
 }

@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono'
 import { z } from 'zod'
-import { commentsDocumentName, createThread, ErrorCode, readThreads, reply, type Role } from '../../../protocol/index.ts'
+import { commentsDocumentName, createThread, err, ErrorCode, ok, readThreads, reply, type Result, type Role } from '../../../protocol/index.ts'
 import type { ParleyUser } from '../../../core/auth/claims.ts'
 import { readDocument, subjectExists } from '../../documents/read.ts'
 import type { WriteResult } from '../../documents/write.ts'
@@ -24,7 +24,8 @@ const UNKNOWN_SUBJECT = 'has no threads: it was never written and is not registe
 
 const STORAGE_DOWN = { code: ErrorCode.StorageUnavailable, message: 'storage does not answer; retry later' }
 
-type Admission = { ok: true; documentName: string; role: Role } | { ok: false; response: Response }
+/** The subject's document and the user's role on it, or the answer that refuses the request. */
+type Admission = Result<{ documentName: string; role: Role }, Response>
 
 /** Bytes of a request body as the writer's rate admission counts them (its JSON, UTF-8). */
 function bodyBytes(body: unknown): number {
@@ -34,8 +35,8 @@ function bodyBytes(body: unknown): number {
 /** 201 with the written value, or the error; a refused rate admission carries `Retry-After` (whole seconds, rounded up). */
 function writeAnswer<T>(c: Context, written: WriteResult<T>): Response {
   if (written.ok) return c.json(written.value, 201)
-  if (written.retryAfterMs !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(written.retryAfterMs / 1000))))
-  return errorResponse(c, written.error)
+  if (written.error.retryAfterMs !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(written.error.retryAfterMs / 1000))))
+  return errorResponse(c, { code: written.error.code, message: written.error.message })
 }
 
 export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
@@ -45,16 +46,16 @@ export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
   async function admit(c: Context, user: ParleyUser, subjectId: string, need: Role): Promise<Admission> {
     const documentName = commentsDocumentName(subjectId)
     const role = await requireRole(access, user, documentName, need)
-    if (!role.ok) return { ok: false, response: errorResponse(c, role.error) }
+    if (!role.ok) return err(errorResponse(c, role.error))
     let exists: boolean
     try {
       exists = await subjectExists(storage, subjectId)
     } catch (error) {
       logger.error({ err: error, documentName }, 'could not tell whether the subject exists')
-      return { ok: false, response: errorResponse(c, STORAGE_DOWN) }
+      return err(errorResponse(c, STORAGE_DOWN))
     }
-    if (!exists) return { ok: false, response: jsonError(c, 404, ErrorCode.NotFound, `subject ${subjectId} ${UNKNOWN_SUBJECT}`) }
-    return { ok: true, documentName, role: role.role }
+    if (!exists) return err(jsonError(c, 404, ErrorCode.NotFound, `subject ${subjectId} ${UNKNOWN_SUBJECT}`))
+    return ok({ documentName, role: role.value })
   }
 
   return [
@@ -71,12 +72,12 @@ export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
       },
       async ({ c, params, user }) => {
         const admitted = await admit(c, user, params.subjectId, 'read')
-        if (!admitted.ok) return admitted.response
+        if (!admitted.ok) return admitted.error
         let threads
         try {
-          threads = await readDocument(hocuspocus, admitted.documentName, readThreads)
+          threads = await readDocument(hocuspocus, admitted.value.documentName, readThreads)
         } catch (error) {
-          logger.error({ err: error, documentName: admitted.documentName }, 'threads could not be read')
+          logger.error({ err: error, documentName: admitted.value.documentName }, 'threads could not be read')
           return errorResponse(c, STORAGE_DOWN)
         }
         return c.json({ subjectId: params.subjectId, threads })
@@ -95,10 +96,10 @@ export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
       },
       async ({ c, params, body, user }) => {
         const admitted = await admit(c, user, params.subjectId, 'comment')
-        if (!admitted.ok) return admitted.response
+        if (!admitted.ok) return admitted.error
         const written = await writer.write(
-          admitted.documentName,
-          { user, role: admitted.role },
+          admitted.value.documentName,
+          { user, role: admitted.value.role },
           (doc) => createThread({ doc, userId: user.id }, body.body, body.metadata ?? {}),
           { bytes: bodyBytes(body) },
         )
@@ -119,10 +120,10 @@ export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
       },
       async ({ c, params, body, user }) => {
         const admitted = await admit(c, user, params.subjectId, 'comment')
-        if (!admitted.ok) return admitted.response
+        if (!admitted.ok) return admitted.error
         const written = await writer.write(
-          admitted.documentName,
-          { user, role: admitted.role },
+          admitted.value.documentName,
+          { user, role: admitted.value.role },
           (doc) => reply({ doc, userId: user.id }, params.threadId, body.body, body.parentId),
           { bytes: bodyBytes(body) },
         )
