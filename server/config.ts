@@ -10,6 +10,7 @@ import { UPDATE_BURST, UPDATES_PER_SECOND } from './flow/limits.ts'
 import { parseTrustedProxies } from './http/client-address.ts'
 import { CONNECTIONS_PER_ADDRESS } from './http/connection-limits.ts'
 import { FAULT_POINTS, type FaultPoint } from '../core/notifications/faults.ts'
+import { DEFAULT_DIGEST_SECONDS, MAX_DIGEST_SECONDS } from '../core/notifications/preferences.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -58,6 +59,7 @@ const envSchema = z.object({
   PARLEY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   PARLEY_WEBHOOK_SECRET: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  PARLEY_DIGEST_SECONDS: z.coerce.number().int().min(0).max(MAX_DIGEST_SECONDS).optional(),
   PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
   PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
   PARLEY_FAULT: z.enum(FAULT_POINTS).optional(),
@@ -88,6 +90,8 @@ export interface ParleyConfig {
   connectionsPerAddress: number
   /** Proxies (IP addresses, CIDR ranges) whose `X-Forwarded-For` names the client (server/http/client-address.ts). */
   trustedProxies: string[]
+  /** The digest window for push and email of users who did not choose one (`PARLEY_DIGEST_SECONDS`). */
+  digestSeconds: number
   /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
 }
@@ -151,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     },
     connectionsPerAddress: e.PARLEY_CONNECTIONS_PER_ADDRESS ?? CONNECTIONS_PER_ADDRESS,
     trustedProxies: proxies.value,
+    digestSeconds: e.PARLEY_DIGEST_SECONDS ?? DEFAULT_DIGEST_SECONDS,
     faultPoint: e.PARLEY_FAULT,
   })
 }

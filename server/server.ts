@@ -206,6 +206,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         logger,
         presence,
         outbox: notifications.outbox,
+        digestSeconds: config.digestSeconds,
         writer: createServerWriter({
           hocuspocus: instance,
           checkUpdate: (input) => guard.checkServerWrite(input),

@@ -53,4 +53,11 @@ describe('loadConfig', () => {
     const result = loadConfig({ PARLEY_WEBHOOK_URL: 'https://example.test/hook' })
     expect(result).toMatchObject({ ok: false, error: expect.stringContaining('PARLEY_WEBHOOK_SECRET') })
   })
+  it('takes the default digest window from PARLEY_DIGEST_SECONDS (default 300, 0 to 86400)', () => {
+    expect(loadConfig({})).toMatchObject({ ok: true, value: { digestSeconds: 300 } })
+    expect(loadConfig({ PARLEY_DIGEST_SECONDS: '60' })).toMatchObject({ ok: true, value: { digestSeconds: 60 } })
+    for (const bad of ['-1', '1.5', '86401', 'soon']) {
+      expect(loadConfig({ PARLEY_DIGEST_SECONDS: bad })).toMatchObject({ ok: false, error: expect.stringContaining('invalid PARLEY_DIGEST_SECONDS') })
+    }
+  })
 })

@@ -14,6 +14,7 @@ import type { ParleyEvents } from '../events.ts'
 import type { ActivityInput, HandledSets, MentionInput, MentionOutcome, RecordResult, Storage } from '../storage/types.ts'
 import { mentionNotificationId, notificationEventId, preview, replyNotificationId } from './ids.ts'
 import { createMentionLimits, type MentionLimits } from './mention-limits.ts'
+import { mayDeliver, type Preferences } from './preferences.ts'
 import { CHANNELS, MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY, replyRecipients } from './rules.ts'
 
 /** A comment as one transaction (or the rescan) left it, read synchronously from the document. */
@@ -38,6 +39,8 @@ export interface DetectorOptions {
   events: ParleyEvents
   /** Per-comment and per-author mention bounds (default: the contract's defaults, nothing logged or counted). */
   limits?: MentionLimits | undefined
+  /** A user's effective notification preferences (default: everyone has the defaults). */
+  preferences?: ((userId: string) => Promise<Preferences>) | undefined
 }
 
 export interface DetectOptions {
@@ -69,6 +72,14 @@ export function createDetector(options: DetectorOptions): Detector {
         if (!found) handles.set(handle, (found = storage.users.findByHandle(handle).then((user) => user?.id ?? null)))
         return found
       }
+      const preferred = new Map<string, Promise<Preferences>>()
+      /** Whether the recipient's preferences let this notification into the inbox (today's one channel). */
+      const wantsInApp = async (userId: string, kind: string, priority: string) => {
+        if (!options.preferences) return true
+        let prefs = preferred.get(userId)
+        if (!prefs) preferred.set(userId, (prefs = options.preferences(userId)))
+        return mayDeliver(await prefs, { kind, subjectId, priority }, 'inApp', Date.now()).ok
+      }
       const mayRead = (userId: string) => {
         let answer = readers.get(userId)
         if (!answer) readers.set(userId, (answer = access.decideRemembered(userId, documentName).then((d) => d.ok)))
@@ -98,6 +109,7 @@ export function createDetector(options: DetectorOptions): Detector {
             continue
           }
           let outcome: MentionOutcome = userId === s.authorId ? 'self' : (await mayRead(userId)) ? 'notified' : 'no_access'
+          if (outcome === 'notified' && !(await wantsInApp(userId, MENTION_KIND, MENTION_PRIORITY))) outcome = 'silenced'
           if (outcome === 'notified' && !limits.takeNotification(s.authorId, { ...context, userId })) outcome = 'capped'
           const activity: ActivityInput | undefined =
             outcome === 'notified'
@@ -119,7 +131,7 @@ export function createDetector(options: DetectorOptions): Detector {
         const activities: ActivityInput[] = []
         if (s.reply && !baseline) {
           for (const recipient of replyRecipients({ authorId: s.authorId, ...s.reply, mentioned })) {
-            if (!(await mayRead(recipient))) continue
+            if (!(await mayRead(recipient)) || !(await wantsInApp(recipient, REPLY_KIND, REPLY_PRIORITY))) continue
             activities.push({
               key: { kind: REPLY_KIND, subjectId, commentId: s.commentId, recipient },
               notificationId: replyNotificationId(subjectId, s.threadId, recipient),

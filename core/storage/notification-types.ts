@@ -20,7 +20,8 @@ export interface NotificationRecord extends Omit<InboxNotification, 'priority'> 
  * Why a detected mention was handled the way it was; `capped`: the author had used up their
  * mention notifications for the minute (core/notifications/mention-limits.ts), so none was sent.
  */
-export type MentionOutcome = 'notified' | 'self' | 'no_access' | 'baseline' | 'capped'
+/** `silenced`: the recipient's preferences turn the mention off in-app. */
+export type MentionOutcome = 'notified' | 'self' | 'no_access' | 'baseline' | 'capped' | 'silenced'
 
 /**
  * The detection mark of a comments document written before notifications existed (set by a

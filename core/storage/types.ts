@@ -11,6 +11,7 @@
  */
 import type { Role } from '../../protocol/index.ts'
 import type { NotificationStore } from './notification-types.ts'
+import type { StoredPreferences } from '../notifications/preferences.ts'
 
 export type * from './notification-types.ts'
 
@@ -184,6 +185,13 @@ export interface ClientOwnerStore {
   bind(documentName: string, clients: readonly number[], userId: string): Promise<void>
 }
 
+/** Each user's notification preferences: only what they set (core/notifications/preferences.ts fills the rest). */
+export interface PreferenceStore {
+  get(userId: string): Promise<StoredPreferences | null>
+  /** Replaces the user's preferences with `change(current)` atomically: concurrent changes are applied one after the other. */
+  update(userId: string, change: (current: StoredPreferences | null) => StoredPreferences): Promise<StoredPreferences>
+}
+
 export interface Storage {
   /** Which backend this is, for logs and `/ready`. */
   readonly kind: 'sqlite' | 'postgres'
@@ -193,6 +201,7 @@ export interface Storage {
   readonly clientOwners: ClientOwnerStore
   /** Notifications, the mentions and comments already handled, the outbox and detection marks. */
   readonly notifications: NotificationStore
+  readonly preferences: PreferenceStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

@@ -12,6 +12,7 @@ import { mountRoutes, type RouteDefinition } from './route.ts'
 import type { RestDependencies } from './routes/context.ts'
 import { memberRoutes } from './routes/members.ts'
 import { notificationRoutes } from './routes/notifications.ts'
+import { preferenceRoutes } from './routes/preferences.ts'
 import { presenceRoutes } from './routes/presence.ts'
 import { subjectRoutes } from './routes/subjects.ts'
 import { threadRoutes } from './routes/threads.ts'
@@ -29,7 +30,15 @@ export interface RestApi {
 }
 
 export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
-  return [...subjectRoutes(deps), ...memberRoutes(deps), ...threadRoutes(deps), ...userRoutes(deps), ...presenceRoutes(deps), ...notificationRoutes(deps)]
+  return [
+    ...subjectRoutes(deps),
+    ...memberRoutes(deps),
+    ...threadRoutes(deps),
+    ...userRoutes(deps),
+    ...presenceRoutes(deps),
+    ...notificationRoutes(deps),
+    ...preferenceRoutes(deps),
+  ]
 }
 
 /**

@@ -14,6 +14,7 @@ import { createEvents, type ParleyEvents } from '../../core/events.ts'
 import { createNotificationMetrics } from '../observability/notification-metrics.ts'
 import type { Storage } from '../../core/storage/types.ts'
 import { createDetector } from '../../core/notifications/detector.ts'
+import { effectivePreferences } from '../../core/notifications/preferences.ts'
 import { createFaults, type FaultPoint } from '../../core/notifications/faults.ts'
 import { createMentionLimits } from '../../core/notifications/mention-limits.ts'
 import { createOutbox, type Outbox } from '../../core/notifications/outbox.ts'
@@ -59,7 +60,13 @@ export function createNotifications(options: NotificationsOptions): Notification
   const outbox = createOutbox({ storage, channels: { inbox: projector }, logger, metrics: metrics.outbox })
   const mentions = new Mentions({
     storage,
-    detector: createDetector({ storage, access, events, limits: createMentionLimits({ ...options.mentions, logger, dropped: metrics.mentionsDropped }) }),
+    detector: createDetector({
+      storage,
+      access,
+      events,
+      limits: createMentionLimits({ ...options.mentions, logger, dropped: metrics.mentionsDropped }),
+      preferences: async (userId) => effectivePreferences(await storage.preferences.get(userId)),
+    }),
     events,
     logger,
     faults: createFaults(options.faultPoint),

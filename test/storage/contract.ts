@@ -9,6 +9,7 @@ import { mergeUpdates } from '../../core/documents/updates.ts'
 import type { Storage } from '../../core/storage/types.ts'
 import { accessContract } from './access-contract.ts'
 import { clientOwnerContract } from './client-owners-contract.ts'
+import { preferencesContract } from './preferences-contract.ts'
 import { notificationContract } from './notifications-contract.ts'
 
 export interface BackendFactory {
@@ -208,4 +209,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
   accessContract(name, factory)
   clientOwnerContract(name, factory)
   notificationContract(name, factory)
+  preferencesContract(name, factory)
 }

@@ -20,6 +20,8 @@ export interface RestDependencies {
   logger: Logger
   /** Drains the notification outbox soon (after a REST mark). */
   outbox: { kick(): void }
+  /** The digest window of users who did not choose one (`PARLEY_DIGEST_SECONDS`). */
+  digestSeconds: number
 }
 
 /** The user's role on the document when it is at least `need`; `forbidden` otherwise. */

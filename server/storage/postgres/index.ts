@@ -7,7 +7,7 @@
  * (`on` by default); a warning is logged at start when the database has it off.
  */
 import type { Logger } from 'pino'
-import type { ClientOwnerStore, DocumentStore, NotificationStore, Storage, SubjectStore, UserStore } from '../../../core/storage/types.ts'
+import type { ClientOwnerStore, DocumentStore, NotificationStore, PreferenceStore, Storage, SubjectStore, UserStore } from '../../../core/storage/types.ts'
 import { PostgresDocumentStore } from './documents.ts'
 import { migrate } from './migrations.ts'
 import { PostgresPool } from './pool.ts'
@@ -15,6 +15,7 @@ import { PostgresClientOwnerStore } from './client-owners.ts'
 import { PostgresNotificationStore } from './notifications.ts'
 import { PostgresSubjectStore } from './subjects.ts'
 import { PostgresUserStore } from './users.ts'
+import { PostgresPreferenceStore } from './preferences.ts'
 
 export {
   POSTGRES_CONNECT_TIMEOUT_MS,
@@ -40,6 +41,7 @@ export class PostgresStorage implements Storage {
   readonly users: UserStore
   readonly clientOwners: ClientOwnerStore
   readonly notifications: NotificationStore
+  readonly preferences: PreferenceStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -49,6 +51,7 @@ export class PostgresStorage implements Storage {
     this.users = new PostgresUserStore(db)
     this.clientOwners = new PostgresClientOwnerStore(db)
     this.notifications = new PostgresNotificationStore(db)
+    this.preferences = new PostgresPreferenceStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

@@ -187,6 +187,15 @@ export const MIGRATIONS: readonly string[] = [
   WHERE h.name LIKE 'comments/%' AND h.last_seq > 0
     AND NOT EXISTS (SELECT 1 FROM notification_marks m WHERE m.document = h.name);
   `,
+  // Notification preferences, only what each user set (core/notifications/preferences.ts); a row
+  // with NULL settings is one being created under its lock.
+  `
+  CREATE TABLE notification_preferences (
+    user_id TEXT PRIMARY KEY,
+    settings TEXT,
+    updated_at BIGINT NOT NULL
+  );
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

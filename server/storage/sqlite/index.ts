@@ -11,6 +11,7 @@ import type {
   LogRow,
   MergeUpdates,
   NotificationStore,
+  PreferenceStore,
   Storage,
   StoredDocument,
   SubjectStore,
@@ -22,6 +23,7 @@ import { SqliteClientOwnerStore } from './client-owners.ts'
 import { SqliteNotificationStore } from './notifications.ts'
 import { SqliteSubjectStore } from './subjects.ts'
 import { SqliteUserStore } from './users.ts'
+import { SqlitePreferenceStore } from './preferences.ts'
 
 /** How long a writer waits for another connection's lock before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -152,6 +154,7 @@ export class SqliteStorage implements Storage {
   readonly users: UserStore
   readonly clientOwners: ClientOwnerStore
   readonly notifications: NotificationStore
+  readonly preferences: PreferenceStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -170,6 +173,7 @@ export class SqliteStorage implements Storage {
     this.users = new SqliteUserStore(this.db)
     this.clientOwners = new SqliteClientOwnerStore(this.db)
     this.notifications = new SqliteNotificationStore(this.db)
+    this.preferences = new SqlitePreferenceStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

@@ -175,6 +175,14 @@ export const MIGRATIONS: readonly string[] = [
     SELECT name FROM document_snapshots WHERE name >= 'comments/' AND name < 'comments0'
   ) WHERE name NOT IN (SELECT document FROM notification_marks);
   `,
+  // 7: notification preferences, only what each user set (core/notifications/preferences.ts).
+  `
+  CREATE TABLE notification_preferences (
+    user_id TEXT PRIMARY KEY,
+    settings TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
