@@ -1,6 +1,6 @@
 /** Plain snapshots of comments, read synchronously from the document for the detector. */
 import * as Y from 'yjs'
-import { CommentField, readRuns, runsToText, THREADS, ThreadField } from '../../protocol/index.ts'
+import { CommentField, FOLLOWERS, readRuns, runsToText, THREADS, ThreadField, type FollowerRole } from '../../protocol/index.ts'
 import type { CommentSnapshot } from '../notifications/detector.ts'
 import { extractMentions } from './extract.ts'
 
@@ -33,6 +33,14 @@ function subscribers(thread: Y.Map<unknown>): Record<string, boolean> {
   return out
 }
 
+/** The subject's hosts and followers (the document's root `followers` map). */
+function followers(thread: Y.Map<unknown>): Record<string, FollowerRole> {
+  const out: Record<string, FollowerRole> = {}
+  const map = thread.doc?.getMap(FOLLOWERS)
+  if (map) for (const [userId, role] of map.entries()) if (role === 'host' || role === 'follower') out[userId] = role
+  return out
+}
+
 function isFirst(thread: Y.Map<unknown>, comment: Y.Map<unknown>): boolean {
   const comments = thread.get(ThreadField.comments)
   return comments instanceof Y.Array && comments.get(0) === comment
@@ -55,7 +63,10 @@ export function snapshotComment(thread: Y.Map<unknown>, comment: Y.Map<unknown>,
     runs,
     text: runsToText(runs),
     mentions: extractMentions(runs),
-    reply: fresh && !deleted && !isFirst(thread, comment) ? { participants: participants(thread), subscribers: subscribers(thread) } : null,
+    activity:
+      fresh && !deleted
+        ? { first: isFirst(thread, comment), participants: participants(thread), subscribers: subscribers(thread), followers: followers(thread) }
+        : null,
     fresh,
   }
 }

@@ -12,10 +12,20 @@ import { commentsDocumentName, type BodyRun } from '../../protocol/index.ts'
 import type { AccessResolver } from '../access/resolve.ts'
 import type { ParleyEvents } from '../events.ts'
 import type { ActivityInput, HandledSets, MentionInput, MentionOutcome, RecordResult, Storage } from '../storage/types.ts'
-import { mentionNotificationId, notificationEventId, preview, replyNotificationId } from './ids.ts'
+import { mentionNotificationId, notificationEventId, preview } from './ids.ts'
 import { createMentionLimits, type MentionLimits } from './mention-limits.ts'
 import { mayDeliver, type Preferences } from './preferences.ts'
-import { CHANNELS, MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY, replyRecipients } from './rules.ts'
+import {
+  CHANNELS,
+  COMMENT_RULE,
+  commentRecipients,
+  MENTION_KIND,
+  MENTION_PRIORITY,
+  REPLY_RULE,
+  replyRecipients,
+  THREAD_RULE,
+  threadRecipients,
+} from './rules.ts'
 
 /** A comment as one transaction (or the rescan) left it, read synchronously from the document. */
 export interface CommentSnapshot {
@@ -27,10 +37,22 @@ export interface CommentSnapshot {
   text: string
   /** Mentioned user ids (attribute runs) and plain `@handles` (lower-cased). */
   mentions: { userIds: string[]; handles: string[] }
-  /** A reply to handle: created by this write (or unhandled at a rescan), and not its thread's first comment. */
-  reply: { participants: string[]; subscribers: Record<string, boolean> } | null
+  /** Activity to handle: the comment was created by this write (or is unhandled at a rescan), and is not deleted. */
+  activity: CommentActivity | null
   /** True when created by this write (or unhandled at a rescan): its activity gets recorded as handled. */
   fresh: boolean
+}
+
+/** What the activity rules need about a new comment's thread and subject. */
+export interface CommentActivity {
+  /** The thread's first comment: the thread starts. */
+  first: boolean
+  /** The thread's creator and every comment author. */
+  participants: string[]
+  /** userId → true (subscribed) or false (muted the thread). */
+  subscribers: Record<string, boolean>
+  /** The subject's hosts and followers. */
+  followers: Record<string, 'host' | 'follower'>
 }
 
 export interface DetectorOptions {
@@ -129,20 +151,29 @@ export function createDetector(options: DetectorOptions): Detector {
         }
         if (!s.fresh || handled.comments.has(s.commentId)) continue
         const activities: ActivityInput[] = []
-        if (s.reply && !baseline) {
-          for (const recipient of replyRecipients({ authorId: s.authorId, ...s.reply, mentioned })) {
-            if (!(await mayRead(recipient)) || !(await wantsInApp(recipient, REPLY_KIND, REPLY_PRIORITY))) continue
-            activities.push({
-              key: { kind: REPLY_KIND, subjectId, commentId: s.commentId, recipient },
-              notificationId: replyNotificationId(subjectId, s.threadId, recipient),
-              fold: true,
-              kind: REPLY_KIND,
-              priority: REPLY_PRIORITY,
-              threadId: s.threadId,
-              actor: s.authorId,
-              preview: text,
-              at: now,
-            })
+        if (s.activity && !baseline) {
+          const activity = { authorId: s.authorId, ...s.activity, mentioned }
+          const rounds = s.activity.first
+            ? [{ rule: THREAD_RULE, recipients: threadRecipients(activity) }]
+            : [
+                { rule: REPLY_RULE, recipients: replyRecipients(activity) },
+                { rule: COMMENT_RULE, recipients: commentRecipients(activity) },
+              ]
+          for (const { rule, recipients } of rounds) {
+            for (const recipient of recipients) {
+              if (!(await mayRead(recipient)) || !(await wantsInApp(recipient, rule.kind, rule.priority))) continue
+              activities.push({
+                key: { kind: rule.kind, subjectId, commentId: s.commentId, recipient },
+                notificationId: rule.notificationId(subjectId, s.threadId, recipient),
+                fold: true,
+                kind: rule.kind,
+                priority: rule.priority,
+                threadId: s.threadId,
+                actor: s.authorId,
+                preview: text,
+                at: now,
+              })
+            }
           }
         }
         comments.push({ subjectId, commentId: s.commentId, activities })

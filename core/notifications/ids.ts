@@ -23,6 +23,16 @@ export function replyNotificationId(subjectId: string, threadId: string, recipie
   return hashed('r', ['reply', subjectId, threadId, recipient])
 }
 
+/** Thread starts fold per subject: one notification per (subject, recipient). */
+export function threadNotificationId(subjectId: string, recipient: string): string {
+  return hashed('t', ['thread', subjectId, recipient])
+}
+
+/** Comments in threads a host is not in fold per subject: one notification per (subject, recipient). */
+export function commentNotificationId(subjectId: string, recipient: string): string {
+  return hashed('c', ['comment', subjectId, recipient])
+}
+
 /** The event id of a notification's creation: receivers dedupe by it. */
 export function notificationEventId(userId: string, notificationId: string, version: number): string {
   return hashed('e', [userId, notificationId, String(version)])

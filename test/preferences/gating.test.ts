@@ -4,7 +4,7 @@
  * a user who muted the subject hears nothing from it except mentions. On both backends.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { createThread, reply } from '../../protocol/index.ts'
+import { createThread, reply, threadsMap } from '../../protocol/index.ts'
 import { BACKENDS } from '../access/backends.ts'
 import { acknowledged } from '../helpers/provider.ts'
 import { rest } from '../helpers/rest.ts'
@@ -36,7 +36,7 @@ describe.each(BACKENDS)('preferences decide the in-app inbox ($name)', (backend)
     reply({ doc: dan!.doc, userId: 'dan' }, threadId, 'dan takes part')
     await acknowledged(cid!)
     await acknowledged(dan!)
-    await waitFor(() => ben!.doc.toJSON().threads?.[threadId]?.comments?.length === 3, 'ben sees both replies')
+    await waitFor(() => (threadsMap(ben!.doc).get(threadId)?.get('comments') as { length: number } | undefined)?.length === 3, 'ben sees both replies')
 
     reply({ doc: ben!.doc, userId: 'ben' }, threadId, 'hello all')
     await acknowledged(ben!)

@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest'
 import { ID_PATTERN, PREVIEW_LENGTH } from '../../protocol/index.ts'
 import { ID_HASH_CHARS, mentionNotificationId, notificationEventId, preview, replyNotificationId } from '../../core/notifications/ids.ts'
 import { OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_MAX_MS, retryDelay } from '../../core/notifications/outbox.ts'
-import { CHANNELS, MENTION_KIND, MENTION_PRIORITY, REPLY_KIND, REPLY_PRIORITY, replyRecipients } from '../../core/notifications/rules.ts'
+import {
+  CHANNELS,
+  commentRecipients,
+  MENTION_KIND,
+  MENTION_PRIORITY,
+  REPLY_KIND,
+  REPLY_PRIORITY,
+  replyRecipients,
+  threadRecipients,
+} from '../../core/notifications/rules.ts'
 
 describe('PROTOCOL §Mentions and notifications: rules', () => {
   it('gives mentions priority high and replies normal, on the inbox channel', () => {
@@ -34,6 +43,20 @@ describe('PROTOCOL §Mentions and notifications: rules', () => {
 
   it('tells each user once', () => {
     expect(replyRecipients({ authorId: 'x', participants: ['ana', 'ana'], subscribers: { ana: true }, mentioned: new Set() })).toEqual(['ana'])
+  })
+
+  const followers = { ana: 'host', ben: 'follower', cid: 'host', dan: 'follower', eve: 'host' } as const
+
+  it('tells a new thread to hosts and followers, not its author, the muted or the mentioned', () => {
+    const context = { authorId: 'cid', participants: ['cid'], subscribers: { dan: false }, mentioned: new Set(['eve']), followers }
+    expect(threadRecipients(context).sort()).toEqual(['ana', 'ben'])
+  })
+
+  it('tells a comment to hosts who are not in its thread (neither participant nor subscriber), never followers', () => {
+    const context = { authorId: 'ben', participants: ['ana', 'ben'], subscribers: { eve: true }, mentioned: new Set<string>(), followers }
+    expect(commentRecipients(context)).toEqual(['cid'])
+    expect(commentRecipients({ ...context, mentioned: new Set(['cid']) })).toEqual([])
+    expect(commentRecipients({ ...context, subscribers: { eve: true, cid: false } })).toEqual([])
   })
 })
 
