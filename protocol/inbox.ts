@@ -1,7 +1,7 @@
 /**
  * The `inbox/<userId>` document: one user's notifications, projected by the server from storage.
  * Root Y.Map `notifications`: notification id → Y.Map of {@link NotificationField} values.
- * The owner may set only `readAt` and `archivedAt` of existing notifications.
+ * The owner may set only `readAt`, `seenAt` and `archivedAt` of existing notifications.
  */
 import * as Y from 'yjs'
 
@@ -22,6 +22,7 @@ export const NotificationField = {
   createdAt: 'createdAt',
   notifiedAt: 'notifiedAt',
   readAt: 'readAt',
+  seenAt: 'seenAt',
   archivedAt: 'archivedAt',
 } as const
 
@@ -38,6 +39,8 @@ export interface InboxNotification {
   createdAt: number
   notifiedAt: number
   readAt: number | null
+  /** Set by the owner when the inbox was shown; the badge counts unseen ones. */
+  seenAt: number | null
   archivedAt: number | null
 }
 
@@ -47,6 +50,11 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 /** Unread: `readAt` null or earlier than `notifiedAt`. */
 export function isUnreadNotification(n: Pick<InboxNotification, 'readAt' | 'notifiedAt'>): boolean {
   return n.readAt === null || n.readAt < n.notifiedAt
+}
+
+/** Unseen: `seenAt` null or earlier than `notifiedAt`. */
+export function isUnseenNotification(n: Pick<InboxNotification, 'seenAt' | 'notifiedAt'>): boolean {
+  return n.seenAt === null || n.seenAt < n.notifiedAt
 }
 
 export function readNotification(map: Y.Map<unknown>): InboxNotification | null {
@@ -67,6 +75,7 @@ export function readNotification(map: Y.Map<unknown>): InboxNotification | null 
     createdAt: num(map.get(NotificationField.createdAt)) ?? 0,
     notifiedAt: num(map.get(NotificationField.notifiedAt)) ?? 0,
     readAt: num(map.get(NotificationField.readAt)),
+    seenAt: num(map.get(NotificationField.seenAt)),
     archivedAt: num(map.get(NotificationField.archivedAt)),
   }
 }

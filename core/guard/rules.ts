@@ -33,8 +33,8 @@ const isId = (v: unknown): v is string => typeof v === 'string' && ID_PATTERN.te
 /** A time as the document holds it (for reading state such as "deleted"); new times must pass {@link timeRefusal}. */
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
 
-/** Notification fields the inbox owner may set, each null or a time ({@link markAllowed}); `seenAt` joins them once the inbox holds it. */
-const OWNER_MARKS: readonly string[] = [NotificationField.readAt, NotificationField.archivedAt]
+/** Notification fields the inbox owner may set, each null or a time ({@link markAllowed}). */
+const OWNER_MARKS: readonly string[] = [NotificationField.readAt, NotificationField.seenAt, NotificationField.archivedAt]
 
 export function isValidEmoji(emoji: string): boolean {
   return emoji.length > 0 && emoji.length <= MAX_EMOJI_LENGTH && !emoji.includes(REACTION_SEPARATOR)

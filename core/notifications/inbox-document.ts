@@ -1,11 +1,12 @@
 /**
  * Writing and reading an inbox document on the server's side. The projection sets each field
  * from storage, and only where the document differs, so that replaying it changes nothing;
- * `readAt` only moves forward (a mark the owner just set in the document, on its way to storage,
+ * `readAt` and `seenAt` only move forward (a mark the owner just set in the document, on its way to storage,
  * is never undone). Entries beyond the latest ones are deleted: the document stays bounded.
  */
 import * as Y from 'yjs'
 import { INBOX_NOTIFICATIONS, NotificationField } from '../../protocol/index.ts'
+import type { NotificationMarks } from '../storage/notification-types.ts'
 import type { NotificationRecord } from '../storage/types.ts'
 
 function fieldsOf(r: NotificationRecord): Record<string, unknown> {
@@ -22,6 +23,7 @@ function fieldsOf(r: NotificationRecord): Record<string, unknown> {
     [NotificationField.createdAt]: r.createdAt,
     [NotificationField.notifiedAt]: r.notifiedAt,
     [NotificationField.readAt]: r.readAt,
+    [NotificationField.seenAt]: r.seenAt,
     [NotificationField.archivedAt]: r.archivedAt,
   }
 }
@@ -61,6 +63,7 @@ export function project(doc: Y.Doc, latest: readonly NotificationRecord[]): numb
     }
     const map = existing as Y.Map<unknown>
     fields[NotificationField.readAt] = laterRead(map.get(NotificationField.readAt), record.readAt)
+    fields[NotificationField.seenAt] = laterRead(map.get(NotificationField.seenAt), record.seenAt)
     for (const [key, value] of Object.entries(fields)) {
       if (same(map.get(key), value)) continue
       map.set(key, value)
@@ -70,19 +73,19 @@ export function project(doc: Y.Doc, latest: readonly NotificationRecord[]): numb
   return changed
 }
 
-/** The owner's marks a transaction set: notification id → the `readAt` / `archivedAt` it holds now. */
-export function marksIn(tr: Y.Transaction): Array<{ id: string; readAt?: number | null; archivedAt?: number | null }> {
+/** The owner's marks a transaction set: notification id → the `readAt` / `seenAt` / `archivedAt` it holds now. */
+export function marksIn(tr: Y.Transaction): Array<{ id: string } & NotificationMarks> {
   const root = tr.doc.share.get(INBOX_NOTIFICATIONS)
-  const marks: Array<{ id: string; readAt?: number | null; archivedAt?: number | null }> = []
+  const marks: Array<{ id: string } & NotificationMarks> = []
   for (const [type, keys] of tr.changed) {
     const item = type._item
     if (!(type instanceof Y.Map) || !item || item.parent !== root || item.parentSub === null) continue
-    const mark: { id: string; readAt?: number | null; archivedAt?: number | null } = { id: item.parentSub }
-    const readAt: unknown = type.get(NotificationField.readAt)
-    const archivedAt: unknown = type.get(NotificationField.archivedAt)
-    if (keys.has(NotificationField.readAt) && (readAt === null || typeof readAt === 'number')) mark.readAt = readAt
-    if (keys.has(NotificationField.archivedAt) && (archivedAt === null || typeof archivedAt === 'number')) mark.archivedAt = archivedAt
-    if (mark.readAt !== undefined || mark.archivedAt !== undefined) marks.push(mark)
+    const mark: { id: string } & NotificationMarks = { id: item.parentSub }
+    for (const field of [NotificationField.readAt, NotificationField.seenAt, NotificationField.archivedAt] as const) {
+      const value: unknown = type.get(field)
+      if (keys.has(field) && (value === null || typeof value === 'number')) mark[field] = value
+    }
+    if (mark.readAt !== undefined || mark.seenAt !== undefined || mark.archivedAt !== undefined) marks.push(mark)
   }
   return marks
 }

@@ -28,6 +28,7 @@ export function newNotification(activity: ActivityInput): NotificationRecord {
     createdAt: activity.at,
     notifiedAt: activity.at,
     readAt: null,
+    seenAt: null,
     archivedAt: null,
     version: 1,
   }
@@ -37,7 +38,7 @@ export function newNotification(activity: ActivityInput): NotificationRecord {
 export function foldInto(existing: NotificationRecord, activity: ActivityInput): NotificationRecord | null {
   if (!activity.fold) return null
   // notifiedAt never goes back, and a new round must be unread even when clocks disagree.
-  const floor = Math.max(existing.notifiedAt, existing.readAt === null ? 0 : existing.readAt + 1)
+  const floor = Math.max(existing.notifiedAt, existing.readAt === null ? 0 : existing.readAt + 1, existing.seenAt === null ? 0 : existing.seenAt + 1)
   const notifiedAt = Math.max(activity.at, floor)
   const round = isUnread(existing)
   const actors = round ? [activity.actor, ...existing.actors.filter((a) => a !== activity.actor)].slice(0, MAX_ACTORS) : [activity.actor]

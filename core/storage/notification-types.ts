@@ -18,9 +18,9 @@ export interface NotificationRecord extends Omit<InboxNotification, 'priority'> 
 
 /**
  * Why a detected mention was handled the way it was; `capped`: the author had used up their
- * mention notifications for the minute (core/notifications/mention-limits.ts), so none was sent.
+ * mention notifications for the minute (core/notifications/mention-limits.ts), so none was sent;
+ * `silenced`: the recipient's preferences turn mentions off in-app.
  */
-/** `silenced`: the recipient's preferences turn the mention off in-app. */
 export type MentionOutcome = 'notified' | 'self' | 'no_access' | 'baseline' | 'capped' | 'silenced'
 
 /**
@@ -99,8 +99,17 @@ export interface OutboxRow {
   nextAttemptAt: number
 }
 
+/** The marks an owner sets: `readAt` and `seenAt` only move forward. */
+export interface NotificationMarks {
+  readAt?: number | null
+  seenAt?: number | null
+  archivedAt?: number | null
+}
+
 export interface ListQuery {
   unreadOnly: boolean
+  /** Archived ones only (true), not archived ones only (false), or both (left out). */
+  archived?: boolean | undefined
   limit: number
   /** Continue after this notification (by `notifiedAt` descending, then id). */
   after: { notifiedAt: number; id: string } | null
@@ -116,10 +125,16 @@ export interface NotificationStore {
   list(userId: string, query: ListQuery): Promise<NotificationRecord[]>
   /** Unread: `readAt` null or earlier than `notifiedAt`. */
   unreadCount(userId: string): Promise<number>
+  /** Unseen: `seenAt` null or earlier than `notifiedAt`. */
+  unseenCount(userId: string): Promise<number>
+  /** Sets `seenAt` of unseen notifications (some ids, or all) to the later of `at` and `notifiedAt`, and queues them on `channels`; resolves with the changed ones. */
+  markSeen(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]>
+  /** Sets `archivedAt` of notifications not archived yet and queues them on `channels`; resolves with the changed ones. */
+  archive(userId: string, ids: readonly string[], at: number, channels: readonly string[]): Promise<NotificationRecord[]>
   /** Sets `readAt` of unread notifications (some ids, or all) and queues them on `channels`; resolves with the changed ones. */
   markRead(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]>
-  /** The owner's own marks from the inbox document (`readAt` only moves forward); true when something changed. */
-  setMarks(userId: string, id: string, marks: { readAt?: number | null; archivedAt?: number | null }): Promise<boolean>
+  /** The owner's own marks from the inbox document (`readAt` and `seenAt` only move forward); true when something changed. */
+  setMarks(userId: string, id: string, marks: NotificationMarks): Promise<boolean>
   /** Claims due pending rows of a channel for `leaseMs` (another claim skips them meanwhile). */
   claimOutbox(channel: string, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]>
   /** Records delivery of the claimed versions; a row whose version moved on stays pending. */

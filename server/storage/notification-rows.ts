@@ -16,6 +16,7 @@ export interface NotificationRow {
   created_at: number | string
   notified_at: number | string
   read_at: number | string | null
+  seen_at: number | string | null
   archived_at: number | string | null
   version: number | string
 }
@@ -33,7 +34,7 @@ export interface OutboxDbRow {
 }
 
 export const NOTIFICATION_COLUMNS =
-  'user_id, id, kind, priority, subject_id, thread_id, comment_id, actors, activity_count, preview, created_at, notified_at, read_at, archived_at, version'
+  'user_id, id, kind, priority, subject_id, thread_id, comment_id, actors, activity_count, preview, created_at, notified_at, read_at, seen_at, archived_at, version'
 
 export const OUTBOX_COLUMNS = 'user_id, notification_id, channel, version, delivered_version, status, attempts, next_attempt_at, last_error'
 
@@ -73,6 +74,7 @@ export function toNotification(row: NotificationRow): NotificationRecord {
     createdAt: num(row.created_at),
     notifiedAt: num(row.notified_at),
     readAt: nullableNum(row.read_at),
+    seenAt: nullableNum(row.seen_at),
     archivedAt: nullableNum(row.archived_at),
     version: num(row.version),
   }
@@ -94,6 +96,7 @@ export function notificationValues(r: NotificationRecord): unknown[] {
     r.createdAt,
     r.notifiedAt,
     r.readAt,
+    r.seenAt,
     r.archivedAt,
     r.version,
   ]

@@ -61,6 +61,6 @@ describe('typed events', () => {
     const notAll = await rest(world.s, 'POST', '/api/v1/notifications/read', { bearer: token, json: { all: false } })
     expect(notAll.status).toBe(400)
     expect((await rest(world.s, 'GET', '/api/v1/notifications/unread-count?x=1', { bearer: token })).status).toBe(400)
-    expect((await rest<{ count: number }>(world.s, 'GET', '/api/v1/notifications/unread-count', { bearer: token })).body).toEqual({ count: 0 })
+    expect((await rest<{ count: number }>(world.s, 'GET', '/api/v1/notifications/unread-count', { bearer: token })).body).toEqual({ count: 0, unseen: 0 })
   })
 })

@@ -34,6 +34,8 @@ const OPERATIONS = [
   ['get', '/api/v1/notifications', 'userToken'],
   ['get', '/api/v1/notifications/unread-count', 'userToken'],
   ['post', '/api/v1/notifications/read', 'userToken'],
+  ['post', '/api/v1/notifications/seen', 'userToken'],
+  ['post', '/api/v1/notifications/archive', 'userToken'],
   ['get', '/api/v1/preferences', 'userToken'],
   ['put', '/api/v1/preferences', 'userToken'],
 ] as const

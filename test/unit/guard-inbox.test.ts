@@ -1,6 +1,6 @@
 /**
  * The write guard's checker (`checkUpdate`) on an `inbox/<userId>` document, in process: its owner
- * sets only `readAt` and `archivedAt` of notifications the server wrote.
+ * sets only `readAt`, `seenAt` and `archivedAt` of notifications the server wrote.
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -8,7 +8,7 @@ import { GuardedDoc, type Actor } from './guard-fixture.ts'
 
 const T = 1_700_000_000_000
 
-describe('PROTOCOL §Inbox document as implemented: the owner sets only readAt and archivedAt', () => {
+describe('PROTOCOL §Inbox document as implemented: the owner sets only readAt, seenAt and archivedAt', () => {
   function inboxWithOne(): GuardedDoc {
     const server = new GuardedDoc('inbox')
     // The server's own projection, applied directly (the guard checks clients, not the server).
@@ -27,6 +27,7 @@ describe('PROTOCOL §Inbox document as implemented: the owner sets only readAt a
         createdAt: T,
         notifiedAt: T,
         readAt: null,
+        seenAt: null,
         archivedAt: null,
       }))
         n.set(k, v)
@@ -37,8 +38,14 @@ describe('PROTOCOL §Inbox document as implemented: the owner sets only readAt a
   const owner: Actor = { userId: 'ana', role: 'read' }
   const notification = (doc: Y.Doc) => doc.getMap('notifications').get('n1') as Y.Map<unknown>
 
-  it('accepts readAt and archivedAt (a time, or null)', () => {
+  it('accepts readAt, seenAt and archivedAt (a time, or null)', () => {
     const server = inboxWithOne()
+    expect(
+      server.accept(
+        owner,
+        server.updateOf((doc) => notification(doc).set('seenAt', T + 4)),
+      ),
+    ).toMatchObject({ ok: true })
     expect(
       server.accept(
         owner,
@@ -65,6 +72,8 @@ describe('PROTOCOL §Inbox document as implemented: the owner sets only readAt a
     ['a notification removed', (doc) => doc.getMap('notifications').delete('n1')],
     ['readAt that is not a time', (doc) => notification(doc).set('readAt', 'now')],
     ['readAt before the notification was created', (doc) => notification(doc).set('readAt', T - 1)],
+    ['seenAt that is not a time', (doc) => notification(doc).set('seenAt', 'now')],
+    ['seenAt before the notification was created', (doc) => notification(doc).set('seenAt', T - 1)],
     ['a root outside the schema', (doc) => doc.getMap('threads').set('x', 1)],
   ])('refuses %s', (_name, write) => {
     const server = inboxWithOne()

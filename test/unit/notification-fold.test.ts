@@ -48,6 +48,7 @@ describe('PROTOCOL §Inbox document as implemented: a new notification', () => {
       createdAt: T,
       notifiedAt: T,
       readAt: null,
+      seenAt: null,
       archivedAt: null,
       version: 1,
     } satisfies NotificationRecord)

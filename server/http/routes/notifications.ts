@@ -1,6 +1,6 @@
 /**
- * The user's notifications over REST: list (newest first, with a cursor), unread count, and mark
- * read (some, or all). Storage is the source of truth; a mark made here is projected into the
+ * The user's notifications over REST: list (newest first, with a cursor; archived or not), unread
+ * and unseen counts, mark read or seen (some, or all), and archive. Storage is the source of truth; a mark made here is projected into the
  * inbox document through the outbox, and one made in the document reaches storage, so both agree.
  */
 import { z } from 'zod'
@@ -36,6 +36,7 @@ export const notificationSchema = z.object({
   createdAt: z.number(),
   notifiedAt: z.number(),
   readAt: z.number().nullable(),
+  seenAt: z.number().nullable(),
   archivedAt: z.number().nullable(),
 })
 
@@ -67,9 +68,11 @@ export function notificationRoutes(deps: RestDependencies): RouteDefinition[] {
         path: '/api/v1/notifications',
         tag: 'notifications',
         summary: "The caller's notifications, newest first",
-        description: 'Ordered by `notifiedAt` (latest activity), then id. Pass `nextCursor` back as `cursor` for the next page; null: no more.',
+        description:
+          'Ordered by `notifiedAt` (latest activity), then id. `archived=true` lists archived ones (default: those not archived). Pass `nextCursor` back as `cursor` for the next page; null: no more.',
         query: z.object({
           unread: z.enum(['true', 'false']).default('false'),
+          archived: z.enum(['true', 'false']).default('false'),
           limit: z.coerce.number().int().min(1).max(NOTIFICATIONS_MAX_LIMIT).default(NOTIFICATIONS_DEFAULT_LIMIT),
           cursor: z.string().max(400).optional(),
         }),
@@ -82,7 +85,12 @@ export function notificationRoutes(deps: RestDependencies): RouteDefinition[] {
         const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
         if (query.cursor !== undefined && after === null) return jsonError(c, 400, ErrorCode.InvalidRequest, 'query.cursor: not a cursor this server issued')
         try {
-          const page = await storage.notifications.list(user.id, { unreadOnly: query.unread === 'true', limit: query.limit, after })
+          const page = await storage.notifications.list(user.id, {
+            unreadOnly: query.unread === 'true',
+            archived: query.archived === 'true',
+            limit: query.limit,
+            after,
+          })
           const last = page.at(-1)
           return c.json({ notifications: page.map(toJson), nextCursor: page.length === query.limit && last ? encodeCursor(last) : null })
         } catch (error) {
@@ -96,15 +104,17 @@ export function notificationRoutes(deps: RestDependencies): RouteDefinition[] {
         method: 'get',
         path: '/api/v1/notifications/unread-count',
         tag: 'notifications',
-        summary: 'How many of the caller’s notifications are unread',
-        description: 'Unread: `readAt` null or earlier than `notifiedAt`. Takes no query parameters (an unknown one is 400).',
+        summary: 'How many of the caller’s notifications are unread, and how many unseen',
+        description:
+          'Unread: `readAt` null or earlier than `notifiedAt`; unseen (the badge): `seenAt` null or earlier than `notifiedAt`. Takes no query parameters (an unknown one is 400).',
         query: z.strictObject({}),
-        responses: { 200: { description: 'The count', schema: z.object({ count: z.number() }) } },
+        responses: { 200: { description: 'The counts', schema: z.object({ count: z.number(), unseen: z.number() }) } },
         errors: [400, 401, 503],
       },
       async ({ c, user }) => {
         try {
-          return c.json({ count: await storage.notifications.unreadCount(user.id) })
+          const [count, unseen] = await Promise.all([storage.notifications.unreadCount(user.id), storage.notifications.unseenCount(user.id)])
+          return c.json({ count, unseen })
         } catch (error) {
           logger.error({ err: error, userId: user.id }, 'unread count failed')
           return errorResponse(c, STORAGE_DOWN)
@@ -130,6 +140,52 @@ export function notificationRoutes(deps: RestDependencies): RouteDefinition[] {
           return c.json({ updated: changed.length })
         } catch (error) {
           logger.error({ err: error, userId: user.id }, 'marking read failed')
+          return errorResponse(c, STORAGE_DOWN)
+        }
+      },
+    ),
+    userRoute(
+      {
+        method: 'post',
+        path: '/api/v1/notifications/seen',
+        tag: 'notifications',
+        summary: 'Mark notifications seen (the inbox was shown)',
+        description:
+          '`{ ids }` marks those (unknown or already seen ids are skipped); `{ all: true }` marks every unseen one. `seenAt` becomes the later of now and `notifiedAt`. `updated` counts the notifications that changed.',
+        body: z.union([z.strictObject({ ids: z.array(idSchema).min(1).max(MARK_READ_MAX_IDS) }), z.strictObject({ all: z.literal(true) })]),
+        responses: { 200: { description: 'How many changed', schema: z.object({ updated: z.number() }) } },
+        errors: [400, 401, 503],
+      },
+      async ({ c, body, user }) => {
+        try {
+          const changed = await storage.notifications.markSeen(user.id, 'all' in body ? 'all' : body.ids, Date.now(), CHANNELS)
+          if (changed.length > 0) outbox.kick()
+          return c.json({ updated: changed.length })
+        } catch (error) {
+          logger.error({ err: error, userId: user.id }, 'marking seen failed')
+          return errorResponse(c, STORAGE_DOWN)
+        }
+      },
+    ),
+    userRoute(
+      {
+        method: 'post',
+        path: '/api/v1/notifications/archive',
+        tag: 'notifications',
+        summary: 'Archive notifications',
+        description:
+          '`{ ids }` archives those (unknown or already archived ids are skipped); they leave the default list and appear with `archived=true`. `updated` counts the notifications that changed.',
+        body: z.strictObject({ ids: z.array(idSchema).min(1).max(MARK_READ_MAX_IDS) }),
+        responses: { 200: { description: 'How many changed', schema: z.object({ updated: z.number() }) } },
+        errors: [400, 401, 503],
+      },
+      async ({ c, body, user }) => {
+        try {
+          const changed = await storage.notifications.archive(user.id, body.ids, Date.now(), CHANNELS)
+          if (changed.length > 0) outbox.kick()
+          return c.json({ updated: changed.length })
+        } catch (error) {
+          logger.error({ err: error, userId: user.id }, 'archiving failed')
           return errorResponse(c, STORAGE_DOWN)
         }
       },

@@ -196,6 +196,10 @@ export const MIGRATIONS: readonly string[] = [
     updated_at BIGINT NOT NULL
   );
   `,
+  // When the owner last saw each notification (the badge counts unseen ones).
+  `
+  ALTER TABLE notifications ADD COLUMN seen_at BIGINT;
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

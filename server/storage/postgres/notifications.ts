@@ -19,6 +19,7 @@ import type {
   ActivityInput,
   HandledSets,
   ListQuery,
+  NotificationMarks,
   NotificationRecord,
   NotificationStore,
   OutboxRow,
@@ -28,6 +29,7 @@ import type {
 import { toNumber, type PostgresPool } from './pool.ts'
 
 const UNREAD = '(read_at IS NULL OR read_at < notified_at)'
+const UNSEEN = '(seen_at IS NULL OR seen_at < notified_at)'
 const PLACEHOLDERS = NOTIFICATION_COLUMNS.split(',')
   .map((_, i) => `$${i + 1}`)
   .join(', ')
@@ -132,9 +134,10 @@ export class PostgresNotificationStore implements NotificationStore {
   async list(userId: string, query: ListQuery): Promise<NotificationRecord[]> {
     const rows = await this.db.query<NotificationRow>(
       `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1 AND (NOT $2::boolean OR ${UNREAD})
+         AND ($6::boolean IS NULL OR (archived_at IS NOT NULL) = $6::boolean)
          AND ($3::bigint IS NULL OR notified_at < $3 OR (notified_at = $3 AND id COLLATE "C" > $4))
        ORDER BY notified_at DESC, id COLLATE "C" LIMIT $5`,
-      [userId, query.unreadOnly, query.after?.notifiedAt ?? null, query.after?.id ?? '', query.limit],
+      [userId, query.unreadOnly, query.after?.notifiedAt ?? null, query.after?.id ?? '', query.limit, query.archived ?? null],
     )
     return rows.map(toNotification)
   }
@@ -142,6 +145,39 @@ export class PostgresNotificationStore implements NotificationStore {
   async unreadCount(userId: string): Promise<number> {
     const rows = await this.db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND ${UNREAD}`, [userId])
     return toNumber(rows[0]?.n ?? 0)
+  }
+
+  async unseenCount(userId: string): Promise<number> {
+    const rows = await this.db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND ${UNSEEN}`, [userId])
+    return toNumber(rows[0]?.n ?? 0)
+  }
+
+  markSeen(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
+    return this.db.transaction(async (client) => {
+      const rows = await client.query<NotificationRow>(
+        `UPDATE notifications SET seen_at = GREATEST($2::bigint, notified_at), version = version + 1
+         WHERE user_id = $1 AND ${UNSEEN} AND ($3::boolean OR id = ANY($4::text[]))
+         RETURNING ${NOTIFICATION_COLUMNS}`,
+        [userId, at, ids === 'all', ids === 'all' ? [] : [...ids]],
+      )
+      const changed = rows.rows.map(toNotification)
+      for (const record of changed) await queue(client, record, channels, at)
+      return changed
+    })
+  }
+
+  archive(userId: string, ids: readonly string[], at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
+    return this.db.transaction(async (client) => {
+      const rows = await client.query<NotificationRow>(
+        `UPDATE notifications SET archived_at = GREATEST($2::bigint, created_at), version = version + 1
+         WHERE user_id = $1 AND archived_at IS NULL AND id = ANY($3::text[])
+         RETURNING ${NOTIFICATION_COLUMNS}`,
+        [userId, at, [...ids]],
+      )
+      const changed = rows.rows.map(toNotification)
+      for (const record of changed) await queue(client, record, channels, at)
+      return changed
+    })
   }
 
   markRead(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
@@ -158,14 +194,21 @@ export class PostgresNotificationStore implements NotificationStore {
     })
   }
 
-  async setMarks(userId: string, id: string, marks: { readAt?: number | null; archivedAt?: number | null }): Promise<boolean> {
+  async setMarks(userId: string, id: string, marks: NotificationMarks): Promise<boolean> {
     let changed = false
+    if (typeof marks.seenAt === 'number') {
+      const rows = await this.db.query(
+        'UPDATE notifications SET seen_at = $3, version = version + 1 WHERE user_id = $1 AND id = $2 AND (seen_at IS NULL OR seen_at < $3) RETURNING id',
+        [userId, id, marks.seenAt],
+      )
+      changed = rows.length > 0
+    }
     if (typeof marks.readAt === 'number') {
       const rows = await this.db.query(
         'UPDATE notifications SET read_at = $3, version = version + 1 WHERE user_id = $1 AND id = $2 AND (read_at IS NULL OR read_at < $3) RETURNING id',
         [userId, id, marks.readAt],
       )
-      changed = rows.length > 0
+      changed = rows.length > 0 || changed
     }
     if (marks.archivedAt !== undefined) {
       const rows = await this.db.query(

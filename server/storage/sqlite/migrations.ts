@@ -183,6 +183,10 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 8: when the owner last saw each notification (the badge counts unseen ones).
+  `
+  ALTER TABLE notifications ADD COLUMN seen_at INTEGER;
+  `,
 ]
 
 export function migrate(db: Database.Database): void {

@@ -14,6 +14,7 @@ import type {
   ActivityInput,
   HandledSets,
   ListQuery,
+  NotificationMarks,
   NotificationRecord,
   NotificationStore,
   OutboxRow,
@@ -22,6 +23,7 @@ import type {
 } from '../../../core/storage/notification-types.ts'
 
 const UNREAD = '(read_at IS NULL OR read_at < notified_at)'
+const UNSEEN = '(seen_at IS NULL OR seen_at < notified_at)'
 
 export class SqliteNotificationStore implements NotificationStore {
   private readonly db: Database.Database
@@ -52,12 +54,19 @@ export class SqliteNotificationStore implements NotificationStore {
          ON CONFLICT (user_id, notification_id, channel) DO UPDATE SET version = excluded.version, status = 'pending', attempts = 0,
            next_attempt_at = excluded.next_attempt_at, last_error = NULL, updated_at = excluded.updated_at`,
       ),
-      list: db.prepare<[{ user: string; unread: number; at: number | null; id: string; limit: number }], NotificationRow>(
+      list: db.prepare<[{ user: string; unread: number; archived: number | null; at: number | null; id: string; limit: number }], NotificationRow>(
         `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = @user AND (@unread = 0 OR ${UNREAD})
+           AND (@archived IS NULL OR (archived_at IS NOT NULL) = (@archived = 1))
            AND (@at IS NULL OR notified_at < @at OR (notified_at = @at AND id > @id))
          ORDER BY notified_at DESC, id LIMIT @limit`,
       ),
       unread: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND ${UNREAD}`),
+      unseen: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND ${UNSEEN}`),
+      unseenAll: db.prepare<[string], NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? AND ${UNSEEN}`),
+      setSeen: db.prepare<[number, string, string]>('UPDATE notifications SET seen_at = ?, version = version + 1 WHERE user_id = ? AND id = ?'),
+      setSeenForward: db.prepare<[number, string, string, number]>(
+        'UPDATE notifications SET seen_at = ?, version = version + 1 WHERE user_id = ? AND id = ? AND (seen_at IS NULL OR seen_at < ?)',
+      ),
       unreadAll: db.prepare<[string], NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? AND ${UNREAD}`),
       setRead: db.prepare<[number, string, string]>('UPDATE notifications SET read_at = ?, version = version + 1 WHERE user_id = ? AND id = ?'),
       setReadForward: db.prepare<[number, string, string, number]>(
@@ -161,6 +170,7 @@ export class SqliteNotificationStore implements NotificationStore {
     const rows = this.s.list.all({
       user: userId,
       unread: query.unreadOnly ? 1 : 0,
+      archived: query.archived === undefined ? null : query.archived ? 1 : 0,
       at: query.after?.notifiedAt ?? null,
       id: query.after?.id ?? '',
       limit: query.limit,
@@ -170,6 +180,43 @@ export class SqliteNotificationStore implements NotificationStore {
 
   async unreadCount(userId: string): Promise<number> {
     return this.s.unread.get(userId)?.n ?? 0
+  }
+
+  async unseenCount(userId: string): Promise<number> {
+    return this.s.unseen.get(userId)?.n ?? 0
+  }
+
+  async markSeen(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
+    const run = this.db.transaction((): NotificationRecord[] => {
+      const candidates = ids === 'all' ? this.s.unseenAll.all(userId) : ids.flatMap((id) => this.s.get.all(userId, id))
+      const changed: NotificationRecord[] = []
+      for (const candidate of candidates.map(toNotification)) {
+        if (candidate.seenAt !== null && candidate.seenAt >= candidate.notifiedAt) continue
+        const seenAt = Math.max(at, candidate.notifiedAt)
+        this.s.setSeen.run(seenAt, userId, candidate.id)
+        const record = { ...candidate, seenAt, version: candidate.version + 1 }
+        this.queue(record, channels, at)
+        changed.push(record)
+      }
+      return changed
+    })
+    return run.immediate()
+  }
+
+  async archive(userId: string, ids: readonly string[], at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
+    const run = this.db.transaction((): NotificationRecord[] => {
+      const changed: NotificationRecord[] = []
+      for (const candidate of ids.flatMap((id) => this.s.get.all(userId, id)).map(toNotification)) {
+        if (candidate.archivedAt !== null) continue
+        const archivedAt = Math.max(at, candidate.createdAt)
+        this.s.setArchived.run(archivedAt, userId, candidate.id, archivedAt)
+        const record = { ...candidate, archivedAt, version: candidate.version + 1 }
+        this.queue(record, channels, at)
+        changed.push(record)
+      }
+      return changed
+    })
+    return run.immediate()
   }
 
   async markRead(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
@@ -189,9 +236,10 @@ export class SqliteNotificationStore implements NotificationStore {
     return run.immediate()
   }
 
-  async setMarks(userId: string, id: string, marks: { readAt?: number | null; archivedAt?: number | null }): Promise<boolean> {
+  async setMarks(userId: string, id: string, marks: NotificationMarks): Promise<boolean> {
     let changed = false
     if (typeof marks.readAt === 'number') changed = this.s.setReadForward.run(marks.readAt, userId, id, marks.readAt).changes > 0
+    if (typeof marks.seenAt === 'number') changed = this.s.setSeenForward.run(marks.seenAt, userId, id, marks.seenAt).changes > 0 || changed
     if (marks.archivedAt !== undefined) changed = this.s.setArchived.run(marks.archivedAt, userId, id, marks.archivedAt).changes > 0 || changed
     return changed
   }
