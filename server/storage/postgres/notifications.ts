@@ -153,17 +153,7 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 
   markSeen(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
-    return this.db.transaction(async (client) => {
-      const rows = await client.query<NotificationRow>(
-        `UPDATE notifications SET seen_at = GREATEST($2::bigint, notified_at), version = version + 1
-         WHERE user_id = $1 AND ${UNSEEN} AND ($3::boolean OR id = ANY($4::text[]))
-         RETURNING ${NOTIFICATION_COLUMNS}`,
-        [userId, at, ids === 'all', ids === 'all' ? [] : [...ids]],
-      )
-      const changed = rows.rows.map(toNotification)
-      for (const record of changed) await queue(client, record, channels, at)
-      return changed
-    })
+    return this.markForward('seen_at', UNSEEN, userId, ids, at, channels)
   }
 
   archive(userId: string, ids: readonly string[], at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
@@ -181,10 +171,22 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 
   markRead(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
+    return this.markForward('read_at', UNREAD, userId, ids, at, channels)
+  }
+
+  /** Sets `read_at` or `seen_at` of those not marked since their latest activity, to the later of `at` and `notified_at`. */
+  private markForward(
+    column: 'read_at' | 'seen_at',
+    unmarked: string,
+    userId: string,
+    ids: readonly string[] | 'all',
+    at: number,
+    channels: readonly string[],
+  ): Promise<NotificationRecord[]> {
     return this.db.transaction(async (client) => {
       const rows = await client.query<NotificationRow>(
-        `UPDATE notifications SET read_at = GREATEST($2::bigint, notified_at), version = version + 1
-         WHERE user_id = $1 AND ${UNREAD} AND ($3::boolean OR id = ANY($4::text[]))
+        `UPDATE notifications SET ${column} = GREATEST($2::bigint, notified_at), version = version + 1
+         WHERE user_id = $1 AND ${unmarked} AND ($3::boolean OR id = ANY($4::text[]))
          RETURNING ${NOTIFICATION_COLUMNS}`,
         [userId, at, ids === 'all', ids === 'all' ? [] : [...ids]],
       )

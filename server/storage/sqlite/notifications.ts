@@ -187,20 +187,7 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   async markSeen(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
-    const run = this.db.transaction((): NotificationRecord[] => {
-      const candidates = ids === 'all' ? this.s.unseenAll.all(userId) : ids.flatMap((id) => this.s.get.all(userId, id))
-      const changed: NotificationRecord[] = []
-      for (const candidate of candidates.map(toNotification)) {
-        if (candidate.seenAt !== null && candidate.seenAt >= candidate.notifiedAt) continue
-        const seenAt = Math.max(at, candidate.notifiedAt)
-        this.s.setSeen.run(seenAt, userId, candidate.id)
-        const record = { ...candidate, seenAt, version: candidate.version + 1 }
-        this.queue(record, channels, at)
-        changed.push(record)
-      }
-      return changed
-    })
-    return run.immediate()
+    return this.markForward('seenAt', userId, ids, at, channels)
   }
 
   async archive(userId: string, ids: readonly string[], at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
@@ -220,20 +207,33 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   async markRead(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]> {
+    return this.markForward('readAt', userId, ids, at, channels)
+  }
+
+  /** Sets `readAt` or `seenAt` of those not marked since their latest activity, to the later of `at` and `notifiedAt`. */
+  private markForward(
+    field: 'readAt' | 'seenAt',
+    userId: string,
+    ids: readonly string[] | 'all',
+    at: number,
+    channels: readonly string[],
+  ): Promise<NotificationRecord[]> {
+    const { all, set } = field === 'readAt' ? { all: this.s.unreadAll, set: this.s.setRead } : { all: this.s.unseenAll, set: this.s.setSeen }
     const run = this.db.transaction((): NotificationRecord[] => {
-      const candidates = ids === 'all' ? this.s.unreadAll.all(userId) : ids.flatMap((id) => this.s.get.all(userId, id))
+      const candidates = ids === 'all' ? all.all(userId) : ids.flatMap((id) => this.s.get.all(userId, id))
       const changed: NotificationRecord[] = []
       for (const candidate of candidates.map(toNotification)) {
-        if (candidate.readAt !== null && candidate.readAt >= candidate.notifiedAt) continue
-        const readAt = Math.max(at, candidate.notifiedAt)
-        this.s.setRead.run(readAt, userId, candidate.id)
-        const record = { ...candidate, readAt, version: candidate.version + 1 }
+        const marked = candidate[field]
+        if (marked !== null && marked >= candidate.notifiedAt) continue
+        const value = Math.max(at, candidate.notifiedAt)
+        set.run(value, userId, candidate.id)
+        const record = { ...candidate, [field]: value, version: candidate.version + 1 }
         this.queue(record, channels, at)
         changed.push(record)
       }
       return changed
     })
-    return run.immediate()
+    return Promise.resolve(run.immediate())
   }
 
   async setMarks(userId: string, id: string, marks: NotificationMarks): Promise<boolean> {
