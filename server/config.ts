@@ -11,6 +11,7 @@ import { parseTrustedProxies } from './http/client-address.ts'
 import { CONNECTIONS_PER_ADDRESS } from './http/connection-limits.ts'
 import { FAULT_POINTS, type FaultPoint } from '../core/notifications/faults.ts'
 import { DEFAULT_DIGEST_SECONDS, MAX_DIGEST_SECONDS } from '../core/notifications/preferences.ts'
+import { NOTIFICATION_MAX_AGE_DAYS } from '../core/notifications/expiry.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -59,6 +60,7 @@ const envSchema = z.object({
   PARLEY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   PARLEY_WEBHOOK_SECRET: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  PARLEY_NOTIFICATION_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   PARLEY_DIGEST_SECONDS: z.coerce.number().int().min(0).max(MAX_DIGEST_SECONDS).optional(),
   PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
   PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
@@ -92,6 +94,8 @@ export interface ParleyConfig {
   trustedProxies: string[]
   /** The digest window for push and email of users who did not choose one (`PARLEY_DIGEST_SECONDS`). */
   digestSeconds: number
+  /** Notifications older than this many days (by their latest activity) expire (`PARLEY_NOTIFICATION_MAX_AGE_DAYS`). */
+  notificationMaxAgeDays: number
   /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
 }
@@ -156,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     connectionsPerAddress: e.PARLEY_CONNECTIONS_PER_ADDRESS ?? CONNECTIONS_PER_ADDRESS,
     trustedProxies: proxies.value,
     digestSeconds: e.PARLEY_DIGEST_SECONDS ?? DEFAULT_DIGEST_SECONDS,
+    notificationMaxAgeDays: e.PARLEY_NOTIFICATION_MAX_AGE_DAYS ?? NOTIFICATION_MAX_AGE_DAYS,
     faultPoint: e.PARLEY_FAULT,
   })
 }

@@ -75,6 +75,8 @@ export interface ParleyServer {
   readonly presence: PresenceRegistry
   /** Typed events in process: `server.events.on('mention.created', handler)`. */
   readonly events: ParleyEvents
+  /** Removes notifications older than `PARLEY_NOTIFICATION_MAX_AGE_DAYS` at `now` (it also runs hourly); resolves with how many left. */
+  expireNotifications(now?: number): Promise<number>
   readonly logger: Logger
   readonly metrics: ParleyMetrics
   readonly httpServer: HttpServer
@@ -170,6 +172,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     hookError: metrics.hookError,
     faultPoint: config.faultPoint,
     inbox: inboxOptions,
+    maxAgeDays: config.notificationMaxAgeDays,
     hocuspocus: () => link.hocuspocus,
   })
   const extensions: Extension[] = [
@@ -254,6 +257,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     access,
     presence,
     events: notifications.events,
+    expireNotifications: (now) => notifications.expiry.run(now),
     logger,
     metrics,
     httpServer,

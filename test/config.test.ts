@@ -53,6 +53,15 @@ describe('loadConfig', () => {
     const result = loadConfig({ PARLEY_WEBHOOK_URL: 'https://example.test/hook' })
     expect(result).toMatchObject({ ok: false, error: expect.stringContaining('PARLEY_WEBHOOK_SECRET') })
   })
+  it('takes the notification age limit from PARLEY_NOTIFICATION_MAX_AGE_DAYS (default 90)', () => {
+    expect(loadConfig({})).toMatchObject({ ok: true, value: { notificationMaxAgeDays: 90 } })
+    expect(loadConfig({ PARLEY_NOTIFICATION_MAX_AGE_DAYS: '7' })).toMatchObject({ ok: true, value: { notificationMaxAgeDays: 7 } })
+    expect(loadConfig({ PARLEY_NOTIFICATION_MAX_AGE_DAYS: '0' })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('invalid PARLEY_NOTIFICATION_MAX_AGE_DAYS'),
+    })
+  })
+
   it('takes the default digest window from PARLEY_DIGEST_SECONDS (default 300, 0 to 86400)', () => {
     expect(loadConfig({})).toMatchObject({ ok: true, value: { digestSeconds: 300 } })
     expect(loadConfig({ PARLEY_DIGEST_SECONDS: '60' })).toMatchObject({ ok: true, value: { digestSeconds: 60 } })

@@ -135,6 +135,12 @@ export interface NotificationStore {
   markRead(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]>
   /** The owner's own marks from the inbox document (`readAt` and `seenAt` only move forward); true when something changed. */
   setMarks(userId: string, id: string, marks: NotificationMarks): Promise<boolean>
+  /**
+   * Removes up to `limit` notifications whose latest activity is before `before`, with their
+   * outbox rows, and the outbox rows finished before then; idempotency keys and handled marks
+   * stay, so nothing expired is recorded again. Resolves with the users concerned and the count.
+   */
+  expire(before: number, limit: number): Promise<{ users: string[]; removed: number }>
   /** Claims due pending rows of a channel for `leaseMs` (another claim skips them meanwhile). */
   claimOutbox(channel: string, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]>
   /** Records delivery of the claimed versions; a row whose version moved on stays pending. */

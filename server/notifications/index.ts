@@ -14,6 +14,7 @@ import { createEvents, type ParleyEvents } from '../../core/events.ts'
 import { createNotificationMetrics } from '../observability/notification-metrics.ts'
 import type { Storage } from '../../core/storage/types.ts'
 import { createDetector } from '../../core/notifications/detector.ts'
+import { createExpiry, type NotificationExpiry } from '../../core/notifications/expiry.ts'
 import { effectivePreferences } from '../../core/notifications/preferences.ts'
 import { createFaults, type FaultPoint } from '../../core/notifications/faults.ts'
 import { createMentionLimits } from '../../core/notifications/mention-limits.ts'
@@ -33,6 +34,8 @@ export interface NotificationsOptions {
   inbox?: { limit?: number; idleMs?: number; resetBytes?: number } | undefined
   /** Mention bounds: distinct mentions per comment, mention notifications per author per minute (defaults: mention-limits.ts). */
   mentions?: { perComment?: number; perAuthorPerMinute?: number } | undefined
+  /** Age in days past which notifications expire (`PARLEY_NOTIFICATION_MAX_AGE_DAYS`). */
+  maxAgeDays?: number | undefined
 }
 
 export interface Notifications {
@@ -40,6 +43,7 @@ export interface Notifications {
   readonly extensions: Extension[]
   readonly outbox: Outbox
   readonly projector: InboxProjector
+  readonly expiry: NotificationExpiry
   /** Starts draining the outbox and rescans documents a crash left undetected. */
   start(): void
   /** Stops the outbox and closes the projector's connections. */
@@ -73,6 +77,13 @@ export function createNotifications(options: NotificationsOptions): Notification
     metrics: metrics.mentions,
     onRecorded: () => outbox.kick(),
   })
+  const expiry = createExpiry({
+    storage,
+    sync: (userId) => projector.sync(userId),
+    logger,
+    maxAgeDays: options.maxAgeDays,
+    failed: () => options.hookError('expiry'),
+  })
   const inbox = new Inbox({ storage, projector, logger, hookError: options.hookError })
   const reset = new InboxReset({ storage, logger, limit: projectorOptions.limit ?? INBOX_DOCUMENT_LIMIT, resetBytes, hookError: options.hookError })
   let sweeping: Promise<unknown> = Promise.resolve()
@@ -81,8 +92,10 @@ export function createNotifications(options: NotificationsOptions): Notification
     extensions: [mentions, reset, inbox],
     outbox,
     projector,
+    expiry,
     start() {
       outbox.start()
+      expiry.start()
       sweeping = mentions.sweep(options.hocuspocus()).catch((error: unknown) => {
         options.hookError('sweep')
         logger.error({ err: error }, 'the startup rescan could not list documents')
@@ -90,6 +103,7 @@ export function createNotifications(options: NotificationsOptions): Notification
     },
     async close() {
       await sweeping
+      await expiry.stop()
       await outbox.stop()
       await projector.close()
     },

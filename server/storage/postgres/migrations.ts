@@ -200,6 +200,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE notifications ADD COLUMN seen_at BIGINT;
   `,
+  // Expiry finds old notifications by their latest activity.
+  `
+  CREATE INDEX notifications_by_notified_at ON notifications (notified_at);
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

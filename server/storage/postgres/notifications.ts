@@ -196,6 +196,24 @@ export class PostgresNotificationStore implements NotificationStore {
     })
   }
 
+  expire(before: number, limit: number): Promise<{ users: string[]; removed: number }> {
+    return this.db.transaction(async (client) => {
+      const gone = await client.query<{ user_id: string; id: string }>(
+        `WITH old AS (SELECT user_id, id FROM notifications WHERE notified_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+         DELETE FROM notifications n USING old WHERE n.user_id = old.user_id AND n.id = old.id RETURNING n.user_id, n.id`,
+        [before, limit],
+      )
+      if (gone.rows.length > 0) {
+        await client.query(
+          `DELETE FROM notification_outbox o USING unnest($1::text[], $2::text[]) AS g(user_id, id) WHERE o.user_id = g.user_id AND o.notification_id = g.id`,
+          [gone.rows.map((r) => r.user_id), gone.rows.map((r) => r.id)],
+        )
+      }
+      await client.query(`DELETE FROM notification_outbox WHERE status = 'delivered' AND updated_at < $1`, [before])
+      return { users: [...new Set(gone.rows.map((r) => r.user_id))], removed: gone.rows.length }
+    })
+  }
+
   async setMarks(userId: string, id: string, marks: NotificationMarks): Promise<boolean> {
     let changed = false
     if (typeof marks.seenAt === 'number') {

@@ -187,6 +187,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE notifications ADD COLUMN seen_at INTEGER;
   `,
+  // 9: expiry finds old notifications by their latest activity.
+  `
+  CREATE INDEX notifications_by_notified_at ON notifications (notified_at);
+  `,
 ]
 
 export function migrate(db: Database.Database): void {

@@ -67,6 +67,10 @@ export class SqliteNotificationStore implements NotificationStore {
       setSeenForward: db.prepare<[number, string, string, number]>(
         'UPDATE notifications SET seen_at = ?, version = version + 1 WHERE user_id = ? AND id = ? AND (seen_at IS NULL OR seen_at < ?)',
       ),
+      oldest: db.prepare<[number, number], { user_id: string; id: string }>('SELECT user_id, id FROM notifications WHERE notified_at < ? LIMIT ?'),
+      deleteNotification: db.prepare<[string, string]>('DELETE FROM notifications WHERE user_id = ? AND id = ?'),
+      deleteOutboxOf: db.prepare<[string, string]>('DELETE FROM notification_outbox WHERE user_id = ? AND notification_id = ?'),
+      forgetDelivered: db.prepare<[number]>("DELETE FROM notification_outbox WHERE status = 'delivered' AND updated_at < ?"),
       unreadAll: db.prepare<[string], NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? AND ${UNREAD}`),
       setRead: db.prepare<[number, string, string]>('UPDATE notifications SET read_at = ?, version = version + 1 WHERE user_id = ? AND id = ?'),
       setReadForward: db.prepare<[number, string, string, number]>(
@@ -234,6 +238,19 @@ export class SqliteNotificationStore implements NotificationStore {
       return changed
     })
     return Promise.resolve(run.immediate())
+  }
+
+  async expire(before: number, limit: number): Promise<{ users: string[]; removed: number }> {
+    const run = this.db.transaction(() => {
+      const rows = this.s.oldest.all(before, limit)
+      for (const row of rows) {
+        this.s.deleteNotification.run(row.user_id, row.id)
+        this.s.deleteOutboxOf.run(row.user_id, row.id)
+      }
+      this.s.forgetDelivered.run(before)
+      return { users: [...new Set(rows.map((row) => row.user_id))], removed: rows.length }
+    })
+    return run.immediate()
   }
 
   async setMarks(userId: string, id: string, marks: NotificationMarks): Promise<boolean> {
