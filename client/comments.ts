@@ -83,14 +83,7 @@ export class CommentsHandle {
 
   /** Resolves once local data is loaded and the first sync with the server completed. */
   whenSynced(): Promise<void> {
-    if (this.session.synced) return Promise.resolve()
-    return new Promise((resolve) => {
-      const off = this.session.events.on('synced', (synced) => {
-        if (!synced) return
-        off()
-        resolve()
-      })
-    })
+    return this.session.whenSynced()
   }
 
   get synced(): boolean {

@@ -2,8 +2,10 @@
  * The Parley client SDK: `createParleyClient({ url, token })` over one multiplexed socket.
  */
 import { decodeJwt } from 'jose'
-import { ErrorCode, ParleyError, isValidId } from '../protocol/index.ts'
+import { ErrorCode, ParleyError, inboxDocumentName, isValidId } from '../protocol/index.ts'
 import { CommentsHandle } from './comments.ts'
+import { InboxHandle } from './inbox.ts'
+import { DocumentSession } from './session.ts'
 import { openConnection, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, type ConnectionStatus, type ReconnectOptions } from './connection.ts'
 import { Emitter } from './events.ts'
 import { PresenceHandle, type PresenceOptions } from './presence.ts'
@@ -14,6 +16,7 @@ import type { LocalStore } from './stores/types.ts'
 export type { ConnectionStatus } from './connection.ts'
 export type { LocalStore } from './stores/types.ts'
 export { CommentsHandle } from './comments.ts'
+export { InboxHandle, type InboxCounts, type InboxEvents } from './inbox.ts'
 export { PresenceHandle, IDLE_AFTER_MS, TYPING_CLEAR_MS, TYPING_REFRESH_MS, type PresenceOptions, type PresentUser } from './presence.ts'
 export { MemoryStore } from './stores/memory.ts'
 export { IndexedDbStore } from './stores/indexeddb.ts'
@@ -60,6 +63,8 @@ export interface ParleyClient {
   on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void
   /** The comments of one subject; the same handle until it is closed. */
   comments(subjectId: string): CommentsHandle
+  /** The user's notifications (`inbox/<userId>`), live, with counts and marks; the same handle until it is closed. */
+  inbox(): InboxHandle
   /** Who is here and typing in one subject, and this user's presence there; the same handle until it is closed. */
   presence(subjectId: string, options?: PresenceOptions): PresenceHandle
   /** Subjects open now. */
@@ -97,7 +102,9 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
   })
   const handles = new Map<string, CommentsHandle>()
   const presences = new Map<string, PresenceHandle>()
-  const sending = () => sessions.sending
+  let inbox: { handle: InboxHandle; session: DocumentSession; off: Array<() => void> } | undefined
+  const inboxSending = () => inbox?.session.sending ?? 0
+  const sending = () => sessions.sending + inboxSending()
   const offStatus = connection.onStatus((status) => events.emit('status', status))
 
   return {
@@ -133,6 +140,23 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
       handles.set(subjectId, handle)
       return handle
     },
+    inbox() {
+      if (inbox) return inbox.handle
+      const session = new DocumentSession({ documentName: inboxDocumentName(userId), socket: connection.socket, token: options.token, store: options.store })
+      const handle: InboxHandle = new InboxHandle(userId, session, () => {
+        if (inbox?.handle !== handle) return
+        for (const off of inbox.off) off()
+        inbox = undefined
+        session.close()
+        events.emit('sending', sending())
+      })
+      inbox = {
+        handle,
+        session,
+        off: [session.events.on('sending', () => events.emit('sending', sending())), session.events.on('error', (e) => events.emit('error', e))],
+      }
+      return handle
+    },
     presence(subjectId, presenceOptions = {}) {
       if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
       const open = presences.get(subjectId)
@@ -146,6 +170,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
     },
     async close() {
       for (const handle of [...presences.values(), ...handles.values()]) handle.close()
+      inbox?.handle.close()
       offStatus()
       connection.destroy()
       events.clear()

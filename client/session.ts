@@ -87,6 +87,18 @@ export class DocumentSession {
     return this.current.doc
   }
 
+  /** Resolves once local data is loaded and the first sync with the server completed. */
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve()
+    return new Promise((resolve) => {
+      const off = this.events.on('synced', (synced) => {
+        if (!synced) return
+        off()
+        resolve()
+      })
+    })
+  }
+
   get synced(): boolean {
     return this.current.provider?.isSynced ?? false
   }
