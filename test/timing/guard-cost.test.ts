@@ -26,7 +26,7 @@ import {
   shapeClients,
   unknownOwnDeleteRanges,
   type Shape,
-} from './hostile-shapes.ts'
+} from '../guard/hostile-shapes.ts'
 
 const GUARD_MS = 50
 
