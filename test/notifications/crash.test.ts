@@ -2,12 +2,13 @@
  * Exactly once across kill -9. The server kills itself (PARLEY_FAULT, test-only) at a named point:
  * right after a mention was acknowledged and before it was detected, or after the notification
  * and its outbox row were committed and before the inbox was projected. After a restart the
- * recipient's inbox shows the notification exactly once.
+ * recipient's inbox shows the notification exactly once: a mention, and a `thread` notification
+ * to a follower.
  */
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createThread, readInbox } from '../../protocol/index.ts'
+import { createThread, readInbox, setFollowing } from '../../protocol/index.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
 import { startChild, type ChildServer } from '../helpers/child.ts'
 import { rebuild } from '../helpers/comments.ts'
@@ -27,7 +28,8 @@ describe('notifications across kill -9', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
   })
 
-  async function crashAt(fault: string) {
+  /** `kind`: what ben hears: a mention of him, or (as a follower of the subject) a new thread. */
+  async function crashAt(fault: string, kind: 'mention' | 'thread' = 'mention') {
     const dataDir = tempDir()
     dirs.push(dataDir)
     const secret = newSecret()
@@ -42,7 +44,17 @@ describe('notifications across kill -9', () => {
     expect(registered.status).toBe(200)
     const ana = await connectSynced(first.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ana'))
     clients.push(ana)
-    createThread({ doc: ana.doc, userId: 'ana' }, [{ text: 'urgent: ' }, { text: '@Ben', mention: 'ben' }])
+    if (kind === 'thread') {
+      // Following notifies nobody: the process lives on until the thread starts.
+      const ben = await connectSynced(first.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ben'))
+      clients.push(ben)
+      setFollowing({ doc: ben.doc, userId: 'ben' }, true)
+      await acknowledged(ben)
+      await waitFor(() => ana.doc.getMap('followers').get('ben') === 'follower', 'ana sees ben follow')
+      createThread({ doc: ana.doc, userId: 'ana' }, 'a new topic')
+    } else {
+      createThread({ doc: ana.doc, userId: 'ana' }, [{ text: 'urgent: ' }, { text: '@Ben', mention: 'ben' }])
+    }
     // The acknowledgement arrives, then the process dies at the fault point.
     await acknowledged(ana)
     expect(await first.exited).toBeNull()
@@ -50,12 +62,12 @@ describe('notifications across kill -9', () => {
     return { dataDir, secret, env }
   }
 
-  async function inboxAfterRestart(env: Record<string, string>, secret: string) {
+  async function inboxAfterRestart(env: Record<string, string>, secret: string, kind: 'mention' | 'thread' = 'mention') {
     const second = await startChild(env)
     children.push(second)
     const inbox = await connectSynced(second.webSocketUrl, 'inbox/ben', await tokenFor(secret, 'ben'))
     clients.push(inbox)
-    await waitFor(() => readInbox(inbox.doc).length === 1, 'the mention in ben’s inbox after the restart', 15_000)
+    await waitFor(() => readInbox(inbox.doc).length === 1, `the ${kind} in ben’s inbox after the restart`, 15_000)
     // The author comes back: the document loads and is rescanned once more; nothing repeats.
     const ana = await connectSynced(second.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ana'))
     clients.push(ana)
@@ -63,7 +75,7 @@ describe('notifications across kill -9', () => {
       const answer = await fetch(`${second.httpUrl}/api/v1/notifications`, { headers: { authorization: `Bearer ${await tokenFor(secret, 'ben')}` } })
       return ((await answer.json()) as { notifications: Array<{ kind: string }> }).notifications
     }
-    expect(await listed()).toMatchObject([{ kind: 'mention' }])
+    expect(await listed()).toMatchObject([{ kind }])
     return { inbox, listed }
   }
 
@@ -97,6 +109,18 @@ describe('notifications across kill -9', () => {
     expect(await dead.inboxEntries()).toBe(0)
     await dead.storage.close()
     const { inbox, listed } = await inboxAfterRestart(env, secret)
+    expect(readInbox(inbox.doc).map((n) => n.id)).toEqual([stored!.id])
+    expect(await listed()).toHaveLength(1)
+  }, 60_000)
+
+  it('a thread notification between outbox write and inbox projection: the restart projects it once', async () => {
+    const { dataDir, secret, env } = await crashAt('after-outbox', 'thread')
+    const dead = storedState(dataDir)
+    const [stored] = await dead.storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })
+    expect(stored).toMatchObject({ kind: 'thread', actors: ['ana'] })
+    expect(await dead.storage.notifications.outboxOf('ben', stored!.id)).toMatchObject([{ status: 'pending' }])
+    await dead.storage.close()
+    const { inbox, listed } = await inboxAfterRestart(env, secret, 'thread')
     expect(readInbox(inbox.doc).map((n) => n.id)).toEqual([stored!.id])
     expect(await listed()).toHaveLength(1)
   }, 60_000)
