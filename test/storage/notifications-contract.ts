@@ -34,6 +34,17 @@ function replyActivity(commentId: string, recipient: string, actor: string, at: 
   }
 }
 
+/** Notified mentions of `commentIds`, one per comment, one ms apart from 1 000; `recipient` picks each one's user. */
+function notifiedMentions(commentIds: readonly string[], recipient: (index: number) => string = () => 'ben') {
+  return commentIds.map((commentId, i) => ({
+    subjectId: 's1',
+    commentId,
+    userId: recipient(i),
+    outcome: 'notified' as const,
+    activity: mentionActivity(commentId, recipient(i), 1_000 + i),
+  }))
+}
+
 export function notificationContract(name: string, factory: BackendFactory): void {
   describe(`notifications: ${name}`, () => {
     let storage: Storage
@@ -93,13 +104,7 @@ export function notificationContract(name: string, factory: BackendFactory): voi
     })
 
     it('lists newest first with a cursor, counts unread, marks read (some, all) and takes marks from the inbox document', async () => {
-      const mentions = ['c1', 'c2', 'c3', 'c4'].map((c, i) => ({
-        subjectId: 's1',
-        commentId: c,
-        userId: 'ben',
-        outcome: 'notified' as const,
-        activity: mentionActivity(c, 'ben', 1_000 + i),
-      }))
+      const mentions = notifiedMentions(['c1', 'c2', 'c3', 'c4'])
       await storage.notifications.record({ mentions, comments: [], channels: CHANNELS })
       const page1 = await storage.notifications.list('ben', { unreadOnly: false, limit: 3, after: null })
       expect(page1.map((n) => n.commentId)).toEqual(['c4', 'c3', 'c2'])
@@ -116,6 +121,55 @@ export function notificationContract(name: string, factory: BackendFactory): voi
       expect((await storage.notifications.markRead('ben', ['m-c4-ben', 'm-c1-ben', 'nope'], 7_000, CHANNELS)).map((n) => n.id)).toEqual(['m-c4-ben'])
       expect((await storage.notifications.markRead('ben', 'all', 8_000, CHANNELS)).map((n) => n.id).sort()).toEqual(['m-c2-ben', 'm-c3-ben'])
       expect(await storage.notifications.unreadCount('ben')).toBe(0)
+    })
+
+    it('counts unseen, marks seen (some, all; forward only), archives, and lists archived or not', async () => {
+      const mentions = notifiedMentions(['c1', 'c2', 'c3'])
+      await storage.notifications.record({ mentions, comments: [], channels: CHANNELS })
+      expect(await storage.notifications.unseenCount('ben')).toBe(3)
+      expect((await storage.notifications.markSeen('ben', ['m-c1-ben', 'nope'], 500, CHANNELS)).map((n) => [n.id, n.seenAt])).toEqual([['m-c1-ben', 1_000]])
+      expect(await storage.notifications.setMarks('ben', 'm-c2-ben', { seenAt: 5_000 })).toBe(true)
+      expect(await storage.notifications.setMarks('ben', 'm-c2-ben', { seenAt: 4_000 })).toBe(false) // never backwards
+      expect(await storage.notifications.unseenCount('ben')).toBe(1)
+      expect((await storage.notifications.markSeen('ben', 'all', 6_000, CHANNELS)).map((n) => n.id)).toEqual(['m-c3-ben'])
+      expect(await storage.notifications.unseenCount('ben')).toBe(0)
+      // Seen is not read.
+      expect(await storage.notifications.unreadCount('ben')).toBe(3)
+
+      expect((await storage.notifications.archive('ben', ['m-c2-ben', 'nope'], 7_000, CHANNELS)).map((n) => [n.id, n.archivedAt])).toEqual([
+        ['m-c2-ben', 7_000],
+      ])
+      expect(await storage.notifications.archive('ben', ['m-c2-ben'], 8_000, CHANNELS)).toEqual([])
+      const list = async (archived: boolean | undefined) =>
+        (await storage.notifications.list('ben', { unreadOnly: false, archived, limit: 10, after: null })).map((n) => n.commentId)
+      expect(await list(false)).toEqual(['c3', 'c1'])
+      expect(await list(true)).toEqual(['c2'])
+      expect(await list(undefined)).toEqual(['c3', 'c2', 'c1'])
+      expect(await storage.notifications.outboxOf('ben', 'm-c2-ben')).toMatchObject([{ status: 'pending', version: 3 }])
+    })
+
+    it('expires notifications older than a time with their outbox rows, in batches, and forgets delivered rows', async () => {
+      const mentions = notifiedMentions(['c1', 'c2', 'c3'], (i) => (i === 2 ? 'cid' : 'ben'))
+      await storage.notifications.record({ mentions, comments: [], channels: CHANNELS })
+      expect(await storage.notifications.expire(1_000, 10)).toEqual({ users: [], removed: 0 })
+      const first = await storage.notifications.expire(1_002, 1)
+      expect(first.removed).toBe(1)
+      const second = await storage.notifications.expire(1_002, 10)
+      expect(second.removed).toBe(1)
+      expect([...first.users, ...second.users]).toEqual(['ben', 'ben'])
+      expect(await storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })).toEqual([])
+      expect(await storage.notifications.outboxOf('ben', 'm-c1-ben')).toEqual([])
+      // Cid's is newer: it stays, and its delivered outbox row goes once finished before the cutoff.
+      expect(await storage.notifications.list('cid', { unreadOnly: false, limit: 10, after: null })).toHaveLength(1)
+      const claimed = await storage.notifications.claimOutbox('inbox', Date.now(), 60_000, 10)
+      await storage.notifications.outboxDelivered(claimed, Date.now())
+      await storage.notifications.expire(1_002, 10)
+      expect(await storage.notifications.outboxOf('cid', 'm-c3-cid')).toHaveLength(1)
+      await storage.notifications.expire(Date.now() + 1, 10)
+      expect(await storage.notifications.outboxOf('cid', 'm-c3-cid')).toEqual([])
+      // Handled marks stay: a repeat of the batch records nothing again.
+      const repeat = await storage.notifications.record({ mentions, comments: [], channels: CHANNELS })
+      expect(repeat.notifications).toEqual([])
     })
 
     it('drains the outbox: claims lease rows, delivery records the version, failures retry later', async () => {
