@@ -6,7 +6,8 @@ import { extractMentions } from './extract.ts'
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 
-function isGone(comment: Y.Map<unknown>): boolean {
+/** Deleted, or hidden by a moderator. */
+export function isGone(comment: Y.Map<unknown>): boolean {
   const moderation = comment.get(CommentField.moderation)
   return typeof comment.get(CommentField.deletedAt) === 'number' || (typeof moderation === 'object' && moderation !== null)
 }
@@ -26,7 +27,8 @@ function participants(thread: Y.Map<unknown>): string[] {
   return [...users]
 }
 
-function subscribers(thread: Y.Map<unknown>): Record<string, boolean> {
+/** The thread's `subscribers` map: userId → true (subscribed) or false (muted). */
+export function subscribers(thread: Y.Map<unknown>): Record<string, boolean> {
   const out: Record<string, boolean> = {}
   const map = thread.get(ThreadField.subscribers)
   if (map instanceof Y.Map) for (const [userId, on] of map.entries()) if (typeof on === 'boolean') out[userId] = on
@@ -71,19 +73,23 @@ export function snapshotComment(thread: Y.Map<unknown>, comment: Y.Map<unknown>,
   }
 }
 
-/** Every comment of the document (the rescan when a document loads); `isHandled` tells which comments' activity is done. */
-export function snapshotAll(doc: Y.Doc, isHandled: (commentId: string) => boolean): CommentSnapshot[] {
-  const snapshots: CommentSnapshot[] = []
+/** Calls `visit` for every comment map of every thread of the document. */
+export function forEachComment(doc: Y.Doc, visit: (thread: Y.Map<unknown>, comment: Y.Map<unknown>) => void): void {
   for (const thread of doc.getMap(THREADS).values()) {
     if (!(thread instanceof Y.Map)) continue
     const comments = thread.get(ThreadField.comments)
     if (!(comments instanceof Y.Array)) continue
-    for (const comment of comments) {
-      if (!(comment instanceof Y.Map)) continue
-      const id = str(comment.get(CommentField.id))
-      const snapshot = id === null ? null : snapshotComment(thread as Y.Map<unknown>, comment as Y.Map<unknown>, !isHandled(id))
-      if (snapshot) snapshots.push(snapshot)
-    }
+    for (const comment of comments) if (comment instanceof Y.Map) visit(thread as Y.Map<unknown>, comment as Y.Map<unknown>)
   }
+}
+
+/** Every comment of the document (the rescan when a document loads); `isHandled` tells which comments' activity is done. */
+export function snapshotAll(doc: Y.Doc, isHandled: (commentId: string) => boolean): CommentSnapshot[] {
+  const snapshots: CommentSnapshot[] = []
+  forEachComment(doc, (thread, comment) => {
+    const id = str(comment.get(CommentField.id))
+    const snapshot = id === null ? null : snapshotComment(thread, comment, !isHandled(id))
+    if (snapshot) snapshots.push(snapshot)
+  })
   return snapshots
 }

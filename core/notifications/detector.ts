@@ -12,9 +12,11 @@ import { commentsDocumentName, type BodyRun } from '../../protocol/index.ts'
 import type { AccessResolver } from '../access/resolve.ts'
 import type { ParleyEvents } from '../events.ts'
 import type { ActivityInput, HandledSets, MentionInput, MentionOutcome, RecordResult, Storage } from '../storage/types.ts'
-import { mentionNotificationId, notificationEventId, preview } from './ids.ts'
+import { mentionNotificationId, preview } from './ids.ts'
 import { createMentionLimits, type MentionLimits } from './mention-limits.ts'
-import { mayDeliver, type Preferences } from './preferences.ts'
+import type { Preferences } from './preferences.ts'
+import { announceCreated, recipientChecks } from './recipient-checks.ts'
+import { detectReactions, type ReactionSnapshot } from './reactions.ts'
 import {
   CHANNELS,
   COMMENT_RULE,
@@ -75,6 +77,8 @@ export interface DetectOptions {
 export interface Detector {
   /** Records what the snapshots hold that `handled` does not. */
   detect(subjectId: string, snapshots: readonly CommentSnapshot[], handled: HandledSets, options?: DetectOptions): Promise<RecordResult>
+  /** Records reactions added that `handled` does not hold, and takes removed ones back (core/notifications/reactions.ts). */
+  detectReactions(subjectId: string, reactions: readonly ReactionSnapshot[], handled: HandledSets, options?: DetectOptions): Promise<RecordResult>
 }
 
 /** The distinct mentions of a comment, attribute mentions (user ids) first, then `@handles`. */
@@ -85,28 +89,16 @@ export function createDetector(options: DetectorOptions): Detector {
   const limits = options.limits ?? createMentionLimits()
 
   return {
+    detectReactions: (subjectId, reactions, handled, detectOptions) => detectReactions(options, subjectId, reactions, handled, detectOptions),
     async detect(subjectId, snapshots, handled, { baseline = false, rescan = false } = {}) {
       const documentName = commentsDocumentName(subjectId)
       const handles = new Map<string, Promise<string | null>>()
-      const readers = new Map<string, Promise<boolean>>()
       const resolve = (handle: string) => {
         let found = handles.get(handle)
         if (!found) handles.set(handle, (found = storage.users.findByHandle(handle).then((user) => user?.id ?? null)))
         return found
       }
-      const preferred = new Map<string, Promise<Preferences>>()
-      /** Whether the recipient's preferences let this notification into the inbox (today's one channel). */
-      const wantsInApp = async (userId: string, kind: string, priority: string) => {
-        if (!options.preferences) return true
-        let prefs = preferred.get(userId)
-        if (!prefs) preferred.set(userId, (prefs = options.preferences(userId)))
-        return mayDeliver(await prefs, { kind, subjectId, priority }, 'inApp', Date.now()).ok
-      }
-      const mayRead = (userId: string) => {
-        let answer = readers.get(userId)
-        if (!answer) readers.set(userId, (answer = access.decideRemembered(userId, documentName).then((d) => d.ok)))
-        return answer
-      }
+      const { mayRead, wantsInApp } = recipientChecks(subjectId, access, options.preferences, Date.now())
 
       const mentions: MentionInput[] = []
       const comments: Array<{ subjectId: string; commentId: string; activities: ActivityInput[] }> = []
@@ -137,6 +129,7 @@ export function createDetector(options: DetectorOptions): Detector {
             outcome === 'notified'
               ? {
                   key: { kind: MENTION_KIND, subjectId, commentId: s.commentId, recipient: userId },
+                  commentId: s.commentId,
                   notificationId: mentionNotificationId(subjectId, s.commentId, userId),
                   fold: false,
                   kind: MENTION_KIND,
@@ -164,6 +157,7 @@ export function createDetector(options: DetectorOptions): Detector {
               if (!(await mayRead(recipient)) || !(await wantsInApp(recipient, rule.kind, rule.priority))) continue
               activities.push({
                 key: { kind: rule.kind, subjectId, commentId: s.commentId, recipient },
+                commentId: s.commentId,
                 notificationId: rule.notificationId(subjectId, s.threadId, recipient),
                 fold: true,
                 kind: rule.kind,
@@ -178,7 +172,7 @@ export function createDetector(options: DetectorOptions): Detector {
         }
         comments.push({ subjectId, commentId: s.commentId, activities })
       }
-      if (mentions.length === 0 && comments.length === 0) return { mentions: [], notifications: [] }
+      if (mentions.length === 0 && comments.length === 0) return { mentions: [], notifications: [], removed: [] }
 
       const result = await storage.notifications.record({ mentions, comments, channels: CHANNELS })
       // What is in storage now, whoever recorded it (this call, or an earlier one).
@@ -206,10 +200,7 @@ export function createDetector(options: DetectorOptions): Detector {
           m.activity.notificationId,
         )
       }
-      for (const { record, created } of result.notifications) {
-        if (created)
-          events.emit('notification.created', { userId: record.userId, notification: record }, notificationEventId(record.userId, record.id, record.version))
-      }
+      announceCreated(events, result)
       return result
     },
   }

@@ -33,6 +33,11 @@ export function commentNotificationId(subjectId: string, recipient: string): str
   return hashed('c', ['comment', subjectId, recipient])
 }
 
+/** Reactions fold per comment: one notification per (subject, comment, recipient). */
+export function reactionNotificationId(subjectId: string, commentId: string, recipient: string): string {
+  return hashed('a', ['reaction', subjectId, commentId, recipient])
+}
+
 /** The event id of a notification's creation: receivers dedupe by it. */
 export function notificationEventId(userId: string, notificationId: string, version: number): string {
   return hashed('e', [userId, notificationId, String(version)])

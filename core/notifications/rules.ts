@@ -4,6 +4,7 @@
  * comment authors) and subscribers, folded per thread until read. `thread`: the subject's hosts
  * and followers when a thread starts, folded per subject. `comment`: the subject's hosts, for
  * comments in threads they are not in (neither participant nor subscriber), folded per subject.
+ * `reaction`: the comment's author, folded per comment until read (core/notifications/reactions.ts).
  * Never the actor, never those who muted the thread, never those mentioned in the comment (they
  * hear the mention). Nobody hears about a deleted comment, nobody who may not read the subject
  * (the detector asks the access resolver), and nobody whose preferences refuse it in-app (the
@@ -19,6 +20,7 @@ export const MENTION_KIND = 'mention'
 export const REPLY_KIND = 'reply'
 export const THREAD_KIND = 'thread'
 export const COMMENT_KIND = 'comment'
+export const REACTION_KIND = 'reaction'
 
 /** Priority of a mention: someone asked for this user. */
 export const MENTION_PRIORITY: NotificationPriority = 'high'
@@ -31,6 +33,16 @@ export const THREAD_PRIORITY: NotificationPriority = 'normal'
 
 /** Priority of a comment in a thread a host is not in. */
 export const COMMENT_PRIORITY: NotificationPriority = 'low'
+
+/** Priority of a reaction to one's comment. */
+export const REACTION_PRIORITY: NotificationPriority = 'low'
+
+/**
+ * A reaction found unhandled when a document is rescanned notifies only when it is younger than
+ * this (a crash interrupted its detection); older ones are recorded without notifying (they
+ * predate reaction notifications, or the server was down for longer).
+ */
+export const REACTION_RESCAN_MAX_AGE_MS = 24 * 60 * 60_000
 
 /** One kind of activity notification: its kind, priority and the id it folds under. */
 export interface ActivityRule {

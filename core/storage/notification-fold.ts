@@ -3,7 +3,7 @@
  * a new notification, or one folded into an existing one (the thread's notification while it is
  * unread; a read one starts a new round under the same id, so the inbox reuses its key).
  */
-import type { ActivityInput, NotificationRecord } from './notification-types.ts'
+import type { ActivityInput, NotificationRecord, TakeBackInput } from './notification-types.ts'
 
 /** Actors a folded notification keeps (latest first). */
 export const MAX_ACTORS = 10
@@ -21,7 +21,7 @@ export function newNotification(activity: ActivityInput): NotificationRecord {
     priority: activity.priority,
     subjectId: activity.key.subjectId,
     threadId: activity.threadId,
-    commentId: activity.key.commentId,
+    commentId: activity.commentId,
     actors: [activity.actor],
     activityCount: 1,
     preview: activity.preview,
@@ -44,12 +44,40 @@ export function foldInto(existing: NotificationRecord, activity: ActivityInput):
   const actors = round ? [activity.actor, ...existing.actors.filter((a) => a !== activity.actor)].slice(0, MAX_ACTORS) : [activity.actor]
   return {
     ...existing,
-    commentId: activity.key.commentId,
+    commentId: activity.commentId,
     actors,
     activityCount: round ? existing.activityCount + 1 : 1,
     preview: activity.preview,
     notifiedAt,
     archivedAt: round ? existing.archivedAt : null,
+    version: existing.version + 1,
+  }
+}
+
+/**
+ * The idempotency key's `commentId` of a reaction's activity: one per (comment, reaction). A `/`
+ * separates them: comment ids never hold one (protocol/names.ts), and PostgreSQL text no NUL.
+ */
+export function reactionActivityId(commentId: string, reactionKey: string): string {
+  return `${commentId}/${reactionKey}`
+}
+
+/**
+ * Whether a removed reaction recorded at `recordedAt` is taken back out of `existing`: only while
+ * the notification is unread and the reaction belongs to its current round (recorded after the
+ * last read).
+ */
+export function mayTakeBack(existing: NotificationRecord, recordedAt: number): boolean {
+  return isUnread(existing) && (existing.readAt === null || recordedAt > existing.readAt)
+}
+
+/** The notification without the taken-back reaction; null when it was its only activity (the notification goes). */
+export function unfold(existing: NotificationRecord, takeBack: TakeBackInput): NotificationRecord | null {
+  if (existing.activityCount <= 1) return null
+  return {
+    ...existing,
+    actors: takeBack.actorStays ? existing.actors : existing.actors.filter((a) => a !== takeBack.actor),
+    activityCount: existing.activityCount - 1,
     version: existing.version + 1,
   }
 }

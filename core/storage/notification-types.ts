@@ -39,7 +39,10 @@ export interface ActivityKey {
 
 /** One piece of activity for one recipient: a new notification, or folded into an existing one. */
 export interface ActivityInput {
+  /** The idempotency key; for a reaction its `commentId` is `reactionActivityId` (notification-fold.ts), not the comment's id. */
   key: ActivityKey
+  /** The comment the notification points at. */
+  commentId: string
   /** The notification it creates or folds into. */
   notificationId: string
   /** Fold into `notificationId` (while unread; a read one starts a new round). False: never folded. */
@@ -61,12 +64,35 @@ export interface MentionInput {
   activity?: ActivityInput | undefined
 }
 
+/** One reaction on a comment: its key in the comment's `reactions` map is `emoji|userId`. */
+export interface ReactionRef {
+  subjectId: string
+  commentId: string
+  reactionKey: string
+}
+
+/** A removed reaction whose activity was recorded: taken back out of its notification while that is unread. */
+export interface TakeBackInput extends ReactionRef {
+  /** The comment's author (the recipient) and the notification the reaction folded into. */
+  userId: string
+  notificationId: string
+  kind: string
+  /** The reactor. */
+  actor: string
+  /** The reactor still has another reaction on the comment: they stay among the actors. */
+  actorStays: boolean
+}
+
 /** Everything one detection step records, atomically. */
 export interface RecordBatch {
   /** Marked handled; a mention already handled is skipped with its activity. */
   mentions: readonly MentionInput[]
   /** Comments whose activity (replies) is handled; their activities follow. */
   comments: ReadonlyArray<{ subjectId: string; commentId: string; activities: readonly ActivityInput[] }>
+  /** Reactions whose activity is handled (a reaction handled before is skipped with its activities). */
+  reactions?: ReadonlyArray<ReactionRef & { activities: readonly ActivityInput[] }> | undefined
+  /** Removed reactions to take back (nothing happens for one never handled, or once its notification was read). */
+  takeBacks?: readonly TakeBackInput[] | undefined
   /** Outbox channels every created or changed notification is queued on. */
   channels: readonly string[]
 }
@@ -76,6 +102,8 @@ export interface RecordResult {
   mentions: MentionInput[]
   /** Notifications created or changed, with whether they are new. */
   notifications: Array<{ record: NotificationRecord; created: boolean }>
+  /** Notifications a take-back emptied: gone from storage, their inbox documents need a new projection. */
+  removed: Array<{ userId: string; id: string }>
 }
 
 export interface HandledSets {
@@ -83,6 +111,8 @@ export interface HandledSets {
   mentions: Map<string, Set<string>>
   /** Comments whose activity is handled. */
   comments: Set<string>
+  /** Reactions whose activity is handled, as `reactionActivityId` (notification-fold.ts). */
+  reactions: Set<string>
 }
 
 /** One channel's delivery of one notification. */

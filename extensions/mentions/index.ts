@@ -31,6 +31,8 @@ import { PRIORITY } from '../priorities.ts'
 import { readTransaction } from '../../core/mentions/diff.ts'
 import { announce } from '../../core/mentions/events.ts'
 import { snapshotAll, snapshotComment } from '../../core/mentions/snapshot.ts'
+import { snapshotAllReactions, snapshotReaction } from '../../core/mentions/reaction-snapshot.ts'
+import type { ReactionSnapshot } from '../../core/notifications/reactions.ts'
 
 /** Documents the startup sweep loads at once. */
 export const SWEEP_CONCURRENCY = 4
@@ -88,7 +90,7 @@ export class Mentions implements Extension {
     const started = performance.now()
     const result = await run()
     this.configuration.metrics?.observeDetection('record', (performance.now() - started) / 1000)
-    if (result.notifications.length === 0) return
+    if (result.notifications.length === 0 && result.removed.length === 0) return
     await this.configuration.faults.at('after-outbox')
     this.configuration.onRecorded(result)
   }
@@ -101,12 +103,16 @@ export class Mentions implements Extension {
     const { storage, detector } = this.configuration
     // A baseline covers what was stored when the document loaded, nothing written since.
     const loaded = baselineUpTo === null ? null : snapshotAll(document, () => false)
+    const loadedReactions = baselineUpTo === null ? null : snapshotAllReactions(document, new Set())
     this.enqueue(name, state, async () => {
       state.handled = await storage.notifications.handled(state.subjectId)
       // Detection already covers everything stored: reading every comment again would find nothing.
       if (upToDate) return
       const snapshots = loaded ?? snapshotAll(document, (id) => state.handled.comments.has(id))
-      await this.record(state, () => detector.detect(state.subjectId, snapshots, state.handled, { baseline: loaded !== null, rescan: true }))
+      const options = { baseline: loaded !== null, rescan: true }
+      await this.record(state, () => detector.detect(state.subjectId, snapshots, state.handled, options))
+      const reactions = loadedReactions ?? snapshotAllReactions(document, state.handled.reactions)
+      await this.record(state, () => detector.detectReactions(state.subjectId, reactions, state.handled, options))
       if (baselineUpTo !== null) {
         await storage.notifications.setDetectionMark(name, baselineUpTo)
         state.baselinePending = false
@@ -123,7 +129,7 @@ export class Mentions implements Extension {
     const listener = (tr: Y.Transaction) => this.onTransaction(documentName, state, tr)
     const state: DocumentState = {
       subjectId: parsed.id,
-      handled: { mentions: new Map(), comments: new Set() },
+      handled: { mentions: new Map(), comments: new Set(), reactions: new Set() },
       queue: Promise.resolve(),
       failed: false,
       relayed: false,
@@ -169,12 +175,19 @@ export class Mentions implements Extension {
         const snapshot = snapshotComment(touch.thread, touch.comment, touch.created)
         if (snapshot) snapshots.push(snapshot)
       }
+      const reactions: ReactionSnapshot[] = []
+      for (const touch of changes.reactions) {
+        const snapshot = snapshotReaction(touch.thread, touch.comment, touch.key, touch.added)
+        if (snapshot) reactions.push(snapshot)
+      }
       announce(this.configuration.events, state.subjectId, changes)
       this.configuration.metrics?.observeDetection('diff', (performance.now() - started) / 1000)
-      if (snapshots.length === 0) return
+      if (snapshots.length === 0 && reactions.length === 0) return
+      const { detector, faults } = this.configuration
       this.enqueue(name, state, async () => {
-        await this.configuration.faults.at('before-detection')
-        await this.record(state, () => this.configuration.detector.detect(state.subjectId, snapshots, state.handled))
+        await faults.at('before-detection')
+        if (snapshots.length > 0) await this.record(state, () => detector.detect(state.subjectId, snapshots, state.handled))
+        if (reactions.length > 0) await this.record(state, () => detector.detectReactions(state.subjectId, reactions, state.handled))
       })
     } catch (error) {
       // Inside a Yjs transaction's cleanup: never throw into whoever wrote.

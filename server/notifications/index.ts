@@ -75,7 +75,16 @@ export function createNotifications(options: NotificationsOptions): Notification
     logger,
     faults: createFaults(options.faultPoint),
     metrics: metrics.mentions,
-    onRecorded: () => outbox.kick(),
+    onRecorded: (result) => {
+      outbox.kick()
+      // A take-back that emptied a notification removed it from storage: project the inbox without it.
+      for (const userId of new Set(result.removed.map((r) => r.userId))) {
+        projector.sync(userId).catch((error: unknown) => {
+          options.hookError('takeBack')
+          logger.warn({ err: error, userId }, 'an inbox could not drop a taken-back notification; its next projection does')
+        })
+      }
+    },
   })
   const expiry = createExpiry({
     storage,

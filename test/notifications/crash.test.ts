@@ -2,13 +2,13 @@
  * Exactly once across kill -9. The server kills itself (PARLEY_FAULT, test-only) at a named point:
  * right after a mention was acknowledged and before it was detected, or after the notification
  * and its outbox row were committed and before the inbox was projected. After a restart the
- * recipient's inbox shows the notification exactly once: a mention, and a `thread` notification
- * to a follower.
+ * recipient's inbox shows the notification exactly once: a mention, a `thread` notification
+ * to a follower, and a `reaction` to a comment's author.
  */
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createThread, readInbox, setFollowing } from '../../protocol/index.ts'
+import { createThread, react, readInbox, setFollowing } from '../../protocol/index.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
 import { startChild, type ChildServer } from '../helpers/child.ts'
 import { rebuild } from '../helpers/comments.ts'
@@ -28,23 +28,44 @@ describe('notifications across kill -9', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
   })
 
-  /** `kind`: what ben hears: a mention of him, or (as a follower of the subject) a new thread. */
-  async function crashAt(fault: string, kind: 'mention' | 'thread' = 'mention') {
-    const dataDir = tempDir()
-    dirs.push(dataDir)
-    const secret = newSecret()
-    const env = { PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, PARLEY_API_KEY: TEST_API_KEY }
-    const first = await startChild({ ...env, PARLEY_FAULT: fault })
-    children.push(first)
-    const registered = await fetch(`${first.httpUrl}/api/v1/subjects/crash`, {
+  /** Ben starts a thread on a server that stops cleanly: the document is detected and marked. */
+  async function bensThread(env: Record<string, string>, secret: string): Promise<{ threadId: string; commentId: string }> {
+    const setup = await startChild(env)
+    children.push(setup)
+    await register(setup.httpUrl)
+    const ben = await connectSynced(setup.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ben'))
+    const thread = createThread({ doc: ben.doc, userId: 'ben' }, 'my photo')
+    await acknowledged(ben)
+    ben.destroy()
+    setup.process.kill('SIGTERM')
+    expect(await setup.exited).toBe(0)
+    return thread
+  }
+
+  async function register(httpUrl: string) {
+    const registered = await fetch(`${httpUrl}/api/v1/subjects/crash`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ defaultRole: 'comment' }),
     })
     expect(registered.status).toBe(200)
+  }
+
+  /** `kind`: what ben hears: a mention of him, (as a follower of the subject) a new thread, or ana's reaction to his comment. */
+  async function crashAt(fault: string, kind: 'mention' | 'thread' | 'reaction' = 'mention') {
+    const dataDir = tempDir()
+    dirs.push(dataDir)
+    const secret = newSecret()
+    const env = { PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, PARLEY_API_KEY: TEST_API_KEY }
+    const bens = kind === 'reaction' ? await bensThread(env, secret) : null
+    const first = await startChild({ ...env, PARLEY_FAULT: fault })
+    children.push(first)
+    await register(first.httpUrl)
     const ana = await connectSynced(first.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ana'))
     clients.push(ana)
-    if (kind === 'thread') {
+    if (bens) {
+      react({ doc: ana.doc, userId: 'ana' }, bens.threadId, bens.commentId, '🌊')
+    } else if (kind === 'thread') {
       // Following notifies nobody: the process lives on until the thread starts.
       const ben = await connectSynced(first.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ben'))
       clients.push(ben)
@@ -62,7 +83,7 @@ describe('notifications across kill -9', () => {
     return { dataDir, secret, env }
   }
 
-  async function inboxAfterRestart(env: Record<string, string>, secret: string, kind: 'mention' | 'thread' = 'mention') {
+  async function inboxAfterRestart(env: Record<string, string>, secret: string, kind: 'mention' | 'thread' | 'reaction' = 'mention') {
     const second = await startChild(env)
     children.push(second)
     const inbox = await connectSynced(second.webSocketUrl, 'inbox/ben', await tokenFor(secret, 'ben'))
@@ -122,6 +143,29 @@ describe('notifications across kill -9', () => {
     await dead.storage.close()
     const { inbox, listed } = await inboxAfterRestart(env, secret, 'thread')
     expect(readInbox(inbox.doc).map((n) => n.id)).toEqual([stored!.id])
+    expect(await listed()).toHaveLength(1)
+  }, 60_000)
+
+  it('a reaction between outbox write and inbox projection: the restart projects it once', async () => {
+    const { dataDir, secret, env } = await crashAt('after-outbox', 'reaction')
+    const dead = storedState(dataDir)
+    const [stored] = await dead.storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })
+    expect(stored).toMatchObject({ kind: 'reaction', actors: ['ana'], activityCount: 1 })
+    expect(await dead.storage.notifications.outboxOf('ben', stored!.id)).toMatchObject([{ status: 'pending' }])
+    await dead.storage.close()
+    const { inbox, listed } = await inboxAfterRestart(env, secret, 'reaction')
+    expect(readInbox(inbox.doc).map((n) => n.id)).toEqual([stored!.id])
+    expect(await listed()).toHaveLength(1)
+  }, 60_000)
+
+  it('a reaction between acknowledgement and detection: the restart rescans its reactions and notifies once', async () => {
+    const { dataDir, secret, env } = await crashAt('before-detection', 'reaction')
+    const dead = storedState(dataDir)
+    expect(await dead.storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })).toEqual([])
+    expect(await dead.storage.notifications.documentsToReconcile()).toEqual(['comments/crash'])
+    await dead.storage.close()
+    const { inbox, listed } = await inboxAfterRestart(env, secret, 'reaction')
+    expect(readInbox(inbox.doc)).toMatchObject([{ kind: 'reaction', actors: ['ana'], activityCount: 1 }])
     expect(await listed()).toHaveLength(1)
   }, 60_000)
 })

@@ -11,6 +11,7 @@ import { accessContract } from './access-contract.ts'
 import { clientOwnerContract } from './client-owners-contract.ts'
 import { preferencesContract } from './preferences-contract.ts'
 import { notificationContract } from './notifications-contract.ts'
+import { reactionContract } from './reactions-contract.ts'
 
 export interface BackendFactory {
   /** A fresh, empty storage. */
@@ -209,5 +210,6 @@ export function storageContract(name: string, factory: BackendFactory): void {
   accessContract(name, factory)
   clientOwnerContract(name, factory)
   notificationContract(name, factory)
+  reactionContract(name, factory)
   preferencesContract(name, factory)
 }

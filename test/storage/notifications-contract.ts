@@ -9,6 +9,7 @@ const CHANNELS = ['inbox']
 function mentionActivity(commentId: string, recipient: string, at = 1_000): ActivityInput {
   return {
     key: { kind: 'mention', subjectId: 's1', commentId, recipient },
+    commentId,
     notificationId: `m-${commentId}-${recipient}`,
     fold: false,
     kind: 'mention',
@@ -23,6 +24,7 @@ function mentionActivity(commentId: string, recipient: string, at = 1_000): Acti
 function replyActivity(commentId: string, recipient: string, actor: string, at: number): ActivityInput {
   return {
     key: { kind: 'reply', subjectId: 's1', commentId, recipient },
+    commentId,
     notificationId: `r-t1-${recipient}`,
     fold: true,
     kind: 'reply',

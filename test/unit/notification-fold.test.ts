@@ -3,7 +3,7 @@
  * functions every storage backend shares.
  */
 import { describe, expect, it } from 'vitest'
-import { foldInto, isUnread, MAX_ACTORS, newNotification } from '../../core/storage/notification-fold.ts'
+import { foldInto, isUnread, MAX_ACTORS, mayTakeBack, newNotification, unfold } from '../../core/storage/notification-fold.ts'
 import type { ActivityInput, NotificationRecord } from '../../core/storage/notification-types.ts'
 
 const T = 1_700_000_000_000
@@ -11,6 +11,7 @@ const T = 1_700_000_000_000
 function activity(actor: string, at: number, extra: Partial<ActivityInput> = {}): ActivityInput {
   return {
     key: { kind: 'reply', subjectId: 's1', commentId: `c-${actor}-${at}`, recipient: 'ana' },
+    commentId: `c-${actor}-${at}`,
     notificationId: 'r_thread',
     fold: true,
     kind: 'reply',
@@ -109,5 +110,35 @@ describe('PROTOCOL §Inbox document as implemented: folding', () => {
     const next = foldInto(read, activity('cid', T + 150))!
     expect(next.notifiedAt).toBe(T + 201)
     expect(isUnread(next)).toBe(true)
+  })
+})
+
+describe('PROTOCOL §Notification kinds: a reaction taken back', () => {
+  const takeBack = {
+    subjectId: 's1',
+    commentId: 'c1',
+    reactionKey: '👍|ben',
+    userId: 'ana',
+    notificationId: 'r_thread',
+    kind: 'reaction',
+    actor: 'ben',
+    actorStays: false,
+  }
+  const folded = foldInto(newNotification(activity('ben', T)), activity('cid', T + 10))!
+
+  it('only while unread, and only from the current round', () => {
+    expect(mayTakeBack(folded, T + 20)).toBe(true)
+    const read = { ...folded, readAt: T + 30 }
+    expect(mayTakeBack(read, T + 20)).toBe(false)
+    // A new round after the read: reactions recorded before the read are not in it.
+    const round = foldInto(read, activity('dan', T + 40))!
+    expect(mayTakeBack(round, T + 20)).toBe(false)
+    expect(mayTakeBack(round, T + 41)).toBe(true)
+  })
+
+  it('counts one less and drops the actor unless they keep another reaction; the last one empties it', () => {
+    expect(unfold(folded, takeBack)).toMatchObject({ actors: ['cid'], activityCount: 1, version: folded.version + 1 })
+    expect(unfold(folded, { ...takeBack, actorStays: true })).toMatchObject({ actors: ['cid', 'ben'], activityCount: 1 })
+    expect(unfold(newNotification(activity('ben', T)), takeBack)).toBeNull()
   })
 })

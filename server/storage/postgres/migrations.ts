@@ -204,6 +204,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX notifications_by_notified_at ON notifications (notified_at);
   `,
+  // 10: reactions whose activity (the comment author's `reaction` notification) is handled.
+  `
+  CREATE TABLE reactions_handled (
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    reaction_key TEXT NOT NULL,
+    handled_at BIGINT NOT NULL,
+    PRIMARY KEY (subject_id, comment_id, reaction_key)
+  );
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

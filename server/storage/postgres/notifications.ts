@@ -27,6 +27,7 @@ import type {
   RecordResult,
 } from '../../../core/storage/notification-types.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
+import { handledReactions, markReactionHandled, takeBackReaction } from './reactions.ts'
 
 const UNREAD = '(read_at IS NULL OR read_at < notified_at)'
 const UNSEEN = '(seen_at IS NULL OR seen_at < notified_at)'
@@ -84,9 +85,10 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 
   async handled(subjectId: string): Promise<HandledSets> {
-    const [mentionRows, commentRows] = await Promise.all([
+    const [mentionRows, commentRows, reactions] = await Promise.all([
       this.db.query<{ comment_id: string; user_id: string }>('SELECT comment_id, user_id FROM mentions_handled WHERE subject_id = $1', [subjectId]),
       this.db.query<{ comment_id: string }>('SELECT comment_id FROM comments_handled WHERE subject_id = $1', [subjectId]),
+      handledReactions(this.db, subjectId),
     ])
     const mentions = new Map<string, Set<string>>()
     for (const row of mentionRows) {
@@ -94,13 +96,13 @@ export class PostgresNotificationStore implements NotificationStore {
       users.add(row.user_id)
       mentions.set(row.comment_id, users)
     }
-    return { mentions, comments: new Set(commentRows.map((row) => row.comment_id)) }
+    return { mentions, comments: new Set(commentRows.map((row) => row.comment_id)), reactions }
   }
 
   record(batch: RecordBatch): Promise<RecordResult> {
     return this.db.transaction(async (client) => {
       const now = Date.now()
-      const result: RecordResult = { mentions: [], notifications: [] }
+      const result: RecordResult = { mentions: [], notifications: [], removed: [] }
       for (const mention of batch.mentions) {
         const inserted = await client.query(
           'INSERT INTO mentions_handled (subject_id, comment_id, user_id, outcome, handled_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING user_id',
@@ -120,6 +122,21 @@ export class PostgresNotificationStore implements NotificationStore {
         for (const activity of comment.activities) {
           const applied = await apply(client, activity, batch.channels, now)
           if (applied) result.notifications.push(applied)
+        }
+      }
+      for (const reaction of batch.reactions ?? []) {
+        if (!(await markReactionHandled(client, reaction, now))) continue
+        for (const activity of reaction.activities) {
+          const applied = await apply(client, activity, batch.channels, now)
+          if (applied) result.notifications.push(applied)
+        }
+      }
+      for (const takeBack of batch.takeBacks ?? []) {
+        const outcome = await takeBackReaction(client, takeBack)
+        if (outcome && 'removed' in outcome) result.removed.push(outcome.removed)
+        if (outcome && 'changed' in outcome) {
+          await queue(client, outcome.changed, batch.channels, now)
+          result.notifications.push({ record: outcome.changed, created: false })
         }
       }
       return result

@@ -10,6 +10,7 @@ import {
   type NotificationRow,
   type OutboxDbRow,
 } from '../notification-rows.ts'
+import { SqliteReactionActivity } from './reactions.ts'
 import type {
   ActivityInput,
   HandledSets,
@@ -28,9 +29,11 @@ const UNSEEN = '(seen_at IS NULL OR seen_at < notified_at)'
 export class SqliteNotificationStore implements NotificationStore {
   private readonly db: Database.Database
   private readonly s
+  private readonly reactions: SqliteReactionActivity
 
   constructor(db: Database.Database) {
     this.db = db
+    this.reactions = new SqliteReactionActivity(db)
     const placeholders = NOTIFICATION_COLUMNS.split(',')
       .map(() => '?')
       .join(', ')
@@ -124,7 +127,11 @@ export class SqliteNotificationStore implements NotificationStore {
       users.add(row.user_id)
       mentions.set(row.comment_id, users)
     }
-    return { mentions, comments: new Set(this.s.handledComments.all(subjectId).map((row) => row.comment_id)) }
+    return {
+      mentions,
+      comments: new Set(this.s.handledComments.all(subjectId).map((row) => row.comment_id)),
+      reactions: this.reactions.handled(subjectId),
+    }
   }
 
   private apply(activity: ActivityInput, channels: readonly string[], now: number): { record: NotificationRecord; created: boolean } | null {
@@ -146,7 +153,7 @@ export class SqliteNotificationStore implements NotificationStore {
   async record(batch: RecordBatch): Promise<RecordResult> {
     const run = this.db.transaction((): RecordResult => {
       const now = Date.now()
-      const result: RecordResult = { mentions: [], notifications: [] }
+      const result: RecordResult = { mentions: [], notifications: [], removed: [] }
       for (const mention of batch.mentions) {
         if (this.s.insertMention.run(mention.subjectId, mention.commentId, mention.userId, mention.outcome, now).changes === 0) continue
         result.mentions.push(mention)
@@ -158,6 +165,21 @@ export class SqliteNotificationStore implements NotificationStore {
         for (const activity of comment.activities) {
           const applied = this.apply(activity, batch.channels, now)
           if (applied) result.notifications.push(applied)
+        }
+      }
+      for (const reaction of batch.reactions ?? []) {
+        if (!this.reactions.markHandled(reaction, now)) continue
+        for (const activity of reaction.activities) {
+          const applied = this.apply(activity, batch.channels, now)
+          if (applied) result.notifications.push(applied)
+        }
+      }
+      for (const takeBack of batch.takeBacks ?? []) {
+        const outcome = this.reactions.takeBack(takeBack)
+        if (outcome && 'removed' in outcome) result.removed.push(outcome.removed)
+        if (outcome && 'changed' in outcome) {
+          this.queue(outcome.changed, batch.channels, now)
+          result.notifications.push({ record: outcome.changed, created: false })
         }
       }
       return result
