@@ -4,6 +4,7 @@
  * with {@link ParleyContext} (`beforeSyncPayload<ParleyContext>`, …): Hocuspocus hands every hook
  * the context that `onAuthenticate` returned, merged into `{}`.
  */
+import { isTransactionOrigin } from '@hocuspocus/server'
 import type { ParleyUser } from '../core/auth/claims.ts'
 import type { Role } from '../protocol/index.ts'
 
@@ -30,6 +31,18 @@ export function connectionOf(context: ParleyContext | undefined): ConnectionCont
 /** The authenticated user's id, or undefined. */
 export function userIdOf(context: ParleyContext | undefined): string | undefined {
   return context?.user?.id
+}
+
+/**
+ * The user behind a transaction: a client's update (its connection's context) or a server-side
+ * write (a direct connection opened with a user's context, as REST writes are); undefined for
+ * relayed, loaded and anonymous server writes.
+ */
+export function userIdOfOrigin(origin: unknown): string | undefined {
+  if (!isTransactionOrigin(origin)) return undefined
+  if (origin.source === 'connection') return userIdOf(origin.connection.context as ParleyContext | undefined)
+  if (origin.source === 'local') return userIdOf(origin.context as ParleyContext | undefined)
+  return undefined
 }
 
 /** The fields every log line about a document or connection carries. */

@@ -1,7 +1,7 @@
 /**
  * What one transaction did to a comments document, read from the transaction itself (the types
  * it changed and their changed keys), never by rescanning the document: comments created, bodies
- * changed, comments edited or deleted, reactions added or removed, threads resolved.
+ * changed, comments edited, deleted or hidden, reactions added or removed, threads resolved.
  */
 import * as Y from 'yjs'
 import { CommentField, THREADS, ThreadField } from '../../protocol/index.ts'
@@ -13,6 +13,8 @@ export interface CommentTouch {
   bodyChanged: boolean
   deleted: boolean
   edited: boolean
+  /** A moderator set `moderation` (hid it). */
+  hidden: boolean
 }
 
 export interface ReactionTouch {
@@ -83,7 +85,7 @@ export function readTransaction(tr: Y.Transaction): TransactionChanges {
   const touch = (thread: Y.Map<unknown>, comment: Y.Map<unknown>): CommentTouch => {
     let entry = changes.comments.get(comment)
     if (!entry) {
-      entry = { thread, comment, created: false, bodyChanged: false, deleted: false, edited: false }
+      entry = { thread, comment, created: false, bodyChanged: false, deleted: false, edited: false, hidden: false }
       changes.comments.set(comment, entry)
     }
     return entry
@@ -120,6 +122,8 @@ export function readTransaction(tr: Y.Transaction): TransactionChanges {
       const entry = touch(comment.thread, comment.comment)
       if (keys.has(CommentField.deletedAt) && typeof comment.comment.get(CommentField.deletedAt) === 'number') entry.deleted = true
       if (keys.has(CommentField.editedAt)) entry.edited = true
+      const moderation = comment.comment.get(CommentField.moderation)
+      if (keys.has(CommentField.moderation) && typeof moderation === 'object' && moderation !== null) entry.hidden = true
       continue
     }
     const body = type instanceof Y.Text ? fieldOf(type, doc, CommentField.body) : null

@@ -1,7 +1,7 @@
 /** Plain snapshots of reactions, read synchronously from the document for the reaction detector. */
 import * as Y from 'yjs'
 import { CommentField, readRuns, REACTION_SEPARATOR, runsToText, ThreadField } from '../../protocol/index.ts'
-import { reactionActivityId } from '../storage/notification-fold.ts'
+import { commentEventId } from '../storage/notification-fold.ts'
 import type { ReactionSnapshot } from '../notifications/reactions.ts'
 import { forEachComment, isGone, subscribers } from './snapshot.ts'
 
@@ -55,7 +55,7 @@ export function snapshotAllReactions(doc: Y.Doc, handled: ReadonlySet<string>): 
     const reactions = reactionsOf(comment)
     if (commentId === null || !reactions) return
     for (const key of reactions.keys()) {
-      if (handled.has(reactionActivityId(commentId, key))) continue
+      if (handled.has(commentEventId(commentId, key))) continue
       const snapshot = snapshotReaction(thread, comment, key, true)
       if (snapshot) snapshots.push(snapshot)
     }

@@ -16,6 +16,7 @@ import { mentionNotificationId, preview } from './ids.ts'
 import { createMentionLimits, type MentionLimits } from './mention-limits.ts'
 import type { Preferences } from './preferences.ts'
 import { announceCreated, recipientChecks } from './recipient-checks.ts'
+import { detectModeration, type ModerationSnapshot } from './moderation.ts'
 import { detectReactions, type ReactionSnapshot } from './reactions.ts'
 import {
   CHANNELS,
@@ -79,6 +80,8 @@ export interface Detector {
   detect(subjectId: string, snapshots: readonly CommentSnapshot[], handled: HandledSets, options?: DetectOptions): Promise<RecordResult>
   /** Records reactions added that `handled` does not hold, and takes removed ones back (core/notifications/reactions.ts). */
   detectReactions(subjectId: string, reactions: readonly ReactionSnapshot[], handled: HandledSets, options?: DetectOptions): Promise<RecordResult>
+  /** Records moderators' actions on comments that `handled` does not hold (core/notifications/moderation.ts). */
+  detectModeration(subjectId: string, actions: readonly ModerationSnapshot[], handled: HandledSets, options?: DetectOptions): Promise<RecordResult>
 }
 
 /** The distinct mentions of a comment, attribute mentions (user ids) first, then `@handles`. */
@@ -90,6 +93,7 @@ export function createDetector(options: DetectorOptions): Detector {
 
   return {
     detectReactions: (subjectId, reactions, handled, detectOptions) => detectReactions(options, subjectId, reactions, handled, detectOptions),
+    detectModeration: (subjectId, actions, handled, detectOptions) => detectModeration(options, subjectId, actions, handled, detectOptions),
     async detect(subjectId, snapshots, handled, { baseline = false, rescan = false } = {}) {
       const documentName = commentsDocumentName(subjectId)
       const handles = new Map<string, Promise<string | null>>()

@@ -38,6 +38,11 @@ export function reactionNotificationId(subjectId: string, commentId: string, rec
   return hashed('a', ['reaction', subjectId, commentId, recipient])
 }
 
+/** Moderation of one's comment folds per comment: one notification per (subject, comment, recipient). */
+export function moderationNotificationId(subjectId: string, commentId: string, recipient: string): string {
+  return hashed('o', ['moderation', subjectId, commentId, recipient])
+}
+
 /** The event id of a notification's creation: receivers dedupe by it. */
 export function notificationEventId(userId: string, notificationId: string, version: number): string {
   return hashed('e', [userId, notificationId, String(version)])

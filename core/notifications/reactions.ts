@@ -8,12 +8,13 @@
  */
 import type { AccessResolver } from '../access/resolve.ts'
 import type { ParleyEvents } from '../events.ts'
-import { reactionActivityId } from '../storage/notification-fold.ts'
-import type { ActivityInput, HandledSets, ReactionRef, RecordResult, Storage, TakeBackInput } from '../storage/types.ts'
+import { commentEventId } from '../storage/notification-fold.ts'
+import type { ActivityInput, HandledSets, CommentEventRef, RecordResult, Storage, TakeBackInput } from '../storage/types.ts'
 import { preview, reactionNotificationId } from './ids.ts'
 import type { Preferences } from './preferences.ts'
-import { announceCreated, recipientChecks } from './recipient-checks.ts'
-import { CHANNELS, REACTION_KIND, REACTION_PRIORITY, REACTION_RESCAN_MAX_AGE_MS } from './rules.ts'
+import { recordCommentEvents } from './comment-events.ts'
+import { recipientChecks } from './recipient-checks.ts'
+import { REACTION_KIND, REACTION_PRIORITY, RESCAN_MAX_AGE_MS } from './rules.ts'
 
 /** A reaction as one transaction (or the rescan) left it, read synchronously from the document. */
 export interface ReactionSnapshot {
@@ -41,7 +42,7 @@ export interface ReactionSnapshot {
 export interface ReactionDetectOptions {
   /** Records reactions as seen without notifying (a document that predates notifications). */
   baseline?: boolean
-  /** A rescan: unhandled reactions older than {@link REACTION_RESCAN_MAX_AGE_MS} are recorded without notifying. */
+  /** A rescan: unhandled reactions older than {@link RESCAN_MAX_AGE_MS} are recorded without notifying. */
   rescan?: boolean
 }
 
@@ -52,8 +53,6 @@ export interface ReactionDetectorOptions {
   preferences?: ((userId: string) => Promise<Preferences>) | undefined
 }
 
-const EMPTY: RecordResult = { mentions: [], notifications: [], removed: [] }
-
 export async function detectReactions(
   options: ReactionDetectorOptions,
   subjectId: string,
@@ -63,18 +62,18 @@ export async function detectReactions(
 ): Promise<RecordResult> {
   const now = Date.now()
   const { mayRead, wantsInApp } = recipientChecks(subjectId, options.access, options.preferences, now)
-  const added: Array<ReactionRef & { activities: ActivityInput[] }> = []
+  const added: Array<CommentEventRef & { activities: ActivityInput[] }> = []
   const takeBacks: TakeBackInput[] = []
   for (const r of reactions) {
-    const ref = { subjectId, commentId: r.commentId, reactionKey: r.reactionKey }
-    const activityId = reactionActivityId(r.commentId, r.reactionKey)
+    const ref = { subjectId, commentId: r.commentId, event: r.reactionKey }
+    const activityId = commentEventId(r.commentId, r.reactionKey)
     const notificationId = reactionNotificationId(subjectId, r.commentId, r.authorId)
     if (!r.added) {
       takeBacks.push({ ...ref, userId: r.authorId, notificationId, kind: REACTION_KIND, actor: r.reactor, actorStays: r.reactorStays })
       continue
     }
-    if (handled.reactions.has(activityId)) continue
-    const stale = baseline || (rescan && r.setAt < now - REACTION_RESCAN_MAX_AGE_MS)
+    if (handled.events.has(activityId)) continue
+    const stale = baseline || (rescan && r.setAt < now - RESCAN_MAX_AGE_MS)
     const heard =
       !stale &&
       !r.commentGone &&
@@ -100,11 +99,5 @@ export async function detectReactions(
       : []
     added.push({ ...ref, activities })
   }
-  if (added.length === 0 && takeBacks.length === 0) return EMPTY
-  const result = await options.storage.notifications.record({ mentions: [], comments: [], reactions: added, takeBacks, channels: CHANNELS })
-  // Storage is the source of truth: a take-back that found its notification read keeps its mark there.
-  for (const r of added) handled.reactions.add(reactionActivityId(r.commentId, r.reactionKey))
-  for (const t of takeBacks) handled.reactions.delete(reactionActivityId(t.commentId, t.reactionKey))
-  announceCreated(options.events, result)
-  return result
+  return recordCommentEvents(options.storage, options.events, handled, added, takeBacks)
 }

@@ -5,6 +5,8 @@
  * and followers when a thread starts, folded per subject. `comment`: the subject's hosts, for
  * comments in threads they are not in (neither participant nor subscriber), folded per subject.
  * `reaction`: the comment's author, folded per comment until read (core/notifications/reactions.ts).
+ * `moderation`: the author of a comment a moderator hid or deleted, folded per comment
+ * (core/notifications/moderation.ts).
  * Never the actor, never those who muted the thread, never those mentioned in the comment (they
  * hear the mention). Nobody hears about a deleted comment, nobody who may not read the subject
  * (the detector asks the access resolver), and nobody whose preferences refuse it in-app (the
@@ -21,6 +23,7 @@ export const REPLY_KIND = 'reply'
 export const THREAD_KIND = 'thread'
 export const COMMENT_KIND = 'comment'
 export const REACTION_KIND = 'reaction'
+export const MODERATION_KIND = 'moderation'
 
 /** Priority of a mention: someone asked for this user. */
 export const MENTION_PRIORITY: NotificationPriority = 'high'
@@ -37,12 +40,15 @@ export const COMMENT_PRIORITY: NotificationPriority = 'low'
 /** Priority of a reaction to one's comment. */
 export const REACTION_PRIORITY: NotificationPriority = 'low'
 
+/** Priority of a moderator hiding or deleting one's comment. */
+export const MODERATION_PRIORITY: NotificationPriority = 'high'
+
 /**
- * A reaction found unhandled when a document is rescanned notifies only when it is younger than
- * this (a crash interrupted its detection); older ones are recorded without notifying (they
- * predate reaction notifications, or the server was down for longer).
+ * A reaction or hide found unhandled when a document is rescanned notifies only when it is younger
+ * than this (a crash interrupted its detection); older ones are recorded without notifying (they
+ * predate these notifications, or the server was down for longer).
  */
-export const REACTION_RESCAN_MAX_AGE_MS = 24 * 60 * 60_000
+export const RESCAN_MAX_AGE_MS = 24 * 60 * 60_000
 
 /** One kind of activity notification: its kind, priority and the id it folds under. */
 export interface ActivityRule {

@@ -55,11 +55,12 @@ export function foldInto(existing: NotificationRecord, activity: ActivityInput):
 }
 
 /**
- * The idempotency key's `commentId` of a reaction's activity: one per (comment, reaction). A `/`
+ * The idempotency key's `commentId` of a comment event's activity (a reaction, a moderation action):
+ * one per (comment, event). A `/`
  * separates them: comment ids never hold one (protocol/names.ts), and PostgreSQL text no NUL.
  */
-export function reactionActivityId(commentId: string, reactionKey: string): string {
-  return `${commentId}/${reactionKey}`
+export function commentEventId(commentId: string, event: string): string {
+  return `${commentId}/${event}`
 }
 
 /**

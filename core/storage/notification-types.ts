@@ -39,7 +39,7 @@ export interface ActivityKey {
 
 /** One piece of activity for one recipient: a new notification, or folded into an existing one. */
 export interface ActivityInput {
-  /** The idempotency key; for a reaction its `commentId` is `reactionActivityId` (notification-fold.ts), not the comment's id. */
+  /** The idempotency key; for a comment event (a reaction, a moderation action) its `commentId` is `commentEventId` (notification-fold.ts), not the comment's id. */
   key: ActivityKey
   /** The comment the notification points at. */
   commentId: string
@@ -64,15 +64,18 @@ export interface MentionInput {
   activity?: ActivityInput | undefined
 }
 
-/** One reaction on a comment: its key in the comment's `reactions` map is `emoji|userId`. */
-export interface ReactionRef {
+/**
+ * Something that happened to a comment after it was created, handled once: a reaction (`event` is
+ * its key, `emoji|userId`) or a moderation action (`hide@<at>`, `delete`).
+ */
+export interface CommentEventRef {
   subjectId: string
   commentId: string
-  reactionKey: string
+  event: string
 }
 
 /** A removed reaction whose activity was recorded: taken back out of its notification while that is unread. */
-export interface TakeBackInput extends ReactionRef {
+export interface TakeBackInput extends CommentEventRef {
   /** The comment's author (the recipient) and the notification the reaction folded into. */
   userId: string
   notificationId: string
@@ -89,8 +92,8 @@ export interface RecordBatch {
   mentions: readonly MentionInput[]
   /** Comments whose activity (replies) is handled; their activities follow. */
   comments: ReadonlyArray<{ subjectId: string; commentId: string; activities: readonly ActivityInput[] }>
-  /** Reactions whose activity is handled (a reaction handled before is skipped with its activities). */
-  reactions?: ReadonlyArray<ReactionRef & { activities: readonly ActivityInput[] }> | undefined
+  /** Comment events (reactions, moderation actions) whose activity is handled (one handled before is skipped with its activities). */
+  events?: ReadonlyArray<CommentEventRef & { activities: readonly ActivityInput[] }> | undefined
   /** Removed reactions to take back (nothing happens for one never handled, or once its notification was read). */
   takeBacks?: readonly TakeBackInput[] | undefined
   /** Outbox channels every created or changed notification is queued on. */
@@ -111,8 +114,8 @@ export interface HandledSets {
   mentions: Map<string, Set<string>>
   /** Comments whose activity is handled. */
   comments: Set<string>
-  /** Reactions whose activity is handled, as `reactionActivityId` (notification-fold.ts). */
-  reactions: Set<string>
+  /** Comment events (reactions, moderation actions) whose activity is handled, as `commentEventId` (notification-fold.ts). */
+  events: Set<string>
 }
 
 /** One channel's delivery of one notification. */

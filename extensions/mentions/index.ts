@@ -22,7 +22,7 @@ import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
 import type { ParleyEvents } from '../../core/events.ts'
-import type { CommentSnapshot, Detector } from '../../core/notifications/detector.ts'
+import type { Detector } from '../../core/notifications/detector.ts'
 import type { Faults } from '../../core/notifications/faults.ts'
 import { MARK_PREDATES_NOTIFICATIONS } from '../../core/storage/notification-types.ts'
 import type { HandledSets, RecordResult, Storage } from '../../core/storage/types.ts'
@@ -30,9 +30,11 @@ import { isRelayed, LOAD_ORIGIN } from '../../core/origins.ts'
 import { PRIORITY } from '../priorities.ts'
 import { readTransaction } from '../../core/mentions/diff.ts'
 import { announce } from '../../core/mentions/events.ts'
-import { snapshotAll, snapshotComment } from '../../core/mentions/snapshot.ts'
-import { snapshotAllReactions, snapshotReaction } from '../../core/mentions/reaction-snapshot.ts'
-import type { ReactionSnapshot } from '../../core/notifications/reactions.ts'
+import { snapshotAll } from '../../core/mentions/snapshot.ts'
+import { snapshotAllReactions } from '../../core/mentions/reaction-snapshot.ts'
+import { snapshotAllHides } from '../../core/mentions/moderation-snapshot.ts'
+import { snapshotTransaction } from '../../core/mentions/transaction-snapshots.ts'
+import { userIdOfOrigin } from '../context.ts'
 
 /** Documents the startup sweep loads at once. */
 export const SWEEP_CONCURRENCY = 4
@@ -104,6 +106,7 @@ export class Mentions implements Extension {
     // A baseline covers what was stored when the document loaded, nothing written since.
     const loaded = baselineUpTo === null ? null : snapshotAll(document, () => false)
     const loadedReactions = baselineUpTo === null ? null : snapshotAllReactions(document, new Set())
+    const loadedHides = baselineUpTo === null ? null : snapshotAllHides(document, new Set())
     this.enqueue(name, state, async () => {
       state.handled = await storage.notifications.handled(state.subjectId)
       // Detection already covers everything stored: reading every comment again would find nothing.
@@ -111,8 +114,10 @@ export class Mentions implements Extension {
       const snapshots = loaded ?? snapshotAll(document, (id) => state.handled.comments.has(id))
       const options = { baseline: loaded !== null, rescan: true }
       await this.record(state, () => detector.detect(state.subjectId, snapshots, state.handled, options))
-      const reactions = loadedReactions ?? snapshotAllReactions(document, state.handled.reactions)
+      const reactions = loadedReactions ?? snapshotAllReactions(document, state.handled.events)
       await this.record(state, () => detector.detectReactions(state.subjectId, reactions, state.handled, options))
+      const hides = loadedHides ?? snapshotAllHides(document, state.handled.events)
+      await this.record(state, () => detector.detectModeration(state.subjectId, hides, state.handled, options))
       if (baselineUpTo !== null) {
         await storage.notifications.setDetectionMark(name, baselineUpTo)
         state.baselinePending = false
@@ -129,7 +134,7 @@ export class Mentions implements Extension {
     const listener = (tr: Y.Transaction) => this.onTransaction(documentName, state, tr)
     const state: DocumentState = {
       subjectId: parsed.id,
-      handled: { mentions: new Map(), comments: new Set(), reactions: new Set() },
+      handled: { mentions: new Map(), comments: new Set(), events: new Set() },
       queue: Promise.resolve(),
       failed: false,
       relayed: false,
@@ -169,25 +174,16 @@ export class Mentions implements Extension {
       }
       const started = performance.now()
       const changes = readTransaction(tr)
-      const snapshots: CommentSnapshot[] = []
-      for (const touch of changes.comments.values()) {
-        if (!touch.created && !touch.bodyChanged) continue
-        const snapshot = snapshotComment(touch.thread, touch.comment, touch.created)
-        if (snapshot) snapshots.push(snapshot)
-      }
-      const reactions: ReactionSnapshot[] = []
-      for (const touch of changes.reactions) {
-        const snapshot = snapshotReaction(touch.thread, touch.comment, touch.key, touch.added)
-        if (snapshot) reactions.push(snapshot)
-      }
+      const { comments, reactions, moderated } = snapshotTransaction(changes, userIdOfOrigin(tr.origin))
       announce(this.configuration.events, state.subjectId, changes)
       this.configuration.metrics?.observeDetection('diff', (performance.now() - started) / 1000)
-      if (snapshots.length === 0 && reactions.length === 0) return
+      if (comments.length === 0 && reactions.length === 0 && moderated.length === 0) return
       const { detector, faults } = this.configuration
       this.enqueue(name, state, async () => {
         await faults.at('before-detection')
-        if (snapshots.length > 0) await this.record(state, () => detector.detect(state.subjectId, snapshots, state.handled))
+        if (comments.length > 0) await this.record(state, () => detector.detect(state.subjectId, comments, state.handled))
         if (reactions.length > 0) await this.record(state, () => detector.detectReactions(state.subjectId, reactions, state.handled))
+        if (moderated.length > 0) await this.record(state, () => detector.detectModeration(state.subjectId, moderated, state.handled))
       })
     } catch (error) {
       // Inside a Yjs transaction's cleanup: never throw into whoever wrote.

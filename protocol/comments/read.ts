@@ -7,7 +7,8 @@ import { followersMap, threadsMap } from './write.ts'
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
-function readModeration(value: unknown): Moderation | null {
+/** A comment's `moderation` value, or null when it is unset or malformed. */
+export function readModeration(value: unknown): Moderation | null {
   if (typeof value !== 'object' || value === null) return null
   const m = value as Record<string, unknown>
   const hiddenBy = str(m.hiddenBy)

@@ -3,12 +3,12 @@
  * right after a mention was acknowledged and before it was detected, or after the notification
  * and its outbox row were committed and before the inbox was projected. After a restart the
  * recipient's inbox shows the notification exactly once: a mention, a `thread` notification
- * to a follower, and a `reaction` to a comment's author.
+ * to a follower, a `reaction` to a comment's author, and a moderator's hide to the author.
  */
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createThread, react, readInbox, setFollowing } from '../../protocol/index.ts'
+import { CommentField, createThread, findComment, getThread, react, readInbox, setFollowing } from '../../protocol/index.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
 import { startChild, type ChildServer } from '../helpers/child.ts'
 import { rebuild } from '../helpers/comments.ts'
@@ -52,18 +52,22 @@ describe('notifications across kill -9', () => {
   }
 
   /** `kind`: what ben hears: a mention of him, (as a follower of the subject) a new thread, or ana's reaction to his comment. */
-  async function crashAt(fault: string, kind: 'mention' | 'thread' | 'reaction' = 'mention') {
+  async function crashAt(fault: string, kind: 'mention' | 'thread' | 'reaction' | 'moderation' = 'mention') {
     const dataDir = tempDir()
     dirs.push(dataDir)
     const secret = newSecret()
     const env = { PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, PARLEY_API_KEY: TEST_API_KEY }
-    const bens = kind === 'reaction' ? await bensThread(env, secret) : null
+    const bens = kind === 'reaction' || kind === 'moderation' ? await bensThread(env, secret) : null
     const first = await startChild({ ...env, PARLEY_FAULT: fault })
     children.push(first)
     await register(first.httpUrl)
-    const ana = await connectSynced(first.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ana'))
+    // Ana moderates the subject (her token says so); as a moderator she hides ben's comment.
+    const ana = await connectSynced(first.webSocketUrl, 'comments/crash', await tokenFor(secret, 'ana', { access: { 'comments/crash': 'moderate' } }))
     clients.push(ana)
-    if (bens) {
+    if (bens && kind === 'moderation') {
+      const comment = findComment(getThread(ana.doc, bens.threadId), bens.commentId)
+      ana.doc.transact(() => comment.set(CommentField.moderation, { hiddenBy: 'ana', reason: 'spam', at: Date.now() }))
+    } else if (bens) {
       react({ doc: ana.doc, userId: 'ana' }, bens.threadId, bens.commentId, '🌊')
     } else if (kind === 'thread') {
       // Following notifies nobody: the process lives on until the thread starts.
@@ -83,7 +87,7 @@ describe('notifications across kill -9', () => {
     return { dataDir, secret, env }
   }
 
-  async function inboxAfterRestart(env: Record<string, string>, secret: string, kind: 'mention' | 'thread' | 'reaction' = 'mention') {
+  async function inboxAfterRestart(env: Record<string, string>, secret: string, kind: 'mention' | 'thread' | 'reaction' | 'moderation' = 'mention') {
     const second = await startChild(env)
     children.push(second)
     const inbox = await connectSynced(second.webSocketUrl, 'inbox/ben', await tokenFor(secret, 'ben'))
@@ -166,6 +170,16 @@ describe('notifications across kill -9', () => {
     await dead.storage.close()
     const { inbox, listed } = await inboxAfterRestart(env, secret, 'reaction')
     expect(readInbox(inbox.doc)).toMatchObject([{ kind: 'reaction', actors: ['ana'], activityCount: 1 }])
+    expect(await listed()).toHaveLength(1)
+  }, 60_000)
+
+  it('a hide between acknowledgement and detection: the restart finds it in the comment and notifies its author once', async () => {
+    const { dataDir, secret, env } = await crashAt('before-detection', 'moderation')
+    const dead = storedState(dataDir)
+    expect(await dead.storage.notifications.list('ben', { unreadOnly: false, limit: 10, after: null })).toEqual([])
+    await dead.storage.close()
+    const { inbox, listed } = await inboxAfterRestart(env, secret, 'moderation')
+    expect(readInbox(inbox.doc)).toMatchObject([{ kind: 'moderation', actors: ['ana'], preview: 'spam' }])
     expect(await listed()).toHaveLength(1)
   }, 60_000)
 })

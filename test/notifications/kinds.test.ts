@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createThread, followersMap, reply, setFollowing, threadsMap } from '../../protocol/index.ts'
 import type { NotificationRecord } from '../../core/storage/types.ts'
 import { acknowledged } from '../helpers/provider.ts'
-import { rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { registerSubject, startWorld, type World } from './setup.ts'
 
@@ -21,9 +20,7 @@ describe('thread and comment notifications', () => {
   let world: World
   beforeEach(async () => {
     world = await startWorld()
-    await registerSubject(world.s, 'post-1')
-    const answer = await rest(world.s, 'PUT', '/api/v1/subjects/post-1/members/zoe', { bearer: TEST_API_KEY, json: { role: 'moderate' } })
-    expect(answer.status).toBe(200)
+    await registerSubject(world.s, 'post-1', ['zoe'])
   })
   afterEach(async () => {
     await world.dispose()

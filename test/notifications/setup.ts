@@ -25,10 +25,11 @@ export interface World {
   dispose(): Promise<void>
 }
 
-/** Registers the subject (no default role) with {@link MEMBERS} as commenters. */
-export async function registerSubject(s: TestServer, subjectId: string): Promise<void> {
+/** Registers the subject (no default role) with {@link MEMBERS} as commenters, except `moderators`. */
+export async function registerSubject(s: TestServer, subjectId: string, moderators: readonly string[] = []): Promise<void> {
   for (const userId of MEMBERS) {
-    const answer = await rest(s, 'PUT', `/api/v1/subjects/${subjectId}/members/${userId}`, { bearer: TEST_API_KEY, json: { role: 'comment' } })
+    const role = moderators.includes(userId) ? 'moderate' : 'comment'
+    const answer = await rest(s, 'PUT', `/api/v1/subjects/${subjectId}/members/${userId}`, { bearer: TEST_API_KEY, json: { role } })
     if (answer.status !== 200) throw new Error(`member ${userId}: ${answer.status}`)
   }
 }

@@ -1,6 +1,6 @@
 /** The reaction part of the notification storage contract, run per backend through `storageContract`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { reactionActivityId } from '../../core/storage/notification-fold.ts'
+import { commentEventId } from '../../core/storage/notification-fold.ts'
 import type { ActivityInput, RecordBatch, Storage } from '../../core/storage/types.ts'
 import type { BackendFactory } from './contract.ts'
 
@@ -11,7 +11,7 @@ const NOTE = 'a-c1-ana'
 function reacted(reactor: string, emoji: string, silent = false): RecordBatch {
   const reactionKey = `${emoji}|${reactor}`
   const activity: ActivityInput = {
-    key: { kind: 'reaction', subjectId: 's1', commentId: reactionActivityId('c1', reactionKey), recipient: 'ana' },
+    key: { kind: 'reaction', subjectId: 's1', commentId: commentEventId('c1', reactionKey), recipient: 'ana' },
     commentId: 'c1',
     notificationId: NOTE,
     fold: true,
@@ -25,7 +25,7 @@ function reacted(reactor: string, emoji: string, silent = false): RecordBatch {
   return {
     mentions: [],
     comments: [],
-    reactions: [{ subjectId: 's1', commentId: 'c1', reactionKey, activities: silent ? [] : [activity] }],
+    events: [{ subjectId: 's1', commentId: 'c1', event: reactionKey, activities: silent ? [] : [activity] }],
     channels: CHANNELS,
   }
 }
@@ -34,7 +34,7 @@ function removed(reactor: string, emoji: string, actorStays = false): RecordBatc
   const takeBack = {
     subjectId: 's1',
     commentId: 'c1',
-    reactionKey: `${emoji}|${reactor}`,
+    event: `${emoji}|${reactor}`,
     userId: 'ana',
     notificationId: NOTE,
     kind: 'reaction',
@@ -62,7 +62,7 @@ export function reactionContract(name: string, factory: BackendFactory): void {
       await storage.notifications.record(reacted('dan', '👀', true))
       storage = await factory.reopen(storage)
       expect(await storage.notifications.get('ana', NOTE)).toMatchObject({ kind: 'reaction', commentId: 'c1', actors: ['cid', 'ben'], activityCount: 2 })
-      expect((await storage.notifications.handled('s1')).reactions).toEqual(new Set(['👍|ben', '❤️|cid', '👀|dan'].map((key) => reactionActivityId('c1', key))))
+      expect((await storage.notifications.handled('s1')).events).toEqual(new Set(['👍|ben', '❤️|cid', '👀|dan'].map((key) => commentEventId('c1', key))))
     })
 
     it('takes a reaction back while unread (the last one removes the notification), never once read', async () => {
@@ -80,7 +80,7 @@ export function reactionContract(name: string, factory: BackendFactory): void {
       expect(last.removed).toEqual([{ userId: 'ana', id: NOTE }])
       expect(await storage.notifications.get('ana', NOTE)).toBeNull()
       expect(await storage.notifications.outboxOf('ana', NOTE)).toEqual([])
-      expect((await storage.notifications.handled('s1')).reactions).toEqual(new Set())
+      expect((await storage.notifications.handled('s1')).events).toEqual(new Set())
 
       // Added again it counts again; once read, a removal changes nothing and the mark stays.
       expect((await storage.notifications.record(reacted('ben', '👍'))).notifications).toMatchObject([{ created: true }])

@@ -117,7 +117,7 @@ describe('PROTOCOL §Notification kinds: a reaction taken back', () => {
   const takeBack = {
     subjectId: 's1',
     commentId: 'c1',
-    reactionKey: '👍|ben',
+    event: '👍|ben',
     userId: 'ana',
     notificationId: 'r_thread',
     kind: 'reaction',

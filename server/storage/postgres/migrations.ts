@@ -206,12 +206,12 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 10: reactions whose activity (the comment author's `reaction` notification) is handled.
   `
-  CREATE TABLE reactions_handled (
+  CREATE TABLE comment_events_handled (
     subject_id TEXT NOT NULL,
     comment_id TEXT NOT NULL,
-    reaction_key TEXT NOT NULL,
+    event TEXT NOT NULL,
     handled_at BIGINT NOT NULL,
-    PRIMARY KEY (subject_id, comment_id, reaction_key)
+    PRIMARY KEY (subject_id, comment_id, event)
   );
   `,
 ]

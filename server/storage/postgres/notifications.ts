@@ -27,7 +27,7 @@ import type {
   RecordResult,
 } from '../../../core/storage/notification-types.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
-import { handledReactions, markReactionHandled, takeBackReaction } from './reactions.ts'
+import { handledCommentEvents, markCommentEventHandled, takeBackReaction } from './comment-events.ts'
 
 const UNREAD = '(read_at IS NULL OR read_at < notified_at)'
 const UNSEEN = '(seen_at IS NULL OR seen_at < notified_at)'
@@ -85,10 +85,10 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 
   async handled(subjectId: string): Promise<HandledSets> {
-    const [mentionRows, commentRows, reactions] = await Promise.all([
+    const [mentionRows, commentRows, events] = await Promise.all([
       this.db.query<{ comment_id: string; user_id: string }>('SELECT comment_id, user_id FROM mentions_handled WHERE subject_id = $1', [subjectId]),
       this.db.query<{ comment_id: string }>('SELECT comment_id FROM comments_handled WHERE subject_id = $1', [subjectId]),
-      handledReactions(this.db, subjectId),
+      handledCommentEvents(this.db, subjectId),
     ])
     const mentions = new Map<string, Set<string>>()
     for (const row of mentionRows) {
@@ -96,7 +96,7 @@ export class PostgresNotificationStore implements NotificationStore {
       users.add(row.user_id)
       mentions.set(row.comment_id, users)
     }
-    return { mentions, comments: new Set(commentRows.map((row) => row.comment_id)), reactions }
+    return { mentions, comments: new Set(commentRows.map((row) => row.comment_id)), events }
   }
 
   record(batch: RecordBatch): Promise<RecordResult> {
@@ -124,9 +124,9 @@ export class PostgresNotificationStore implements NotificationStore {
           if (applied) result.notifications.push(applied)
         }
       }
-      for (const reaction of batch.reactions ?? []) {
-        if (!(await markReactionHandled(client, reaction, now))) continue
-        for (const activity of reaction.activities) {
+      for (const event of batch.events ?? []) {
+        if (!(await markCommentEventHandled(client, event, now))) continue
+        for (const activity of event.activities) {
           const applied = await apply(client, activity, batch.channels, now)
           if (applied) result.notifications.push(applied)
         }

@@ -10,7 +10,7 @@ import {
   type NotificationRow,
   type OutboxDbRow,
 } from '../notification-rows.ts'
-import { SqliteReactionActivity } from './reactions.ts'
+import { SqliteCommentEvents } from './comment-events.ts'
 import type {
   ActivityInput,
   HandledSets,
@@ -29,11 +29,11 @@ const UNSEEN = '(seen_at IS NULL OR seen_at < notified_at)'
 export class SqliteNotificationStore implements NotificationStore {
   private readonly db: Database.Database
   private readonly s
-  private readonly reactions: SqliteReactionActivity
+  private readonly events: SqliteCommentEvents
 
   constructor(db: Database.Database) {
     this.db = db
-    this.reactions = new SqliteReactionActivity(db)
+    this.events = new SqliteCommentEvents(db)
     const placeholders = NOTIFICATION_COLUMNS.split(',')
       .map(() => '?')
       .join(', ')
@@ -130,7 +130,7 @@ export class SqliteNotificationStore implements NotificationStore {
     return {
       mentions,
       comments: new Set(this.s.handledComments.all(subjectId).map((row) => row.comment_id)),
-      reactions: this.reactions.handled(subjectId),
+      events: this.events.handled(subjectId),
     }
   }
 
@@ -167,15 +167,15 @@ export class SqliteNotificationStore implements NotificationStore {
           if (applied) result.notifications.push(applied)
         }
       }
-      for (const reaction of batch.reactions ?? []) {
-        if (!this.reactions.markHandled(reaction, now)) continue
-        for (const activity of reaction.activities) {
+      for (const event of batch.events ?? []) {
+        if (!this.events.markHandled(event, now)) continue
+        for (const activity of event.activities) {
           const applied = this.apply(activity, batch.channels, now)
           if (applied) result.notifications.push(applied)
         }
       }
       for (const takeBack of batch.takeBacks ?? []) {
-        const outcome = this.reactions.takeBack(takeBack)
+        const outcome = this.events.takeBack(takeBack)
         if (outcome && 'removed' in outcome) result.removed.push(outcome.removed)
         if (outcome && 'changed' in outcome) {
           this.queue(outcome.changed, batch.channels, now)

@@ -4,8 +4,8 @@
  * unread (the notification is locked while it changes).
  */
 import type { PoolClient } from 'pg'
-import { mayTakeBack, reactionActivityId, unfold } from '../../../core/storage/notification-fold.ts'
-import type { NotificationRecord, ReactionRef, TakeBackInput } from '../../../core/storage/notification-types.ts'
+import { mayTakeBack, commentEventId, unfold } from '../../../core/storage/notification-fold.ts'
+import type { NotificationRecord, CommentEventRef, TakeBackInput } from '../../../core/storage/notification-types.ts'
 import { NOTIFICATION_COLUMNS, notificationValues, toNotification, type NotificationRow } from '../notification-rows.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
 
@@ -17,26 +17,24 @@ const PLACEHOLDERS = NOTIFICATION_COLUMNS.split(',')
   .join(', ')
 const UPDATE_NOTIFICATION = `UPDATE notifications SET (${NOTIFICATION_COLUMNS}) = (${PLACEHOLDERS}) WHERE user_id = $1 AND id = $2`
 
-/** Handled reactions of a subject, as `reactionActivityId`. */
-export async function handledReactions(db: PostgresPool, subjectId: string): Promise<Set<string>> {
-  const rows = await db.query<{ comment_id: string; reaction_key: string }>('SELECT comment_id, reaction_key FROM reactions_handled WHERE subject_id = $1', [
-    subjectId,
-  ])
-  return new Set(rows.map((row) => reactionActivityId(row.comment_id, row.reaction_key)))
+/** Handled reactions of a subject, as `commentEventId`. */
+export async function handledCommentEvents(db: PostgresPool, subjectId: string): Promise<Set<string>> {
+  const rows = await db.query<{ comment_id: string; event: string }>('SELECT comment_id, event FROM comment_events_handled WHERE subject_id = $1', [subjectId])
+  return new Set(rows.map((row) => commentEventId(row.comment_id, row.event)))
 }
 
 /** Marks a reaction handled; false when it already was. */
-export async function markReactionHandled(client: PoolClient, ref: ReactionRef, now: number): Promise<boolean> {
+export async function markCommentEventHandled(client: PoolClient, ref: CommentEventRef, now: number): Promise<boolean> {
   const inserted = await client.query(
-    'INSERT INTO reactions_handled (subject_id, comment_id, reaction_key, handled_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING comment_id',
-    [ref.subjectId, ref.commentId, ref.reactionKey, now],
+    'INSERT INTO comment_events_handled (subject_id, comment_id, event, handled_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING comment_id',
+    [ref.subjectId, ref.commentId, ref.event, now],
   )
   return (inserted.rowCount ?? 0) > 0
 }
 
 /** Takes a removed reaction back out of its notification, when it notified and the notification is unread in that round. */
 export async function takeBackReaction(client: PoolClient, input: TakeBackInput): Promise<TakeBackOutcome> {
-  const activityId = reactionActivityId(input.commentId, input.reactionKey)
+  const activityId = commentEventId(input.commentId, input.event)
   const rows = await client.query<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1 AND id = $2 FOR UPDATE`, [
     input.userId,
     input.notificationId,
@@ -49,10 +47,10 @@ export async function takeBackReaction(client: PoolClient, input: TakeBackInput)
   const recordedAt = key.rows[0] ? toNumber(key.rows[0].created_at) : null
   if (recordedAt === null || !existing || !mayTakeBack(existing, recordedAt)) return null
   // Forgotten: adding the reaction again counts again.
-  await client.query('DELETE FROM reactions_handled WHERE subject_id = $1 AND comment_id = $2 AND reaction_key = $3', [
+  await client.query('DELETE FROM comment_events_handled WHERE subject_id = $1 AND comment_id = $2 AND event = $3', [
     input.subjectId,
     input.commentId,
-    input.reactionKey,
+    input.event,
   ])
   await client.query('DELETE FROM notification_keys WHERE kind = $1 AND subject_id = $2 AND comment_id = $3 AND recipient = $4', [
     input.kind,
