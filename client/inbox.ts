@@ -80,9 +80,9 @@ export class InboxHandle {
     return this.all().filter((n) => (n.archivedAt !== null) === archived)
   }
 
-  /** Counted over the notifications the document holds (the latest ones). */
+  /** Counted over the notifications the document holds (the latest ones), archived ones aside. */
   counts(): InboxCounts {
-    const all = this.all()
+    const all = this.all().filter((n) => n.archivedAt === null)
     return { unread: all.filter(isUnreadNotification).length, unseen: all.filter(isUnseenNotification).length }
   }
 

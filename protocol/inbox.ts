@@ -24,6 +24,7 @@ export const NotificationField = {
   readAt: 'readAt',
   seenAt: 'seenAt',
   archivedAt: 'archivedAt',
+  url: 'url',
 } as const
 
 export interface InboxNotification {
@@ -42,6 +43,8 @@ export interface InboxNotification {
   /** Set by the owner when the inbox was shown; the badge counts unseen ones. */
   seenAt: number | null
   archivedAt: number | null
+  /** A link into the integrator's app (`PARLEY_APP_URL`); absent when none is configured. */
+  url?: string
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
@@ -77,6 +80,7 @@ export function readNotification(map: Y.Map<unknown>): InboxNotification | null 
     readAt: num(map.get(NotificationField.readAt)),
     seenAt: num(map.get(NotificationField.seenAt)),
     archivedAt: num(map.get(NotificationField.archivedAt)),
+    ...(typeof map.get(NotificationField.url) === 'string' ? { url: map.get(NotificationField.url) as string } : {}),
   }
 }
 

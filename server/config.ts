@@ -12,6 +12,7 @@ import { CONNECTIONS_PER_ADDRESS } from './http/connection-limits.ts'
 import { FAULT_POINTS, type FaultPoint } from '../core/notifications/faults.ts'
 import { DEFAULT_DIGEST_SECONDS, MAX_DIGEST_SECONDS } from '../core/notifications/preferences.ts'
 import { NOTIFICATION_MAX_AGE_DAYS } from '../core/notifications/expiry.ts'
+import { checkAppUrl } from '../core/notifications/app-url.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -62,6 +63,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   PARLEY_NOTIFICATION_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   PARLEY_DIGEST_SECONDS: z.coerce.number().int().min(0).max(MAX_DIGEST_SECONDS).optional(),
+  PARLEY_APP_URL: z
+    .string()
+    .check((ctx) => {
+      const checked = checkAppUrl(ctx.value)
+      if (!checked.ok) ctx.issues.push({ code: 'custom', message: checked.error, input: ctx.value })
+    })
+    .optional(),
   PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
   PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
   PARLEY_FAULT: z.enum(FAULT_POINTS).optional(),
@@ -96,6 +104,8 @@ export interface ParleyConfig {
   digestSeconds: number
   /** Notifications older than this many days (by their latest activity) expire (`PARLEY_NOTIFICATION_MAX_AGE_DAYS`). */
   notificationMaxAgeDays: number
+  /** The link template of each notification (`PARLEY_APP_URL`): `{subjectId}`, `{threadId}`, `{commentId}`, `{notificationId}`. */
+  appUrl?: string | undefined
   /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
 }
@@ -161,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     trustedProxies: proxies.value,
     digestSeconds: e.PARLEY_DIGEST_SECONDS ?? DEFAULT_DIGEST_SECONDS,
     notificationMaxAgeDays: e.PARLEY_NOTIFICATION_MAX_AGE_DAYS ?? NOTIFICATION_MAX_AGE_DAYS,
+    appUrl: e.PARLEY_APP_URL,
     faultPoint: e.PARLEY_FAULT,
   })
 }

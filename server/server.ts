@@ -173,6 +173,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     faultPoint: config.faultPoint,
     inbox: inboxOptions,
     maxAgeDays: config.notificationMaxAgeDays,
+    appUrl: config.appUrl,
     hocuspocus: () => link.hocuspocus,
   })
   const extensions: Extension[] = [
@@ -210,6 +211,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         presence,
         outbox: notifications.outbox,
         digestSeconds: config.digestSeconds,
+        appUrl: config.appUrl,
         writer: createServerWriter({
           hocuspocus: instance,
           checkUpdate: (input) => guard.checkServerWrite(input),

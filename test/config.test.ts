@@ -69,4 +69,13 @@ describe('loadConfig', () => {
       expect(loadConfig({ PARLEY_DIGEST_SECONDS: bad })).toMatchObject({ ok: false, error: expect.stringContaining('invalid PARLEY_DIGEST_SECONDS') })
     }
   })
+
+  it('reads PARLEY_APP_URL: an http(s) link template with known placeholders', () => {
+    const template = 'https://app.example.com/s/{subjectId}?thread={threadId}#{commentId}'
+    expect(loadConfig({ PARLEY_APP_URL: template })).toMatchObject({ ok: true, value: { appUrl: template } })
+    expect(loadConfig({})).toMatchObject({ ok: true, value: { appUrl: undefined } })
+    for (const bad of ['app.example.com/{subjectId}', 'ftp://x/{subjectId}', 'https://x/{subject}']) {
+      expect(loadConfig({ PARLEY_APP_URL: bad })).toMatchObject({ ok: false, error: expect.stringContaining('invalid PARLEY_APP_URL') })
+    }
+  })
 })

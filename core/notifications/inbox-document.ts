@@ -8,9 +8,10 @@ import * as Y from 'yjs'
 import { INBOX_NOTIFICATIONS, NotificationField } from '../../protocol/index.ts'
 import type { NotificationMarks } from '../storage/notification-types.ts'
 import type { NotificationRecord } from '../storage/types.ts'
+import { notificationUrl } from './app-url.ts'
 
-function fieldsOf(r: NotificationRecord): Record<string, unknown> {
-  return {
+function fieldsOf(r: NotificationRecord, appUrl: string | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = {
     [NotificationField.id]: r.id,
     [NotificationField.kind]: r.kind,
     [NotificationField.priority]: r.priority,
@@ -26,6 +27,8 @@ function fieldsOf(r: NotificationRecord): Record<string, unknown> {
     [NotificationField.seenAt]: r.seenAt,
     [NotificationField.archivedAt]: r.archivedAt,
   }
+  if (appUrl !== undefined) fields[NotificationField.url] = notificationUrl(appUrl, r)
+  return fields
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -39,10 +42,11 @@ function laterRead(current: unknown, stored: number | null): number | null {
 }
 
 /**
- * Makes the document hold exactly `latest` (newest first, as storage lists them). Call inside one
- * transaction. Returns how many fields and entries it changed.
+ * Makes the document hold exactly `latest` (newest first, as storage lists them), each with its
+ * link when `appUrl` (`PARLEY_APP_URL`) is set. Call inside one transaction. Returns how many
+ * fields and entries it changed.
  */
-export function project(doc: Y.Doc, latest: readonly NotificationRecord[]): number {
+export function project(doc: Y.Doc, latest: readonly NotificationRecord[], appUrl?: string): number {
   const root = doc.getMap<unknown>(INBOX_NOTIFICATIONS)
   let changed = 0
   const keep = new Set(latest.map((r) => r.id))
@@ -53,7 +57,7 @@ export function project(doc: Y.Doc, latest: readonly NotificationRecord[]): numb
     }
   }
   for (const record of latest) {
-    const fields = fieldsOf(record)
+    const fields = fieldsOf(record, appUrl)
     const existing = root.get(record.id)
     if (!(existing instanceof Y.Map)) {
       // Created whole, with every field, in this transaction.

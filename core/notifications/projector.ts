@@ -44,6 +44,8 @@ export interface ProjectorOptions {
   logger: Logger
   limit?: number
   idleMs?: number
+  /** The link template of each notification (`PARLEY_APP_URL`). */
+  appUrl?: string | undefined
 }
 
 export function createInboxProjector(options: ProjectorOptions): InboxProjector {
@@ -91,7 +93,7 @@ export function createInboxProjector(options: ProjectorOptions): InboxProjector 
   const sync = (userId: string) =>
     run(userId, async (connection) => {
       const latest = await storage.notifications.list(userId, { unreadOnly: false, limit, after: null })
-      await connection.transact((doc) => project(doc, latest))
+      await connection.transact((doc) => project(doc, latest, options.appUrl))
     })
 
   return {

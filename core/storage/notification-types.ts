@@ -156,9 +156,9 @@ export interface NotificationStore {
   get(userId: string, id: string): Promise<NotificationRecord | null>
   /** Newest first (`notifiedAt`, then id). */
   list(userId: string, query: ListQuery): Promise<NotificationRecord[]>
-  /** Unread: `readAt` null or earlier than `notifiedAt`. */
+  /** Unread (`readAt` null or earlier than `notifiedAt`) and not archived. */
   unreadCount(userId: string): Promise<number>
-  /** Unseen: `seenAt` null or earlier than `notifiedAt`. */
+  /** Unseen (`seenAt` null or earlier than `notifiedAt`) and not archived. */
   unseenCount(userId: string): Promise<number>
   /** Sets `seenAt` of unseen notifications (some ids, or all) to the later of `at` and `notifiedAt`, and queues them on `channels`; resolves with the changed ones. */
   markSeen(userId: string, ids: readonly string[] | 'all', at: number, channels: readonly string[]): Promise<NotificationRecord[]>

@@ -36,6 +36,8 @@ export interface NotificationsOptions {
   mentions?: { perComment?: number; perAuthorPerMinute?: number } | undefined
   /** Age in days past which notifications expire (`PARLEY_NOTIFICATION_MAX_AGE_DAYS`). */
   maxAgeDays?: number | undefined
+  /** The link template of each notification (`PARLEY_APP_URL`). */
+  appUrl?: string | undefined
 }
 
 export interface Notifications {
@@ -58,6 +60,7 @@ export function createNotifications(options: NotificationsOptions): Notification
   const projector = createInboxProjector({
     storage,
     logger,
+    appUrl: options.appUrl,
     ...projectorOptions,
     open: (name, context) => options.hocuspocus().openDirectConnection(name, context),
   })

@@ -23,8 +23,8 @@ describe.each(BACKENDS)('inbox additions ($name)', (backend) => {
     await world.dispose()
   })
 
-  it('counts unseen, marks seen and archives, over REST and in the document alike', async () => {
-    world = await startWorld({}, backend)
+  it('counts unseen, marks seen and archives, over REST and in the document alike; links from PARLEY_APP_URL', async () => {
+    world = await startWorld({ appUrl: 'https://app.example.com/s/{subjectId}?thread={threadId}#{commentId}' }, backend)
     await registerSubject(world.s, 'post-1')
     const ben = await world.s.token('ben')
     const counts = async () => (await rest<Counts>(world.s, 'GET', '/api/v1/notifications/unread-count', { bearer: ben })).body
@@ -36,6 +36,10 @@ describe.each(BACKENDS)('inbox additions ($name)', (backend) => {
     await waitFor(() => readInbox(inbox.doc).length === 2, 'two notifications in the document')
     expect(await counts()).toEqual({ count: 2, unseen: 2 })
     expect(readInbox(inbox.doc).every((n) => n.seenAt === null)).toBe(true)
+    const [linked] = readInbox(inbox.doc)
+    expect(linked?.url).toBe(`https://app.example.com/s/post-1?thread=${linked?.threadId}#${linked?.commentId}`)
+    const listed = await rest<{ notifications: Array<{ id: string; url: string }> }>(world.s, 'GET', '/api/v1/notifications', { bearer: ben })
+    expect(listed.body.notifications.find((n) => n.id === linked?.id)?.url).toBe(linked?.url)
 
     // Seen over REST: the badge drops, unread stays, the document follows.
     const seen = await rest<{ updated: number }>(world.s, 'POST', '/api/v1/notifications/seen', { bearer: ben, json: { all: true } })
@@ -55,6 +59,8 @@ describe.each(BACKENDS)('inbox additions ($name)', (backend) => {
     // Archive one: it leaves the default list and is the archived list; the document holds archivedAt.
     const archived = await rest<{ updated: number }>(world.s, 'POST', '/api/v1/notifications/archive', { bearer: ben, json: { ids: [third.id, 'unknown'] } })
     expect(archived.body).toEqual({ updated: 1 })
+    // Archived ones leave the counts (the third was unread).
+    expect(await counts()).toEqual({ count: 2, unseen: 0 })
     const list = async (query: string) =>
       (
         await rest<{ notifications: Array<{ id: string; archivedAt: number | null; seenAt: number | null }> }>(

@@ -22,6 +22,8 @@ export interface RestDependencies {
   outbox: { kick(): void }
   /** The digest window of users who did not choose one (`PARLEY_DIGEST_SECONDS`). */
   digestSeconds: number
+  /** The link template of each notification (`PARLEY_APP_URL`). */
+  appUrl?: string | undefined
 }
 
 /** The user's role on the document when it is at least `need`; `forbidden` otherwise. */

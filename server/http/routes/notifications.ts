@@ -10,6 +10,7 @@ import type { NotificationRecord } from '../../../core/storage/types.ts'
 import { errorResponse, jsonError } from '../errors.ts'
 import { userRoute, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'
+import { notificationUrl } from '../../../core/notifications/app-url.ts'
 import type { RestDependencies } from './context.ts'
 
 /** Notifications per page unless `limit` says otherwise. */
@@ -38,11 +39,12 @@ export const notificationSchema = z.object({
   readAt: z.number().nullable(),
   seenAt: z.number().nullable(),
   archivedAt: z.number().nullable(),
+  url: z.string().optional(),
 })
 
-function toJson(r: NotificationRecord): z.infer<typeof notificationSchema> {
+function toJson(r: NotificationRecord, appUrl: string | undefined): z.infer<typeof notificationSchema> {
   const { userId: _user, version: _version, ...rest } = r
-  return rest
+  return appUrl === undefined ? rest : { ...rest, url: notificationUrl(appUrl, r) }
 }
 
 function encodeCursor(r: NotificationRecord): string {
@@ -92,7 +94,7 @@ export function notificationRoutes(deps: RestDependencies): RouteDefinition[] {
             after,
           })
           const last = page.at(-1)
-          return c.json({ notifications: page.map(toJson), nextCursor: page.length === query.limit && last ? encodeCursor(last) : null })
+          return c.json({ notifications: page.map((r) => toJson(r, deps.appUrl)), nextCursor: page.length === query.limit && last ? encodeCursor(last) : null })
         } catch (error) {
           logger.error({ err: error, userId: user.id }, 'notifications could not be listed')
           return errorResponse(c, STORAGE_DOWN)

@@ -160,12 +160,16 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 
   async unreadCount(userId: string): Promise<number> {
-    const rows = await this.db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND ${UNREAD}`, [userId])
+    const rows = await this.db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND ${UNREAD} AND archived_at IS NULL`, [
+      userId,
+    ])
     return toNumber(rows[0]?.n ?? 0)
   }
 
   async unseenCount(userId: string): Promise<number> {
-    const rows = await this.db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND ${UNSEEN}`, [userId])
+    const rows = await this.db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND ${UNSEEN} AND archived_at IS NULL`, [
+      userId,
+    ])
     return toNumber(rows[0]?.n ?? 0)
   }
 

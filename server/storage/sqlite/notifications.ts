@@ -63,8 +63,8 @@ export class SqliteNotificationStore implements NotificationStore {
            AND (@at IS NULL OR notified_at < @at OR (notified_at = @at AND id > @id))
          ORDER BY notified_at DESC, id LIMIT @limit`,
       ),
-      unread: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND ${UNREAD}`),
-      unseen: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND ${UNSEEN}`),
+      unread: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND ${UNREAD} AND archived_at IS NULL`),
+      unseen: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND ${UNSEEN} AND archived_at IS NULL`),
       unseenAll: db.prepare<[string], NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? AND ${UNSEEN}`),
       setSeen: db.prepare<[number, string, string]>('UPDATE notifications SET seen_at = ?, version = version + 1 WHERE user_id = ? AND id = ?'),
       setSeenForward: db.prepare<[number, string, string, number]>(
