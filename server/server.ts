@@ -174,6 +174,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     inbox: inboxOptions,
     maxAgeDays: config.notificationMaxAgeDays,
     appUrl: config.appUrl,
+    clustered: redis !== undefined,
     hocuspocus: () => link.hocuspocus,
   })
   const extensions: Extension[] = [

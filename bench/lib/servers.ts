@@ -10,6 +10,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Role } from '../../protocol/index.ts'
 import { signToken } from '../../server/auth/sign.ts'
 import { CONFIG_VARIABLES } from '../../server/config.ts'
 import type { ProbeReply, ProbeRequest } from '../servers/probe.ts'
@@ -69,8 +70,8 @@ export interface TargetServer {
   readonly pid: number
   readonly wsUrl: string
   readonly httpUrl: string
-  /** A token for `userId` this server accepts (any string for the baselines). */
-  token(userId: string): Promise<string>
+  /** A token for `userId` this server accepts (any string for the baselines); `access` defaults to comment on every document. */
+  token(userId: string, access?: Readonly<Record<string, Role>>): Promise<string>
   /** Asks the probe inside the server process. */
   probe(op: ProbeRequest['op']): Promise<ProbeReply>
   /** Has the process exited (on its own, or after stop)? */
@@ -163,12 +164,13 @@ export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<st
     pid,
     wsUrl: `ws://127.0.0.1:${port}`,
     httpUrl,
-    token(userId) {
+    token(userId, access = { '*': 'comment' }) {
       if (!isParleyKind(kind)) return Promise.resolve(`bench-token-${userId}`)
-      let token = tokens.get(userId)
+      const key = `${userId}\n${JSON.stringify(access)}`
+      let token = tokens.get(key)
       if (!token) {
-        token = signToken({ sub: userId, access: { '*': 'comment' } }, secret)
-        tokens.set(userId, token)
+        token = signToken({ sub: userId, access: { ...access } }, secret)
+        tokens.set(key, token)
       }
       return token
     },

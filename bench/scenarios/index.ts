@@ -3,6 +3,7 @@
  * folder exporting a `Scenario` (bench/lib/types.ts) and one line here.
  */
 import type { Scenario } from '../lib/types.ts'
+import { activity } from './activity.ts'
 import { connections } from './connections.ts'
 import { durableWrites } from './durable-writes.ts'
 import { fanout } from './fanout.ts'
@@ -12,7 +13,7 @@ import { mentions } from './mentions.ts'
 import { presence } from './presence.ts'
 import { soak } from './soak.ts'
 
-export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, flood, soak]
+export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, activity, flood, soak]
 
 export function scenarioNamed(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name)

@@ -5,10 +5,10 @@
  * the detection cost per update: the synchronous diff reading, and the asynchronous recording
  * (handle resolution, access, one storage transaction).
  */
-import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import * as Y from 'yjs'
 import { createThread, INBOX_NOTIFICATIONS, reply } from '../../protocol/index.ts'
 import { parseExposition, total } from '../lib/prometheus.ts'
+import { connectProvider as connect, destroyProviders as destroy } from '../lib/provider-client.ts'
 import { ProcessMonitor } from '../lib/proc.ts'
 import { Samples, distribution } from '../lib/stats.ts'
 import type { RunContext, RunOutcome, Scenario, ScenarioParams } from '../lib/types.ts'
@@ -30,30 +30,6 @@ const CONNECT_CONCURRENCY = 25
 
 const DETECTION = 'parley_mention_detection_seconds'
 const SEQ = /^m(\d+) /
-
-interface Client {
-  provider: HocuspocusProvider
-  socket: HocuspocusProviderWebsocket
-  doc: Y.Doc
-}
-
-function connect(url: string, name: string, token: string): Promise<Client> {
-  const doc = new Y.Doc()
-  const socket = new HocuspocusProviderWebsocket({ url })
-  const provider = new HocuspocusProvider({ websocketProvider: socket, name, token, document: doc })
-  provider.attach()
-  return new Promise((resolve, reject) => {
-    provider.on('synced', () => resolve({ provider, socket, doc }))
-    provider.on('authenticationFailed', ({ reason }: { reason: string }) => reject(new Error(`${name}: ${reason}`)))
-  })
-}
-
-function destroy(clients: readonly Client[]): void {
-  for (const c of clients) {
-    c.provider.destroy()
-    c.socket.destroy()
-  }
-}
 
 async function detectionTotals(httpUrl: string): Promise<Record<'diffSum' | 'diffCount' | 'recordSum' | 'recordCount', number>> {
   const exposition = parseExposition(await (await fetch(`${httpUrl}/metrics`)).text())

@@ -1,7 +1,8 @@
 /**
  * The in-app channel: projects a user's latest notifications from storage into `inbox/<userId>`
  * through a direct connection kept open while the inbox is active (a client has it open, or it
- * was written within {@link INBOX_IDLE_MS}). Each projection writes the whole latest list, set
+ * was written within {@link INBOX_IDLE_MS}). An inbox nobody has loaded is not written at all (when
+ * `idle` says so): it is projected from storage when it loads. Each projection writes the whole latest list, set
  * from storage, so replays and concurrent projections (other instances) are harmless.
  */
 import type { Hocuspocus } from '@hocuspocus/server'
@@ -46,6 +47,13 @@ export interface ProjectorOptions {
   idleMs?: number
   /** The link template of each notification (`PARLEY_APP_URL`). */
   appUrl?: string | undefined
+  /**
+   * True when nobody can be looking at the user's inbox document (single instance, not loaded nor
+   * loading): delivery then writes nothing, since the inbox projects from storage when it loads.
+   * Under load most recipients are offline; this keeps a fan-out to followers from writing every
+   * one of their inbox documents. Unset: always project.
+   */
+  idle?: ((userId: string) => boolean) | undefined
 }
 
 export function createInboxProjector(options: ProjectorOptions): InboxProjector {
@@ -104,6 +112,11 @@ export function createInboxProjector(options: ProjectorOptions): InboxProjector 
       await Promise.all(
         users.map(async (userId) => {
           try {
+            // Projected when it loads (extensions/inbox); the active ones stay active while open.
+            if (options.idle?.(userId) && !active.has(userId)) {
+              outcome.set(userId, null)
+              return
+            }
             await sync(userId)
             outcome.set(userId, null)
           } catch (error) {

@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client'
 import { Inbox } from '../../extensions/inbox/index.ts'
 import { INBOX_RESET_BYTES, InboxReset } from '../../extensions/inbox/reset.ts'
 import { Mentions } from '../../extensions/mentions/index.ts'
+import { inboxDocumentName } from '../../protocol/index.ts'
 import type { AccessResolver } from '../../core/access/resolve.ts'
 import { createEvents, type ParleyEvents } from '../../core/events.ts'
 import { createNotificationMetrics } from '../observability/notification-metrics.ts'
@@ -38,6 +39,8 @@ export interface NotificationsOptions {
   maxAgeDays?: number | undefined
   /** The link template of each notification (`PARLEY_APP_URL`). */
   appUrl?: string | undefined
+  /** Several instances share documents (Redis): an inbox not loaded here may be open on another, so every delivery projects. */
+  clustered: boolean
 }
 
 export interface Notifications {
@@ -61,6 +64,13 @@ export function createNotifications(options: NotificationsOptions): Notification
     storage,
     logger,
     appUrl: options.appUrl,
+    idle: options.clustered
+      ? undefined
+      : (userId) => {
+          const name = inboxDocumentName(userId)
+          const hocuspocus = options.hocuspocus()
+          return !hocuspocus.documents.has(name) && !hocuspocus.loadingDocuments.has(name)
+        },
     ...projectorOptions,
     open: (name, context) => options.hocuspocus().openDirectConnection(name, context),
   })
@@ -79,6 +89,7 @@ export function createNotifications(options: NotificationsOptions): Notification
     faults: createFaults(options.faultPoint),
     metrics: metrics.mentions,
     onRecorded: (result) => {
+      metrics.recorded(result)
       outbox.kick()
       // A take-back that emptied a notification removed it from storage: project the inbox without it.
       for (const userId of new Set(result.removed.map((r) => r.userId))) {

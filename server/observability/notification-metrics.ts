@@ -3,6 +3,7 @@ import { Counter, Histogram, type Registry } from 'prom-client'
 import type { MentionMetrics } from '../../extensions/mentions/index.ts'
 import type { MentionDropReason } from '../../core/notifications/mention-limits.ts'
 import type { OutboxMetrics } from '../../core/notifications/outbox.ts'
+import type { RecordResult } from '../../core/storage/types.ts'
 
 /** Buckets for detection, in seconds: 1 µs to 1 s. */
 const DETECTION_BUCKETS = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1]
@@ -10,7 +11,13 @@ const DETECTION_BUCKETS = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005,
 export function createNotificationMetrics(
   registry: Registry,
   hookError: (hook: string) => void,
-): { mentions: MentionMetrics; outbox: OutboxMetrics; mentionsDropped(reason: MentionDropReason, count: number): void } {
+): {
+  mentions: MentionMetrics
+  outbox: OutboxMetrics
+  mentionsDropped(reason: MentionDropReason, count: number): void
+  /** Counts what one recording did to notifications. */
+  recorded(result: RecordResult): void
+} {
   const detection = new Histogram({
     name: 'parley_mention_detection_seconds',
     help: 'Mention detection per transaction: diff (reading the transaction, synchronous) and record (resolution, access, storage)',
@@ -30,7 +37,17 @@ export function createNotificationMetrics(
     labelNames: ['reason'],
     registers: [registry],
   })
+  const recorded = new Counter({
+    name: 'parley_notifications_recorded_total',
+    help: 'Notifications recorded, by kind and change: created, changed (activity folded in, or a reaction taken back), removed (a take-back emptied it)',
+    labelNames: ['kind', 'change'],
+    registers: [registry],
+  })
   return {
+    recorded(result) {
+      for (const { record, created } of result.notifications) recorded.inc({ kind: record.kind, change: created ? 'created' : 'changed' })
+      if (result.removed.length > 0) recorded.inc({ kind: 'reaction', change: 'removed' }, result.removed.length)
+    },
     mentionsDropped: (reason, count) => dropped.inc({ reason }, count),
     mentions: { observeDetection: (phase, seconds) => detection.observe({ phase }, seconds), hookError },
     outbox: {

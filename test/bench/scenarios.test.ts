@@ -61,6 +61,11 @@ describe('bench scenarios at their tiny size', () => {
           expect(parley?.appendUs ?? 0, 'Parley reports µs per append from its /metrics').toBeGreaterThan(0)
           expect(parley?.appendsPerSec ?? 0).toBeGreaterThan(0)
         }
+        if (scenario.name === 'activity') {
+          const parley = result.servers.parley?.median
+          expect(parley?.notificationsPerSec ?? 0, 'Parley counts notifications recorded in its /metrics').toBeGreaterThan(0)
+          expect(parley?.drops, 'every thread start and reply reaches a watched inbox').toBe(0)
+        }
       },
       SMOKE_TIMEOUT_MS,
     )
