@@ -12,6 +12,7 @@
 import type { Role } from '../../protocol/index.ts'
 import type { NotificationStore } from './notification-types.ts'
 import type { StoredPreferences } from '../notifications/preferences.ts'
+import type { DeviceRecord } from '../delivery/devices.ts'
 
 export type * from './notification-types.ts'
 
@@ -185,6 +186,20 @@ export interface ClientOwnerStore {
   bind(documentName: string, clients: readonly number[], userId: string): Promise<void>
 }
 
+/** Push devices of users (core/delivery/devices.ts). */
+export interface DeviceStore {
+  /** Registers the device, or refreshes it (same id: its token, e.g. new Web Push keys); keeps the newest `max` of the user, removing the rest. */
+  register(device: DeviceRecord, max: number): Promise<{ device: DeviceRecord; removed: string[] }>
+  /** The user's devices, oldest first. */
+  list(userId: string): Promise<DeviceRecord[]>
+  /** Removes one of the user's devices; true when there was one. */
+  remove(userId: string, id: string): Promise<boolean>
+  /** Removes a device the push service declared dead (any user). */
+  forget(id: string): Promise<void>
+  /** Records that a push went to the device. */
+  markSent(id: string, at: number): Promise<void>
+}
+
 /** Each user's notification preferences: only what they set (core/notifications/preferences.ts fills the rest). */
 export interface PreferenceStore {
   get(userId: string): Promise<StoredPreferences | null>
@@ -202,6 +217,7 @@ export interface Storage {
   /** Notifications, the mentions and comments already handled, the outbox and detection marks. */
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
+  readonly devices: DeviceStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

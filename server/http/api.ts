@@ -13,6 +13,7 @@ import type { RestDependencies } from './routes/context.ts'
 import { memberRoutes } from './routes/members.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { preferenceRoutes } from './routes/preferences.ts'
+import { deviceRoutes } from './routes/devices.ts'
 import { presenceRoutes } from './routes/presence.ts'
 import { subjectRoutes } from './routes/subjects.ts'
 import { threadRoutes } from './routes/threads.ts'
@@ -38,6 +39,7 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...presenceRoutes(deps),
     ...notificationRoutes(deps),
     ...preferenceRoutes(deps),
+    ...deviceRoutes(deps),
   ]
 }
 

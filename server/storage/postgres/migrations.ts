@@ -214,6 +214,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (subject_id, comment_id, event)
   );
   `,
+  // 11: push devices (APNs, FCM tokens; Web Push subscriptions as JSON), per user.
+  `
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    token TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_sent_at BIGINT
+  );
+  CREATE INDEX devices_by_user ON devices (user_id, created_at);
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -201,6 +201,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (subject_id, comment_id, event)
   ) WITHOUT ROWID;
   `,
+  // 11: push devices (APNs, FCM tokens; Web Push subscriptions as JSON), per user.
+  `
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_sent_at INTEGER
+  );
+  CREATE INDEX devices_by_user ON devices (user_id, created_at);
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
