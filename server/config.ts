@@ -13,6 +13,7 @@ import { FAULT_POINTS, type FaultPoint } from '../core/notifications/faults.ts'
 import { DEFAULT_DIGEST_SECONDS, MAX_DIGEST_SECONDS } from '../core/notifications/preferences.ts'
 import { NOTIFICATION_MAX_AGE_DAYS } from '../core/notifications/expiry.ts'
 import { checkAppUrl } from '../core/notifications/app-url.ts'
+import { pushConfig, type PushConfig } from './delivery/push-config.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -106,6 +107,8 @@ export interface ParleyConfig {
   notificationMaxAgeDays: number
   /** The link template of each notification (`PARLEY_APP_URL`): `{subjectId}`, `{threadId}`, `{commentId}`, `{notificationId}`. */
   appUrl?: string | undefined
+  /** Push services configured (server/delivery/push-config.ts). */
+  push: PushConfig
   /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
 }
@@ -146,6 +149,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (production && e.PARLEY_FAULT) {
     return err('invalid PARLEY_FAULT: fault injection is for tests and is refused when NODE_ENV=production')
   }
+  const push = pushConfig(e)
+  if (!push.ok) return push
   if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
     return err('invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set')
   }
@@ -172,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     digestSeconds: e.PARLEY_DIGEST_SECONDS ?? DEFAULT_DIGEST_SECONDS,
     notificationMaxAgeDays: e.PARLEY_NOTIFICATION_MAX_AGE_DAYS ?? NOTIFICATION_MAX_AGE_DAYS,
     appUrl: e.PARLEY_APP_URL,
+    push: push.value,
     faultPoint: e.PARLEY_FAULT,
   })
 }

@@ -36,6 +36,8 @@ import type { ParleyEvents } from '../core/events.ts'
 import { createNotifications } from './notifications/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
+import { createPushSenders } from './delivery/senders.ts'
+import type { PushSender } from '../core/delivery/senders.ts'
 import type { Storage } from '../core/storage/types.ts'
 
 /** How long a graceful shutdown waits for documents to be stored and unloaded. */
@@ -63,6 +65,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   admitWrite?: AdmitWrite
   /** Connection limits beyond the configuration (tests, embedding): upgrade rate, pre-authentication deadline and bytes, HTTP timeouts (server/http/connection-limits.ts). */
   connections?: ConnectionOptions
+  /** Push settings beyond the configuration (tests, embedding): extra CA certificates the push services' TLS is checked against (NODE_EXTRA_CA_CERTS works too), more senders. */
+  delivery?: { ca?: string[]; senders?: PushSender[] }
 }
 
 export interface ParleyServer {
@@ -118,6 +122,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     inbox: inboxOptions,
     admitWrite,
     connections: connectionOptions,
+    delivery: deliveryOptions,
     ...overrides
   } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
@@ -175,6 +180,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     maxAgeDays: config.notificationMaxAgeDays,
     appUrl: config.appUrl,
     clustered: redis !== undefined,
+    push: { senders: createPushSenders(config.push, deliveryOptions), isPresent: (userId, documentName) => presence.isPresent(userId, documentName) },
     hocuspocus: () => link.hocuspocus,
   })
   const extensions: Extension[] = [

@@ -17,9 +17,10 @@ export async function recordCommentEvents(
   handled: HandledSets,
   added: ReadonlyArray<CommentEventRef & { activities: ActivityInput[] }>,
   takeBacks: readonly TakeBackInput[] = [],
+  channels: readonly string[] = CHANNELS,
 ): Promise<RecordResult> {
   if (added.length === 0 && takeBacks.length === 0) return EMPTY
-  const result = await storage.notifications.record({ mentions: [], comments: [], events: added, takeBacks, channels: CHANNELS })
+  const result = await storage.notifications.record({ mentions: [], comments: [], events: added, takeBacks, channels })
   // Storage is the source of truth: a take-back that found its notification read keeps its mark there.
   for (const e of added) handled.events.add(commentEventId(e.commentId, e.event))
   for (const t of takeBacks) handled.events.delete(commentEventId(t.commentId, t.event))

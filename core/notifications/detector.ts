@@ -66,6 +66,8 @@ export interface DetectorOptions {
   limits?: MentionLimits | undefined
   /** A user's effective notification preferences (default: everyone has the defaults). */
   preferences?: ((userId: string) => Promise<Preferences>) | undefined
+  /** Outbox channels a new or changed notification is queued on (default: the inbox; push when configured). */
+  channels?: readonly string[] | undefined
 }
 
 export interface DetectOptions {
@@ -178,7 +180,7 @@ export function createDetector(options: DetectorOptions): Detector {
       }
       if (mentions.length === 0 && comments.length === 0) return { mentions: [], notifications: [], removed: [] }
 
-      const result = await storage.notifications.record({ mentions, comments, channels: CHANNELS })
+      const result = await storage.notifications.record({ mentions, comments, channels: options.channels ?? CHANNELS })
       // What is in storage now, whoever recorded it (this call, or an earlier one).
       for (const m of mentions) {
         const users = handled.mentions.get(m.commentId) ?? new Set<string>()

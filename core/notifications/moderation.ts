@@ -54,6 +54,8 @@ export interface ModerationDetectorOptions {
   access: AccessResolver
   events: ParleyEvents
   preferences?: ((userId: string) => Promise<Preferences>) | undefined
+  /** Outbox channels a notification is queued on (default: the inbox). */
+  channels?: readonly string[] | undefined
 }
 
 export async function detectModeration(
@@ -89,5 +91,5 @@ export async function detectModeration(
       : []
     added.push({ subjectId, commentId: m.commentId, event: m.event, activities })
   }
-  return recordCommentEvents(options.storage, options.events, handled, added)
+  return recordCommentEvents(options.storage, options.events, handled, added, [], options.channels)
 }

@@ -44,8 +44,6 @@ export function retryDelay(attempts: number): number {
 
 export function createOutbox(options: { storage: Storage; channels: Record<string, Deliverer>; logger: Logger; metrics?: OutboxMetrics | undefined }): Outbox {
   const { storage, channels, logger, metrics } = options
-  let draining: Promise<void> | null = null
-  let again = false
   let stopped = false
   let poll: NodeJS.Timeout | undefined
 
@@ -56,9 +54,10 @@ export function createOutbox(options: { storage: Storage; channels: Record<strin
       const outcomes = await deliverer.deliver(rows)
       const done: OutboxRow[] = []
       for (const [i, row] of rows.entries()) {
-        const error = outcomes[i] ?? null
-        if (error === null) done.push(row)
-        else await storage.notifications.outboxFailed(row, error, Date.now() + retryDelay(row.attempts))
+        const outcome = outcomes[i] ?? null
+        if (outcome === null) done.push(row)
+        else if (typeof outcome === 'string') await storage.notifications.outboxFailed(row, outcome, Date.now() + retryDelay(row.attempts))
+        else await storage.notifications.outboxFailed(row, outcome.error, outcome.retryAt)
       }
       await storage.notifications.outboxDelivered(done, Date.now())
       metrics?.delivered(channel, done.length)
@@ -67,29 +66,38 @@ export function createOutbox(options: { storage: Storage; channels: Record<strin
     }
   }
 
-  const drain = async () => {
-    do {
-      again = false
-      for (const [channel, deliverer] of Object.entries(channels)) {
+  // Each channel drains on its own, so that a slow push service never holds up the inbox.
+  const lanes = Object.entries(channels).map(([channel, deliverer]) => {
+    let draining: Promise<void> | null = null
+    let again = false
+    const drain = async () => {
+      do {
+        again = false
         try {
           await drainChannel(channel, deliverer)
         } catch (error) {
           metrics?.hookError('outbox')
           logger.error({ channel, err: error }, 'outbox drain failed; the next poll retries')
         }
-      }
-    } while (again && !stopped)
-  }
+      } while (again && !stopped)
+    }
+    return {
+      kick() {
+        if (stopped) return
+        if (draining) {
+          again = true
+          return
+        }
+        draining = drain().finally(() => {
+          draining = null
+        })
+      },
+      idle: () => draining ?? Promise.resolve(),
+    }
+  })
 
   const kick = () => {
-    if (stopped) return
-    if (draining) {
-      again = true
-      return
-    }
-    draining = drain().finally(() => {
-      draining = null
-    })
+    for (const lane of lanes) lane.kick()
   }
 
   return {
@@ -102,7 +110,7 @@ export function createOutbox(options: { storage: Storage; channels: Record<strin
     async stop() {
       stopped = true
       clearInterval(poll)
-      await draining
+      await Promise.all(lanes.map((lane) => lane.idle()))
     },
   }
 }

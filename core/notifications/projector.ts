@@ -20,9 +20,12 @@ export const INBOX_IDLE_MS = 30_000
 
 type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
 
-/** A channel's delivery: per row, null when delivered, or why not. */
+/** One row's outcome: null when delivered, why not (retried with backoff), or why not and when to try again. */
+export type RowOutcome = string | null | { error: string; retryAt: number }
+
+/** A channel's delivery: per row, its outcome. */
 export interface Deliverer {
-  deliver(rows: readonly OutboxRow[]): Promise<Array<string | null>>
+  deliver(rows: readonly OutboxRow[]): Promise<RowOutcome[]>
 }
 
 export interface InboxProjector extends Deliverer {

@@ -51,6 +51,8 @@ export interface ReactionDetectorOptions {
   access: AccessResolver
   events: ParleyEvents
   preferences?: ((userId: string) => Promise<Preferences>) | undefined
+  /** Outbox channels a notification is queued on (default: the inbox). */
+  channels?: readonly string[] | undefined
 }
 
 export async function detectReactions(
@@ -99,5 +101,5 @@ export async function detectReactions(
       : []
     added.push({ ...ref, activities })
   }
-  return recordCommentEvents(options.storage, options.events, handled, added, takeBacks)
+  return recordCommentEvents(options.storage, options.events, handled, added, takeBacks, options.channels)
 }

@@ -43,7 +43,7 @@ export interface PresenceRegistry {
   user(userId: string): Promise<UserPresence>
   /** Users with an awareness state in the document, by id. */
   document(documentName: string): Promise<PresentUser[]>
-  /** Whether the user has an awareness state in the document (notifications skip pushing then). */
+  /** Whether the user has an awareness state with status `active` in the document (push and email skip them then). */
   isPresent(userId: string, documentName: string): Promise<boolean>
 }
 
@@ -139,7 +139,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions = {}): Prese
       return [...byUser.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     },
     async isPresent(userId, documentName) {
-      for (const entry of documents.get(documentName)?.values() ?? []) if (entry.state.user.id === userId) return true
+      for (const entry of documents.get(documentName)?.values() ?? []) if (entry.state.user.id === userId && entry.state.status === 'active') return true
       return false
     },
   }

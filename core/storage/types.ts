@@ -13,6 +13,7 @@ import type { Role } from '../../protocol/index.ts'
 import type { NotificationStore } from './notification-types.ts'
 import type { StoredPreferences } from '../notifications/preferences.ts'
 import type { DeviceRecord } from '../delivery/devices.ts'
+import type { DeliveryRecord, DeliveryStatus } from '../delivery/deliveries.ts'
 
 export type * from './notification-types.ts'
 
@@ -200,6 +201,17 @@ export interface DeviceStore {
   markSent(id: string, at: number): Promise<void>
 }
 
+/** Delivery statuses per (notification, channel, device) (core/delivery/deliveries.ts). */
+export interface DeliveryStore {
+  /** Creates or replaces the record with this id. */
+  put(record: DeliveryRecord): Promise<void>
+  get(id: string): Promise<DeliveryRecord | null>
+  /** A notification's deliveries, by channel and device. */
+  ofNotification(userId: string, notificationId: string): Promise<DeliveryRecord[]>
+  /** Deliveries with a status, newest change first, after a cursor (updatedAt, id). */
+  list(status: DeliveryStatus, limit: number, after: { updatedAt: number; id: string } | null): Promise<DeliveryRecord[]>
+}
+
 /** Each user's notification preferences: only what they set (core/notifications/preferences.ts fills the rest). */
 export interface PreferenceStore {
   get(userId: string): Promise<StoredPreferences | null>
@@ -218,6 +230,7 @@ export interface Storage {
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
   readonly devices: DeviceStore
+  readonly deliveries: DeliveryStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

@@ -21,6 +21,11 @@ import { createFaults, type FaultPoint } from '../../core/notifications/faults.t
 import { createMentionLimits } from '../../core/notifications/mention-limits.ts'
 import { createOutbox, type Outbox } from '../../core/notifications/outbox.ts'
 import { createInboxProjector, INBOX_DOCUMENT_LIMIT, type InboxProjector } from '../../core/notifications/projector.ts'
+import { CHANNELS } from '../../core/notifications/rules.ts'
+import { notificationUrl } from '../../core/notifications/app-url.ts'
+import { createPushDeliverer, PUSH_CHANNEL } from '../../core/delivery/push.ts'
+import type { PushSender } from '../../core/delivery/senders.ts'
+import { createPushMetrics } from '../observability/push-metrics.ts'
 
 export interface NotificationsOptions {
   storage: Storage
@@ -41,6 +46,8 @@ export interface NotificationsOptions {
   appUrl?: string | undefined
   /** Several instances share documents (Redis): an inbox not loaded here may be open on another, so every delivery projects. */
   clustered: boolean
+  /** Push: the configured senders, and who is active where (present users are not pushed). */
+  push?: { senders: PushSender[]; isPresent(userId: string, documentName: string): Promise<boolean> } | undefined
 }
 
 export interface Notifications {
@@ -74,7 +81,22 @@ export function createNotifications(options: NotificationsOptions): Notification
     ...projectorOptions,
     open: (name, context) => options.hocuspocus().openDirectConnection(name, context),
   })
-  const outbox = createOutbox({ storage, channels: { inbox: projector }, logger, metrics: metrics.outbox })
+  const preferences = async (userId: string) => effectivePreferences(await storage.preferences.get(userId))
+  const push =
+    options.push && options.push.senders.length > 0
+      ? createPushDeliverer({
+          storage,
+          senders: options.push.senders,
+          preferences,
+          isPresent: options.push.isPresent,
+          nameOf: async (userId) => (await storage.users.get(userId))?.name ?? userId,
+          urlOf: options.appUrl === undefined ? undefined : (record) => notificationUrl(options.appUrl ?? '', record),
+          logger,
+          metrics: createPushMetrics(options.registry),
+        })
+      : undefined
+  const channels = push ? [...CHANNELS, PUSH_CHANNEL] : CHANNELS
+  const outbox = createOutbox({ storage, channels: push ? { inbox: projector, [PUSH_CHANNEL]: push } : { inbox: projector }, logger, metrics: metrics.outbox })
   const mentions = new Mentions({
     storage,
     detector: createDetector({
@@ -82,7 +104,8 @@ export function createNotifications(options: NotificationsOptions): Notification
       access,
       events,
       limits: createMentionLimits({ ...options.mentions, logger, dropped: metrics.mentionsDropped }),
-      preferences: async (userId) => effectivePreferences(await storage.preferences.get(userId)),
+      preferences,
+      channels,
     }),
     events,
     logger,
@@ -129,6 +152,7 @@ export function createNotifications(options: NotificationsOptions): Notification
       await expiry.stop()
       await outbox.stop()
       await projector.close()
+      await push?.close()
     },
   }
 }

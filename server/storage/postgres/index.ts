@@ -13,6 +13,7 @@ import type {
   NotificationStore,
   PreferenceStore,
   DeviceStore,
+  DeliveryStore,
   Storage,
   SubjectStore,
   UserStore,
@@ -26,6 +27,7 @@ import { PostgresSubjectStore } from './subjects.ts'
 import { PostgresUserStore } from './users.ts'
 import { PostgresPreferenceStore } from './preferences.ts'
 import { PostgresDeviceStore } from './devices.ts'
+import { PostgresDeliveryStore } from './deliveries.ts'
 
 export {
   POSTGRES_CONNECT_TIMEOUT_MS,
@@ -53,6 +55,7 @@ export class PostgresStorage implements Storage {
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
   readonly devices: DeviceStore
+  readonly deliveries: DeliveryStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -64,6 +67,7 @@ export class PostgresStorage implements Storage {
     this.notifications = new PostgresNotificationStore(db)
     this.preferences = new PostgresPreferenceStore(db)
     this.devices = new PostgresDeviceStore(db)
+    this.deliveries = new PostgresDeliveryStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

@@ -226,6 +226,23 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX devices_by_user ON devices (user_id, created_at);
   `,
+  // 12: delivery statuses per (notification, channel, device).
+  `
+  CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    notification_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    device_id TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    attempts INTEGER NOT NULL,
+    round BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX deliveries_by_notification ON deliveries (user_id, notification_id);
+  CREATE INDEX deliveries_by_status ON deliveries (status, updated_at DESC, id);
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -13,6 +13,7 @@ import type {
   NotificationStore,
   PreferenceStore,
   DeviceStore,
+  DeliveryStore,
   Storage,
   StoredDocument,
   SubjectStore,
@@ -26,6 +27,7 @@ import { SqliteSubjectStore } from './subjects.ts'
 import { SqliteUserStore } from './users.ts'
 import { SqlitePreferenceStore } from './preferences.ts'
 import { SqliteDeviceStore } from './devices.ts'
+import { SqliteDeliveryStore } from './deliveries.ts'
 
 /** How long a writer waits for another connection's lock before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -158,6 +160,7 @@ export class SqliteStorage implements Storage {
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
   readonly devices: DeviceStore
+  readonly deliveries: DeliveryStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -178,6 +181,7 @@ export class SqliteStorage implements Storage {
     this.notifications = new SqliteNotificationStore(this.db)
     this.preferences = new SqlitePreferenceStore(this.db)
     this.devices = new SqliteDeviceStore(this.db)
+    this.deliveries = new SqliteDeliveryStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

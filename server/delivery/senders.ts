@@ -1,0 +1,13 @@
+/** The push senders the configuration enables (server/delivery/push-config.ts), plus any an embedder adds. */
+import type { PushSender } from '../../core/delivery/senders.ts'
+import { createApnsSender, readApnsKey } from './apns.ts'
+import type { PushConfig } from './push-config.ts'
+
+export function createPushSenders(config: PushConfig, extra: { ca?: string[]; senders?: PushSender[] } | undefined): PushSender[] {
+  const senders: PushSender[] = [...(extra?.senders ?? [])]
+  if (config.apns) {
+    const { keyFile, ...apns } = config.apns
+    senders.push(createApnsSender({ ...apns, key: readApnsKey(keyFile), ca: extra?.ca }))
+  }
+  return senders
+}

@@ -1,0 +1,104 @@
+/**
+ * Contract additions, "Delivery" and "Devices", end to end against a local APNs peer (HTTP/2 +
+ * TLS): a mention reaches the recipient's device once with its title, badge and collapse id; a
+ * dead token removes the device; a 500 or 429 is retried and delivered once; a user active on the
+ * subject, or who turned push off for the kind, is skipped with the reason; every (notification,
+ * device) has a delivery status.
+ */
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createThread } from '../../protocol/index.ts'
+import type { DeliveryRecord } from '../../core/delivery/deliveries.ts'
+import { startApnsPeer, type ApnsPeer } from '../helpers/apns-peer.ts'
+import { rest } from '../helpers/rest.ts'
+import { tempDir } from '../helpers/server.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { registerSubject, startWorld, type World } from '../notifications/setup.ts'
+
+const BEN_PHONE = 'b0b0b0'
+const BEN_OLD_PHONE = 'dead00'
+
+describe('push over APNs', () => {
+  let peer: ApnsPeer
+  let world: World
+  beforeEach(async () => {
+    peer = await startApnsPeer()
+    const keyFile = path.join(tempDir('parley-apns-'), 'key.p8')
+    writeFileSync(keyFile, peer.key)
+    world = await startWorld({
+      push: { apns: { keyFile, keyId: peer.keyId, teamId: peer.teamId, topic: peer.topic, production: false, host: '127.0.0.1', port: peer.port } },
+      delivery: { ca: [peer.ca] },
+    })
+    await registerSubject(world.s, 'post-1')
+  })
+  afterEach(async () => {
+    await world.dispose()
+    await peer.close()
+  })
+
+  const register = async (userId: string, token: string) =>
+    (await rest<{ id: string }>(world.s, 'POST', '/api/v1/devices', { bearer: await world.s.token(userId), json: { platform: 'apns', token } })).body.id
+  const deliveries = async (userId: string): Promise<DeliveryRecord[]> => {
+    const [note] = await world.notifications(userId)
+    return note ? world.s.server.storage.deliveries.ofNotification(userId, note.id) : []
+  }
+  const mentionBen = async (text: string) => {
+    const ana = world.clients.find((c) => c.provider.configuration.name === 'comments/post-1') ?? (await world.open('post-1', 'ana'))
+    createThread({ doc: ana.doc, userId: 'ana' }, [{ text }, { text: '@Ben', mention: 'ben' }])
+  }
+
+  it('pushes a mention once to each live device; a dead token removes its device', async () => {
+    const phone = await register('ben', BEN_PHONE)
+    const old = await register('ben', BEN_OLD_PHONE)
+    peer.answer = (request) => (request.token === BEN_OLD_PHONE ? { status: 410, reason: 'Unregistered' } : { status: 200 })
+    await mentionBen('look ')
+    await waitFor(
+      async () => (await deliveries('ben')).length === 2 && (await deliveries('ben')).every((d) => d.status !== 'failed'),
+      'both deliveries settled',
+    )
+    const [note] = await world.notifications('ben')
+    const toPhone = peer.requests.filter((r) => r.token === BEN_PHONE)
+    expect(toPhone).toHaveLength(1)
+    expect(toPhone[0]?.headers).toMatchObject({ 'apns-collapse-id': note?.id, 'apns-priority': '10', 'apns-push-type': 'alert' })
+    expect(toPhone[0]?.payload.aps).toMatchObject({ alert: { title: 'ANA mentioned you', body: 'look @Ben' }, badge: 1, 'thread-id': note?.threadId })
+    const statuses = Object.fromEntries((await deliveries('ben')).map((d) => [d.deviceId, [d.status, d.attempts]]))
+    expect(statuses).toEqual({ [phone]: ['sent', 1], [old]: ['dead', 1] })
+    const devices = await rest<{ devices: Array<{ id: string; lastSentAt: number | null }> }>(world.s, 'GET', '/api/v1/devices', {
+      bearer: await world.s.token('ben'),
+    })
+    expect(devices.body.devices.map((d) => d.id)).toEqual([phone])
+    expect(devices.body.devices[0]?.lastSentAt).not.toBeNull()
+  })
+
+  it('retries a 500 and a 429 and delivers once', async () => {
+    await register('ben', BEN_PHONE)
+    let failures = 2
+    peer.answer = () =>
+      failures-- > 0 ? (failures === 1 ? { status: 500, reason: 'InternalServerError' } : { status: 429, reason: 'TooManyRequests' }) : { status: 200 }
+    await mentionBen('again ')
+    await waitFor(async () => (await deliveries('ben'))[0]?.status === 'sent', 'delivered after two retries', 15_000)
+    expect(peer.requests).toHaveLength(3)
+    expect((await deliveries('ben'))[0]).toMatchObject({ status: 'sent', attempts: 3, reason: null })
+  }, 20_000)
+
+  it('skips a user who turned push off for the kind, and one active on the subject', async () => {
+    await register('ben', BEN_PHONE)
+    const off = await rest(world.s, 'PUT', '/api/v1/preferences', { bearer: await world.s.token('ben'), json: { kinds: { mention: { push: false } } } })
+    expect(off.status).toBe(200)
+    await mentionBen('quiet ')
+    await waitFor(async () => (await deliveries('ben'))[0]?.status === 'skipped', 'skipped: push off')
+    expect((await deliveries('ben'))[0]?.reason).toBe('channel_off')
+
+    await rest(world.s, 'PUT', '/api/v1/preferences', { bearer: await world.s.token('ben'), json: { kinds: { mention: { push: true } } } })
+    const ben = await world.open('post-1', 'ben')
+    ben.provider.setAwarenessField('user', { id: 'ben', name: 'Ben' })
+    ben.provider.setAwarenessField('status', 'active')
+    await waitFor(async () => world.s.server.presence.isPresent('ben', 'comments/post-1'), 'ben present')
+    await mentionBen('here ')
+    await waitFor(async () => (await world.notifications('ben')).length === 2, 'the second mention')
+    await waitFor(async () => (await deliveries('ben'))[0]?.status === 'skipped', 'skipped: present')
+    expect((await deliveries('ben'))[0]?.reason).toBe('present')
+    expect(peer.requests).toHaveLength(0)
+  })
+})
