@@ -204,6 +204,27 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX notifications_by_notified_at ON notifications (notified_at);
   `,
+  // search (issue 20): each findable comment with its normalized words as a tsvector (GIN), and
+  // per-document index marks.
+  `
+  CREATE TABLE search_comments (
+    id BIGSERIAL PRIMARY KEY,
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    terms TSVECTOR NOT NULL,
+    UNIQUE (subject_id, comment_id)
+  );
+  CREATE INDEX search_comments_terms ON search_comments USING GIN (terms);
+  CREATE TABLE search_marks (
+    document TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -191,6 +191,26 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX notifications_by_notified_at ON notifications (notified_at);
   `,
+  // search (issue 20): comment bodies for snippets, a contentless FTS5 index of their normalized
+  // words (rowid = search_comments.id), and per-document index marks.
+  `
+  CREATE TABLE search_comments (
+    id INTEGER PRIMARY KEY,
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (subject_id, comment_id)
+  );
+  CREATE VIRTUAL TABLE search_fts USING fts5(terms, content='', contentless_delete=1, prefix='2 3');
+  CREATE TABLE search_marks (
+    document TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ]
 
 export function migrate(db: Database.Database): void {

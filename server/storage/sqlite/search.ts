@@ -1,0 +1,167 @@
+/**
+ * The comment search index in SQLite: `search_comments` holds each findable comment, and the
+ * contentless FTS5 table `search_fts` (same rowid) its normalized words, ranked by bm25 (lower is
+ * better). Queries are compiled by core/search/compile.ts from parsed terms only.
+ */
+import type Database from 'better-sqlite3'
+import { toFts5 } from '../../../core/search/compile.ts'
+import type { SearchQuery } from '../../../core/search/query.ts'
+import type { SearchEntry, SearchHit, SearchKey, SearchOptions, SearchStore } from '../../../core/storage/types.ts'
+
+interface HitRow {
+  id: number
+  subject_id: string
+  thread_id: string
+  comment_id: string
+  author_id: string
+  created_at: number
+  body: string
+  score: number
+}
+
+const HIT_COLUMNS = 'c.id, c.subject_id, c.thread_id, c.comment_id, c.author_id, c.created_at, c.body, bm25(search_fts) AS score'
+
+/** Documents named `comments/…`: `name >= 'comments/' AND name < 'comments0'` (an index range). */
+const COMMENTS_RANGE = "name >= 'comments/' AND name < 'comments0'"
+
+export class SqliteSearchStore implements SearchStore {
+  private readonly s
+  private readonly applyTransaction: (put: readonly SearchEntry[], remove: readonly SearchKey[]) => void
+  private readonly replaceTransaction: (subjectId: string, entries: readonly SearchEntry[]) => void
+  private readonly db: Database.Database
+
+  constructor(db: Database.Database) {
+    this.db = db
+    const s = {
+      find: db.prepare<[string, string], { id: number }>('SELECT id FROM search_comments WHERE subject_id = ? AND comment_id = ?'),
+      deleteRow: db.prepare<[number]>('DELETE FROM search_comments WHERE id = ?'),
+      deleteFts: db.prepare<[number]>('DELETE FROM search_fts WHERE rowid = ?'),
+      insertRow: db.prepare<[string, string, string, string, number, string], { id: number }>(
+        'INSERT INTO search_comments (subject_id, comment_id, thread_id, author_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+      ),
+      updateRow: db.prepare<[string, string, number, string, number]>(
+        'UPDATE search_comments SET thread_id = ?, author_id = ?, created_at = ?, body = ? WHERE id = ?',
+      ),
+      insertFts: db.prepare<[number, string]>('INSERT INTO search_fts (rowid, terms) VALUES (?, ?)'),
+      subjectIds: db.prepare<[string], { id: number }>('SELECT id FROM search_comments WHERE subject_id = ?'),
+      entries: db.prepare<[string], HitRow>('SELECT *, 0 AS score FROM search_comments WHERE subject_id = ? ORDER BY comment_id'),
+      mark: db.prepare<[string], { seq: number }>('SELECT seq FROM search_marks WHERE document = ?'),
+      setMark: db.prepare<[string, number, number]>(
+        'INSERT INTO search_marks (document, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (document) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at',
+      ),
+      heads: db.prepare<[], { name: string; head: number }>(
+        `SELECT name, MAX(head) AS head FROM (
+           SELECT name, MAX(seq) AS head FROM document_log WHERE ${COMMENTS_RANGE} GROUP BY name
+           UNION ALL SELECT name, upto_seq AS head FROM document_snapshots WHERE ${COMMENTS_RANGE}
+         ) GROUP BY name ORDER BY name`,
+      ),
+      marks: db.prepare<[], { document: string; seq: number }>('SELECT document, seq FROM search_marks'),
+      count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM search_comments'),
+      bytes: db.prepare<[], { bytes: number | null }>(
+        "SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'search_comments' OR name LIKE 'search_fts%' OR name LIKE 'sqlite_autoindex_search_comments%'",
+      ),
+    }
+    this.s = s
+    const put = (entry: SearchEntry) => {
+      const found = s.find.get(entry.subjectId, entry.commentId)
+      const terms = entry.tokens.join(' ')
+      if (found) {
+        s.updateRow.run(entry.threadId, entry.authorId, entry.createdAt, entry.text, found.id)
+        s.deleteFts.run(found.id)
+        s.insertFts.run(found.id, terms)
+        return
+      }
+      const row = s.insertRow.get(entry.subjectId, entry.commentId, entry.threadId, entry.authorId, entry.createdAt, entry.text)
+      if (row) s.insertFts.run(row.id, terms)
+    }
+    const removeId = (id: number) => {
+      s.deleteFts.run(id)
+      s.deleteRow.run(id)
+    }
+    this.applyTransaction = db
+      .transaction((puts: readonly SearchEntry[], removes: readonly SearchKey[]) => {
+        for (const key of removes) {
+          const found = s.find.get(key.subjectId, key.commentId)
+          if (found) removeId(found.id)
+        }
+        for (const entry of puts) put(entry)
+      })
+      .immediate.bind(null) as typeof this.applyTransaction
+    this.replaceTransaction = db
+      .transaction((subjectId: string, entries: readonly SearchEntry[]) => {
+        for (const row of s.subjectIds.all(subjectId)) removeId(row.id)
+        for (const entry of entries) put(entry)
+      })
+      .immediate.bind(null) as typeof this.replaceTransaction
+  }
+
+  async apply(put: readonly SearchEntry[], remove: readonly SearchKey[]): Promise<void> {
+    if (put.length === 0 && remove.length === 0) return
+    this.applyTransaction(put, remove)
+  }
+
+  async replaceSubject(subjectId: string, entries: readonly SearchEntry[]): Promise<void> {
+    this.replaceTransaction(subjectId, entries)
+  }
+
+  async query(query: SearchQuery, options: SearchOptions): Promise<SearchHit[]> {
+    const match = toFts5(query)
+    if (match === null) return []
+    const where = ['search_fts MATCH @match']
+    if (options.subjectId !== null) where.push('c.subject_id = @subjectId')
+    if (options.after) where.push('(bm25(search_fts) > @score OR (bm25(search_fts) = @score AND c.id > @key))')
+    const sql = `SELECT ${HIT_COLUMNS} FROM search_fts JOIN search_comments c ON c.id = search_fts.rowid
+      WHERE ${where.join(' AND ')} ORDER BY score, c.id LIMIT @limit`
+    const rows = this.db.prepare<[Record<string, unknown>], HitRow>(sql).all({
+      match,
+      subjectId: options.subjectId,
+      score: options.after?.score ?? 0,
+      key: options.after?.key ?? 0,
+      limit: options.limit,
+    })
+    return rows.map((row) => ({
+      subjectId: row.subject_id,
+      threadId: row.thread_id,
+      commentId: row.comment_id,
+      authorId: row.author_id,
+      createdAt: row.created_at,
+      text: row.body,
+      cursor: { score: row.score, key: row.id },
+    }))
+  }
+
+  async entries(subjectId: string): Promise<Array<Omit<SearchEntry, 'tokens'>>> {
+    return this.s.entries.all(subjectId).map((row) => ({
+      subjectId: row.subject_id,
+      threadId: row.thread_id,
+      commentId: row.comment_id,
+      authorId: row.author_id,
+      createdAt: row.created_at,
+      text: row.body,
+    }))
+  }
+
+  async mark(documentName: string): Promise<number | null> {
+    return this.s.mark.get(documentName)?.seq ?? null
+  }
+
+  async setMark(documentName: string, seq: number): Promise<void> {
+    this.s.setMark.run(documentName, seq, Date.now())
+  }
+
+  async documentsToReindex(): Promise<string[]> {
+    const marks = new Map(this.s.marks.all().map((row) => [row.document, row.seq]))
+    return this.s.heads
+      .all()
+      .filter((row) => row.head > (marks.get(row.name) ?? -1))
+      .map((row) => row.name)
+  }
+
+  async commentDocuments(): Promise<string[]> {
+    return this.s.heads.all().map((row) => row.name)
+  }
+
+  async stats(): Promise<{ entries: number; bytes: number }> {
+    return { entries: this.s.count.get()?.n ?? 0, bytes: this.s.bytes.get()?.bytes ?? 0 }
+  }
+}
