@@ -34,6 +34,7 @@ import { createMemoryRegistry, type PresenceRegistry } from '../core/presence/re
 import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
 import type { ParleyEvents } from '../core/events.ts'
 import { createNotifications } from './notifications/index.ts'
+import { createSearchIndexing } from './search/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
 import type { Storage } from '../core/storage/types.ts'
@@ -175,6 +176,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     maxAgeDays: config.notificationMaxAgeDays,
     hocuspocus: () => link.hocuspocus,
   })
+  const search = createSearchIndexing({ storage, logger, registry: metrics.registry, hookError: metrics.hookError, hocuspocus: () => link.hocuspocus })
   const extensions: Extension[] = [
     link,
     new Metrics({ logger, metrics: metrics.traffic }),
@@ -186,6 +188,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         presenceExtension,
         durability,
         ...notifications.extensions,
+        search.extension,
       ],
       { logger, metrics: metrics.hooks },
     ),
@@ -233,6 +236,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     webSocket.close()
     instance.closeConnections()
     await notifications.close()
+    await search.close()
     instance.flushPendingStores()
     const unloaded = await waitUntil(() => instance.getDocumentsCount() === 0, SHUTDOWN_TIMEOUT_MS)
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
@@ -269,6 +273,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
           const { port } = address()
           logger.info({ host: config.host, port, storage: storage.kind, redis: Boolean(redis), devMode, node: process.versions.node }, 'listening')
           notifications.start()
+          search.start()
           resolve({ host: config.host, port })
         })
       }),
