@@ -14,6 +14,7 @@ import { memberRoutes } from './routes/members.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { preferenceRoutes } from './routes/preferences.ts'
 import { presenceRoutes } from './routes/presence.ts'
+import { searchRoutes } from './routes/search.ts'
 import { subjectRoutes } from './routes/subjects.ts'
 import { threadRoutes } from './routes/threads.ts'
 import { userRoutes } from './routes/users.ts'
@@ -38,6 +39,7 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...presenceRoutes(deps),
     ...notificationRoutes(deps),
     ...preferenceRoutes(deps),
+    ...searchRoutes(deps),
   ]
 }
 
