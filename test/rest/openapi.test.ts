@@ -38,6 +38,7 @@ const OPERATIONS = [
   ['post', '/api/v1/notifications/archive', 'userToken'],
   ['get', '/api/v1/preferences', 'userToken'],
   ['put', '/api/v1/preferences', 'userToken'],
+  ['get', '/api/v1/search', 'userToken'],
 ] as const
 
 describe('OpenAPI description', () => {
