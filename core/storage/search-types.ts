@@ -20,10 +20,19 @@ export interface SearchEntry {
   tokens: string[]
 }
 
+/**
+ * Only the newest this many matches of a query are ranked and returned (newest: first indexed),
+ * so that a query's cost stays bounded however common its words are; a query matching more
+ * finds the best of its newest matches.
+ */
+export const SEARCH_RANKED_MATCHES = 5_000
+
 /** Where a ranked listing continues: after this score and key (opaque to clients). */
 export interface SearchCursor {
   score: number
   key: number
+  /** The lowest key the listing ranks (fixed by its first page: see {@link SEARCH_RANKED_MATCHES}). */
+  floor: number
 }
 
 export interface SearchHit {

@@ -1,6 +1,7 @@
 /** The search index part of the storage contract (issue 20), run per backend through `storageContract`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseQuery, tokenize, type SearchQuery } from '../../core/search/query.ts'
+import { SEARCH_RANKED_MATCHES } from '../../core/storage/search-types.ts'
 import type { SearchEntry, SearchHit, Storage } from '../../core/storage/types.ts'
 import type { BackendFactory } from './contract.ts'
 
@@ -44,6 +45,9 @@ export function searchContract(name: string, factory: BackendFactory): void {
       expect(await ids('quick*', 's2')).toEqual(['c3'])
       expect(await ids('brown cat')).toEqual([])
       expect(await ids('')).toEqual([])
+      // Words never match the subject (SQLite indexes it as its id in hex: "s1" is 7331).
+      expect(await ids('7331')).toEqual([])
+      expect(await ids('73*')).toEqual([])
       const [hit] = await storage.search.query(q('lait'), { subjectId: null, limit: 5, after: null })
       expect(hit).toMatchObject({ subjectId: 's2', threadId: 't-c3', commentId: 'c3', authorId: 'ana', createdAt: 1, text: 'Café au lait, Quickly!' })
     })
@@ -76,6 +80,18 @@ export function searchContract(name: string, factory: BackendFactory): void {
       }
       expect(seen.map((h) => h.commentId).sort()).toEqual(entries.map((e) => e.commentId).sort())
       expect(await ids('beta')).toHaveLength(18)
+    })
+
+    it(`ranks only the newest ${SEARCH_RANKED_MATCHES} matches of a query`, async () => {
+      // The oldest ten would rank best (the word twice in a short body), but are past the newest matches.
+      const old = Array.from({ length: 10 }, (_, i) => entry('s1', `old${i}`, 'zebu zebu'))
+      const recent = Array.from({ length: SEARCH_RANKED_MATCHES }, (_, i) => entry('s1', `new${i}`, `zebu and some other words ${i}`))
+      await storage.search.apply(old, [])
+      await storage.search.apply(recent, [])
+      const page = await storage.search.query(q('zebu'), { subjectId: 's1', limit: 20, after: null })
+      expect(page).toHaveLength(20)
+      expect(page.filter((hit) => hit.commentId.startsWith('old'))).toEqual([])
+      expect(await ids('"zebu zebu"')).toEqual(old.map((e) => e.commentId).sort())
     })
 
     it('keeps index marks and lists the comments documents written past theirs', async () => {

@@ -46,13 +46,15 @@ export const searchResultSchema = z.object({
 })
 
 function encodeCursor(cursor: SearchCursor): string {
-  return Buffer.from(JSON.stringify([cursor.score, cursor.key])).toString('base64url')
+  return Buffer.from(JSON.stringify([cursor.score, cursor.key, cursor.floor])).toString('base64url')
 }
 
 function decodeCursor(cursor: string): SearchCursor | null {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Array.isArray(parsed) && Number.isFinite(parsed[0]) && Number.isSafeInteger(parsed[1])) return { score: parsed[0] as number, key: parsed[1] as number }
+    if (Array.isArray(parsed) && Number.isFinite(parsed[0]) && Number.isSafeInteger(parsed[1]) && Number.isSafeInteger(parsed[2])) {
+      return { score: parsed[0] as number, key: parsed[1] as number, floor: parsed[2] as number }
+    }
   } catch {
     // answered below
   }

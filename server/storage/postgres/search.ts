@@ -7,6 +7,7 @@
 import type { PoolClient } from 'pg'
 import { toTsquery, tsvectorText } from '../../../core/search/compile.ts'
 import type { SearchQuery } from '../../../core/search/query.ts'
+import { SEARCH_RANKED_MATCHES } from '../../../core/storage/search-types.ts'
 import type { SearchEntry, SearchHit, SearchKey, SearchOptions, SearchStore } from '../../../core/storage/types.ts'
 import { toNumber, type PostgresPool } from './pool.ts'
 
@@ -67,6 +68,10 @@ export class PostgresSearchStore implements SearchStore {
       values.push(options.subjectId)
       where.push(`c.subject_id = $${values.length}`)
     }
+    // Only the newest matches are ranked: the floor is the id of the last of them, fixed by the first page.
+    const floor = options.after?.floor ?? (await this.floorOf(tsquery, options.subjectId))
+    values.push(floor)
+    where.push(`c.id >= $${values.length}::bigint`)
     if (options.after) {
       values.push(options.after.score, options.after.key)
       const score = `$${values.length - 1}::float8`
@@ -86,8 +91,19 @@ export class PostgresSearchStore implements SearchStore {
       authorId: row.author_id,
       createdAt: toNumber(row.created_at),
       text: row.body,
-      cursor: { score: row.score, key: toNumber(row.id) },
+      cursor: { score: row.score, key: toNumber(row.id), floor },
     }))
+  }
+
+  /** The lowest id among the newest ranked matches (0: every match is ranked). */
+  private async floorOf(tsquery: string, subjectId: string | null): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT c.id FROM search_comments c WHERE c.terms @@ to_tsquery('simple', $1) AND ($2::text IS NULL OR c.subject_id = $2)
+       ORDER BY c.id DESC OFFSET ${SEARCH_RANKED_MATCHES - 1} LIMIT 1`,
+      [tsquery, subjectId],
+    )
+    const id = rows[0]?.id
+    return id === undefined ? 0 : toNumber(id)
   }
 
   async entries(subjectId: string): Promise<Array<Omit<SearchEntry, 'tokens'>>> {

@@ -192,7 +192,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX notifications_by_notified_at ON notifications (notified_at);
   `,
   // search (issue 20): comment bodies for snippets, a contentless FTS5 index of their normalized
-  // words (rowid = search_comments.id), and per-document index marks.
+  // words and their subject id in hex (rowid = search_comments.id), and per-document index marks.
   `
   CREATE TABLE search_comments (
     id INTEGER PRIMARY KEY,
@@ -204,7 +204,7 @@ export const MIGRATIONS: readonly string[] = [
     body TEXT NOT NULL,
     UNIQUE (subject_id, comment_id)
   );
-  CREATE VIRTUAL TABLE search_fts USING fts5(terms, content='', contentless_delete=1, prefix='2 3');
+  CREATE VIRTUAL TABLE search_fts USING fts5(terms, subject, content='', contentless_delete=1, prefix='2 3');
   CREATE TABLE search_marks (
     document TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,

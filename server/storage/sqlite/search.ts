@@ -1,11 +1,14 @@
 /**
  * The comment search index in SQLite: `search_comments` holds each findable comment, and the
- * contentless FTS5 table `search_fts` (same rowid) its normalized words, ranked by bm25 (lower is
- * better). Queries are compiled by core/search/compile.ts from parsed terms only.
+ * contentless FTS5 table `search_fts` (same rowid) its normalized words (column `terms`) and its
+ * subject id in hex (column `subject`, so that a subject filter is one more index term), ranked
+ * by bm25 over `terms` (lower is better). Queries are compiled by core/search/compile.ts from
+ * parsed terms only; only the newest {@link SEARCH_RANKED_MATCHES} matches are ranked.
  */
 import type Database from 'better-sqlite3'
 import { toFts5 } from '../../../core/search/compile.ts'
 import type { SearchQuery } from '../../../core/search/query.ts'
+import { SEARCH_RANKED_MATCHES } from '../../../core/storage/search-types.ts'
 import type { SearchEntry, SearchHit, SearchKey, SearchOptions, SearchStore } from '../../../core/storage/types.ts'
 
 interface HitRow {
@@ -19,7 +22,13 @@ interface HitRow {
   score: number
 }
 
-const HIT_COLUMNS = 'c.id, c.subject_id, c.thread_id, c.comment_id, c.author_id, c.created_at, c.body, bm25(search_fts) AS score'
+/** bm25 over `terms` only (the `subject` column weighs nothing). */
+const SCORE = 'bm25(search_fts, 1.0, 0.0)'
+
+/** The subject as one index token: its id in hex (ids hold punctuation the tokenizer splits on). */
+function subjectToken(subjectId: string): string {
+  return Buffer.from(subjectId, 'utf8').toString('hex')
+}
 
 /** Documents named `comments/…`: `name >= 'comments/' AND name < 'comments0'` (an index range). */
 const COMMENTS_RANGE = "name >= 'comments/' AND name < 'comments0'"
@@ -42,7 +51,10 @@ export class SqliteSearchStore implements SearchStore {
       updateRow: db.prepare<[string, string, number, string, number]>(
         'UPDATE search_comments SET thread_id = ?, author_id = ?, created_at = ?, body = ? WHERE id = ?',
       ),
-      insertFts: db.prepare<[number, string]>('INSERT INTO search_fts (rowid, terms) VALUES (?, ?)'),
+      insertFts: db.prepare<[number, string, string]>('INSERT INTO search_fts (rowid, terms, subject) VALUES (?, ?, ?)'),
+      floor: db.prepare<[{ match: string; offset: number }], { rowid: number }>(
+        'SELECT rowid FROM search_fts WHERE search_fts MATCH @match ORDER BY rowid DESC LIMIT 1 OFFSET @offset',
+      ),
       subjectIds: db.prepare<[string], { id: number }>('SELECT id FROM search_comments WHERE subject_id = ?'),
       entries: db.prepare<[string], HitRow>('SELECT *, 0 AS score FROM search_comments WHERE subject_id = ? ORDER BY comment_id'),
       mark: db.prepare<[string], { seq: number }>('SELECT seq FROM search_marks WHERE document = ?'),
@@ -68,11 +80,11 @@ export class SqliteSearchStore implements SearchStore {
       if (found) {
         s.updateRow.run(entry.threadId, entry.authorId, entry.createdAt, entry.text, found.id)
         s.deleteFts.run(found.id)
-        s.insertFts.run(found.id, terms)
+        s.insertFts.run(found.id, terms, subjectToken(entry.subjectId))
         return
       }
       const row = s.insertRow.get(entry.subjectId, entry.commentId, entry.threadId, entry.authorId, entry.createdAt, entry.text)
-      if (row) s.insertFts.run(row.id, terms)
+      if (row) s.insertFts.run(row.id, terms, subjectToken(entry.subjectId))
     }
     const removeId = (id: number) => {
       s.deleteFts.run(id)
@@ -105,16 +117,18 @@ export class SqliteSearchStore implements SearchStore {
   }
 
   async query(query: SearchQuery, options: SearchOptions): Promise<SearchHit[]> {
-    const match = toFts5(query)
-    if (match === null) return []
-    const where = ['search_fts MATCH @match']
-    if (options.subjectId !== null) where.push('c.subject_id = @subjectId')
-    if (options.after) where.push('(bm25(search_fts) > @score OR (bm25(search_fts) = @score AND c.id > @key))')
-    const sql = `SELECT ${HIT_COLUMNS} FROM search_fts JOIN search_comments c ON c.id = search_fts.rowid
-      WHERE ${where.join(' AND ')} ORDER BY score, c.id LIMIT @limit`
+    const terms = toFts5(query)
+    if (terms === null) return []
+    const match = options.subjectId === null ? `terms : (${terms})` : `terms : (${terms}) AND subject : "${subjectToken(options.subjectId)}"`
+    const floor = options.after?.floor ?? this.s.floor.get({ match, offset: SEARCH_RANKED_MATCHES - 1 })?.rowid ?? 0
+    const keyset = options.after ? `AND (${SCORE} > @score OR (${SCORE} = @score AND rowid > @key))` : ''
+    const sql = `SELECT c.id, c.subject_id, c.thread_id, c.comment_id, c.author_id, c.created_at, c.body, f.score FROM (
+        SELECT rowid, ${SCORE} AS score FROM search_fts WHERE search_fts MATCH @match AND rowid >= @floor ${keyset}
+        ORDER BY score, rowid LIMIT @limit
+      ) f JOIN search_comments c ON c.id = f.rowid ORDER BY f.score, f.rowid`
     const rows = this.db.prepare<[Record<string, unknown>], HitRow>(sql).all({
       match,
-      subjectId: options.subjectId,
+      floor,
       score: options.after?.score ?? 0,
       key: options.after?.key ?? 0,
       limit: options.limit,
@@ -126,7 +140,7 @@ export class SqliteSearchStore implements SearchStore {
       authorId: row.author_id,
       createdAt: row.created_at,
       text: row.body,
-      cursor: { score: row.score, key: row.id },
+      cursor: { score: row.score, key: row.id, floor },
     }))
   }
 
