@@ -69,6 +69,8 @@ export interface TargetServer {
   readonly pid: number
   readonly wsUrl: string
   readonly httpUrl: string
+  /** Parley's data directory (its SQLite file), for scenarios that prepare stored data; undefined for the baselines. */
+  readonly dataDir: string | undefined
   /** A token for `userId` this server accepts (any string for the baselines). */
   token(userId: string): Promise<string>
   /** Asks the probe inside the server process. */
@@ -163,6 +165,7 @@ export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<st
     pid,
     wsUrl: `ws://127.0.0.1:${port}`,
     httpUrl,
+    dataDir,
     token(userId) {
       if (!isParleyKind(kind)) return Promise.resolve(`bench-token-${userId}`)
       let token = tokens.get(userId)
