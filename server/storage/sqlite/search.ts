@@ -37,10 +37,20 @@ export class SqliteSearchStore implements SearchStore {
   private readonly s
   private readonly applyTransaction: (put: readonly SearchEntry[], remove: readonly SearchKey[]) => void
   private readonly replaceTransaction: (subjectId: string, entries: readonly SearchEntry[]) => void
-  private readonly db: Database.Database
+  /** The first page of a query, and the pages after a cursor. */
+  private readonly ranked: Database.Statement<[Record<string, unknown>], HitRow>
+  private readonly rankedAfter: Database.Statement<[Record<string, unknown>], HitRow>
 
   constructor(db: Database.Database) {
-    this.db = db
+    const ranked = (keyset: string) =>
+      db.prepare<[Record<string, unknown>], HitRow>(
+        `SELECT c.id, c.subject_id, c.thread_id, c.comment_id, c.author_id, c.created_at, c.body, f.score FROM (
+          SELECT rowid, ${SCORE} AS score FROM search_fts WHERE search_fts MATCH @match AND rowid >= @floor ${keyset}
+          ORDER BY score, rowid LIMIT @limit
+        ) f JOIN search_comments c ON c.id = f.rowid ORDER BY f.score, f.rowid`,
+      )
+    this.ranked = ranked('')
+    this.rankedAfter = ranked(`AND (${SCORE} > @score OR (${SCORE} = @score AND rowid > @key))`)
     const s = {
       find: db.prepare<[string, string], { id: number }>('SELECT id FROM search_comments WHERE subject_id = ? AND comment_id = ?'),
       deleteRow: db.prepare<[number]>('DELETE FROM search_comments WHERE id = ?'),
@@ -121,12 +131,7 @@ export class SqliteSearchStore implements SearchStore {
     if (terms === null) return []
     const match = options.subjectId === null ? `terms : (${terms})` : `terms : (${terms}) AND subject : "${subjectToken(options.subjectId)}"`
     const floor = options.after?.floor ?? this.s.floor.get({ match, offset: SEARCH_RANKED_MATCHES - 1 })?.rowid ?? 0
-    const keyset = options.after ? `AND (${SCORE} > @score OR (${SCORE} = @score AND rowid > @key))` : ''
-    const sql = `SELECT c.id, c.subject_id, c.thread_id, c.comment_id, c.author_id, c.created_at, c.body, f.score FROM (
-        SELECT rowid, ${SCORE} AS score FROM search_fts WHERE search_fts MATCH @match AND rowid >= @floor ${keyset}
-        ORDER BY score, rowid LIMIT @limit
-      ) f JOIN search_comments c ON c.id = f.rowid ORDER BY f.score, f.rowid`
-    const rows = this.db.prepare<[Record<string, unknown>], HitRow>(sql).all({
+    const rows = (options.after ? this.rankedAfter : this.ranked).all({
       match,
       floor,
       score: options.after?.score ?? 0,
