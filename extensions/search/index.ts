@@ -28,6 +28,8 @@ export interface SearchIndexingMetrics {
   hookError(hook: string): void
   /** Entries written per flush, and how long the write took. */
   observeFlush(entries: number, seconds: number): void
+  /** The synchronous part, in the writer's transaction: reading which comments it touched. */
+  observeDiff(seconds: number): void
 }
 
 export interface SearchIndexingConfiguration {
@@ -148,10 +150,11 @@ export class Search implements Extension {
         state.relayed = true
         return
       }
+      const started = performance.now()
       const changes = readTransaction(tr)
-      if (changes.comments.size === 0) return
       for (const touch of changes.comments.values()) state.pending.set(touch.comment, { thread: touch.thread, comment: touch.comment })
-      state.timer ??= setTimeout(() => this.flush(name, state), this.configuration.flushMs)
+      if (changes.comments.size > 0) state.timer ??= setTimeout(() => this.flush(name, state), this.configuration.flushMs)
+      this.configuration.metrics?.observeDiff((performance.now() - started) / 1000)
     } catch (error) {
       // Inside a Yjs transaction's cleanup: never throw into whoever wrote.
       this.configuration.metrics?.hookError('afterTransaction')

@@ -12,6 +12,9 @@ import type { Storage } from '../../core/storage/types.ts'
 /** Buckets for one index write, in seconds: 100 µs to 5 s. */
 const FLUSH_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]
 
+/** Buckets for the synchronous diff reading, in seconds: 1 µs to 10 ms. */
+const DIFF_BUCKETS = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01]
+
 export interface SearchIndexingOptions {
   storage: Storage
   logger: Logger
@@ -39,11 +42,17 @@ export function createSearchIndexing(options: SearchIndexingOptions): SearchInde
     buckets: FLUSH_BUCKETS,
     registers: [options.registry],
   })
+  const diffs = new Histogram({
+    name: 'parley_search_diff_seconds',
+    help: 'Search indexing inside one transaction (synchronous, on the writer’s path): reading which comments it touched',
+    buckets: DIFF_BUCKETS,
+    registers: [options.registry],
+  })
   const extension = new Search({
     ...options.indexing,
     storage,
     logger,
-    metrics: { hookError: options.hookError, observeFlush: (_entries, seconds) => flushes.observe(seconds) },
+    metrics: { hookError: options.hookError, observeFlush: (_entries, seconds) => flushes.observe(seconds), observeDiff: (seconds) => diffs.observe(seconds) },
   })
   let sweeping: Promise<unknown> = Promise.resolve()
   return {
