@@ -4,13 +4,16 @@
  * Figures: index build time, index size per comment, and p95 query latency for one word, three
  * words of one comment, and a three-letter prefix, both in the engine (the storage call, first
  * page of 20) and over REST (`GET /api/v1/search` end to end: token, access, snippets). Every
- * query is drawn from a written comment, so each must find at least one result.
+ * query is drawn from a written comment, so each must find at least one result. Then `live`
+ * comments are written through a provider: write-to-findable latency, and the indexing cost per
+ * transaction on the server (bench/lib/search-live.ts).
  */
 import { parseQuery } from '../../core/search/query.ts'
 import { reindex } from '../../server/search/reindex.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
 import { ProcessMonitor } from '../lib/proc.ts'
 import { queryFrom, random, writeCorpus, type QueryKind } from '../lib/search-corpus.ts'
+import { measureLive } from '../lib/search-live.ts'
 import { Samples, distribution } from '../lib/stats.ts'
 import type { RunContext, RunOutcome, Scenario, ScenarioParams } from '../lib/types.ts'
 
@@ -19,6 +22,8 @@ export interface SearchParams extends ScenarioParams {
   comments: number
   /** Queries of each kind, in the engine and over REST each. */
   queries: number
+  /** Comments written live, one after another, each waited for until findable. */
+  live: number
 }
 
 /** Users the REST queries rotate over (each user's REST rate is limited). */
@@ -77,11 +82,23 @@ async function run({ server, progress, deadline }: RunContext, params: SearchPar
       progress.update(`${kind}: engine p95 ${metrics[`${kind}EngineP95`]?.toFixed(2)} ms`)
     }
     metrics.serverCpuPct = monitor.end().cpuPct
-    metrics.drops = sent - received
+    progress.update(`writing ${params.live} live comments`)
+    const live = await measureLive(server, params.live, deadline)
+    const findable = distribution(live.findable)
+    Object.assign(metrics, {
+      findableP50: findable.p50,
+      findableP95: findable.p95,
+      findableMax: findable.max,
+      diffUs: live.diffUs,
+      indexWriteMs: live.indexWriteMs,
+    })
+    metrics.drops = sent - received + live.missing
+    sent += params.live
+    received += live.findable.count
     return {
       metrics,
       checks: { sent, expected: sent, received, drops: sent - received },
-      notes: sent > received ? [`${sent - received} queries found nothing or failed`] : [],
+      notes: sent > received ? [`${sent - received} queries found nothing, or live comments were not findable in time`] : [],
     }
   } finally {
     await storage.close()
@@ -94,9 +111,9 @@ export const search: Scenario<SearchParams> = {
   description:
     'Comments over subjects written into storage; index build time, index size per comment, p95 query latency (1 word, 3 words, prefix) in the engine and over REST.',
   sizes: {
-    tiny: { subjects: 10, comments: 500, queries: 20, durationMs: 5_000 },
-    default: { subjects: 200, comments: 20_000, queries: 200, durationMs: 60_000 },
-    large: { subjects: 1_000, comments: 100_000, queries: 300, durationMs: 300_000 },
+    tiny: { subjects: 10, comments: 500, queries: 20, live: 5, durationMs: 5_000 },
+    default: { subjects: 200, comments: 20_000, queries: 200, live: 50, durationMs: 60_000 },
+    large: { subjects: 1_000, comments: 100_000, queries: 300, live: 100, durationMs: 300_000 },
   },
   defaultSizes: ['default'],
   quickSizes: ['default'],
@@ -114,6 +131,11 @@ export const search: Scenario<SearchParams> = {
     { key: 'threeWordsRestP95', label: '3 words p95 (REST)', unit: 'ms', better: 'lower' },
     { key: 'prefixRestP95', label: 'prefix p95 (REST)', unit: 'ms', better: 'lower' },
     { key: 'oneWordRestP50', label: '1 word p50 (REST)', unit: 'ms', better: 'lower' },
+    { key: 'findableP95', label: 'write to findable p95', unit: 'ms', better: 'lower', primary: true },
+    { key: 'findableP50', label: 'write to findable p50', unit: 'ms', better: 'lower' },
+    { key: 'findableMax', label: 'write to findable max', unit: 'ms', better: 'lower' },
+    { key: 'diffUs', label: 'indexing diff per transaction (writer’s path)', unit: 'µs', better: 'lower', primary: true },
+    { key: 'indexWriteMs', label: 'batched index write', unit: 'ms', better: 'lower' },
     { key: 'comments', label: 'comments indexed', unit: 'count', better: 'higher' },
     { key: 'serverCpuPct', label: 'server CPU', unit: '%', better: 'lower' },
     { key: 'drops', label: 'queries without results', unit: 'count', better: 'lower' },
