@@ -63,25 +63,28 @@ export class PostgresSearchStore implements SearchStore {
     const tsquery = toTsquery(query)
     if (tsquery === null) return []
     const values: unknown[] = [tsquery, options.limit]
-    const where = ['c.terms @@ q.q']
+    const matches = ["c.terms @@ to_tsquery('simple', $1)"]
     if (options.subjectId !== null) {
       values.push(options.subjectId)
-      where.push(`c.subject_id = $${values.length}`)
+      matches.push(`c.subject_id = $${values.length}`)
     }
-    // Only the newest matches are ranked: the floor is the id of the last of them, fixed by the first page.
-    const floor = options.after?.floor ?? (await this.floorOf(tsquery, options.subjectId))
-    values.push(floor)
-    where.push(`c.id >= $${values.length}::bigint`)
+    const keyset: string[] = []
     if (options.after) {
-      values.push(options.after.score, options.after.key)
-      const score = `$${values.length - 1}::float8`
-      const key = `$${values.length}::bigint`
-      where.push(`(ts_rank(c.terms, q.q)::float8 < ${score} OR (ts_rank(c.terms, q.q)::float8 = ${score} AND c.id > ${key}))`)
+      // The floor the first page fixed, and after the last result.
+      values.push(options.after.floor, options.after.score, options.after.key)
+      const [floor, score, key] = [`$${values.length - 2}::bigint`, `$${values.length - 1}::float8`, `$${values.length}::bigint`]
+      matches.push(`c.id >= ${floor}`)
+      keyset.push(`WHERE r.score < ${score} OR (r.score = ${score} AND r.id > ${key})`)
     }
-    const rows = await this.db.query<EntryRow>(
-      `SELECT c.id, c.subject_id, c.thread_id, c.comment_id, c.author_id, c.created_at, c.body, ts_rank(c.terms, q.q)::float8 AS score
-       FROM search_comments c, to_tsquery('simple', $1) AS q(q)
-       WHERE ${where.join(' AND ')} ORDER BY score DESC, c.id LIMIT $2`,
+    // Only the newest matches are ranked: one pass finds them, then ranks them.
+    const newest = options.after ? '' : `ORDER BY c.id DESC LIMIT ${SEARCH_RANKED_MATCHES}`
+    const rows = await this.db.query<EntryRow & { floor: string }>(
+      `WITH m AS (SELECT c.id, c.terms FROM search_comments c WHERE ${matches.join(' AND ')} ${newest}),
+            r AS (SELECT m.id, ts_rank(m.terms, to_tsquery('simple', $1))::float8 AS score FROM m)
+       SELECT c.id, c.subject_id, c.thread_id, c.comment_id, c.author_id, c.created_at, c.body, r.score,
+              CASE WHEN (SELECT COUNT(*) FROM m) >= ${SEARCH_RANKED_MATCHES} THEN (SELECT MIN(id) FROM m) ELSE 0 END AS floor
+       FROM r JOIN search_comments c ON c.id = r.id ${keyset.join('')}
+       ORDER BY r.score DESC, r.id LIMIT $2`,
       values,
     )
     return rows.map((row) => ({
@@ -91,19 +94,8 @@ export class PostgresSearchStore implements SearchStore {
       authorId: row.author_id,
       createdAt: toNumber(row.created_at),
       text: row.body,
-      cursor: { score: row.score, key: toNumber(row.id), floor },
+      cursor: { score: row.score, key: toNumber(row.id), floor: options.after?.floor ?? toNumber(row.floor) },
     }))
-  }
-
-  /** The lowest id among the newest ranked matches (0: every match is ranked). */
-  private async floorOf(tsquery: string, subjectId: string | null): Promise<number> {
-    const rows = await this.db.query<{ id: string }>(
-      `SELECT c.id FROM search_comments c WHERE c.terms @@ to_tsquery('simple', $1) AND ($2::text IS NULL OR c.subject_id = $2)
-       ORDER BY c.id DESC OFFSET ${SEARCH_RANKED_MATCHES - 1} LIMIT 1`,
-      [tsquery, subjectId],
-    )
-    const id = rows[0]?.id
-    return id === undefined ? 0 : toNumber(id)
   }
 
   async entries(subjectId: string): Promise<Array<Omit<SearchEntry, 'tokens'>>> {
