@@ -16,8 +16,8 @@ import type { ProbeReply, ProbeRequest } from '../servers/probe.ts'
 import { waitFor, withTimeout } from './wait.ts'
 
 export const SERVER_KINDS = ['raw-ws', 'hocuspocus', 'parley'] as const
-/** Servers run only when named with `--servers`: Parley without its write guard (bench/servers/parley-unguarded.ts). */
-export const EXTRA_SERVER_KINDS = ['parley-unguarded'] as const
+/** Servers run only when named with `--servers`: Parley without its write guard (bench/servers/parley-unguarded.ts), without search indexing (parley-unsearched.ts). */
+export const EXTRA_SERVER_KINDS = ['parley-unguarded', 'parley-unsearched'] as const
 export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_SERVER_KINDS)[number]
 
 export function isServerKind(value: string): value is ServerKind {
@@ -26,7 +26,7 @@ export function isServerKind(value: string): value is ServerKind {
 
 /** Parley in either form: it needs a data directory and signed tokens. */
 export function isParleyKind(kind: ServerKind): boolean {
-  return kind === 'parley' || kind === 'parley-unguarded'
+  return kind === 'parley' || kind === 'parley-unguarded' || kind === 'parley-unsearched'
 }
 
 /** How long a server may take to answer GET /health after spawning. */
@@ -62,6 +62,7 @@ const SCRIPTS: Record<ServerKind, string[]> = {
   hocuspocus: [path.join(ROOT, 'bench/servers/hocuspocus.ts')],
   parley: [path.join(ROOT, 'server/bin/parley.ts'), 'serve'],
   'parley-unguarded': [path.join(ROOT, 'bench/servers/parley-unguarded.ts')],
+  'parley-unsearched': [path.join(ROOT, 'bench/servers/parley-unsearched.ts')],
 }
 
 export interface TargetServer {
