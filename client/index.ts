@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose'
 import { ErrorCode, ParleyError, inboxDocumentName, isValidId } from '../protocol/index.ts'
 import { CommentsHandle } from './comments.ts'
 import { InboxHandle } from './inbox.ts'
+import { httpBaseOf, search, type SearchOptions, type SearchPage } from './search.ts'
 import { DocumentSession } from './session.ts'
 import { openConnection, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, type ConnectionStatus, type ReconnectOptions } from './connection.ts'
 import { Emitter } from './events.ts'
@@ -19,6 +20,7 @@ export { CommentsHandle } from './comments.ts'
 export { InboxHandle, type InboxCounts, type InboxEvents } from './inbox.ts'
 export { PresenceHandle, IDLE_AFTER_MS, TYPING_CLEAR_MS, TYPING_REFRESH_MS, type PresenceOptions, type PresentUser } from './presence.ts'
 export { MemoryStore } from './stores/memory.ts'
+export type { SearchOptions, SearchPage, SearchResult } from './search.ts'
 export { IndexedDbStore } from './stores/indexeddb.ts'
 
 export interface ParleyClientOptions {
@@ -37,6 +39,8 @@ export interface ParleyClientOptions {
   newId?: () => string
   /** A WebSocket implementation for runtimes without a global one. */
   WebSocketPolyfill?: unknown
+  /** The server's HTTP URL for REST calls (search); derived from `url` when omitted (`ws` → `http`). */
+  httpUrl?: string
 }
 
 export interface ClientEvents {
@@ -67,6 +71,8 @@ export interface ParleyClient {
   inbox(): InboxHandle
   /** Who is here and typing in one subject, and this user's presence there; the same handle until it is closed. */
   presence(subjectId: string, options?: PresenceOptions): PresenceHandle
+  /** Searches the comments of the subjects the user may read (`GET /api/v1/search`); rejects with a `ParleyError`. */
+  search(query: string, options?: SearchOptions): Promise<SearchPage>
   /** Subjects open now. */
   readonly openSubjects: number
   /** Counts of what the client holds, for leak checks and debugging. */
@@ -127,6 +133,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
     on: (event, listener) => events.on(event, listener),
     disconnect: () => connection.setOnline(false),
     connect: () => connection.setOnline(true),
+    search: (query, searchOptions) => search(options.httpUrl ?? httpBaseOf(options.url), options.token, query, searchOptions),
     comments(subjectId) {
       if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
       const open = handles.get(subjectId)

@@ -34,6 +34,7 @@ import { createMemoryRegistry, type PresenceRegistry } from '../core/presence/re
 import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
 import type { ParleyEvents } from '../core/events.ts'
 import { createNotifications } from './notifications/index.ts'
+import { createSearchIndexing } from './search/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
 import { createPushSenders } from './delivery/senders.ts'
@@ -183,6 +184,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     push: { senders: createPushSenders(config.push, deliveryOptions), isPresent: (userId, documentName) => presence.isPresent(userId, documentName) },
     hocuspocus: () => link.hocuspocus,
   })
+  const search = createSearchIndexing({ storage, logger, registry: metrics.registry, hookError: metrics.hookError, hocuspocus: () => link.hocuspocus })
   const extensions: Extension[] = [
     link,
     new Metrics({ logger, metrics: metrics.traffic }),
@@ -194,6 +196,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         presenceExtension,
         durability,
         ...notifications.extensions,
+        search.extension,
       ],
       { logger, metrics: metrics.hooks },
     ),
@@ -242,6 +245,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     webSocket.close()
     instance.closeConnections()
     await notifications.close()
+    await search.close()
     instance.flushPendingStores()
     const unloaded = await waitUntil(() => instance.getDocumentsCount() === 0, SHUTDOWN_TIMEOUT_MS)
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
@@ -278,6 +282,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
           const { port } = address()
           logger.info({ host: config.host, port, storage: storage.kind, redis: Boolean(redis), devMode, node: process.versions.node }, 'listening')
           notifications.start()
+          search.start()
           resolve({ host: config.host, port })
         })
       }),

@@ -17,8 +17,8 @@ import type { ProbeReply, ProbeRequest } from '../servers/probe.ts'
 import { waitFor, withTimeout } from './wait.ts'
 
 export const SERVER_KINDS = ['raw-ws', 'hocuspocus', 'parley'] as const
-/** Servers run only when named with `--servers`: Parley without its write guard (bench/servers/parley-unguarded.ts). */
-export const EXTRA_SERVER_KINDS = ['parley-unguarded'] as const
+/** Servers run only when named with `--servers`: Parley without its write guard (bench/servers/parley-unguarded.ts), without search indexing (parley-unsearched.ts). */
+export const EXTRA_SERVER_KINDS = ['parley-unguarded', 'parley-unsearched'] as const
 export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_SERVER_KINDS)[number]
 
 export function isServerKind(value: string): value is ServerKind {
@@ -27,7 +27,7 @@ export function isServerKind(value: string): value is ServerKind {
 
 /** Parley in either form: it needs a data directory and signed tokens. */
 export function isParleyKind(kind: ServerKind): boolean {
-  return kind === 'parley' || kind === 'parley-unguarded'
+  return kind === 'parley' || kind === 'parley-unguarded' || kind === 'parley-unsearched'
 }
 
 /** How long a server may take to answer GET /health after spawning. */
@@ -63,6 +63,7 @@ const SCRIPTS: Record<ServerKind, string[]> = {
   hocuspocus: [path.join(ROOT, 'bench/servers/hocuspocus.ts')],
   parley: [path.join(ROOT, 'server/bin/parley.ts'), 'serve'],
   'parley-unguarded': [path.join(ROOT, 'bench/servers/parley-unguarded.ts')],
+  'parley-unsearched': [path.join(ROOT, 'bench/servers/parley-unsearched.ts')],
 }
 
 export interface TargetServer {
@@ -70,6 +71,8 @@ export interface TargetServer {
   readonly pid: number
   readonly wsUrl: string
   readonly httpUrl: string
+  /** Parley's data directory (its SQLite file), for scenarios that prepare stored data; undefined for the baselines. */
+  readonly dataDir: string | undefined
   /** A token for `userId` this server accepts (any string for the baselines); `access` defaults to comment on every document. */
   token(userId: string, access?: Readonly<Record<string, Role>>): Promise<string>
   /** Asks the probe inside the server process. */
@@ -164,6 +167,7 @@ export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<st
     pid,
     wsUrl: `ws://127.0.0.1:${port}`,
     httpUrl,
+    dataDir,
     token(userId, access = { '*': 'comment' }) {
       if (!isParleyKind(kind)) return Promise.resolve(`bench-token-${userId}`)
       const key = `${userId}\n${JSON.stringify(access)}`

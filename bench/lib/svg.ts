@@ -16,8 +16,20 @@ const TITLE_HEIGHT = 22
 const PANEL_GAP = 14
 const MARGIN = 16
 
-const COLORS: Record<ServerKind, string> = { 'raw-ws': '#8c8c8c', hocuspocus: '#3b6fb6', parley: '#e07b24', 'parley-unguarded': '#f2b705' }
-const NAMES: Record<ServerKind, string> = { 'raw-ws': 'raw ws', hocuspocus: 'Hocuspocus', parley: 'Parley', 'parley-unguarded': 'Parley without guard' }
+const COLORS: Record<ServerKind, string> = {
+  'raw-ws': '#8c8c8c',
+  hocuspocus: '#3b6fb6',
+  parley: '#e07b24',
+  'parley-unguarded': '#f2b705',
+  'parley-unsearched': '#7fb069',
+}
+const NAMES: Record<ServerKind, string> = {
+  'raw-ws': 'raw ws',
+  hocuspocus: 'Hocuspocus',
+  parley: 'Parley',
+  'parley-unguarded': 'Parley without guard',
+  'parley-unsearched': 'Parley without search',
+}
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')

@@ -11,9 +11,10 @@ import { flood } from './flood.ts'
 import { joinStorm } from './join-storm.ts'
 import { mentions } from './mentions.ts'
 import { presence } from './presence.ts'
+import { search } from './search.ts'
 import { soak } from './soak.ts'
 
-export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, activity, flood, soak]
+export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, activity, search, flood, soak]
 
 export function scenarioNamed(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name)

@@ -14,8 +14,10 @@ import type { NotificationStore } from './notification-types.ts'
 import type { StoredPreferences } from '../notifications/preferences.ts'
 import type { DeviceRecord } from '../delivery/devices.ts'
 import type { DeliveryRecord, DeliveryStatus } from '../delivery/deliveries.ts'
+import type { SearchStore } from './search-types.ts'
 
 export type * from './notification-types.ts'
+export type * from './search-types.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -231,6 +233,8 @@ export interface Storage {
   readonly preferences: PreferenceStore
   readonly devices: DeviceStore
   readonly deliveries: DeliveryStore
+  /** The comment search index (issue 20). */
+  readonly search: SearchStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `parley` command: `parley serve` runs the server, `parley token` prints a development JWT.
+ * The `parley` command: `parley serve` runs the server, `parley token` prints a development JWT,
+ * `parley reindex [subjectId]` rebuilds the comment search index from stored documents.
  */
 import { parseArgs } from 'node:util'
 import { isRole, type Role } from '../../protocol/index.ts'
@@ -8,10 +9,12 @@ import { loadOrCreateDevSecret } from '../auth/dev-secret.ts'
 import { DEFAULT_ACCESS, signToken } from '../auth/sign.ts'
 import { loadConfig, type ParleyConfig } from '../config.ts'
 import { createParleyServer } from '../server.ts'
+import { reindexCommand } from './reindex.ts'
 
 const USAGE = `usage:
   parley serve
-  parley token --user <id> [--name <name>] [--handle <handle>] [--access '<pattern>=<role>' ...] [--expires-in <seconds>]`
+  parley token --user <id> [--name <name>] [--handle <handle>] [--access '<pattern>=<role>' ...] [--expires-in <seconds>]
+  parley reindex [subjectId]`
 
 function configOrExit(): ParleyConfig {
   const result = loadConfig(process.env)
@@ -117,6 +120,7 @@ const [command, ...rest] = process.argv.slice(2)
 try {
   if (command === 'serve' || command === undefined) await serve()
   else if (command === 'token') await token(rest)
+  else if (command === 'reindex') await reindexCommand(configOrExit(), rest)
   else {
     console.error(USAGE)
     process.exit(2)

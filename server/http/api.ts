@@ -15,6 +15,7 @@ import { notificationRoutes } from './routes/notifications.ts'
 import { preferenceRoutes } from './routes/preferences.ts'
 import { deviceRoutes } from './routes/devices.ts'
 import { presenceRoutes } from './routes/presence.ts'
+import { searchRoutes } from './routes/search.ts'
 import { subjectRoutes } from './routes/subjects.ts'
 import { threadRoutes } from './routes/threads.ts'
 import { userRoutes } from './routes/users.ts'
@@ -40,6 +41,7 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...notificationRoutes(deps),
     ...preferenceRoutes(deps),
     ...deviceRoutes(deps),
+    ...searchRoutes(deps),
   ]
 }
 

@@ -38,6 +38,10 @@ const OPERATIONS = [
   ['post', '/api/v1/notifications/archive', 'userToken'],
   ['get', '/api/v1/preferences', 'userToken'],
   ['put', '/api/v1/preferences', 'userToken'],
+  ['post', '/api/v1/devices', 'userToken'],
+  ['get', '/api/v1/devices', 'userToken'],
+  ['delete', '/api/v1/devices/{id}', 'userToken'],
+  ['get', '/api/v1/search', 'userToken'],
 ] as const
 
 describe('OpenAPI description', () => {

@@ -14,6 +14,7 @@ import type {
   PreferenceStore,
   DeviceStore,
   DeliveryStore,
+  SearchStore,
   Storage,
   SubjectStore,
   UserStore,
@@ -28,6 +29,7 @@ import { PostgresUserStore } from './users.ts'
 import { PostgresPreferenceStore } from './preferences.ts'
 import { PostgresDeviceStore } from './devices.ts'
 import { PostgresDeliveryStore } from './deliveries.ts'
+import { PostgresSearchStore } from './search.ts'
 
 export {
   POSTGRES_CONNECT_TIMEOUT_MS,
@@ -56,6 +58,7 @@ export class PostgresStorage implements Storage {
   readonly preferences: PreferenceStore
   readonly devices: DeviceStore
   readonly deliveries: DeliveryStore
+  readonly search: SearchStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -68,6 +71,7 @@ export class PostgresStorage implements Storage {
     this.preferences = new PostgresPreferenceStore(db)
     this.devices = new PostgresDeviceStore(db)
     this.deliveries = new PostgresDeliveryStore(db)
+    this.search = new PostgresSearchStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

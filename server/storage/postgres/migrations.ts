@@ -204,7 +204,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX notifications_by_notified_at ON notifications (notified_at);
   `,
-  // 10: reactions whose activity (the comment author's `reaction` notification) is handled.
+  // 10: comment events (reactions, moderation actions) whose activity is handled.
   `
   CREATE TABLE comment_events_handled (
     subject_id TEXT NOT NULL,
@@ -242,6 +242,27 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX deliveries_by_notification ON deliveries (user_id, notification_id);
   CREATE INDEX deliveries_by_status ON deliveries (status, updated_at DESC, id);
+  `,
+  // 13: search (issue 20): each findable comment with its normalized words as a tsvector (GIN), and
+  // per-document index marks.
+  `
+  CREATE TABLE search_comments (
+    id BIGSERIAL PRIMARY KEY,
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    terms TSVECTOR NOT NULL,
+    UNIQUE (subject_id, comment_id)
+  );
+  CREATE INDEX search_comments_terms ON search_comments USING GIN (terms);
+  CREATE TABLE search_marks (
+    document TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
   `,
 ]
 

@@ -14,6 +14,7 @@ import type {
   PreferenceStore,
   DeviceStore,
   DeliveryStore,
+  SearchStore,
   Storage,
   StoredDocument,
   SubjectStore,
@@ -28,6 +29,7 @@ import { SqliteUserStore } from './users.ts'
 import { SqlitePreferenceStore } from './preferences.ts'
 import { SqliteDeviceStore } from './devices.ts'
 import { SqliteDeliveryStore } from './deliveries.ts'
+import { SqliteSearchStore } from './search.ts'
 
 /** How long a writer waits for another connection's lock before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -161,6 +163,7 @@ export class SqliteStorage implements Storage {
   readonly preferences: PreferenceStore
   readonly devices: DeviceStore
   readonly deliveries: DeliveryStore
+  readonly search: SearchStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -182,6 +185,7 @@ export class SqliteStorage implements Storage {
     this.preferences = new SqlitePreferenceStore(this.db)
     this.devices = new SqliteDeviceStore(this.db)
     this.deliveries = new SqliteDeliveryStore(this.db)
+    this.search = new SqliteSearchStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

@@ -191,7 +191,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX notifications_by_notified_at ON notifications (notified_at);
   `,
-  // 10: reactions whose activity (the comment author's `reaction` notification) is handled.
+  // 10: comment events (reactions, moderation actions) whose activity is handled.
   `
   CREATE TABLE comment_events_handled (
     subject_id TEXT NOT NULL,
@@ -229,6 +229,26 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX deliveries_by_notification ON deliveries (user_id, notification_id);
   CREATE INDEX deliveries_by_status ON deliveries (status, updated_at DESC, id);
+  `,
+  // 13: search (issue 20): comment bodies for snippets, a contentless FTS5 index of their normalized
+  // words and their subject id in hex (rowid = search_comments.id), and per-document index marks.
+  `
+  CREATE TABLE search_comments (
+    id INTEGER PRIMARY KEY,
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (subject_id, comment_id)
+  );
+  CREATE VIRTUAL TABLE search_fts USING fts5(terms, subject, content='', contentless_delete=1, prefix='2 3');
+  CREATE TABLE search_marks (
+    document TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
   `,
 ]
 

@@ -1,0 +1,219 @@
+/**
+ * Keeps the comment search index current from document changes (issue 20). A synchronous
+ * `afterTransaction` listener, registered when a comments document loads, reads which comments each
+ * transaction touched (core/mentions/diff.ts, the stream the mention detector reads) and remembers
+ * them; a flush, at most {@link SearchIndexingConfiguration.flushMs} later, reads their current state
+ * (core/search/indexing.ts: put, or remove when deleted, hidden or empty) and writes the batch, one
+ * document at a time, in order, off the writer's path.
+ *
+ * Crash safety, like the mention sweep: the index mark of a document is set to its stored head at
+ * unload, once every change is written. A document loaded with no mark, or a mark behind its head
+ * (a crash between a write and its indexing), is indexed again from the loaded document; at start,
+ * {@link Search.sweep} loads every such document.
+ */
+import type { Extension, Hocuspocus, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeUnloadDocumentPayload } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import type * as Y from 'yjs'
+import { parseDocumentName } from '../../protocol/index.ts'
+import { readTransaction } from '../../core/mentions/diff.ts'
+import { isRelayed, LOAD_ORIGIN } from '../../core/origins.ts'
+import { decideComment, entriesOf } from '../../core/search/indexing.ts'
+import type { SearchEntry, SearchKey, Storage } from '../../core/storage/types.ts'
+import { PRIORITY } from '../priorities.ts'
+
+/** Documents the startup sweep loads at once. */
+export const SEARCH_SWEEP_CONCURRENCY = 2
+
+export interface SearchIndexingMetrics {
+  hookError(hook: string): void
+  /** Entries written per flush, and how long the write took. */
+  observeFlush(entries: number, seconds: number): void
+  /** The synchronous part, in the writer's transaction: reading which comments it touched. */
+  observeDiff(seconds: number): void
+}
+
+export interface SearchIndexingConfiguration {
+  storage: Storage
+  logger: Logger
+  metrics: SearchIndexingMetrics | undefined
+  /** Longest a change waits before it is written to the index (the contract: findable within 2 s). */
+  flushMs: number
+}
+
+/** Default configuration values. */
+export const SEARCH_INDEXING_DEFAULTS = {
+  /** Writes are batched for this long: well within the contract's 2 s. */
+  flushMs: 250,
+} as const
+
+interface Touched {
+  thread: Y.Map<unknown>
+  comment: Y.Map<unknown>
+}
+
+interface DocumentState {
+  subjectId: string
+  document: Y.Doc
+  /** Comments changed since the last flush. */
+  pending: Map<Y.Map<unknown>, Touched>
+  timer: NodeJS.Timeout | null
+  /** Index writes, in order. */
+  queue: Promise<void>
+  /** A write failed: the mark must not move on until a rebuild succeeds. */
+  failed: boolean
+  /** Relayed writes arrived (indexed where they entered): rebuild before moving the mark. */
+  relayed: boolean
+  stop(): void
+}
+
+export class Search implements Extension {
+  readonly extensionName = 'parley-search'
+  readonly priority = PRIORITY.notifications
+  private readonly configuration: SearchIndexingConfiguration
+  private readonly documents = new Map<string, DocumentState>()
+
+  constructor(configuration: Partial<SearchIndexingConfiguration> & Pick<SearchIndexingConfiguration, 'storage' | 'logger'>) {
+    this.configuration = { ...SEARCH_INDEXING_DEFAULTS, metrics: undefined, ...configuration }
+  }
+
+  private enqueue(name: string, state: DocumentState, job: () => Promise<void>): void {
+    state.queue = state.queue.then(job).catch((error: unknown) => {
+      state.failed = true
+      this.configuration.metrics?.hookError('search')
+      this.configuration.logger.error({ documentName: name, err: error }, 'search indexing failed; the document is indexed again when it loads')
+    })
+  }
+
+  /** Writes the pending comments' current state. */
+  private flush(name: string, state: DocumentState): void {
+    if (state.timer) clearTimeout(state.timer)
+    state.timer = null
+    if (state.pending.size === 0) return
+    const touched = [...state.pending.values()]
+    state.pending.clear()
+    this.enqueue(name, state, async () => {
+      const put: SearchEntry[] = []
+      const remove: SearchKey[] = []
+      for (const { thread, comment } of touched) {
+        const decision = decideComment(state.subjectId, thread, comment)
+        if (decision?.kind === 'put') put.push(decision.entry)
+        else if (decision?.kind === 'remove') remove.push({ subjectId: state.subjectId, commentId: decision.commentId })
+      }
+      const started = performance.now()
+      await this.configuration.storage.search.apply(put, remove)
+      this.configuration.metrics?.observeFlush(put.length + remove.length, (performance.now() - started) / 1000)
+    })
+  }
+
+  /** Indexes the whole document again (its entries replace the subject's). */
+  private rebuild(name: string, state: DocumentState): void {
+    state.pending.clear()
+    this.enqueue(name, state, async () => {
+      await this.configuration.storage.search.replaceSubject(state.subjectId, entriesOf(state.subjectId, state.document))
+      state.failed = false
+      state.relayed = false
+    })
+  }
+
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+    const parsed = parseDocumentName(documentName)
+    if (parsed?.kind !== 'comments') return
+    const listener = (tr: Y.Transaction) => this.onTransaction(documentName, state, tr)
+    const state: DocumentState = {
+      subjectId: parsed.id,
+      document,
+      pending: new Map(),
+      timer: null,
+      queue: Promise.resolve(),
+      failed: false,
+      relayed: false,
+      stop: () => document.off('afterTransaction', listener),
+    }
+    this.documents.set(documentName, state)
+    document.on('afterTransaction', listener)
+    try {
+      const { search, notifications } = this.configuration.storage
+      const [mark, head] = await Promise.all([search.mark(documentName), notifications.documentHead(documentName)])
+      // Never written (head 0): nothing to index. Indexed up to its head: nothing missed.
+      if (head === 0 || (mark !== null && mark >= head)) return
+    } catch (error) {
+      this.configuration.metrics?.hookError('afterLoadDocument')
+      this.configuration.logger.error({ documentName, err: error }, 'search index mark unreadable; indexing the document again')
+    }
+    this.rebuild(documentName, state)
+  }
+
+  private onTransaction(name: string, state: DocumentState, tr: Y.Transaction): void {
+    try {
+      if (tr.origin === LOAD_ORIGIN) return
+      if (isRelayed(tr.origin)) {
+        state.relayed = true
+        return
+      }
+      const started = performance.now()
+      const changes = readTransaction(tr)
+      for (const touch of changes.comments.values()) state.pending.set(touch.comment, { thread: touch.thread, comment: touch.comment })
+      if (changes.comments.size > 0) state.timer ??= setTimeout(() => this.flush(name, state), this.configuration.flushMs)
+      this.configuration.metrics?.observeDiff((performance.now() - started) / 1000)
+    } catch (error) {
+      // Inside a Yjs transaction's cleanup: never throw into whoever wrote.
+      this.configuration.metrics?.hookError('afterTransaction')
+      this.configuration.logger.error({ documentName: name, err: error }, 'reading a transaction for search failed')
+    }
+  }
+
+  async beforeUnloadDocument({ documentName }: beforeUnloadDocumentPayload): Promise<void> {
+    const state = this.documents.get(documentName)
+    if (!state) return
+    if (state.relayed || state.failed) this.rebuild(documentName, state)
+    else this.flush(documentName, state)
+    await state.queue
+    if (state.failed) return
+    try {
+      const { search, notifications } = this.configuration.storage
+      const head = await notifications.documentHead(documentName)
+      if (head > 0) await search.setMark(documentName, head)
+    } catch (error) {
+      this.configuration.metrics?.hookError('beforeUnloadDocument')
+      this.configuration.logger.error({ documentName, err: error }, 'search index mark not stored; the document is indexed again at the next start')
+    }
+  }
+
+  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    const state = this.documents.get(documentName)
+    if (state?.timer) clearTimeout(state.timer)
+    state?.stop()
+    this.documents.delete(documentName)
+  }
+
+  /** Writes every pending change now and resolves once the index holds it. */
+  async settled(documentName: string): Promise<void> {
+    const state = this.documents.get(documentName)
+    if (!state) return
+    this.flush(documentName, state)
+    await state.queue
+  }
+
+  /** Loads and indexes every comments document written after its index mark (or never indexed). */
+  async sweep(hocuspocus: Hocuspocus): Promise<number> {
+    const names = await this.configuration.storage.search.documentsToReindex()
+    let next = 0
+    const worker = async () => {
+      while (next < names.length) {
+        const name = names[next++]
+        if (name === undefined) break
+        try {
+          const connection = await hocuspocus.openDirectConnection(name, {})
+          await this.settled(name)
+          await connection.disconnect()
+        } catch (error) {
+          this.configuration.metrics?.hookError('sweep')
+          this.configuration.logger.error({ documentName: name, err: error }, 'startup search indexing failed')
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: SEARCH_SWEEP_CONCURRENCY }, worker))
+    if (names.length > 0) this.configuration.logger.info({ documents: names.length }, 'indexed documents written since their last search indexing')
+    return names.length
+  }
+}

@@ -1,0 +1,3 @@
+import { searchSuite } from './suite.ts'
+
+searchSuite('sqlite')

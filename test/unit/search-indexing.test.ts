@@ -1,0 +1,45 @@
+/** core/search/indexing.ts: what a comment indexes as, read from a real Yjs document. */
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { createThread, reply } from '../../protocol/index.ts'
+import { decideComment, entriesOf } from '../../core/search/indexing.ts'
+
+function commentMaps(doc: Y.Doc, threadId: string): { thread: Y.Map<unknown>; comments: Array<Y.Map<unknown>> } {
+  const thread = doc.getMap('threads').get(threadId) as Y.Map<unknown>
+  return { thread, comments: (thread.get('comments') as Y.Array<Y.Map<unknown>>).toArray() }
+}
+
+describe('decideComment and entriesOf', () => {
+  it('indexes live comments with their shown text, removes deleted, hidden and empty ones', () => {
+    const doc = new Y.Doc()
+    const ctx = { doc, userId: 'ana' }
+    const { threadId, commentId } = createThread(ctx, [{ text: 'hello ' }, { text: '@Ben', mention: 'ben' }])
+    const deleted = reply(ctx, threadId, 'to delete').commentId
+    const hidden = reply(ctx, threadId, 'to hide').commentId
+    const empty = reply(ctx, threadId, ' !? ').commentId
+    const { thread, comments } = commentMaps(doc, threadId)
+    doc.transact(() => {
+      comments[1]?.set('deletedAt', Date.now())
+      comments[2]?.set('moderation', { hiddenBy: 'mod', reason: 'spam', at: Date.now() })
+    })
+    const decisions = comments.map((comment) => decideComment('s1', thread, comment))
+    expect(decisions[0]).toEqual({
+      kind: 'put',
+      entry: { subjectId: 's1', threadId, commentId, authorId: 'ana', createdAt: expect.any(Number), text: 'hello @Ben', tokens: ['hello', 'ben'] },
+    })
+    expect(decisions.slice(1)).toEqual([
+      { kind: 'remove', commentId: deleted },
+      { kind: 'remove', commentId: hidden },
+      { kind: 'remove', commentId: empty },
+    ])
+    expect(entriesOf('s1', doc).map((entry) => entry.commentId)).toEqual([commentId])
+  })
+
+  it('ignores a comment without an id (foreign data)', () => {
+    const doc = new Y.Doc()
+    const { threadId } = createThread({ doc, userId: 'ana' }, 'x')
+    const { thread, comments } = commentMaps(doc, threadId)
+    comments[0]?.delete('id')
+    expect(decideComment('s1', thread, comments[0] as Y.Map<unknown>)).toBeNull()
+  })
+})
