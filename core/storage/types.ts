@@ -12,8 +12,10 @@
 import type { Role } from '../../protocol/index.ts'
 import type { NotificationStore } from './notification-types.ts'
 import type { StoredPreferences } from '../notifications/preferences.ts'
+import type { FeedStore } from './feed-types.ts'
 
 export type * from './notification-types.ts'
+export type * from './feed-types.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -202,6 +204,8 @@ export interface Storage {
   /** Notifications, the mentions and comments already handled, the outbox and detection marks. */
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
+  /** Feed activities, items and trending counters (issue 18). */
+  readonly feeds: FeedStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

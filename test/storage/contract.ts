@@ -11,6 +11,7 @@ import { accessContract } from './access-contract.ts'
 import { clientOwnerContract } from './client-owners-contract.ts'
 import { preferencesContract } from './preferences-contract.ts'
 import { notificationContract } from './notifications-contract.ts'
+import { feedsContract } from './feeds-contract.ts'
 
 export interface BackendFactory {
   /** A fresh, empty storage. */
@@ -210,4 +211,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
   clientOwnerContract(name, factory)
   notificationContract(name, factory)
   preferencesContract(name, factory)
+  feedsContract(name, factory)
 }

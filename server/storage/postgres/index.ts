@@ -16,6 +16,8 @@ import { PostgresNotificationStore } from './notifications.ts'
 import { PostgresSubjectStore } from './subjects.ts'
 import { PostgresUserStore } from './users.ts'
 import { PostgresPreferenceStore } from './preferences.ts'
+import { PostgresFeedStore } from './feeds.ts'
+import type { FeedStore } from '../../../core/storage/feed-types.ts'
 
 export {
   POSTGRES_CONNECT_TIMEOUT_MS,
@@ -42,6 +44,7 @@ export class PostgresStorage implements Storage {
   readonly clientOwners: ClientOwnerStore
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
+  readonly feeds: FeedStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -52,6 +55,7 @@ export class PostgresStorage implements Storage {
     this.clientOwners = new PostgresClientOwnerStore(db)
     this.notifications = new PostgresNotificationStore(db)
     this.preferences = new PostgresPreferenceStore(db)
+    this.feeds = new PostgresFeedStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */
