@@ -12,9 +12,14 @@ import { CONNECTIONS_PER_ADDRESS } from './http/connection-limits.ts'
 import { FAULT_POINTS, type FaultPoint } from '../core/notifications/faults.ts'
 import { DEFAULT_DIGEST_SECONDS, MAX_DIGEST_SECONDS } from '../core/notifications/preferences.ts'
 import { NOTIFICATION_MAX_AGE_DAYS } from '../core/notifications/expiry.ts'
+import { FEED_FAULT_POINTS, isFeedFaultPoint, type FeedFaultPoint } from '../core/feeds/faults.ts'
+import { DEFAULT_FEED_LIMIT } from '../core/feeds/writer.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
+/** Most items `PARLEY_FEED_LIMIT` may keep in a feed document. */
+export const MAX_FEED_LIMIT = 10_000
+
 /** Where SQLite and the dev secret live unless `PARLEY_DATA_DIR` says otherwise. */
 export const DEFAULT_DATA_DIR = './data'
 
@@ -64,7 +69,8 @@ const envSchema = z.object({
   PARLEY_DIGEST_SECONDS: z.coerce.number().int().min(0).max(MAX_DIGEST_SECONDS).optional(),
   PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
   PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
-  PARLEY_FAULT: z.enum(FAULT_POINTS).optional(),
+  PARLEY_FAULT: z.enum([...FAULT_POINTS, ...FEED_FAULT_POINTS]).optional(),
+  PARLEY_FEED_LIMIT: z.coerce.number().int().min(1).max(MAX_FEED_LIMIT).optional(),
   PARLEY_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   PARLEY_TRUSTED_PROXIES: z.string().optional(),
 })
@@ -98,6 +104,10 @@ export interface ParleyConfig {
   notificationMaxAgeDays: number
   /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
+  /** Test-only: the process kills itself at this point of the feed fan-out (core/feeds/faults.ts). */
+  feedFaultPoint?: FeedFaultPoint | undefined
+  /** Items a feed document keeps (`PARLEY_FEED_LIMIT`); older ones page over REST. */
+  feedLimit: number
 }
 
 /** The configuration, or a one-line message naming the variable that is wrong. */
@@ -161,6 +171,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     trustedProxies: proxies.value,
     digestSeconds: e.PARLEY_DIGEST_SECONDS ?? DEFAULT_DIGEST_SECONDS,
     notificationMaxAgeDays: e.PARLEY_NOTIFICATION_MAX_AGE_DAYS ?? NOTIFICATION_MAX_AGE_DAYS,
-    faultPoint: e.PARLEY_FAULT,
+    faultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? undefined : e.PARLEY_FAULT,
+    feedFaultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? e.PARLEY_FAULT : undefined,
+    feedLimit: e.PARLEY_FEED_LIMIT ?? DEFAULT_FEED_LIMIT,
   })
 }

@@ -34,6 +34,7 @@ import { createMemoryRegistry, type PresenceRegistry } from '../core/presence/re
 import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
 import type { ParleyEvents } from '../core/events.ts'
 import { createNotifications } from './notifications/index.ts'
+import { createFeeds, type FeedOptions, type FeedService } from './feeds/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
 import type { Storage } from '../core/storage/types.ts'
@@ -63,6 +64,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   admitWrite?: AdmitWrite
   /** Connection limits beyond the configuration (tests, embedding): upgrade rate, pre-authentication deadline and bytes, HTTP timeouts (server/http/connection-limits.ts). */
   connections?: ConnectionOptions
+  /** Feed settings beyond the configuration (tests, embedding): batching windows, aggregation window, trending half-life, clock. */
+  feeds?: FeedOptions
 }
 
 export interface ParleyServer {
@@ -73,6 +76,8 @@ export interface ParleyServer {
   readonly access: AccessResolver
   /** Who is present where, who is online (notifications skip pushing to someone looking at the subject). */
   readonly presence: PresenceRegistry
+  /** Feed fan-out, batching and documents (issue 18). */
+  readonly feeds: FeedService
   /** Typed events in process: `server.events.on('mention.created', handler)`. */
   readonly events: ParleyEvents
   /** Removes notifications older than `PARLEY_NOTIFICATION_MAX_AGE_DAYS` at `now` (it also runs hourly); resolves with how many left. */
@@ -118,6 +123,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     inbox: inboxOptions,
     admitWrite,
     connections: connectionOptions,
+    feeds: feedOptions,
     ...overrides
   } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
@@ -175,6 +181,16 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     maxAgeDays: config.notificationMaxAgeDays,
     hocuspocus: () => link.hocuspocus,
   })
+  const feeds = createFeeds({
+    ...feedOptions,
+    storage,
+    access,
+    logger,
+    hookError: metrics.hookError,
+    limit: config.feedLimit,
+    faultPoint: config.feedFaultPoint,
+    hocuspocus: () => link.hocuspocus,
+  })
   const extensions: Extension[] = [
     link,
     new Metrics({ logger, metrics: metrics.traffic }),
@@ -186,6 +202,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         presenceExtension,
         durability,
         ...notifications.extensions,
+        feeds.extension,
       ],
       { logger, metrics: metrics.hooks },
     ),
@@ -210,6 +227,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         presence,
         outbox: notifications.outbox,
         digestSeconds: config.digestSeconds,
+        feeds,
         writer: createServerWriter({
           hocuspocus: instance,
           checkUpdate: (input) => guard.checkServerWrite(input),
@@ -233,6 +251,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     webSocket.close()
     instance.closeConnections()
     await notifications.close()
+    await feeds.close()
     instance.flushPendingStores()
     const unloaded = await waitUntil(() => instance.getDocumentsCount() === 0, SHUTDOWN_TIMEOUT_MS)
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
@@ -256,6 +275,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     storage,
     access,
     presence,
+    feeds,
     events: notifications.events,
     expireNotifications: (now) => notifications.expiry.run(now),
     logger,
@@ -269,6 +289,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
           const { port } = address()
           logger.info({ host: config.host, port, storage: storage.kind, redis: Boolean(redis), devMode, node: process.versions.node }, 'listening')
           notifications.start()
+          feeds.start()
           resolve({ host: config.host, port })
         })
       }),

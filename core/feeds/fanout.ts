@@ -1,0 +1,130 @@
+/**
+ * Fan-out on write, resumable: an activity is recorded in storage first (exactly once, by its
+ * idempotency key), then applied to its feeds in chunks of {@link FANOUT_CHUNK}; each chunk and the
+ * activity's cursor move in one storage transaction, so a crash resumes after the last chunk
+ * (`start` drains what storage still holds as pending). Between chunks the event loop runs other
+ * work. `user:` feeds of an activity that checks readers get it only when their user may read the
+ * subject at that moment. Changed feeds are handed to the batcher (documents are written per batch).
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import type { FeedPriority } from '../../protocol/index.ts'
+import type { FeedStore, TrendInput } from '../storage/feed-types.ts'
+import type { FeedActivity } from './aggregate.ts'
+import type { FeedFaults } from './faults.ts'
+
+/** Feeds one storage transaction applies an activity to. */
+export const FANOUT_CHUNK = 200
+
+/** Pending activities read from storage at once. */
+export const PENDING_PAGE = 50
+
+/** Wait before draining again after storage failed. */
+export const FANOUT_RETRY_MS = 1_000
+
+export interface FanOutOptions {
+  store: FeedStore
+  /** Of these user ids, those who may read the subject now. */
+  readers(subjectId: string, userIds: readonly string[]): Promise<Set<string>>
+  windowMs: number
+  /** A feed changed (its document gets the batch). */
+  changed(feedId: string, priority: FeedPriority, at: number): void
+  faults: FeedFaults
+  onError(where: string, error: unknown): void
+  /** Measures each applied chunk (bench and metrics). */
+  observe?(activity: FeedActivity, feeds: number): void
+}
+
+export interface FanOut {
+  /** Records the activity (once) and fans it out; resolves once it is recorded. False: recorded before. */
+  record(activity: FeedActivity, trend?: TrendInput): Promise<boolean>
+  /** Drains pending activities (at start: what a crash left). */
+  kick(): void
+  /** Resolves when nothing is pending in this process. */
+  idle(): Promise<void>
+  stop(): Promise<void>
+}
+
+const USER_FEED = 'user:'
+
+export function createFanOut(options: FanOutOptions): FanOut {
+  const { store } = options
+  let running: Promise<void> | null = null
+  let again = false
+  let stopped = false
+  let retry: NodeJS.Timeout | undefined
+
+  const allowed = async (activity: FeedActivity, chunk: readonly string[]): Promise<string[]> => {
+    if (!activity.checkReaders || activity.subjectId === null) return [...chunk]
+    const users = chunk.filter((feed) => feed.startsWith(USER_FEED)).map((feed) => feed.slice(USER_FEED.length))
+    const readers = users.length === 0 ? new Set<string>() : await options.readers(activity.subjectId, users)
+    return chunk.filter((feed) => !feed.startsWith(USER_FEED) || readers.has(feed.slice(USER_FEED.length)))
+  }
+
+  const process = async (activity: FeedActivity, from: number): Promise<void> => {
+    let cursor = from
+    for (;;) {
+      if (stopped) return
+      const chunk = activity.feeds.slice(cursor, cursor + FANOUT_CHUNK)
+      const to = cursor + chunk.length
+      const done = to >= activity.feeds.length
+      const feeds = activity.kind === 'retract' ? [] : await allowed(activity, chunk)
+      const changed = await store.apply(activity.id, cursor, feeds, to, done, options.windowMs)
+      options.observe?.(activity, changed.length)
+      for (const feed of changed) options.changed(feed, activity.priority, activity.at)
+      // Another instance got there first (the cursor moved): it carries on.
+      if (changed.length === 0 && feeds.length > 0) return
+      if (done) return
+      cursor = to
+      await yieldToLoop()
+    }
+  }
+
+  const drain = async (): Promise<void> => {
+    do {
+      again = false
+      for (;;) {
+        const page = await store.pending(PENDING_PAGE)
+        if (page.length === 0 || stopped) break
+        for (const { activity, cursor } of page) await process(activity, cursor)
+        if (page.length < PENDING_PAGE) break
+      }
+    } while (again && !stopped)
+  }
+
+  const kick = () => {
+    if (stopped) return
+    if (running) {
+      again = true
+      return
+    }
+    running = drain()
+      .catch((error: unknown) => {
+        options.onError('fanout', error)
+        clearTimeout(retry)
+        retry = setTimeout(kick, FANOUT_RETRY_MS)
+        retry.unref()
+      })
+      .finally(() => {
+        running = null
+      })
+  }
+
+  return {
+    async record(activity, trend) {
+      const fresh = await store.record(activity, trend)
+      if (!fresh) return false
+      await options.faults.at('feed-after-record')
+      kick()
+      return true
+    },
+    kick,
+    async idle() {
+      while (running) await running
+    },
+    async stop() {
+      stopped = true
+      clearTimeout(retry)
+      await running
+    },
+  }
+}
