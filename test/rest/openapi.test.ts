@@ -38,6 +38,9 @@ const OPERATIONS = [
   ['post', '/api/v1/notifications/archive', 'userToken'],
   ['get', '/api/v1/preferences', 'userToken'],
   ['put', '/api/v1/preferences', 'userToken'],
+  ['get', '/api/v1/feeds/{feedId}/items', 'userToken+apiKey'],
+  ['post', '/api/v1/feeds/{feedId}/items', 'apiKey'],
+  ['get', '/api/v1/trending', 'userToken'],
 ] as const
 
 describe('OpenAPI description', () => {
