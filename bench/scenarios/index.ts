@@ -6,13 +6,14 @@ import type { Scenario } from '../lib/types.ts'
 import { connections } from './connections.ts'
 import { durableWrites } from './durable-writes.ts'
 import { fanout } from './fanout.ts'
+import { feeds } from './feeds.ts'
 import { flood } from './flood.ts'
 import { joinStorm } from './join-storm.ts'
 import { mentions } from './mentions.ts'
 import { presence } from './presence.ts'
 import { soak } from './soak.ts'
 
-export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, flood, soak]
+export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, feeds, flood, soak]
 
 export function scenarioNamed(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name)

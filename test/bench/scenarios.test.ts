@@ -21,6 +21,7 @@ const POSITIVE: Record<string, readonly string[]> = {
   'durable-writes': ['updatesPerSec', 'ackP50', 'ackP99'],
   soak: ['rssAfterWarmupMB', 'rssEndMB', 'deliveryP95'],
   presence: ['framesPerReaderPerSec', 'typingP95', 'serverRssMB'],
+  feeds: ['feedP95', 'feedRowsPerSec', 'rowsPerComment', 'commentsPerSec'],
 }
 
 function expectReal(name: string, kind: string, summary: ServerSummary | undefined): void {
