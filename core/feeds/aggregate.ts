@@ -103,6 +103,22 @@ export function fold(feedId: string, existing: FeedItemRecord | null, activity: 
   }
 }
 
+/**
+ * The items after `activities` (in order) on one feed, starting from the fold candidate
+ * `existing`: each folds into the current item or starts a new one. Every item returned changed.
+ */
+export function foldAll(feedId: string, existing: FeedItemRecord | null, activities: readonly FeedActivity[], windowMs: number): FeedItemRecord[] {
+  const changed: FeedItemRecord[] = []
+  let current = existing
+  for (const activity of activities) {
+    const next = fold(feedId, current, activity, windowMs)
+    if (changed.at(-1)?.id === next.id) changed[changed.length - 1] = next
+    else changed.push(next)
+    current = next
+  }
+  return changed
+}
+
 /** Whether a retraction takes `item` back: its only activity was the deleted comment. */
 export function retracts(item: FeedItemRecord, activity: FeedActivity): boolean {
   return item.count === 1 && item.commentId !== null && item.commentId === activity.commentId && item.subjectId === activity.subjectId

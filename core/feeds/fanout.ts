@@ -5,10 +5,12 @@
  * (`start` drains what storage still holds as pending). Between chunks the event loop runs other
  * work. `user:` feeds of an activity that checks readers get it only when their user may read the
  * subject at that moment. Changed feeds are handed to the batcher (documents are written per batch).
+ * Pending activities that share their feeds, type and subject (a burst in one subject) are applied
+ * as a group: each feed's row is written once per chunk for the whole group.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { FeedPriority } from '../../protocol/index.ts'
-import type { FeedStore, TrendInput } from '../storage/feed-types.ts'
+import type { FeedStore, PendingFeedActivity, TrendInput } from '../storage/feed-types.ts'
 import type { FeedActivity } from './aggregate.ts'
 import type { FeedFaults } from './faults.ts'
 
@@ -16,7 +18,10 @@ import type { FeedFaults } from './faults.ts'
 export const FANOUT_CHUNK = 200
 
 /** Pending activities read from storage at once. */
-export const PENDING_PAGE = 50
+export const PENDING_PAGE = 100
+
+/** Most activities applied as one group. */
+export const MAX_GROUP = 100
 
 /** Wait before draining again after storage failed. */
 export const FANOUT_RETRY_MS = 1_000
@@ -46,6 +51,35 @@ export interface FanOut {
 
 const USER_FEED = 'user:'
 
+const URGENCY: Readonly<Record<FeedPriority, number>> = { high: 0, medium: 1, low: 2 }
+
+/**
+ * The page in groups, in the order of their first activity: foldable `add` activities with the same
+ * cursor, type, subject and feeds join one group; any other activity is alone and closes the open
+ * groups of its subject (a retraction never overtakes the comment it takes back).
+ */
+export function groupPending(page: readonly PendingFeedActivity[]): Array<{ activities: FeedActivity[]; cursor: number }> {
+  const groups: Array<{ activities: FeedActivity[]; cursor: number }> = []
+  const open = new Map<string, { activities: FeedActivity[]; cursor: number }>()
+  for (const { activity, cursor } of page) {
+    if (activity.kind !== 'add' || activity.summary !== null) {
+      for (const key of [...open.keys()]) if (key.startsWith(`${activity.subjectId ?? ''}\n`)) open.delete(key)
+      groups.push({ activities: [activity], cursor })
+      continue
+    }
+    const key = [activity.subjectId ?? '', activity.type, cursor, activity.checkReaders, ...activity.feeds].join('\n')
+    const group = open.get(key)
+    if (group && group.activities.length < MAX_GROUP) {
+      group.activities.push(activity)
+      continue
+    }
+    const fresh = { activities: [activity], cursor }
+    open.set(key, fresh)
+    groups.push(fresh)
+  }
+  return groups
+}
+
 export function createFanOut(options: FanOutOptions): FanOut {
   const { store } = options
   let running: Promise<void> | null = null
@@ -60,7 +94,11 @@ export function createFanOut(options: FanOutOptions): FanOut {
     return chunk.filter((feed) => !feed.startsWith(USER_FEED) || readers.has(feed.slice(USER_FEED.length)))
   }
 
-  const process = async (activity: FeedActivity, from: number): Promise<void> => {
+  const process = async (group: readonly FeedActivity[], from: number): Promise<void> => {
+    const activity = group[0]
+    if (!activity) return
+    const ids = group.map((a) => a.id)
+    const priority = group.reduce<FeedPriority>((p, a) => (URGENCY[a.priority] < URGENCY[p] ? a.priority : p), activity.priority)
     let cursor = from
     for (;;) {
       if (stopped) return
@@ -68,9 +106,9 @@ export function createFanOut(options: FanOutOptions): FanOut {
       const to = cursor + chunk.length
       const done = to >= activity.feeds.length
       const feeds = activity.kind === 'retract' ? [] : await allowed(activity, chunk)
-      const changed = await store.apply(activity.id, cursor, feeds, to, done, options.windowMs)
+      const changed = await store.apply(ids, cursor, feeds, to, done, options.windowMs)
       options.observe?.(activity, changed.length)
-      for (const feed of changed) options.changed(feed, activity.priority, activity.at)
+      for (const feed of changed) options.changed(feed, priority, activity.at)
       // Another instance got there first (the cursor moved): it carries on.
       if (changed.length === 0 && feeds.length > 0) return
       if (done) return
@@ -85,7 +123,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
       for (;;) {
         const page = await store.pending(PENDING_PAGE)
         if (page.length === 0 || stopped) break
-        for (const { activity, cursor } of page) await process(activity, cursor)
+        for (const { activities, cursor } of groupPending(page)) await process(activities, cursor)
         if (page.length < PENDING_PAGE) break
       }
     } while (again && !stopped)

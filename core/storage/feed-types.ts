@@ -29,12 +29,14 @@ export interface FeedStore {
   /** Activities whose fan-out is not finished, oldest first. */
   pending(limit: number): Promise<PendingFeedActivity[]>
   /**
-   * Applies the activity to `feeds` (an `add` folds or creates an item in each; a `retract` deletes,
-   * in every feed, the items whose only activity was its comment) and moves its cursor from `from`
-   * to `to` (finished when `done`), in one transaction. Resolves with the feed ids that changed.
-   * When the stored cursor is not `from` (another instance or a replay got there first) nothing changes.
+   * Applies the activities, in order, to `feeds` (an `add` folds or creates an item in each; a
+   * `retract` deletes, in every feed, the items whose only activity was its comment) and moves their
+   * cursors from `from` to `to` (finished when `done`), in one transaction; each feed's row is
+   * written once for the whole group. Resolves with the feed ids that changed. Several activities
+   * form a group only when they share their feeds, type and subject. When a stored cursor is not
+   * `from` (another instance or a replay got there first) nothing changes.
    */
-  apply(activityId: string, from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]>
+  apply(activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]>
   /** A feed's items, newest first (`updatedAt`, then id, descending), after `after`. */
   list(feedId: string, page: { limit: number; after: FeedCursor | null }): Promise<FeedItemRecord[]>
   /** Subjects by trending rank (highest first). */

@@ -1,6 +1,7 @@
 /** core/feeds/aggregate.ts: how activities fold into feed items, and what a retraction takes back. */
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_AGGREGATION_WINDOW_MS, fold, MAX_ITEM_ACTORS, retracts, summarize } from '../../core/feeds/aggregate.ts'
+import { DEFAULT_AGGREGATION_WINDOW_MS, fold, foldAll, MAX_ITEM_ACTORS, retracts, summarize } from '../../core/feeds/aggregate.ts'
+import { groupPending } from '../../core/feeds/fanout.ts'
 import { activity, T0 } from './feeds-activity.ts'
 
 const W = DEFAULT_AGGREGATION_WINDOW_MS
@@ -59,5 +60,34 @@ describe('feed aggregation', () => {
   it('summaries name the verb of each type', () => {
     expect(summarize('thread', 'Ana', 1, 's1')).toBe('Ana started a thread on s1')
     expect(summarize('reaction', 'Ana', 2, 's1')).toBe('Ana and 1 other reacted to a comment on s1')
+  })
+})
+
+describe('pending activities in groups', () => {
+  it('groups a burst in one subject, keeps other subjects apart, never lets a retraction overtake its comment', () => {
+    const feeds = ['subject:s1', 'user:ben']
+    const page = [
+      activity('ana', T0, { feeds }),
+      activity('cy', T0 + 1, { subjectId: 's2', feeds: ['subject:s2'] }),
+      activity('ben', T0 + 2, { feeds }),
+      activity('ana', T0 + 3, { kind: 'retract', id: 'delete:s1:x', feeds: [] }),
+      activity('dan', T0 + 4, { feeds }),
+      activity('eve', T0 + 5, { feeds: ['subject:s1'] }),
+    ].map((a) => ({ activity: a, cursor: 0 }))
+    expect(groupPending(page).map((g) => g.activities.map((a) => a.actorIds[0]))).toEqual([['ana', 'ben'], ['cy'], ['ana'], ['dan'], ['eve']])
+    expect(
+      groupPending([
+        { activity: activity('ana', T0), cursor: 3 },
+        { activity: activity('ben', T0), cursor: 0 },
+      ]),
+    ).toHaveLength(2)
+  })
+
+  it('folds a group into one changed item per feed', () => {
+    const items = foldAll('f', null, [activity('ana', T0), activity('ben', T0 + 1), activity('cy', T0 + W + 1)], W)
+    expect(items.map((i) => [i.actorIds, i.count])).toEqual([
+      [['ben', 'ana'], 2],
+      [['cy'], 1],
+    ])
   })
 })

@@ -4,7 +4,7 @@
  * its cursor moves, so each chunk is applied once; fold candidates and trending rows are locked too.
  */
 import type { PoolClient } from 'pg'
-import { fold, retracts, type FeedActivity, type FeedItemRecord } from '../../../core/feeds/aggregate.ts'
+import { foldAll, retracts, type FeedActivity, type FeedItemRecord } from '../../../core/feeds/aggregate.ts'
 import { bump, type TrendState } from '../../../core/feeds/trending.ts'
 import type { FeedCursor, FeedStore, PendingFeedActivity, TrendInput } from '../../../core/storage/feed-types.ts'
 import { FEED_ITEM_COLUMNS, feedItemValues, parseActivity, toFeedItem, toTrend, type FeedItemRow, type TrendRow } from '../feed-rows.ts'
@@ -18,7 +18,9 @@ const UPSERT = `INSERT INTO feed_items (${FEED_ITEM_COLUMNS}) VALUES (${PLACEHOL
     summary = excluded.summary, count = excluded.count, updated_at = excluded.updated_at`
 const TREND_COLUMNS = 'subject_id, score, scored_at, rank, comments, participants, buckets'
 
-async function applyAdd(client: PoolClient, activity: FeedActivity, feeds: readonly string[], windowMs: number): Promise<string[]> {
+async function applyAdd(client: PoolClient, activities: readonly FeedActivity[], feeds: readonly string[], windowMs: number): Promise<string[]> {
+  const activity = activities[0]
+  if (!activity) return []
   for (const feedId of feeds) {
     let existing: FeedItemRecord | null = null
     if (activity.summary === null) {
@@ -30,8 +32,7 @@ async function applyAdd(client: PoolClient, activity: FeedActivity, feeds: reado
       const row = found.rows[0]
       existing = row ? toFeedItem(row) : null
     }
-    const item = fold(feedId, existing, activity, windowMs)
-    await client.query(UPSERT, feedItemValues(item, item.foldable))
+    for (const item of foldAll(feedId, existing, activities, windowMs)) await client.query(UPSERT, feedItemValues(item, item.foldable))
   }
   return [...feeds]
 }
@@ -97,17 +98,24 @@ export class PostgresFeedStore implements FeedStore {
     return rows.map((row) => ({ activity: parseActivity(row.data), cursor: Number(row.cursor) }))
   }
 
-  async apply(activityId: string, from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
+  async apply(activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
     return this.db.transaction(async (client) => {
-      const locked = await client.query<{ data: string; cursor: number; done: boolean }>(
-        'SELECT data, cursor, done FROM feed_activities WHERE id = $1 FOR UPDATE',
-        [activityId],
+      // Locked in id order, so that two instances applying overlapping groups never deadlock.
+      const locked = await client.query<{ id: string; data: string; cursor: number; done: boolean }>(
+        'SELECT id, data, cursor, done FROM feed_activities WHERE id = ANY($1) ORDER BY id FOR UPDATE',
+        [[...activityIds]],
       )
-      const stored = locked.rows[0]
-      if (!stored || stored.done || Number(stored.cursor) !== from) return []
-      const activity = parseActivity(stored.data)
-      const changed = activity.kind === 'retract' ? await applyRetract(client, activity) : await applyAdd(client, activity, feeds, windowMs)
-      await client.query('UPDATE feed_activities SET cursor = $2, done = $3 WHERE id = $1', [activityId, to, done])
+      const byId = new Map(locked.rows.map((row) => [row.id, row]))
+      const activities: FeedActivity[] = []
+      for (const id of activityIds) {
+        const stored = byId.get(id)
+        if (!stored || stored.done || Number(stored.cursor) !== from) return []
+        activities.push(parseActivity(stored.data))
+      }
+      const first = activities[0]
+      if (!first) return []
+      const changed = first.kind === 'retract' ? await applyRetract(client, first) : await applyAdd(client, activities, feeds, windowMs)
+      await client.query('UPDATE feed_activities SET cursor = $2, done = $3 WHERE id = ANY($1)', [[...activityIds], to, done])
       return changed
     })
   }

@@ -1,6 +1,6 @@
 /** Feed activities, items and trending counters in SQLite (issue 18); every change is one IMMEDIATE transaction. */
 import type Database from 'better-sqlite3'
-import { fold, retracts, type FeedActivity } from '../../../core/feeds/aggregate.ts'
+import { foldAll, retracts, type FeedActivity } from '../../../core/feeds/aggregate.ts'
 import { bump } from '../../../core/feeds/trending.ts'
 import type { FeedCursor, FeedStore, PendingFeedActivity, TrendInput } from '../../../core/storage/feed-types.ts'
 import type { TrendState } from '../../../core/feeds/trending.ts'
@@ -13,7 +13,7 @@ const PLACEHOLDERS = FEED_ITEM_COLUMNS.split(',')
 export class SqliteFeedStore implements FeedStore {
   private readonly s
   private readonly recordTx: (activity: FeedActivity, trend: TrendInput | undefined) => boolean
-  private readonly applyTx: (activityId: string, from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number) => string[]
+  private readonly applyTx: (activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number) => string[]
 
   constructor(db: Database.Database) {
     const s = {
@@ -71,10 +71,15 @@ export class SqliteFeedStore implements FeedStore {
       })
       .immediate.bind(null) as typeof this.recordTx
     this.applyTx = db
-      .transaction((activityId: string, from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): string[] => {
-        const stored = s.activity.get(activityId)
-        if (!stored || stored.done === 1 || stored.cursor !== from) return []
-        const activity = parseActivity(stored.data)
+      .transaction((activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): string[] => {
+        const activities: FeedActivity[] = []
+        for (const id of activityIds) {
+          const stored = s.activity.get(id)
+          if (!stored || stored.done === 1 || stored.cursor !== from) return []
+          activities.push(parseActivity(stored.data))
+        }
+        const activity = activities[0]
+        if (!activity) return []
         const changed: string[] = []
         if (activity.kind === 'retract') {
           for (const row of s.ofComment.all(activity.subjectId, activity.commentId)) {
@@ -86,12 +91,11 @@ export class SqliteFeedStore implements FeedStore {
         } else {
           for (const feedId of feeds) {
             const row = activity.summary === null ? s.candidate.get(feedId, activity.type, activity.subjectId) : undefined
-            const item = fold(feedId, row ? toFeedItem(row) : null, activity, windowMs)
-            s.upsert.run(...feedItemValues(item, item.foldable ? 1 : 0))
+            for (const item of foldAll(feedId, row ? toFeedItem(row) : null, activities, windowMs)) s.upsert.run(...feedItemValues(item, item.foldable ? 1 : 0))
             changed.push(feedId)
           }
         }
-        s.advance.run(to, done ? 1 : 0, activityId)
+        for (const id of activityIds) s.advance.run(to, done ? 1 : 0, id)
         return changed
       })
       .immediate.bind(null) as typeof this.applyTx
@@ -105,8 +109,8 @@ export class SqliteFeedStore implements FeedStore {
     return this.s.pending.all(limit).map((row) => ({ activity: parseActivity(row.data), cursor: row.cursor }))
   }
 
-  async apply(activityId: string, from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
-    return this.applyTx(activityId, from, feeds, to, done, windowMs)
+  async apply(activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
+    return this.applyTx(activityIds, from, feeds, to, done, windowMs)
   }
 
   async list(feedId: string, page: { limit: number; after: FeedCursor | null }) {
