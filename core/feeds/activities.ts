@@ -7,11 +7,13 @@
  * - a reaction added: `reaction`, to the subject's feed and to the comment author's feed when the
  *   author follows or hosts the subject (and is not the one reacting);
  * - a comment deleted: a retraction of the items whose only activity it was.
- * Readers are checked when the activity is fanned out (core/feeds/fanout.ts).
+ * Readers are checked when the activity is fanned out (core/feeds/fanout.ts). `recentComments`
+ * reads the comments created since a time as if a transaction had just created them (the rescan
+ * when a document loads).
  */
 import * as Y from 'yjs'
-import { CommentField, readFollowers, REACTION_SEPARATOR, subjectFeedId, ThreadField, userFeedId, type FeedPriority } from '../../protocol/index.ts'
-import type { TransactionChanges } from '../mentions/diff.ts'
+import { CommentField, readFollowers, REACTION_SEPARATOR, THREADS, subjectFeedId, ThreadField, userFeedId, type FeedPriority } from '../../protocol/index.ts'
+import type { CommentTouch, TransactionChanges } from '../mentions/diff.ts'
 import type { FeedActivity } from './aggregate.ts'
 
 /** Priority of each activity type (its batching window). */
@@ -74,7 +76,8 @@ export function activitiesOf(doc: Y.Doc, subjectId: string, changes: Transaction
     out.push({
       activity: {
         ...base(subjectId, at),
-        id: `${type}:${subjectId}:${commentId}`,
+        // One key per comment whatever its type: a rescan after a deletion never records it again as a thread.
+        id: `comment:${subjectId}:${commentId}`,
         kind: 'add',
         itemId: `${type}:${commentId}`,
         type,
@@ -112,4 +115,21 @@ export function activitiesOf(doc: Y.Doc, subjectId: string, changes: Transaction
     })
   }
   return out
+}
+
+/** The comments created at or after `since` (by their `createdAt`) and not deleted, as changes a transaction made. */
+export function recentComments(doc: Y.Doc, since: number): TransactionChanges {
+  const comments = new Map<Y.Map<unknown>, CommentTouch>()
+  for (const thread of doc.getMap(THREADS).values()) {
+    const list = thread instanceof Y.Map ? thread.get(ThreadField.comments) : null
+    if (!(thread instanceof Y.Map) || !(list instanceof Y.Array)) continue
+    for (const comment of list) {
+      if (!(comment instanceof Y.Map)) continue
+      const createdAt = comment.get(CommentField.createdAt)
+      if (typeof createdAt !== 'number' || createdAt < since || typeof comment.get(CommentField.deletedAt) === 'number') continue
+      const map = comment as Y.Map<unknown>
+      comments.set(map, { thread: thread as Y.Map<unknown>, comment: map, created: true, bodyChanged: false, deleted: false, edited: false })
+    }
+  }
+  return { comments, reactions: [], resolved: [] }
 }

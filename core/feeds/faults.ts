@@ -5,6 +5,8 @@
 import { FAULT_FLUSH_MS } from '../notifications/faults.ts'
 
 export const FEED_FAULT_POINTS = [
+  /** A comment was applied and acknowledged; its feed activity is about to be recorded. */
+  'feed-before-record',
   /** An activity is recorded in storage; nothing of it is fanned out yet. */
   'feed-after-record',
 ] as const

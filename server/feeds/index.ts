@@ -75,6 +75,7 @@ export function createFeeds(options: FeedsOptions): FeedService {
       logger.error({ feedId, err: error }, 'a feed document batch was not written; storage keeps the items')
     },
   })
+  const faults = createFeedFaults(options.faultPoint)
   const fanOut = createFanOut({
     store: storage.feeds,
     windowMs: options.aggregationWindowMs ?? DEFAULT_AGGREGATION_WINDOW_MS,
@@ -84,7 +85,7 @@ export function createFeeds(options: FeedsOptions): FeedService {
       return new Set(allowed.map((user) => user.id))
     },
     changed: (feedId, priority) => batcher.schedule(feedId, priority),
-    faults: createFeedFaults(options.faultPoint),
+    faults,
     onError: (where, error) => {
       options.hookError(where)
       logger.error({ err: error }, 'feed fan-out failed; retried from storage')
@@ -97,6 +98,7 @@ export function createFeeds(options: FeedsOptions): FeedService {
     logger,
     trendingHalfLifeMs: halfLifeMinutes * 60_000,
     now: () => clock.now(),
+    faults,
     hookError: options.hookError,
   })
   return {
