@@ -187,6 +187,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     access,
     logger,
     hookError: metrics.hookError,
+    registry: metrics.registry,
     limit: config.feedLimit,
     faultPoint: config.feedFaultPoint,
     hocuspocus: () => link.hocuspocus,

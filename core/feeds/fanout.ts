@@ -35,8 +35,14 @@ export interface FanOutOptions {
   changed(feedId: string, priority: FeedPriority, at: number): void
   faults: FeedFaults
   onError(where: string, error: unknown): void
-  /** Measures each applied chunk (bench and metrics). */
-  observe?(activity: FeedActivity, feeds: number): void
+  metrics?: FanOutMetrics | undefined
+}
+
+export interface FanOutMetrics {
+  /** An activity was recorded (`fresh`), or was recorded before (a replay). */
+  recorded(fresh: boolean): void
+  /** One chunk applied: the feeds it changed and how long its storage transaction took. */
+  chunk(feeds: number, seconds: number): void
 }
 
 export interface FanOut {
@@ -106,8 +112,9 @@ export function createFanOut(options: FanOutOptions): FanOut {
       const to = cursor + chunk.length
       const done = to >= activity.feeds.length
       const feeds = activity.kind === 'retract' ? [] : await allowed(activity, chunk)
+      const started = performance.now()
       const changed = await store.apply(ids, cursor, feeds, to, done, options.windowMs)
-      options.observe?.(activity, changed.length)
+      options.metrics?.chunk(changed.length, (performance.now() - started) / 1000)
       for (const feed of changed) options.changed(feed, priority, activity.at)
       // Another instance got there first (the cursor moved): it carries on.
       if (changed.length === 0 && feeds.length > 0) return
@@ -150,6 +157,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
   return {
     async record(activity, trend) {
       const fresh = await store.record(activity, trend)
+      options.metrics?.recorded(fresh)
       if (!fresh) return false
       await options.faults.at('feed-after-record')
       kick()

@@ -6,6 +6,7 @@
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
 import { commentsDocumentName, type FeedPriority } from '../../protocol/index.ts'
 import { Feeds } from '../../extensions/feeds/index.ts'
 import type { AccessResolver } from '../../core/access/resolve.ts'
@@ -16,6 +17,7 @@ import { createFanOut, type FanOut } from '../../core/feeds/fanout.ts'
 import { DEFAULT_HALF_LIFE_MINUTES } from '../../core/feeds/trending.ts'
 import { createFeedWriter, DEFAULT_FEED_LIMIT, type FeedWriter } from '../../core/feeds/writer.ts'
 import type { Storage } from '../../core/storage/types.ts'
+import { createFeedMetrics } from '../observability/feed-metrics.ts'
 
 /** Feed settings beyond the configuration (tests, embedding). */
 export interface FeedOptions {
@@ -36,6 +38,8 @@ export interface FeedsOptions extends FeedOptions {
   access: AccessResolver
   logger: Logger
   hookError(hook: string): void
+  /** Where the feed metrics are registered. */
+  registry: Registry
   /** Items a feed document keeps (`PARLEY_FEED_LIMIT`). */
   limit?: number
   faultPoint?: string | undefined
@@ -59,12 +63,16 @@ export function createFeeds(options: FeedsOptions): FeedService {
   const clock = options.clock ?? systemClock
   const limit = options.limit ?? DEFAULT_FEED_LIMIT
   const halfLifeMinutes = options.halfLifeMinutes ?? DEFAULT_HALF_LIFE_MINUTES
+  const metrics = createFeedMetrics(options.registry)
   const writer = createFeedWriter({
     store: storage.feeds,
     limit,
     isLoaded: (name) => options.hocuspocus().documents.has(name),
     open: (name, context) => options.hocuspocus().openDirectConnection(name, context),
-    written: options.written,
+    written(feedId, changes) {
+      metrics.batchWritten()
+      options.written?.(feedId, changes)
+    },
   })
   const batcher = createBatcher({
     clock,
@@ -86,6 +94,7 @@ export function createFeeds(options: FeedsOptions): FeedService {
     },
     changed: (feedId, priority) => batcher.schedule(feedId, priority),
     faults,
+    metrics: metrics.fanOut,
     onError: (where, error) => {
       options.hookError(where)
       logger.error({ err: error }, 'feed fan-out failed; retried from storage')
