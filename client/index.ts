@@ -2,10 +2,12 @@
  * The Parley client SDK: `createParleyClient({ url, token })` over one multiplexed socket.
  */
 import { decodeJwt } from 'jose'
-import { ErrorCode, ParleyError, inboxDocumentName, isValidId } from '../protocol/index.ts'
+import { ErrorCode, ParleyError, feedDocumentName, inboxDocumentName, isValidId } from '../protocol/index.ts'
 import { CommentsHandle } from './comments.ts'
 import { InboxHandle } from './inbox.ts'
-import { httpBaseOf, search, type SearchOptions, type SearchPage } from './search.ts'
+import { httpBaseOf } from './http.ts'
+import { search, type SearchOptions, type SearchPage } from './search.ts'
+import { FeedHandle } from './feed.ts'
 import { DocumentSession } from './session.ts'
 import { openConnection, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, type ConnectionStatus, type ReconnectOptions } from './connection.ts'
 import { Emitter } from './events.ts'
@@ -18,6 +20,7 @@ export type { ConnectionStatus } from './connection.ts'
 export type { LocalStore } from './stores/types.ts'
 export { CommentsHandle } from './comments.ts'
 export { InboxHandle, type InboxCounts, type InboxEvents } from './inbox.ts'
+export { FeedHandle, FEED_PAGE_SIZE, type FeedEvents } from './feed.ts'
 export { PresenceHandle, IDLE_AFTER_MS, TYPING_CLEAR_MS, TYPING_REFRESH_MS, type PresenceOptions, type PresentUser } from './presence.ts'
 export { MemoryStore } from './stores/memory.ts'
 export type { SearchOptions, SearchPage, SearchResult } from './search.ts'
@@ -39,7 +42,7 @@ export interface ParleyClientOptions {
   newId?: () => string
   /** A WebSocket implementation for runtimes without a global one. */
   WebSocketPolyfill?: unknown
-  /** The server's HTTP URL for REST calls (search); derived from `url` when omitted (`ws` → `http`). */
+  /** The server's HTTP URL for REST calls (search, `feed.loadMore()`); derived from `url` when omitted (`ws` → `http`). */
   httpUrl?: string
 }
 
@@ -69,6 +72,8 @@ export interface ParleyClient {
   comments(subjectId: string): CommentsHandle
   /** The user's notifications (`inbox/<userId>`), live, with counts and marks; the same handle until it is closed. */
   inbox(): InboxHandle
+  /** A feed (`feed/<feedId>`, e.g. `user:<userId>`), live and read-only, with `loadMore()` over REST; the same handle until it is closed. */
+  feed(feedId: string): FeedHandle
   /** Who is here and typing in one subject, and this user's presence there; the same handle until it is closed. */
   presence(subjectId: string, options?: PresenceOptions): PresenceHandle
   /** Searches the comments of the subjects the user may read (`GET /api/v1/search`); rejects with a `ParleyError`. */
@@ -109,6 +114,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
   const handles = new Map<string, CommentsHandle>()
   const presences = new Map<string, PresenceHandle>()
   let inbox: { handle: InboxHandle; session: DocumentSession; off: Array<() => void> } | undefined
+  const feeds = new Map<string, FeedHandle>()
   const inboxSending = () => inbox?.session.sending ?? 0
   const sending = () => sessions.sending + inboxSending()
   const offStatus = connection.onStatus((status) => events.emit('status', status))
@@ -164,6 +170,22 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
       }
       return handle
     },
+    feed(feedId) {
+      if (!isValidId(feedId)) throw new ParleyError(ErrorCode.InvalidRequest, `feed id "${feedId}" is not valid`)
+      const open = feeds.get(feedId)
+      if (open) return open
+      const session = new DocumentSession({ documentName: feedDocumentName(feedId), socket: connection.socket, token: options.token, store: options.store })
+      const off = session.events.on('error', (e) => events.emit('error', e))
+      const rest = { baseUrl: options.httpUrl ?? httpBaseOf(options.url), token: options.token }
+      const handle: FeedHandle = new FeedHandle(feedId, session, rest, () => {
+        if (feeds.get(feedId) !== handle) return
+        feeds.delete(feedId)
+        off()
+        session.close()
+      })
+      feeds.set(feedId, handle)
+      return handle
+    },
     presence(subjectId, presenceOptions = {}) {
       if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
       const open = presences.get(subjectId)
@@ -178,6 +200,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
     async close() {
       for (const handle of [...presences.values(), ...handles.values()]) handle.close()
       inbox?.handle.close()
+      for (const handle of [...feeds.values()]) handle.close()
       offStatus()
       connection.destroy()
       events.clear()

@@ -32,13 +32,6 @@ export interface SearchPage {
   nextCursor: string | null
 }
 
-/** The server's HTTP base URL from its WebSocket URL: `ws://h:p/x` → `http://h:p`. */
-export function httpBaseOf(webSocketUrl: string): string {
-  const url = new URL(webSocketUrl)
-  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:'
-  return url.origin
-}
-
 function errorOf(status: number, body: unknown): ParleyError {
   const error = typeof body === 'object' && body !== null && 'error' in body ? (body as { error: { code?: unknown; message?: unknown } }).error : null
   const code = isErrorCode(error?.code) ? error.code : ErrorCode.Internal

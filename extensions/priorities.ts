@@ -20,4 +20,6 @@ export const PRIORITY = {
   durability: 100,
   /** Reads applied transactions (mentions, inbox marks); needs documents loaded first. */
   notifications: 50,
+  /** Reads applied transactions into feed activities; projects feed documents once loaded (extensions/feeds). */
+  feeds: 40,
 } as const

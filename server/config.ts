@@ -14,9 +14,14 @@ import { DEFAULT_DIGEST_SECONDS, MAX_DIGEST_SECONDS } from '../core/notification
 import { NOTIFICATION_MAX_AGE_DAYS } from '../core/notifications/expiry.ts'
 import { checkAppUrl } from '../core/notifications/app-url.ts'
 import { pushConfig, type PushConfig } from './delivery/push-config.ts'
+import { FEED_FAULT_POINTS, isFeedFaultPoint, type FeedFaultPoint } from '../core/feeds/faults.ts'
+import { DEFAULT_FEED_LIMIT } from '../core/feeds/writer.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
+/** Most items `PARLEY_FEED_LIMIT` may keep in a feed document. */
+export const MAX_FEED_LIMIT = 10_000
+
 /** Where SQLite and the dev secret live unless `PARLEY_DATA_DIR` says otherwise. */
 export const DEFAULT_DATA_DIR = './data'
 
@@ -73,7 +78,8 @@ const envSchema = z.object({
     .optional(),
   PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
   PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
-  PARLEY_FAULT: z.enum(FAULT_POINTS).optional(),
+  PARLEY_FAULT: z.enum([...FAULT_POINTS, ...FEED_FAULT_POINTS]).optional(),
+  PARLEY_FEED_LIMIT: z.coerce.number().int().min(1).max(MAX_FEED_LIMIT).optional(),
   PARLEY_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   PARLEY_TRUSTED_PROXIES: z.string().optional(),
 })
@@ -111,6 +117,10 @@ export interface ParleyConfig {
   push: PushConfig
   /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
+  /** Test-only: the process kills itself at this point of the feed fan-out (core/feeds/faults.ts). */
+  feedFaultPoint?: FeedFaultPoint | undefined
+  /** Items a feed document keeps (`PARLEY_FEED_LIMIT`); older ones page over REST. */
+  feedLimit: number
 }
 
 /** The configuration, or a one-line message naming the variable that is wrong. */
@@ -178,6 +188,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     notificationMaxAgeDays: e.PARLEY_NOTIFICATION_MAX_AGE_DAYS ?? NOTIFICATION_MAX_AGE_DAYS,
     appUrl: e.PARLEY_APP_URL,
     push: push.value,
-    faultPoint: e.PARLEY_FAULT,
+    faultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? undefined : e.PARLEY_FAULT,
+    feedFaultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? e.PARLEY_FAULT : undefined,
+    feedLimit: e.PARLEY_FEED_LIMIT ?? DEFAULT_FEED_LIMIT,
   })
 }

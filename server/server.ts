@@ -35,6 +35,7 @@ import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
 import type { ParleyEvents } from '../core/events.ts'
 import { createNotifications } from './notifications/index.ts'
 import { createSearchIndexing } from './search/index.ts'
+import { createFeeds, type FeedOptions, type FeedService } from './feeds/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
 import { createPushSenders } from './delivery/senders.ts'
@@ -68,6 +69,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   connections?: ConnectionOptions
   /** Push settings beyond the configuration (tests, embedding): extra CA certificates the push services' TLS is checked against (NODE_EXTRA_CA_CERTS works too), more senders. */
   delivery?: { ca?: string[]; senders?: PushSender[] }
+  /** Feed settings beyond the configuration (tests, embedding): batching windows, aggregation window, trending half-life, clock. */
+  feeds?: FeedOptions
 }
 
 export interface ParleyServer {
@@ -78,6 +81,8 @@ export interface ParleyServer {
   readonly access: AccessResolver
   /** Who is present where, who is online (notifications skip pushing to someone looking at the subject). */
   readonly presence: PresenceRegistry
+  /** Feed fan-out, batching and documents (issue 18). */
+  readonly feeds: FeedService
   /** Typed events in process: `server.events.on('mention.created', handler)`. */
   readonly events: ParleyEvents
   /** Removes notifications older than `PARLEY_NOTIFICATION_MAX_AGE_DAYS` at `now` (it also runs hourly); resolves with how many left. */
@@ -124,6 +129,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     admitWrite,
     connections: connectionOptions,
     delivery: deliveryOptions,
+    feeds: feedOptions,
     ...overrides
   } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
@@ -185,6 +191,17 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     hocuspocus: () => link.hocuspocus,
   })
   const search = createSearchIndexing({ storage, logger, registry: metrics.registry, hookError: metrics.hookError, hocuspocus: () => link.hocuspocus })
+  const feeds = createFeeds({
+    ...feedOptions,
+    storage,
+    access,
+    logger,
+    hookError: metrics.hookError,
+    registry: metrics.registry,
+    limit: config.feedLimit,
+    faultPoint: config.feedFaultPoint,
+    hocuspocus: () => link.hocuspocus,
+  })
   const extensions: Extension[] = [
     link,
     new Metrics({ logger, metrics: metrics.traffic }),
@@ -197,6 +214,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         durability,
         ...notifications.extensions,
         search.extension,
+        feeds.extension,
       ],
       { logger, metrics: metrics.hooks },
     ),
@@ -222,6 +240,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         outbox: notifications.outbox,
         digestSeconds: config.digestSeconds,
         appUrl: config.appUrl,
+        feeds,
         writer: createServerWriter({
           hocuspocus: instance,
           checkUpdate: (input) => guard.checkServerWrite(input),
@@ -246,6 +265,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     instance.closeConnections()
     await notifications.close()
     await search.close()
+    await feeds.close()
     instance.flushPendingStores()
     const unloaded = await waitUntil(() => instance.getDocumentsCount() === 0, SHUTDOWN_TIMEOUT_MS)
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
@@ -269,6 +289,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     storage,
     access,
     presence,
+    feeds,
     events: notifications.events,
     expireNotifications: (now) => notifications.expiry.run(now),
     logger,
@@ -283,6 +304,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
           logger.info({ host: config.host, port, storage: storage.kind, redis: Boolean(redis), devMode, node: process.versions.node }, 'listening')
           notifications.start()
           search.start()
+          feeds.start()
           resolve({ host: config.host, port })
         })
       }),

@@ -78,4 +78,16 @@ describe('loadConfig', () => {
       expect(loadConfig({ PARLEY_APP_URL: bad })).toMatchObject({ ok: false, error: expect.stringContaining('invalid PARLEY_APP_URL') })
     }
   })
+
+  it('takes the feed document bound from PARLEY_FEED_LIMIT (default 200, 1 to 10000), and the feed fault point', () => {
+    expect(loadConfig({})).toMatchObject({ ok: true, value: { feedLimit: 200 } })
+    expect(loadConfig({ PARLEY_FEED_LIMIT: '50' })).toMatchObject({ ok: true, value: { feedLimit: 50 } })
+    for (const bad of ['0', '1.5', '10001', 'many']) {
+      const result = loadConfig({ PARLEY_FEED_LIMIT: bad })
+      expect(result).toMatchObject({ ok: false, error: expect.stringContaining('invalid PARLEY_FEED_LIMIT') })
+      expect(result.ok ? '' : result.error).not.toContain('\n')
+    }
+    expect(loadConfig({ PARLEY_FAULT: 'feed-after-record' })).toMatchObject({ ok: true, value: { feedFaultPoint: 'feed-after-record', faultPoint: undefined } })
+    expect(loadConfig({ PARLEY_FAULT: 'after-outbox' })).toMatchObject({ ok: true, value: { feedFaultPoint: undefined, faultPoint: 'after-outbox' } })
+  })
 })

@@ -7,6 +7,7 @@ import { activity } from './activity.ts'
 import { connections } from './connections.ts'
 import { durableWrites } from './durable-writes.ts'
 import { fanout } from './fanout.ts'
+import { feeds } from './feeds.ts'
 import { flood } from './flood.ts'
 import { joinStorm } from './join-storm.ts'
 import { mentions } from './mentions.ts'
@@ -14,7 +15,7 @@ import { presence } from './presence.ts'
 import { search } from './search.ts'
 import { soak } from './soak.ts'
 
-export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, activity, search, flood, soak]
+export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, activity, search, feeds, flood, soak]
 
 export function scenarioNamed(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name)

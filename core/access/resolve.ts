@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino'
 import { err, ErrorCode, highestRole, parseDocumentName, type Role } from '../../protocol/index.ts'
-import { decideAccess, type AccessDecision } from '../auth/access.ts'
+import { decideAccess, subjectOfFeed, type AccessDecision } from '../auth/access.ts'
 import type { ParleyUser } from '../auth/claims.ts'
 import type { Storage, StoredRoles } from '../storage/types.ts'
 
@@ -55,9 +55,10 @@ export interface AccessResolverOptions {
   logger?: Logger | undefined
 }
 
-/** The subject id when the document is `comments/<id>`: the only kind with stored roles. */
+/** The subject id when the document is `comments/<id>`, or its feed `feed/subject:<id>`: the kinds with stored roles. */
 function subjectOf(documentName: string): string | null {
   const parsed = parseDocumentName(documentName)
+  if (parsed?.kind === 'feed') return subjectOfFeed(parsed.id)
   return parsed?.kind === 'comments' ? parsed.id : null
 }
 

@@ -43,6 +43,11 @@ function forbidden(message: string): AccessDecision {
   return err({ code: ErrorCode.Forbidden, message })
 }
 
+/** The subject of a subject feed id (`subject:<subjectId>`), or null. */
+export function subjectOfFeed(feedId: string): string | null {
+  return feedId.startsWith('subject:') ? feedId.slice('subject:'.length) : null
+}
+
 export function decideAccess(input: AccessInput): AccessDecision {
   const parsed = parseDocumentName(input.documentName)
   if (!parsed) {
@@ -59,8 +64,11 @@ export function decideAccess(input: AccessInput): AccessDecision {
     case 'feed': {
       // Feeds are written by the server only: read-only for every client.
       if (parsed.id === userFeedId(input.userId)) return ok({ role: 'read', readOnly: true })
+      // `feed/subject:<id>` is read by whoever may read the subject (its claim and stored roles count too).
+      const subjectId = subjectOfFeed(parsed.id)
+      const subjectRole = subjectId === null ? null : highestRole([roleFromAccessClaim(input.access, `comments/${subjectId}`), input.storedRole ?? null])
       // Any role (from the claim, or dev mode's `comment`) reads a feed; none writes one.
-      const role = highestRole([roleFromAccessClaim(input.access, input.documentName), input.devMode ? 'comment' : null])
+      const role = highestRole([roleFromAccessClaim(input.access, input.documentName), subjectRole, input.devMode ? 'comment' : null])
       return role ? ok({ role: 'read', readOnly: true }) : forbidden(`no access to ${input.documentName}`)
     }
     case 'comments': {

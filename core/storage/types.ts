@@ -18,6 +18,9 @@ import type { SearchStore } from './search-types.ts'
 
 export type * from './notification-types.ts'
 export type * from './search-types.ts'
+import type { FeedStore } from './feed-types.ts'
+
+export type * from './feed-types.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -235,6 +238,8 @@ export interface Storage {
   readonly deliveries: DeliveryStore
   /** The comment search index (issue 20). */
   readonly search: SearchStore
+  /** Feed activities, items and trending counters (issue 18). */
+  readonly feeds: FeedStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

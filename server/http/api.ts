@@ -19,6 +19,8 @@ import { searchRoutes } from './routes/search.ts'
 import { subjectRoutes } from './routes/subjects.ts'
 import { threadRoutes } from './routes/threads.ts'
 import { userRoutes } from './routes/users.ts'
+import { feedRoutes } from './routes/feeds.ts'
+import { trendingRoutes } from './routes/trending.ts'
 
 /** Largest REST request body; a larger one is answered 413 `too_large`. */
 export const MAX_REST_BODY_BYTES = 256 * 1024
@@ -42,6 +44,8 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...preferenceRoutes(deps),
     ...deviceRoutes(deps),
     ...searchRoutes(deps),
+    ...feedRoutes(deps),
+    ...trendingRoutes(deps),
   ]
 }
 

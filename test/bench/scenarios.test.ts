@@ -22,6 +22,7 @@ const POSITIVE: Record<string, readonly string[]> = {
   soak: ['rssAfterWarmupMB', 'rssEndMB', 'deliveryP95'],
   presence: ['framesPerReaderPerSec', 'typingP95', 'serverRssMB'],
   search: ['buildSeconds', 'indexBytesPerComment', 'oneWordEngineP95', 'threeWordsEngineP95', 'prefixEngineP95', 'oneWordRestP95', 'findableP95', 'diffUs'],
+  feeds: ['feedP95', 'feedRowsPerSec', 'rowsPerComment', 'commentsPerSec'],
 }
 
 function expectReal(name: string, kind: string, summary: ServerSummary | undefined): void {

@@ -42,6 +42,9 @@ const OPERATIONS = [
   ['get', '/api/v1/devices', 'userToken'],
   ['delete', '/api/v1/devices/{id}', 'userToken'],
   ['get', '/api/v1/search', 'userToken'],
+  ['get', '/api/v1/feeds/{feedId}/items', 'userToken+apiKey'],
+  ['post', '/api/v1/feeds/{feedId}/items', 'apiKey'],
+  ['get', '/api/v1/trending', 'userToken'],
 ] as const
 
 describe('OpenAPI description', () => {

@@ -13,6 +13,7 @@ import { preferencesContract } from './preferences-contract.ts'
 import { notificationContract } from './notifications-contract.ts'
 import { reactionContract } from './reactions-contract.ts'
 import { searchContract } from './search-contract.ts'
+import { feedsContract } from './feeds-contract.ts'
 
 export interface BackendFactory {
   /** A fresh, empty storage. */
@@ -214,4 +215,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
   reactionContract(name, factory)
   preferencesContract(name, factory)
   searchContract(name, factory)
+  feedsContract(name, factory)
 }

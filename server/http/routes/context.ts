@@ -8,6 +8,7 @@ import type { ParleyUser } from '../../../core/auth/claims.ts'
 import type { ServerWriter } from '../../documents/write.ts'
 import type { PresenceRegistry } from '../../../core/presence/registry.ts'
 import type { Storage } from '../../../core/storage/types.ts'
+import type { FeedService } from '../../feeds/index.ts'
 
 export interface RestDependencies {
   storage: Storage
@@ -24,6 +25,8 @@ export interface RestDependencies {
   digestSeconds: number
   /** The link template of each notification (`PARLEY_APP_URL`). */
   appUrl?: string | undefined
+  /** Feed fan-out and settings (issue 18). */
+  feeds: FeedService
 }
 
 /** The user's role on the document when it is at least `need`; `forbidden` otherwise. */

@@ -30,6 +30,8 @@ import { PostgresPreferenceStore } from './preferences.ts'
 import { PostgresDeviceStore } from './devices.ts'
 import { PostgresDeliveryStore } from './deliveries.ts'
 import { PostgresSearchStore } from './search.ts'
+import { PostgresFeedStore } from './feeds.ts'
+import type { FeedStore } from '../../../core/storage/feed-types.ts'
 
 export {
   POSTGRES_CONNECT_TIMEOUT_MS,
@@ -59,6 +61,7 @@ export class PostgresStorage implements Storage {
   readonly devices: DeviceStore
   readonly deliveries: DeliveryStore
   readonly search: SearchStore
+  readonly feeds: FeedStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -72,6 +75,7 @@ export class PostgresStorage implements Storage {
     this.devices = new PostgresDeviceStore(db)
     this.deliveries = new PostgresDeliveryStore(db)
     this.search = new PostgresSearchStore(db)
+    this.feeds = new PostgresFeedStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

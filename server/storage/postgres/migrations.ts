@@ -264,6 +264,52 @@ export const MIGRATIONS: readonly string[] = [
     updated_at BIGINT NOT NULL
   );
   `,
+  // 14: feeds (issue 18): activities recorded once (id = idempotency key) with their fan-out cursor,
+  // feed items (newest first per feed; fold candidates by type and subject; by comment for
+  // retraction), and trending counters ordered by a time-invariant rank.
+  `
+  CREATE TABLE feed_activities (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    done BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX feed_activities_pending ON feed_activities (created_at, id) WHERE NOT done;
+  CREATE TABLE feed_items (
+    feed_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    actor_ids TEXT NOT NULL,
+    subject_id TEXT,
+    thread_id TEXT,
+    comment_id TEXT,
+    summary TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    foldable BOOLEAN NOT NULL,
+    PRIMARY KEY (feed_id, id)
+  );
+  CREATE INDEX feed_items_newest ON feed_items (feed_id, updated_at DESC, id DESC);
+  CREATE INDEX feed_items_fold ON feed_items (feed_id, type, subject_id, created_at DESC) WHERE foldable;
+  CREATE INDEX feed_items_by_comment ON feed_items (subject_id, comment_id);
+  CREATE TABLE feed_trending (
+    subject_id TEXT PRIMARY KEY,
+    score DOUBLE PRECISION NOT NULL,
+    scored_at BIGINT NOT NULL,
+    rank DOUBLE PRECISION NOT NULL,
+    comments INTEGER NOT NULL,
+    participants INTEGER NOT NULL,
+    buckets TEXT NOT NULL
+  );
+  CREATE INDEX feed_trending_by_rank ON feed_trending (rank DESC);
+  CREATE TABLE feed_trending_participants (
+    subject_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (subject_id, user_id)
+  );
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -30,6 +30,8 @@ import { SqlitePreferenceStore } from './preferences.ts'
 import { SqliteDeviceStore } from './devices.ts'
 import { SqliteDeliveryStore } from './deliveries.ts'
 import { SqliteSearchStore } from './search.ts'
+import { SqliteFeedStore } from './feeds.ts'
+import type { FeedStore } from '../../../core/storage/feed-types.ts'
 
 /** How long a writer waits for another connection's lock before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -164,6 +166,7 @@ export class SqliteStorage implements Storage {
   readonly devices: DeviceStore
   readonly deliveries: DeliveryStore
   readonly search: SearchStore
+  readonly feeds: FeedStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -186,6 +189,7 @@ export class SqliteStorage implements Storage {
     this.devices = new SqliteDeviceStore(this.db)
     this.deliveries = new SqliteDeliveryStore(this.db)
     this.search = new SqliteSearchStore(this.db)
+    this.feeds = new SqliteFeedStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

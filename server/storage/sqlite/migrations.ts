@@ -250,6 +250,52 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 14: feeds (issue 18): activities recorded once (id = idempotency key) with their fan-out cursor,
+  // feed items (newest first per feed; fold candidates by type and subject; by comment for
+  // retraction), and trending counters ordered by a time-invariant rank.
+  `
+  CREATE TABLE feed_activities (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    done INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX feed_activities_pending ON feed_activities (created_at, id) WHERE done = 0;
+  CREATE TABLE feed_items (
+    feed_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    actor_ids TEXT NOT NULL,
+    subject_id TEXT,
+    thread_id TEXT,
+    comment_id TEXT,
+    summary TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    foldable INTEGER NOT NULL,
+    PRIMARY KEY (feed_id, id)
+  );
+  CREATE INDEX feed_items_newest ON feed_items (feed_id, updated_at DESC, id DESC);
+  CREATE INDEX feed_items_fold ON feed_items (feed_id, type, subject_id, created_at DESC) WHERE foldable = 1;
+  CREATE INDEX feed_items_by_comment ON feed_items (subject_id, comment_id);
+  CREATE TABLE feed_trending (
+    subject_id TEXT PRIMARY KEY,
+    score REAL NOT NULL,
+    scored_at INTEGER NOT NULL,
+    rank REAL NOT NULL,
+    comments INTEGER NOT NULL,
+    participants INTEGER NOT NULL,
+    buckets TEXT NOT NULL
+  );
+  CREATE INDEX feed_trending_by_rank ON feed_trending (rank DESC);
+  CREATE TABLE feed_trending_participants (
+    subject_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (subject_id, user_id)
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function migrate(db: Database.Database): void {

@@ -1,0 +1,126 @@
+/** Feed activities, items and trending counters in SQLite (issue 18); every change is one IMMEDIATE transaction. */
+import type Database from 'better-sqlite3'
+import { foldAll, retracts, type FeedActivity } from '../../../core/feeds/aggregate.ts'
+import { bump } from '../../../core/feeds/trending.ts'
+import type { FeedCursor, FeedStore, PendingFeedActivity, TrendInput } from '../../../core/storage/feed-types.ts'
+import type { TrendState } from '../../../core/feeds/trending.ts'
+import { FEED_ITEM_COLUMNS, feedItemValues, parseActivity, toFeedItem, toTrend, type FeedItemRow, type TrendRow } from '../feed-rows.ts'
+
+const PLACEHOLDERS = FEED_ITEM_COLUMNS.split(',')
+  .map(() => '?')
+  .join(', ')
+
+export class SqliteFeedStore implements FeedStore {
+  private readonly s
+  private readonly recordTx: (activity: FeedActivity, trend: TrendInput | undefined) => boolean
+  private readonly applyTx: (activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number) => string[]
+
+  constructor(db: Database.Database) {
+    const s = {
+      insertActivity: db.prepare<[string, string, number]>(
+        'INSERT INTO feed_activities (id, data, cursor, done, created_at) VALUES (?, ?, 0, 0, ?) ON CONFLICT (id) DO NOTHING',
+      ),
+      pending: db.prepare<[number], { data: string; cursor: number }>(
+        'SELECT data, cursor FROM feed_activities WHERE done = 0 ORDER BY created_at, id LIMIT ?',
+      ),
+      activity: db.prepare<[string], { data: string; cursor: number; done: number }>('SELECT data, cursor, done FROM feed_activities WHERE id = ?'),
+      advance: db.prepare<[number, number, string]>('UPDATE feed_activities SET cursor = ?, done = ? WHERE id = ?'),
+      candidate: db.prepare<[string, string, string | null], FeedItemRow>(
+        `SELECT ${FEED_ITEM_COLUMNS} FROM feed_items WHERE feed_id = ? AND type = ? AND subject_id IS ? AND foldable = 1 ORDER BY created_at DESC LIMIT 1`,
+      ),
+      upsert: db.prepare(
+        `INSERT INTO feed_items (${FEED_ITEM_COLUMNS}) VALUES (${PLACEHOLDERS})
+         ON CONFLICT (feed_id, id) DO UPDATE SET actor_ids = excluded.actor_ids, thread_id = excluded.thread_id, comment_id = excluded.comment_id,
+           summary = excluded.summary, count = excluded.count, updated_at = excluded.updated_at`,
+      ),
+      ofComment: db.prepare<[string | null, string | null], FeedItemRow>(
+        `SELECT ${FEED_ITEM_COLUMNS} FROM feed_items WHERE subject_id IS ? AND comment_id = ?`,
+      ),
+      deleteItem: db.prepare<[string, string]>('DELETE FROM feed_items WHERE feed_id = ? AND id = ?'),
+      first: db.prepare<[string, number], FeedItemRow>(
+        `SELECT ${FEED_ITEM_COLUMNS} FROM feed_items WHERE feed_id = ? ORDER BY updated_at DESC, id DESC LIMIT ?`,
+      ),
+      after: db.prepare<[string, number, number, string, number], FeedItemRow>(
+        `SELECT ${FEED_ITEM_COLUMNS} FROM feed_items WHERE feed_id = ? AND (updated_at < ? OR (updated_at = ? AND id < ?))
+         ORDER BY updated_at DESC, id DESC LIMIT ?`,
+      ),
+      trend: db.prepare<[string], TrendRow>(
+        'SELECT subject_id, score, scored_at, rank, comments, participants, buckets FROM feed_trending WHERE subject_id = ?',
+      ),
+      putTrend: db.prepare<[string, number, number, number, number, number, string]>(
+        `INSERT INTO feed_trending (subject_id, score, scored_at, rank, comments, participants, buckets) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (subject_id) DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at, rank = excluded.rank,
+           comments = excluded.comments, participants = excluded.participants, buckets = excluded.buckets`,
+      ),
+      participant: db.prepare<[string, string]>('INSERT INTO feed_trending_participants (subject_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      top: db.prepare<[number, number], TrendRow>(
+        'SELECT subject_id, score, scored_at, rank, comments, participants, buckets FROM feed_trending ORDER BY rank DESC, subject_id LIMIT ? OFFSET ?',
+      ),
+    }
+    this.s = s
+    this.recordTx = db
+      .transaction((activity: FeedActivity, trend: TrendInput | undefined): boolean => {
+        if (s.insertActivity.run(activity.id, JSON.stringify(activity), activity.at).changes === 0) return false
+        if (trend && activity.subjectId !== null) {
+          const fresh = s.participant.run(activity.subjectId, trend.userId).changes > 0
+          const row = s.trend.get(activity.subjectId)
+          const next = bump(row ? toTrend(row) : null, activity.subjectId, activity.at, trend.halfLifeMs, fresh)
+          s.putTrend.run(next.subjectId, next.score, next.scoredAt, next.rank, next.comments, next.participants, JSON.stringify(next.buckets))
+        }
+        return true
+      })
+      .immediate.bind(null) as typeof this.recordTx
+    this.applyTx = db
+      .transaction((activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): string[] => {
+        const activities: FeedActivity[] = []
+        for (const id of activityIds) {
+          const stored = s.activity.get(id)
+          if (!stored || stored.done === 1 || stored.cursor !== from) return []
+          activities.push(parseActivity(stored.data))
+        }
+        const activity = activities[0]
+        if (!activity) return []
+        const changed: string[] = []
+        if (activity.kind === 'retract') {
+          for (const row of s.ofComment.all(activity.subjectId, activity.commentId)) {
+            const item = toFeedItem(row)
+            if (!retracts(item, activity)) continue
+            s.deleteItem.run(item.feedId, item.id)
+            changed.push(item.feedId)
+          }
+        } else {
+          for (const feedId of feeds) {
+            const row = activity.summary === null ? s.candidate.get(feedId, activity.type, activity.subjectId) : undefined
+            for (const item of foldAll(feedId, row ? toFeedItem(row) : null, activities, windowMs)) s.upsert.run(...feedItemValues(item, item.foldable ? 1 : 0))
+            changed.push(feedId)
+          }
+        }
+        for (const id of activityIds) s.advance.run(to, done ? 1 : 0, id)
+        return changed
+      })
+      .immediate.bind(null) as typeof this.applyTx
+  }
+
+  async record(activity: FeedActivity, trend?: TrendInput): Promise<boolean> {
+    return this.recordTx(activity, trend)
+  }
+
+  async pending(limit: number): Promise<PendingFeedActivity[]> {
+    return this.s.pending.all(limit).map((row) => ({ activity: parseActivity(row.data), cursor: row.cursor }))
+  }
+
+  async apply(activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
+    return this.applyTx(activityIds, from, feeds, to, done, windowMs)
+  }
+
+  async list(feedId: string, page: { limit: number; after: FeedCursor | null }) {
+    const rows = page.after
+      ? this.s.after.all(feedId, page.after.updatedAt, page.after.updatedAt, page.after.id, page.limit)
+      : this.s.first.all(feedId, page.limit)
+    return rows.map(toFeedItem)
+  }
+
+  async trending(limit: number, offset: number): Promise<TrendState[]> {
+    return this.s.top.all(limit, offset).map(toTrend)
+  }
+}
