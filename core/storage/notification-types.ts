@@ -180,6 +180,8 @@ export interface NotificationStore {
   outboxDelivered(rows: readonly OutboxRow[], at: number): Promise<void>
   /** Records a failed attempt; the row is due again at `retryAt`. */
   outboxFailed(row: OutboxRow, error: string, retryAt: number): Promise<void>
+  /** Queues a notification again on `channels` at its current version (a retry asked for by the backend); false when it is gone. */
+  requeue(userId: string, notificationId: string, channels: readonly string[], at: number): Promise<boolean>
   /** A notification's outbox rows (every channel). */
   outboxOf(userId: string, notificationId: string): Promise<OutboxRow[]>
   /** The last log seq a document has had (0 when never written). */

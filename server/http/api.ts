@@ -14,6 +14,7 @@ import { memberRoutes } from './routes/members.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { preferenceRoutes } from './routes/preferences.ts'
 import { deviceRoutes } from './routes/devices.ts'
+import { deliveryRoutes } from './routes/deliveries.ts'
 import { presenceRoutes } from './routes/presence.ts'
 import { searchRoutes } from './routes/search.ts'
 import { subjectRoutes } from './routes/subjects.ts'
@@ -43,6 +44,7 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...notificationRoutes(deps),
     ...preferenceRoutes(deps),
     ...deviceRoutes(deps),
+    ...deliveryRoutes(deps),
     ...searchRoutes(deps),
     ...feedRoutes(deps),
     ...trendingRoutes(deps),

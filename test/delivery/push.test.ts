@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createThread } from '../../protocol/index.ts'
 import type { DeliveryRecord } from '../../core/delivery/deliveries.ts'
 import { startApnsPeer, type ApnsPeer } from '../helpers/apns-peer.ts'
-import { rest } from '../helpers/rest.ts'
+import { rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { tempDir } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { registerSubject, startWorld, type World } from '../notifications/setup.ts'
@@ -100,5 +100,33 @@ describe('push over APNs', () => {
     await waitFor(async () => (await deliveries('ben'))[0]?.status === 'skipped', 'skipped: present')
     expect((await deliveries('ben'))[0]?.reason).toBe('present')
     expect(peer.requests).toHaveLength(0)
+  })
+
+  it('shows deliveries to the owner and dead ones to the backend, which may retry one', async () => {
+    const phone = await register('ben', BEN_PHONE)
+    peer.answer = () => ({ status: 400, reason: 'PayloadTooLarge' })
+    await mentionBen('too long ')
+    await waitFor(async () => (await deliveries('ben'))[0]?.status === 'dead', 'dead at once: a refusal for good')
+    const [note] = await world.notifications('ben')
+    const owner = await rest<{ deliveries: unknown[] }>(world.s, 'GET', `/api/v1/notifications/${note?.id}/deliveries`, { bearer: await world.s.token('ben') })
+    expect(owner.body.deliveries).toEqual([
+      { channel: 'push', deviceId: phone, status: 'dead', reason: 'PayloadTooLarge', attempts: 1, updatedAt: expect.any(Number) },
+    ])
+    expect((await rest(world.s, 'GET', `/api/v1/notifications/${note?.id}/deliveries`, { bearer: await world.s.token('ana') })).status).toBe(404)
+    const dead = await rest<{ deliveries: Array<{ id: string; userId: string; notificationId: string }>; nextCursor: string | null }>(
+      world.s,
+      'GET',
+      '/api/v1/deliveries?status=dead',
+      { bearer: TEST_API_KEY },
+    )
+    expect(dead.body.deliveries).toMatchObject([{ userId: 'ben', notificationId: note?.id, status: 'dead' }])
+    expect((await rest(world.s, 'GET', '/api/v1/deliveries?status=dead', { bearer: await world.s.token('ben') })).status).toBe(401)
+
+    peer.answer = () => ({ status: 200 })
+    const retried = await rest(world.s, 'POST', `/api/v1/deliveries/${dead.body.deliveries[0]?.id}/retry`, { bearer: TEST_API_KEY })
+    expect(retried.status).toBe(202)
+    await waitFor(async () => (await deliveries('ben'))[0]?.status === 'sent', 'sent after the retry')
+    expect(peer.requests).toHaveLength(2)
+    expect((await rest(world.s, 'POST', '/api/v1/deliveries/v_unknown/retry', { bearer: TEST_API_KEY })).status).toBe(404)
   })
 })

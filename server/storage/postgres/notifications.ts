@@ -294,6 +294,19 @@ export class PostgresNotificationStore implements NotificationStore {
     )
   }
 
+  requeue(userId: string, notificationId: string, channels: readonly string[], at: number): Promise<boolean> {
+    return this.db.transaction(async (client) => {
+      const rows = await client.query<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1 AND id = $2`, [
+        userId,
+        notificationId,
+      ])
+      const row = rows.rows[0]
+      if (!row) return false
+      await queue(client, toNotification(row), channels, at)
+      return true
+    })
+  }
+
   async outboxOf(userId: string, notificationId: string): Promise<OutboxRow[]> {
     const rows = await this.db.query<OutboxDbRow>(
       `SELECT ${OUTBOX_COLUMNS} FROM notification_outbox WHERE user_id = $1 AND notification_id = $2 ORDER BY channel`,

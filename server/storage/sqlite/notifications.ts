@@ -302,6 +302,13 @@ export class SqliteNotificationStore implements NotificationStore {
     this.s.failed.run(error, retryAt, Date.now(), row.userId, row.notificationId, row.channel)
   }
 
+  async requeue(userId: string, notificationId: string, channels: readonly string[], at: number): Promise<boolean> {
+    const row = this.s.get.get(userId, notificationId)
+    if (!row) return false
+    this.queue(toNotification(row), channels, at)
+    return true
+  }
+
   async outboxOf(userId: string, notificationId: string): Promise<OutboxRow[]> {
     return this.s.outboxOf.all(userId, notificationId).map(toOutboxRow)
   }
