@@ -14,6 +14,7 @@ import { DEFAULT_DIGEST_SECONDS, MAX_DIGEST_SECONDS } from '../core/notification
 import { NOTIFICATION_MAX_AGE_DAYS } from '../core/notifications/expiry.ts'
 import { checkAppUrl } from '../core/notifications/app-url.ts'
 import { pushConfig, type PushConfig } from './delivery/push-config.ts'
+import { checkVapid } from './delivery/web-push.ts'
 import { FEED_FAULT_POINTS, isFeedFaultPoint, type FeedFaultPoint } from '../core/feeds/faults.ts'
 import { DEFAULT_FEED_LIMIT } from '../core/feeds/writer.ts'
 
@@ -159,7 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (production && e.PARLEY_FAULT) {
     return err('invalid PARLEY_FAULT: fault injection is for tests and is refused when NODE_ENV=production')
   }
-  const push = pushConfig(e)
+  const push = pushConfig(e, checkVapid)
   if (!push.ok) return push
   if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
     return err('invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set')

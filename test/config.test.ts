@@ -1,3 +1,4 @@
+import webpush from 'web-push'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PORT, loadConfig } from '../server/config.ts'
@@ -89,5 +90,31 @@ describe('loadConfig', () => {
     }
     expect(loadConfig({ PARLEY_FAULT: 'feed-after-record' })).toMatchObject({ ok: true, value: { feedFaultPoint: 'feed-after-record', faultPoint: undefined } })
     expect(loadConfig({ PARLEY_FAULT: 'after-outbox' })).toMatchObject({ ok: true, value: { feedFaultPoint: undefined, faultPoint: 'after-outbox' } })
+  })
+
+  it('turns push services on when all their variables are set, with one line naming what is missing or wrong', () => {
+    const apns = { APNS_KEY_FILE: '/keys/AuthKey.p8', APNS_KEY_ID: 'K', APNS_TEAM_ID: 'T', APNS_TOPIC: 'com.example.app' }
+    expect(loadConfig(apns)).toMatchObject({
+      ok: true,
+      value: { push: { apns: { keyFile: '/keys/AuthKey.p8', production: false }, webPush: undefined, fcm: undefined } },
+    })
+    expect(loadConfig({ APNS_KEY_FILE: '/keys/AuthKey.p8', APNS_KEY_ID: 'K' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^invalid APNS_TEAM_ID: APNs needs/),
+    })
+    const vapid = webpush.generateVAPIDKeys()
+    expect(loadConfig({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@example.com' })).toMatchObject({
+      ok: true,
+      value: { push: { webPush: { subject: 'mailto:ops@example.com' } } },
+    })
+    expect(loadConfig({ VAPID_PUBLIC_KEY: vapid.publicKey })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^invalid VAPID_PRIVATE_KEY: Web Push needs/),
+    })
+    expect(loadConfig({ VAPID_PUBLIC_KEY: 'nope', VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@example.com' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^invalid VAPID_PUBLIC_KEY: /),
+    })
+    expect(loadConfig({ FCM_ENDPOINT: 'https://fcm.example.com' })).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid FCM_ENDPOINT/) })
   })
 })

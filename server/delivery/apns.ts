@@ -37,8 +37,15 @@ const APNS_REQUEST_TIMEOUT_MS = 10_000
 
 /** Reads the .p8 file named by APNS_KEY_FILE; a one-line message when it is not a private key. */
 export function readApnsKey(file: string): string {
-  const pem = readFileSync(file, 'utf8')
-  if (!/-----BEGIN (EC )?PRIVATE KEY-----/.test(pem)) throw new Error(`APNS_KEY_FILE ${file} holds no PEM private key (.p8)`)
+  let pem: string
+  try {
+    pem = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new Error(`invalid APNS_KEY_FILE: cannot read ${file} (${error instanceof Error && 'code' in error ? String(error.code) : String(error)})`, {
+      cause: error,
+    })
+  }
+  if (!/-----BEGIN (EC )?PRIVATE KEY-----/.test(pem)) throw new Error(`invalid APNS_KEY_FILE: ${file} holds no PEM private key (.p8)`)
   return pem
 }
 

@@ -1,7 +1,8 @@
 /**
  * Push configuration from the environment: APNs is on when its key file, key id, team id and
- * topic are all set (one of them alone is a configuration error naming the missing variable).
- * The key file itself is read when the server starts (server/delivery/apns.ts).
+ * topic are all set, Web Push when the VAPID keys and subject are (some of a service's variables
+ * without the others is a configuration error naming the missing one; bad VAPID keys too), FCM
+ * when a service account file is named. Key and account files are read when the server starts.
  */
 import { err, ok, type Result } from '../../protocol/index.ts'
 
@@ -15,8 +16,22 @@ export interface ApnsConfig {
   port: number | undefined
 }
 
+export interface WebPushConfig {
+  publicKey: string
+  privateKey: string
+  subject: string
+}
+
+export interface FcmConfig {
+  serviceAccountFile: string
+  /** The send base URL (default Google's). */
+  endpoint: string | undefined
+}
+
 export interface PushConfig {
   apns: ApnsConfig | undefined
+  webPush: WebPushConfig | undefined
+  fcm: FcmConfig | undefined
 }
 
 export interface PushVariables {
@@ -27,16 +42,35 @@ export interface PushVariables {
   APNS_PRODUCTION?: boolean | undefined
   APNS_HOST?: string | undefined
   APNS_PORT?: number | undefined
+  VAPID_PUBLIC_KEY?: string | undefined
+  VAPID_PRIVATE_KEY?: string | undefined
+  VAPID_SUBJECT?: string | undefined
+  FCM_SERVICE_ACCOUNT_FILE?: string | undefined
+  FCM_ENDPOINT?: string | undefined
 }
 
 const APNS_REQUIRED = ['APNS_KEY_FILE', 'APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_TOPIC'] as const
+const VAPID_REQUIRED = ['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'] as const
 
-export function pushConfig(e: PushVariables): Result<PushConfig, string> {
-  const set = APNS_REQUIRED.filter((name) => e[name] !== undefined)
-  if (set.length > 0 && set.length < APNS_REQUIRED.length) {
-    const missing = APNS_REQUIRED.find((name) => e[name] === undefined)
-    return err(`invalid ${missing}: APNs needs ${APNS_REQUIRED.join(', ')} (${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set)`)
-  }
+/** A one-line error when some of a service's variables are set and not all. */
+function partly(e: PushVariables, service: string, names: readonly (keyof PushVariables)[]): string | null {
+  const set = names.filter((name) => e[name] !== undefined)
+  if (set.length === 0 || set.length === names.length) return null
+  const missing = names.find((name) => e[name] === undefined)
+  return `invalid ${missing}: ${service} needs ${names.join(', ')} (${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set)`
+}
+
+export function pushConfig(e: PushVariables, checkVapid: (config: WebPushConfig) => string | null): Result<PushConfig, string> {
+  const incomplete = partly(e, 'APNs', APNS_REQUIRED) ?? partly(e, 'Web Push', VAPID_REQUIRED)
+  if (incomplete) return err(incomplete)
+  const webPush =
+    e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY && e.VAPID_SUBJECT
+      ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY, subject: e.VAPID_SUBJECT }
+      : undefined
+  const vapidError = webPush ? checkVapid(webPush) : null
+  if (vapidError) return err(vapidError)
+  if (e.FCM_ENDPOINT && !e.FCM_SERVICE_ACCOUNT_FILE) return err('invalid FCM_ENDPOINT: set FCM_SERVICE_ACCOUNT_FILE too')
+  const fcm = e.FCM_SERVICE_ACCOUNT_FILE ? { serviceAccountFile: e.FCM_SERVICE_ACCOUNT_FILE, endpoint: e.FCM_ENDPOINT } : undefined
   const apns =
     e.APNS_KEY_FILE && e.APNS_KEY_ID && e.APNS_TEAM_ID && e.APNS_TOPIC
       ? {
@@ -49,5 +83,5 @@ export function pushConfig(e: PushVariables): Result<PushConfig, string> {
           port: e.APNS_PORT,
         }
       : undefined
-  return ok({ apns })
+  return ok({ apns, webPush, fcm })
 }

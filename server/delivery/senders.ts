@@ -2,6 +2,7 @@
 import type { PushSender } from '../../core/delivery/senders.ts'
 import { createApnsSender, readApnsKey } from './apns.ts'
 import type { PushConfig } from './push-config.ts'
+import { createWebPushSender } from './web-push.ts'
 
 export function createPushSenders(config: PushConfig, extra: { ca?: string[]; senders?: PushSender[] } | undefined): PushSender[] {
   const senders: PushSender[] = [...(extra?.senders ?? [])]
@@ -9,5 +10,6 @@ export function createPushSenders(config: PushConfig, extra: { ca?: string[]; se
     const { keyFile, ...apns } = config.apns
     senders.push(createApnsSender({ ...apns, key: readApnsKey(keyFile), ca: extra?.ca }))
   }
+  if (config.webPush) senders.push(createWebPushSender({ ...config.webPush, ca: extra?.ca }))
   return senders
 }

@@ -28,6 +28,9 @@ describe('parley CLI', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ PARLEY_JWT_SECRET: 'short' }, 'PARLEY_JWT_SECRET'],
     [{ PARLEY_JWKS_URL: 'not a url' }, 'PARLEY_JWKS_URL'],
+    [{ APNS_KEY_FILE: '/nonexistent/AuthKey.p8', APNS_KEY_ID: 'K', APNS_TEAM_ID: 'T', APNS_TOPIC: 'com.example.app' }, 'APNS_KEY_FILE'],
+    [{ APNS_KEY_FILE: '/etc/hostname', APNS_KEY_ID: 'K', APNS_TEAM_ID: 'T', APNS_TOPIC: 'com.example.app' }, 'APNS_KEY_FILE'],
+    [{ VAPID_PUBLIC_KEY: 'bad', VAPID_PRIVATE_KEY: 'bad', VAPID_SUBJECT: 'mailto:ops@example.com' }, 'VAPID_PUBLIC_KEY'],
   ])('exits non-zero with one line naming the variable for %j', (env, variable) => {
     const result = runCli(['serve'], env)
     expect(result.status).not.toBe(0)

@@ -7,34 +7,44 @@
  */
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
+import webpush from 'web-push'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createThread } from '../../protocol/index.ts'
 import type { DeliveryRecord } from '../../core/delivery/deliveries.ts'
 import { startApnsPeer, type ApnsPeer } from '../helpers/apns-peer.ts'
+import { startWebPushPeer, type WebPushPeer } from '../helpers/webpush-peer.ts'
 import { rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { tempDir } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { registerSubject, startWorld, type World } from '../notifications/setup.ts'
 
 const BEN_PHONE = 'b0b0b0'
+const VAPID = webpush.generateVAPIDKeys()
 const BEN_OLD_PHONE = 'dead00'
 
 describe('push over APNs', () => {
   let peer: ApnsPeer
   let world: World
+  let webPeer: WebPushPeer
   beforeEach(async () => {
     peer = await startApnsPeer()
+    webPeer = await startWebPushPeer()
     const keyFile = path.join(tempDir('parley-apns-'), 'key.p8')
     writeFileSync(keyFile, peer.key)
     world = await startWorld({
-      push: { apns: { keyFile, keyId: peer.keyId, teamId: peer.teamId, topic: peer.topic, production: false, host: '127.0.0.1', port: peer.port } },
-      delivery: { ca: [peer.ca] },
+      push: {
+        apns: { keyFile, keyId: peer.keyId, teamId: peer.teamId, topic: peer.topic, production: false, host: '127.0.0.1', port: peer.port },
+        webPush: { ...VAPID, subject: 'mailto:ops@example.com' },
+        fcm: undefined,
+      },
+      delivery: { ca: [peer.ca, webPeer.ca] },
     })
     await registerSubject(world.s, 'post-1')
   })
   afterEach(async () => {
     await world.dispose()
     await peer.close()
+    await webPeer.close()
   })
 
   const register = async (userId: string, token: string) =>
@@ -128,5 +138,27 @@ describe('push over APNs', () => {
     await waitFor(async () => (await deliveries('ben'))[0]?.status === 'sent', 'sent after the retry')
     expect(peer.requests).toHaveLength(2)
     expect((await rest(world.s, 'POST', '/api/v1/deliveries/v_unknown/retry', { bearer: TEST_API_KEY })).status).toBe(404)
+  })
+
+  it('pushes to Web Push subscriptions alike, decrypted by the push service; a 410 removes the subscription', async () => {
+    const token = await world.s.token('ben')
+    const laptop = (
+      await rest<{ id: string }>(world.s, 'POST', '/api/v1/devices', {
+        bearer: token,
+        json: { platform: 'webpush', subscription: webPeer.subscription('laptop') },
+      })
+    ).body.id
+    await rest(world.s, 'POST', '/api/v1/devices', { bearer: token, json: { platform: 'webpush', subscription: webPeer.subscription('old-browser') } })
+    webPeer.answer = (request) => (request.name === 'old-browser' ? { status: 410 } : { status: 201 })
+    await mentionBen('web ')
+    await waitFor(async () => (await deliveries('ben')).length === 2 && (await deliveries('ben')).every((d) => d.status !== 'failed'), 'both settled')
+    const [note] = await world.notifications('ben')
+    const toLaptop = webPeer.requests.filter((r) => r.name === 'laptop')
+    expect(toLaptop).toHaveLength(1)
+    expect(toLaptop[0]?.authError).toBeNull()
+    expect(toLaptop[0]?.headers).toMatchObject({ urgency: 'high', topic: note?.id })
+    expect(toLaptop[0]?.payload).toMatchObject({ title: 'ANA mentioned you', body: 'web @Ben', notificationId: note?.id, badge: 1 })
+    const devices = await rest<{ devices: Array<{ id: string }> }>(world.s, 'GET', '/api/v1/devices', { bearer: token })
+    expect(devices.body.devices.map((d) => d.id)).toEqual([laptop])
   })
 })
