@@ -187,7 +187,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     maxAgeDays: config.notificationMaxAgeDays,
     appUrl: config.appUrl,
     clustered: redis !== undefined,
-    push: { senders: createPushSenders(config.push, deliveryOptions), isPresent: (userId, documentName) => presence.isPresent(userId, documentName) },
+    push: { senders: createPushSenders(config.push, deliveryOptions, logger), isPresent: (userId, documentName) => presence.isPresent(userId, documentName) },
     hocuspocus: () => link.hocuspocus,
   })
   const search = createSearchIndexing({ storage, logger, registry: metrics.registry, hookError: metrics.hookError, hocuspocus: () => link.hocuspocus })

@@ -31,6 +31,7 @@ describe('parley CLI', () => {
     [{ APNS_KEY_FILE: '/nonexistent/AuthKey.p8', APNS_KEY_ID: 'K', APNS_TEAM_ID: 'T', APNS_TOPIC: 'com.example.app' }, 'APNS_KEY_FILE'],
     [{ APNS_KEY_FILE: '/etc/hostname', APNS_KEY_ID: 'K', APNS_TEAM_ID: 'T', APNS_TOPIC: 'com.example.app' }, 'APNS_KEY_FILE'],
     [{ VAPID_PUBLIC_KEY: 'bad', VAPID_PRIVATE_KEY: 'bad', VAPID_SUBJECT: 'mailto:ops@example.com' }, 'VAPID_PUBLIC_KEY'],
+    [{ FCM_SERVICE_ACCOUNT_FILE: '/etc/hostname' }, 'FCM_SERVICE_ACCOUNT_FILE'],
   ])('exits non-zero with one line naming the variable for %j', (env, variable) => {
     const result = runCli(['serve'], env)
     expect(result.status).not.toBe(0)

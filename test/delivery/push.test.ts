@@ -13,6 +13,7 @@ import { createThread } from '../../protocol/index.ts'
 import type { DeliveryRecord } from '../../core/delivery/deliveries.ts'
 import { startApnsPeer, type ApnsPeer } from '../helpers/apns-peer.ts'
 import { startWebPushPeer, type WebPushPeer } from '../helpers/webpush-peer.ts'
+import { fcmErrorBody, startFcmPeer, type FcmPeer } from '../helpers/fcm-peer.ts'
 import { rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { tempDir } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -26,18 +27,22 @@ describe('push over APNs', () => {
   let peer: ApnsPeer
   let world: World
   let webPeer: WebPushPeer
+  let fcmPeer: FcmPeer
   beforeEach(async () => {
     peer = await startApnsPeer()
     webPeer = await startWebPushPeer()
+    fcmPeer = await startFcmPeer()
     const keyFile = path.join(tempDir('parley-apns-'), 'key.p8')
     writeFileSync(keyFile, peer.key)
+    const accountFile = path.join(path.dirname(keyFile), 'account.json')
+    writeFileSync(accountFile, JSON.stringify(fcmPeer.account))
     world = await startWorld({
       push: {
         apns: { keyFile, keyId: peer.keyId, teamId: peer.teamId, topic: peer.topic, production: false, host: '127.0.0.1', port: peer.port },
         webPush: { ...VAPID, subject: 'mailto:ops@example.com' },
-        fcm: undefined,
+        fcm: { serviceAccountFile: accountFile, endpoint: fcmPeer.origin },
       },
-      delivery: { ca: [peer.ca, webPeer.ca] },
+      delivery: { ca: [peer.ca, webPeer.ca, fcmPeer.ca] },
     })
     await registerSubject(world.s, 'post-1')
   })
@@ -45,6 +50,7 @@ describe('push over APNs', () => {
     await world.dispose()
     await peer.close()
     await webPeer.close()
+    await fcmPeer.close()
   })
 
   const register = async (userId: string, token: string) =>
@@ -160,5 +166,22 @@ describe('push over APNs', () => {
     expect(toLaptop[0]?.payload).toMatchObject({ title: 'ANA mentioned you', body: 'web @Ben', notificationId: note?.id, badge: 1 })
     const devices = await rest<{ devices: Array<{ id: string }> }>(world.s, 'GET', '/api/v1/devices', { bearer: token })
     expect(devices.body.devices.map((d) => d.id)).toEqual([laptop])
+  })
+
+  it('pushes to FCM devices alike; UNREGISTERED removes one, a payload error keeps it', async () => {
+    const token = await world.s.token('ben')
+    const register = async (fcmToken: string) =>
+      (await rest<{ id: string }>(world.s, 'POST', '/api/v1/devices', { bearer: token, json: { platform: 'fcm', token: fcmToken } })).body.id
+    const pixel = await register('pixel')
+    await register('old-phone')
+    fcmPeer.answer = (send) => (send.token === 'old-phone' ? { status: 404, body: fcmErrorBody('NOT_FOUND', 'UNREGISTERED') } : { status: 200 })
+    await mentionBen('fcm ')
+    await waitFor(async () => (await deliveries('ben')).length === 2 && (await deliveries('ben')).every((d) => d.status !== 'failed'), 'both settled')
+    const toPixel = fcmPeer.sends.filter((s) => s.token === 'pixel')
+    expect(toPixel).toHaveLength(1)
+    expect(toPixel[0]?.message).toMatchObject({ notification: { title: 'ANA mentioned you', body: 'fcm @Ben' }, android: { priority: 'HIGH' } })
+    expect(fcmPeer.tokenRequests).toEqual([{ ok: true, error: null }])
+    const devices = await rest<{ devices: Array<{ id: string }> }>(world.s, 'GET', '/api/v1/devices', { bearer: token })
+    expect(devices.body.devices.map((d) => d.id)).toEqual([pixel])
   })
 })
