@@ -186,6 +186,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     inbox: inboxOptions,
     maxAgeDays: config.notificationMaxAgeDays,
     appUrl: config.appUrl,
+    digestSeconds: config.digestSeconds,
     clustered: redis !== undefined,
     push: { senders: createPushSenders(config.push, deliveryOptions, logger), isPresent: (userId, documentName) => presence.isPresent(userId, documentName) },
     hocuspocus: () => link.hocuspocus,

@@ -2,10 +2,11 @@
  * The push channel of the outbox: for each notification row, the user's devices on configured
  * platforms get one push per round of activity (a mark that only changes the version sends
  * nothing). The policy (policy.ts) may skip it (read, present, off, muted) or hold it (quiet
- * hours); every (notification, device) has a delivery record. A device the service declares dead
- * is removed; a failure retries with jittered backoff, only for the devices not yet done, and
- * after PUSH_MAX_ATTEMPTS the delivery is `dead` (one log line each). A crash mid-send repeats at
- * most that send, and devices fold repeats by the collapse id (the notification id).
+ * hours); the digest (digest.ts) holds pushes inside the user's window and sends what waited as
+ * one summary at its end. Every (notification, device) has a delivery record. A device the
+ * service declares dead is removed; a failure retries with jittered backoff, only for the devices
+ * not yet done, and after PUSH_MAX_ATTEMPTS the delivery is `dead` (one log line each). A crash
+ * mid-send repeats at most that send, which devices fold by its collapse id.
  */
 import type { Logger } from 'pino'
 import { commentsDocumentName } from '../../protocol/index.ts'
@@ -14,9 +15,10 @@ import type { Preferences } from '../notifications/preferences.ts'
 import type { NotificationRecord, OutboxRow, Storage } from '../storage/types.ts'
 import { deliveryId, isSettled, type DeliveryRecord, type DeliveryStatus } from './deliveries.ts'
 import type { DevicePlatform, DeviceRecord } from './devices.ts'
+import { bypassesDigest, digestHoldUntil, summaryMessage } from './digest.ts'
 import { pushMessage } from './message.ts'
 import { decide, PUSH_MAX_ATTEMPTS, retryDelay } from './policy.ts'
-import type { PushSender, SendOutcome } from './senders.ts'
+import type { PushMessage, PushSender, SendOutcome } from './senders.ts'
 
 export const PUSH_CHANNEL = 'push'
 
@@ -42,6 +44,17 @@ export interface PushOptions {
   random?: () => number
 }
 
+/** A notification that may be pushed now, to the devices not done with its round. */
+interface Ready {
+  index: number
+  row: OutboxRow
+  note: NotificationRecord
+  open: DeviceRecord[]
+  previous: Map<string | null, DeliveryRecord>
+  devices: DeviceRecord[]
+  preferences: Preferences
+}
+
 export function createPushDeliverer(options: PushOptions) {
   const { storage, logger } = options
   const now = options.now ?? Date.now
@@ -51,22 +64,20 @@ export function createPushDeliverer(options: PushOptions) {
   const record = (r: Omit<DeliveryRecord, 'id' | 'channel' | 'updatedAt'>): Promise<void> =>
     storage.deliveries.put({ ...r, id: deliveryId(r.userId, r.notificationId, PUSH_CHANNEL, r.deviceId), channel: PUSH_CHANNEL, updatedAt: now() })
 
-  /** Sends to one device, records the result; the retry time when it should be tried again. */
-  const sendTo = async (
-    row: OutboxRow,
-    note: NotificationRecord,
-    device: DeviceRecord,
-    sender: PushSender,
-    previous: DeliveryRecord | undefined,
-    send: () => Promise<SendOutcome>,
-  ) => {
-    const attempts = previous && previous.round === note.notifiedAt ? previous.attempts + 1 : 1
+  /** Sends one message to one device for `notes`, records each one's delivery; the retry time when it should be tried again. */
+  const sendTo = async (userId: string, notes: readonly Ready[], device: DeviceRecord, message: PushMessage, digest: boolean): Promise<number | null> => {
+    const sender = senders.get(device.platform)
+    if (!sender) return null
+    const attemptsOf = (r: Ready) => {
+      const previous = r.previous.get(device.id)
+      return previous && previous.round === r.note.notifiedAt ? previous.attempts + 1 : 1
+    }
+    const attempts = Math.max(...notes.map(attemptsOf))
     const started = performance.now()
-    const outcome = await send().catch((error: unknown): SendOutcome => ({ status: 'retry', reason: error instanceof Error ? error.message : String(error) }))
+    const outcome = await sender.send(device, message).catch((error: unknown): SendOutcome => ({ status: 'retry', reason: error instanceof Error ? error.message : String(error) }))
     options.metrics?.outcome(sender.platform, outcome.status, (performance.now() - started) / 1000)
-    const base = { userId: row.userId, notificationId: note.id, deviceId: device.id, attempts, round: note.notifiedAt }
     let status: DeliveryStatus
-    let reason: string | null = null
+    let reason: string | null = digest ? 'digest' : null
     let retryAt: number | null = null
     if (outcome.status === 'sent') {
       status = 'sent'
@@ -82,18 +93,19 @@ export function createPushDeliverer(options: PushOptions) {
     }
     if (status === 'dead') {
       options.metrics?.dead(sender.platform)
-      logger.warn({ userId: row.userId, notificationId: note.id, deviceId: device.id, platform: sender.platform, reason }, 'a push delivery is dead')
+      logger.warn({ userId, notificationIds: notes.map((r) => r.note.id), deviceId: device.id, platform: sender.platform, reason }, 'a push delivery is dead')
     }
-    await record({ ...base, status, reason })
+    for (const r of notes) await record({ userId, notificationId: r.note.id, deviceId: device.id, attempts: attemptsOf(r), round: r.note.notifiedAt, status, reason })
     return retryAt
   }
 
-  const deliverOne = async (row: OutboxRow): Promise<RowOutcome> => {
+  /** The row's final outcome (nothing to send, skipped, held), or what is ready to send. */
+  const prepare = async (row: OutboxRow, index: number): Promise<RowOutcome | Ready> => {
     const note = await storage.notifications.get(row.userId, row.notificationId)
     if (!note) return null
     const devices = (await storage.devices.list(row.userId)).filter((d) => senders.has(d.platform))
     if (devices.length === 0) return null
-    const previous = new Map(
+    const previous = new Map<string | null, DeliveryRecord>(
       (await storage.deliveries.ofNotification(row.userId, note.id)).filter((d) => d.channel === PUSH_CHANNEL).map((d) => [d.deviceId, d]),
     )
     const open = devices.filter((d) => {
@@ -101,46 +113,96 @@ export function createPushDeliverer(options: PushOptions) {
       return !done || !isSettled(done, note.notifiedAt)
     })
     if (open.length === 0) return null
+    const preferences = await options.preferences(row.userId)
     const present = await options.isPresent(row.userId, commentsDocumentName(note.subjectId))
-    const decision = decide(note, await options.preferences(row.userId), present, 'push', now())
-    if (!decision.send) {
-      if ('holdUntil' in decision) return { error: 'quiet hours', retryAt: decision.holdUntil }
-      for (const device of open) {
-        options.metrics?.outcome(device.platform, `skipped_${decision.skip}`)
-        await record({
-          userId: row.userId,
-          notificationId: note.id,
-          deviceId: device.id,
-          status: 'skipped',
-          reason: decision.skip,
-          attempts: 0,
-          round: note.notifiedAt,
-        })
-      }
-      return null
+    const decision = decide(note, preferences, present, 'push', now())
+    if (decision.send) return { index, row, note, open, previous, devices, preferences }
+    if ('holdUntil' in decision) return { error: 'quiet hours', retryAt: decision.holdUntil }
+    for (const device of open) {
+      options.metrics?.outcome(device.platform, `skipped_${decision.skip}`)
+      await record({ userId: row.userId, notificationId: note.id, deviceId: device.id, status: 'skipped', reason: decision.skip, attempts: 0, round: note.notifiedAt })
     }
-    const names = await Promise.all(note.actors.slice(0, 2).map((id) => options.nameOf(id)))
-    const message = pushMessage(note, names, await storage.notifications.unseenCount(row.userId), options.urlOf?.(note))
-    const retries = await Promise.all(
-      open.map((device) => {
-        const sender = senders.get(device.platform)
-        return sender ? sendTo(row, note, device, sender, previous.get(device.id), () => sender.send(device, message)) : Promise.resolve(null)
-      }),
-    )
+    return null
+  }
+
+  /** Sends `group` (one user's ready notifications) as one message each, or as one summary; the earliest retry. */
+  const send = async (userId: string, group: readonly Ready[], asSummary: boolean): Promise<number | null> => {
+    const first = group[0]
+    if (!first) return null
+    const badge = await storage.notifications.unseenCount(userId)
+    const retries: Array<number | null> = []
+    if (asSummary) {
+      const message = summaryMessage(
+        group.map((r) => r.note),
+        badge,
+        options.urlOf?.(first.note),
+      )
+      const devices = [...new Map(group.flatMap((r) => r.open).map((d) => [d.id, d])).values()]
+      for (const device of devices) retries.push(await sendTo(userId, group, device, message, true))
+    } else {
+      for (const r of group) {
+        const names = await Promise.all(r.note.actors.slice(0, 2).map((id) => options.nameOf(id)))
+        const message = pushMessage(r.note, names, badge, options.urlOf?.(r.note))
+        retries.push(...(await Promise.all(r.open.map((device) => sendTo(userId, [r], device, message, false)))))
+      }
+    }
     const due = retries.filter((at): at is number => at !== null)
-    return due.length === 0 ? null : { error: 'some devices will be retried', retryAt: Math.min(...due) }
+    return due.length === 0 ? null : Math.min(...due)
+  }
+
+  /** One user's ready notifications: bypassing ones at once; the others now, held to the window's end, or as one summary. */
+  const deliverUser = async (userId: string, ready: readonly Ready[], outcomes: RowOutcome[]) => {
+    const first = ready[0]
+    if (!first) return
+    const lastSentAt = Math.max(0, ...first.devices.map((d) => d.lastSentAt ?? 0)) || null
+    const hold = digestHoldUntil(lastSentAt, first.preferences.digestSeconds * 1000, now())
+    const urgent = ready.filter((r) => bypassesDigest(r.note))
+    const rest = ready.filter((r) => !bypassesDigest(r.note))
+    const settle = (group: readonly Ready[], retryAt: number | null) => {
+      for (const r of group) outcomes[r.index] = retryAt === null ? null : { error: 'some devices will be retried', retryAt }
+    }
+    for (const r of urgent) settle([r], await send(userId, [r], false))
+    if (rest.length === 0) return
+    if (hold !== null) {
+      for (const r of rest) outcomes[r.index] = { error: 'digest window', retryAt: hold }
+      return
+    }
+    settle(rest, await send(userId, rest, rest.length > 1))
   }
 
   return {
     async deliver(rows: readonly OutboxRow[]): Promise<RowOutcome[]> {
-      return Promise.all(
-        rows.map((row) =>
-          deliverOne(row).catch((error: unknown) => {
-            logger.warn({ userId: row.userId, notificationId: row.notificationId, err: error }, 'a push delivery failed; retried with backoff')
-            return error instanceof Error ? error.message : String(error)
-          }),
-        ),
+      const outcomes: RowOutcome[] = rows.map(() => null)
+      const failed = (row: OutboxRow, error: unknown) => {
+        logger.warn({ userId: row.userId, notificationId: row.notificationId, err: error }, 'a push delivery failed; retried with backoff')
+        return error instanceof Error ? error.message : String(error)
+      }
+      const byUser = new Map<string, Ready[]>()
+      await Promise.all(
+        rows.map(async (row, index) => {
+          try {
+            const prepared = await prepare(row, index)
+            if (prepared !== null && typeof prepared === 'object' && 'note' in prepared) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), prepared])
+            else outcomes[index] = prepared
+          } catch (error) {
+            outcomes[index] = failed(row, error)
+          }
+        }),
       )
+      await Promise.all(
+        [...byUser.entries()].map(async ([userId, ready]) => {
+          try {
+            await deliverUser(
+              userId,
+              ready.sort((a, b) => a.index - b.index),
+              outcomes,
+            )
+          } catch (error) {
+            for (const r of ready) outcomes[r.index] ??= failed(r.row, error)
+          }
+        }),
+      )
+      return outcomes
     },
     async close() {
       await Promise.all(options.senders.map((s) => s.close()))

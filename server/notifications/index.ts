@@ -44,6 +44,8 @@ export interface NotificationsOptions {
   maxAgeDays?: number | undefined
   /** The link template of each notification (`PARLEY_APP_URL`). */
   appUrl?: string | undefined
+  /** The digest window of users who did not choose one (`PARLEY_DIGEST_SECONDS`). */
+  digestSeconds?: number | undefined
   /** Several instances share documents (Redis): an inbox not loaded here may be open on another, so every delivery projects. */
   clustered: boolean
   /** Push: the configured senders, and who is active where (present users are not pushed). */
@@ -81,7 +83,7 @@ export function createNotifications(options: NotificationsOptions): Notification
     ...projectorOptions,
     open: (name, context) => options.hocuspocus().openDirectConnection(name, context),
   })
-  const preferences = async (userId: string) => effectivePreferences(await storage.preferences.get(userId))
+  const preferences = async (userId: string) => effectivePreferences(await storage.preferences.get(userId), options.digestSeconds)
   const push =
     options.push && options.push.senders.length > 0
       ? createPushDeliverer({

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import webpush from 'web-push'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createThread } from '../../protocol/index.ts'
+import { createThread, reply, threadsMap } from '../../protocol/index.ts'
 import type { DeliveryRecord } from '../../core/delivery/deliveries.ts'
 import { startApnsPeer, type ApnsPeer } from '../helpers/apns-peer.ts'
 import { startWebPushPeer, type WebPushPeer } from '../helpers/webpush-peer.ts'
@@ -116,6 +116,14 @@ describe('push over APNs', () => {
     await waitFor(async () => (await deliveries('ben'))[0]?.status === 'skipped', 'skipped: present')
     expect((await deliveries('ben'))[0]?.reason).toBe('present')
     expect(peer.requests).toHaveLength(0)
+
+    // Once gone, ben is pushed again.
+    ben.destroy()
+    await waitFor(async () => !(await world.s.server.presence.isPresent('ben', 'comments/post-1')), 'ben gone')
+    await mentionBen('gone ')
+    await waitFor(async () => (await world.notifications('ben')).length === 3, 'the third mention')
+    await waitFor(async () => (await deliveries('ben'))[0]?.status === 'sent', 'sent once ben left')
+    expect(peer.requests).toHaveLength(1)
   })
 
   it('shows deliveries to the owner and dead ones to the backend, which may retry one', async () => {
@@ -184,4 +192,30 @@ describe('push over APNs', () => {
     const devices = await rest<{ devices: Array<{ id: string }> }>(world.s, 'GET', '/api/v1/devices', { bearer: token })
     expect(devices.body.devices.map((d) => d.id)).toEqual([pixel])
   })
+
+  it('sends the first reply of a digest window at once, and what came later as one summary at its end', async () => {
+    await register('ben', BEN_PHONE)
+    const window = await rest(world.s, 'PUT', '/api/v1/preferences', { bearer: await world.s.token('ben'), json: { digestSeconds: 2 } })
+    expect(window.status).toBe(200)
+    const [ana, ben] = [await world.open('post-1', 'ana'), await world.open('post-1', 'ben')]
+    const one = createThread({ doc: ben.doc, userId: 'ben' }, 'first topic')
+    const two = createThread({ doc: ben.doc, userId: 'ben' }, 'second topic')
+    await waitFor(() => threadsMap(ana.doc).has(one.threadId) && threadsMap(ana.doc).has(two.threadId), 'both threads at ana')
+    ben.destroy()
+    reply({ doc: ana.doc, userId: 'ana' }, one.threadId, 'a first answer')
+    await waitFor(() => peer.requests.length === 1, 'the first reply pushed at once')
+    const sentAt = Date.now()
+    reply({ doc: ana.doc, userId: 'ana' }, one.threadId, 'a second answer')
+    reply({ doc: ana.doc, userId: 'ana' }, two.threadId, 'an answer elsewhere')
+    await waitFor(async () => (await world.notifications('ben')).filter((n) => n.kind === 'reply').length === 2, 'two reply notifications')
+    await waitFor(() => peer.requests.length === 2, 'the summary at the window’s end', 10_000)
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_500)
+    expect(peer.requests[0]?.payload.aps.alert).toEqual({ title: 'ANA replied', body: 'a first answer' })
+    expect(peer.requests[1]?.payload.aps.alert).toEqual({ title: '3 new replies', body: 'an answer elsewhere' })
+    const statuses = await Promise.all((await world.notifications('ben')).map((n) => world.s.server.storage.deliveries.ofNotification('ben', n.id)))
+    expect(statuses.flat().map((d) => [d.status, d.reason])).toEqual([
+      ['sent', 'digest'],
+      ['sent', 'digest'],
+    ])
+  }, 20_000)
 })

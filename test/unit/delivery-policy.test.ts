@@ -1,5 +1,6 @@
 /** core/delivery/policy.ts and message.ts: what the push channel decides, how it backs off, and what a push says. */
 import { describe, expect, it } from 'vitest'
+import { bypassesDigest, digestHoldUntil, summaryMessage } from '../../core/delivery/digest.ts'
 import { actorsPhrase, pushMessage } from '../../core/delivery/message.ts'
 import { decide, PUSH_RETRY_BASE_MS, PUSH_RETRY_MAX_MS, retryDelay } from '../../core/delivery/policy.ts'
 import { effectivePreferences } from '../../core/notifications/preferences.ts'
@@ -70,5 +71,30 @@ describe('PROTOCOL §Devices: the push message', () => {
       url: 'https://x/s1',
     })
     expect(pushMessage({ ...NOTE, kind: 'mention', actors: ['ana'] }, ['Ana'], 1, undefined)).toMatchObject({ title: 'Ana mentioned you', urgency: 'high' })
+  })
+})
+
+describe('PROTOCOL §Delivery: the digest', () => {
+  it('lets the first push of a window go at once and holds later ones to its end', () => {
+    expect(digestHoldUntil(null, 300_000, T)).toBeNull()
+    expect(digestHoldUntil(T - 10_000, 300_000, T)).toBe(T + 290_000)
+    expect(digestHoldUntil(T - 300_000, 300_000, T)).toBeNull()
+    expect(digestHoldUntil(T - 1, 0, T)).toBeNull()
+    expect(bypassesDigest({ kind: 'mention', priority: 'high' })).toBe(true)
+    expect(bypassesDigest({ kind: 'reply', priority: 'urgent' })).toBe(true)
+    expect(bypassesDigest({ kind: 'reply', priority: 'normal' })).toBe(false)
+  })
+
+  it('sums what waited into one message', () => {
+    const second = { ...NOTE, id: 'r_2', threadId: 't2', activityCount: 1, notifiedAt: T + 5, preview: 'me too' }
+    expect(summaryMessage([NOTE, second], 9, undefined)).toMatchObject({
+      title: '5 new replies',
+      body: 'me too',
+      notificationId: 'r_2',
+      threadId: null,
+      badge: 9,
+      collapseId: 'digest_ben',
+    })
+    expect(summaryMessage([NOTE, { ...second, kind: 'comment' }], 9, undefined)).toMatchObject({ title: '5 new notifications', kind: 'digest' })
   })
 })
