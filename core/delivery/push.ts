@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino'
 import { commentsDocumentName } from '../../protocol/index.ts'
+import type { Faults } from '../notifications/faults.ts'
 import type { RowOutcome } from '../notifications/projector.ts'
 import type { Preferences } from '../notifications/preferences.ts'
 import type { NotificationRecord, OutboxRow, Storage } from '../storage/types.ts'
@@ -42,6 +43,8 @@ export interface PushOptions {
   metrics?: PushMetrics | undefined
   now?: () => number
   random?: () => number
+  /** Test-only crash points (core/notifications/faults.ts). */
+  faults?: Faults | undefined
 }
 
 /** A notification that may be pushed now, to the devices not done with its round. */
@@ -74,12 +77,15 @@ export function createPushDeliverer(options: PushOptions) {
     }
     const attempts = Math.max(...notes.map(attemptsOf))
     const started = performance.now()
-    const outcome = await sender.send(device, message).catch((error: unknown): SendOutcome => ({ status: 'retry', reason: error instanceof Error ? error.message : String(error) }))
+    const outcome = await sender
+      .send(device, message)
+      .catch((error: unknown): SendOutcome => ({ status: 'retry', reason: error instanceof Error ? error.message : String(error) }))
     options.metrics?.outcome(sender.platform, outcome.status, (performance.now() - started) / 1000)
     let status: DeliveryStatus
     let reason: string | null = digest ? 'digest' : null
     let retryAt: number | null = null
     if (outcome.status === 'sent') {
+      await options.faults?.at('push-after-send')
       status = 'sent'
       await storage.devices.markSent(device.id, now())
     } else if (outcome.status === 'gone') {
@@ -95,7 +101,8 @@ export function createPushDeliverer(options: PushOptions) {
       options.metrics?.dead(sender.platform)
       logger.warn({ userId, notificationIds: notes.map((r) => r.note.id), deviceId: device.id, platform: sender.platform, reason }, 'a push delivery is dead')
     }
-    for (const r of notes) await record({ userId, notificationId: r.note.id, deviceId: device.id, attempts: attemptsOf(r), round: r.note.notifiedAt, status, reason })
+    for (const r of notes)
+      await record({ userId, notificationId: r.note.id, deviceId: device.id, attempts: attemptsOf(r), round: r.note.notifiedAt, status, reason })
     return retryAt
   }
 
@@ -120,7 +127,15 @@ export function createPushDeliverer(options: PushOptions) {
     if ('holdUntil' in decision) return { error: 'quiet hours', retryAt: decision.holdUntil }
     for (const device of open) {
       options.metrics?.outcome(device.platform, `skipped_${decision.skip}`)
-      await record({ userId: row.userId, notificationId: note.id, deviceId: device.id, status: 'skipped', reason: decision.skip, attempts: 0, round: note.notifiedAt })
+      await record({
+        userId: row.userId,
+        notificationId: note.id,
+        deviceId: device.id,
+        status: 'skipped',
+        reason: decision.skip,
+        attempts: 0,
+        round: note.notifiedAt,
+      })
     }
     return null
   }

@@ -10,6 +10,8 @@ export const FAULT_POINTS = [
   'before-detection',
   /** Notifications and their outbox rows are committed; nothing has been projected yet. */
   'after-outbox',
+  /** A push service accepted a push; its delivery is not recorded yet. */
+  'push-after-send',
 ] as const
 
 export type FaultPoint = (typeof FAULT_POINTS)[number]

@@ -83,6 +83,7 @@ export function createNotifications(options: NotificationsOptions): Notification
     ...projectorOptions,
     open: (name, context) => options.hocuspocus().openDirectConnection(name, context),
   })
+  const faults = createFaults(options.faultPoint)
   const preferences = async (userId: string) => effectivePreferences(await storage.preferences.get(userId), options.digestSeconds)
   const push =
     options.push && options.push.senders.length > 0
@@ -95,6 +96,7 @@ export function createNotifications(options: NotificationsOptions): Notification
           urlOf: options.appUrl === undefined ? undefined : (record) => notificationUrl(options.appUrl ?? '', record),
           logger,
           metrics: createPushMetrics(options.registry),
+          faults,
         })
       : undefined
   const channels = push ? [...CHANNELS, PUSH_CHANNEL] : CHANNELS
@@ -111,7 +113,7 @@ export function createNotifications(options: NotificationsOptions): Notification
     }),
     events,
     logger,
-    faults: createFaults(options.faultPoint),
+    faults,
     metrics: metrics.mentions,
     onRecorded: (result) => {
       metrics.recorded(result)
