@@ -10,11 +10,13 @@ import { jsonError } from './errors.ts'
 import { OPENAPI_PATH, openApiDocument } from './openapi.ts'
 import { mountRoutes, type RouteDefinition } from './route.ts'
 import type { RestDependencies } from './routes/context.ts'
+import { commentRoutes } from './routes/comments.ts'
 import { memberRoutes } from './routes/members.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { preferenceRoutes } from './routes/preferences.ts'
 import { presenceRoutes } from './routes/presence.ts'
 import { subjectRoutes } from './routes/subjects.ts'
+import { threadStateRoutes } from './routes/thread-state.ts'
 import { threadRoutes } from './routes/threads.ts'
 import { userRoutes } from './routes/users.ts'
 
@@ -34,6 +36,8 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...subjectRoutes(deps),
     ...memberRoutes(deps),
     ...threadRoutes(deps),
+    ...commentRoutes(deps),
+    ...threadStateRoutes(deps),
     ...userRoutes(deps),
     ...presenceRoutes(deps),
     ...notificationRoutes(deps),

@@ -13,7 +13,7 @@ import type { RequestCredentials } from './credentials.ts'
 import { errorResponse, jsonError } from './errors.ts'
 import { createUserRateLimiter, type UserRateLimiter } from './rate-limit.ts'
 
-export type HttpMethod = 'get' | 'post' | 'put' | 'delete'
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
 
 /** Path parameters and queries are objects of strings; bodies are any JSON. */
 type ObjectSchema = z.ZodObject
