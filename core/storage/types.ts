@@ -11,9 +11,11 @@
  */
 import type { Role } from '../../protocol/index.ts'
 import type { NotificationStore } from './notification-types.ts'
+import type { ModerationStore } from './moderation-types.ts'
 import type { StoredPreferences } from '../notifications/preferences.ts'
 
 export type * from './notification-types.ts'
+export type * from './moderation-types.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -202,6 +204,8 @@ export interface Storage {
   /** Notifications, the mentions and comments already handled, the outbox and detection marks. */
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
+  /** Hidden words, reports, bans and the moderation log (issue 19). */
+  readonly moderation: ModerationStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

@@ -12,6 +12,7 @@ import { clientOwnerContract } from './client-owners-contract.ts'
 import { preferencesContract } from './preferences-contract.ts'
 import { notificationContract } from './notifications-contract.ts'
 import { reactionContract } from './reactions-contract.ts'
+import { moderationContract } from './moderation-contract.ts'
 
 export interface BackendFactory {
   /** A fresh, empty storage. */
@@ -212,4 +213,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
   notificationContract(name, factory)
   reactionContract(name, factory)
   preferencesContract(name, factory)
+  moderationContract(name, factory)
 }

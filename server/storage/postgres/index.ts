@@ -7,7 +7,16 @@
  * (`on` by default); a warning is logged at start when the database has it off.
  */
 import type { Logger } from 'pino'
-import type { ClientOwnerStore, DocumentStore, NotificationStore, PreferenceStore, Storage, SubjectStore, UserStore } from '../../../core/storage/types.ts'
+import type {
+  ClientOwnerStore,
+  DocumentStore,
+  NotificationStore,
+  ModerationStore,
+  PreferenceStore,
+  Storage,
+  SubjectStore,
+  UserStore,
+} from '../../../core/storage/types.ts'
 import { PostgresDocumentStore } from './documents.ts'
 import { migrate } from './migrations.ts'
 import { PostgresPool } from './pool.ts'
@@ -16,6 +25,7 @@ import { PostgresNotificationStore } from './notifications.ts'
 import { PostgresSubjectStore } from './subjects.ts'
 import { PostgresUserStore } from './users.ts'
 import { PostgresPreferenceStore } from './preferences.ts'
+import { PostgresModerationStore } from './moderation.ts'
 
 export {
   POSTGRES_CONNECT_TIMEOUT_MS,
@@ -42,6 +52,7 @@ export class PostgresStorage implements Storage {
   readonly clientOwners: ClientOwnerStore
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
+  readonly moderation: ModerationStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -52,6 +63,7 @@ export class PostgresStorage implements Storage {
     this.clientOwners = new PostgresClientOwnerStore(db)
     this.notifications = new PostgresNotificationStore(db)
     this.preferences = new PostgresPreferenceStore(db)
+    this.moderation = new PostgresModerationStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

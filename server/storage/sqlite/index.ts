@@ -11,6 +11,7 @@ import type {
   LogRow,
   MergeUpdates,
   NotificationStore,
+  ModerationStore,
   PreferenceStore,
   Storage,
   StoredDocument,
@@ -24,6 +25,7 @@ import { SqliteNotificationStore } from './notifications.ts'
 import { SqliteSubjectStore } from './subjects.ts'
 import { SqliteUserStore } from './users.ts'
 import { SqlitePreferenceStore } from './preferences.ts'
+import { SqliteModerationStore } from './moderation.ts'
 
 /** How long a writer waits for another connection's lock before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -155,6 +157,7 @@ export class SqliteStorage implements Storage {
   readonly clientOwners: ClientOwnerStore
   readonly notifications: NotificationStore
   readonly preferences: PreferenceStore
+  readonly moderation: ModerationStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -174,6 +177,7 @@ export class SqliteStorage implements Storage {
     this.clientOwners = new SqliteClientOwnerStore(this.db)
     this.notifications = new SqliteNotificationStore(this.db)
     this.preferences = new SqlitePreferenceStore(this.db)
+    this.moderation = new SqliteModerationStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {
