@@ -13,6 +13,8 @@ import { FAULT_POINTS, type FaultPoint } from '../core/notifications/faults.ts'
 import { DEFAULT_DIGEST_SECONDS, MAX_DIGEST_SECONDS } from '../core/notifications/preferences.ts'
 import { NOTIFICATION_MAX_AGE_DAYS } from '../core/notifications/expiry.ts'
 import { checkAppUrl } from '../core/notifications/app-url.ts'
+import { DEFAULT_REPORT_THRESHOLD, MAX_REPORT_THRESHOLD } from './moderation/reports.ts'
+import { parseCorsOrigins } from './http/cors.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -75,6 +77,14 @@ const envSchema = z.object({
   PARLEY_FAULT: z.enum(FAULT_POINTS).optional(),
   PARLEY_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   PARLEY_TRUSTED_PROXIES: z.string().optional(),
+  PARLEY_REPORT_THRESHOLD: z.coerce.number().int().min(1).max(MAX_REPORT_THRESHOLD).optional(),
+  PARLEY_CORS_ORIGINS: z
+    .string()
+    .check((ctx) => {
+      const checked = parseCorsOrigins(ctx.value)
+      if (!checked.ok) ctx.issues.push({ code: 'custom', message: checked.error, input: ctx.value })
+    })
+    .optional(),
 })
 
 /** Every environment variable the server reads (the docs test checks each is documented). */
@@ -106,8 +116,17 @@ export interface ParleyConfig {
   notificationMaxAgeDays: number
   /** The link template of each notification (`PARLEY_APP_URL`): `{subjectId}`, `{threadId}`, `{commentId}`, `{notificationId}`. */
   appUrl?: string | undefined
+  /** Distinct reporters after which a comment's moderators are notified (`PARLEY_REPORT_THRESHOLD`, default 3). */
+  reportThreshold?: number | undefined
+  /** Origins allowed to call the user REST routes from a browser (`PARLEY_CORS_ORIGINS`); empty: none. */
+  corsOrigins?: readonly string[] | undefined
   /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
+}
+
+function unwrapOrigins(value: string): string[] {
+  const parsed = parseCorsOrigins(value)
+  return parsed.ok ? parsed.value : []
 }
 
 /** The configuration, or a one-line message naming the variable that is wrong. */
@@ -173,5 +192,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     notificationMaxAgeDays: e.PARLEY_NOTIFICATION_MAX_AGE_DAYS ?? NOTIFICATION_MAX_AGE_DAYS,
     appUrl: e.PARLEY_APP_URL,
     faultPoint: e.PARLEY_FAULT,
+    reportThreshold: e.PARLEY_REPORT_THRESHOLD ?? DEFAULT_REPORT_THRESHOLD,
+    corsOrigins: e.PARLEY_CORS_ORIGINS === undefined ? [] : unwrapOrigins(e.PARLEY_CORS_ORIGINS),
   })
 }

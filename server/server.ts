@@ -202,6 +202,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     metricsToken: config.metricsToken,
     api: {
       credentials: createCredentials({ verifier, apiKey: config.apiKey, access, logger }),
+      corsOrigins: config.corsOrigins,
       // REST writes pass the same write guard as socket writes (server/documents/write.ts).
       routes: createRestRoutes({
         storage,

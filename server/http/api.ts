@@ -6,6 +6,7 @@ import type { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ErrorCode } from '../../protocol/index.ts'
 import type { RequestCredentials } from './credentials.ts'
+import { mountCors } from './cors.ts'
 import { jsonError } from './errors.ts'
 import { OPENAPI_PATH, openApiDocument } from './openapi.ts'
 import { mountRoutes, type RouteDefinition } from './route.ts'
@@ -29,6 +30,8 @@ export const API_VERSION = '1.0.0'
 export interface RestApi {
   routes: readonly RouteDefinition[]
   credentials: RequestCredentials
+  /** Origins whose browser apps may call the user routes (`PARLEY_CORS_ORIGINS`); none when absent. */
+  corsOrigins?: readonly string[] | undefined
 }
 
 export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
@@ -83,5 +86,6 @@ export function mountRestApi(app: Hono, api: RestApi): void {
   app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   const document = openApiDocument(api.routes, API_VERSION)
   app.get(OPENAPI_PATH, (c) => c.json(document))
+  mountCors(app, api.routes, api.corsOrigins ?? [])
   mountRoutes(app, api.routes, api.credentials)
 }
