@@ -36,6 +36,7 @@ import type { ParleyEvents } from '../core/events.ts'
 import { createNotifications } from './notifications/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
+import { DEFAULT_REPORT_THRESHOLD } from './moderation/reports.ts'
 import type { Storage } from '../core/storage/types.ts'
 
 /** How long a graceful shutdown waits for documents to be stored and unloaded. */
@@ -63,6 +64,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   admitWrite?: AdmitWrite
   /** Connection limits beyond the configuration (tests, embedding): upgrade rate, pre-authentication deadline and bytes, HTTP timeouts (server/http/connection-limits.ts). */
   connections?: ConnectionOptions
+  /** The clock moderation reads (ban expiry); tests inject one. Default `Date.now`. */
+  clock?: () => number
 }
 
 export interface ParleyServer {
@@ -118,6 +121,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     inbox: inboxOptions,
     admitWrite,
     connections: connectionOptions,
+    clock = Date.now,
     ...overrides
   } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
@@ -214,6 +218,9 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         outbox: notifications.outbox,
         digestSeconds: config.digestSeconds,
         appUrl: config.appUrl,
+        events: notifications.events,
+        reportThreshold: config.reportThreshold ?? DEFAULT_REPORT_THRESHOLD,
+        now: clock,
         writer: createServerWriter({
           hocuspocus: instance,
           checkUpdate: (input) => guard.checkServerWrite(input),

@@ -47,16 +47,21 @@ export function editLive(ctx: WriteContext, threadId: string, commentId: string,
   editComment(ctx, threadId, commentId, body)
 }
 
-/** The author deletes their own comment; a moderator deletes anyone's. */
-export function deleteLive(ctx: WriteContext, role: Role, threadId: string, commentId: string): void {
+/** The author deletes their own comment; a moderator deletes anyone's. Returns the author. */
+export function deleteLive(ctx: WriteContext, role: Role, threadId: string, commentId: string): { authorId: string } {
   const comment = liveComment(ctx.doc, threadId, commentId)
-  if (comment.get(CommentField.authorId) === ctx.userId) return deleteComment(ctx, threadId, commentId)
+  const authorId = String(comment.get(CommentField.authorId))
+  if (authorId === ctx.userId) {
+    deleteComment(ctx, threadId, commentId)
+    return { authorId }
+  }
   if (!roleAtLeast(role, 'moderate')) throw new ParleyError(ErrorCode.WriteRejected, `comment ${commentId} belongs to another user`)
   const text = bodyOf(comment)
   ctx.doc.transact(() => {
     comment.set(CommentField.deletedAt, (ctx.now ?? Date.now)())
     text.delete(0, text.length)
   }, LOCAL_WRITE)
+  return { authorId }
 }
 
 export function reactLive(ctx: WriteContext, threadId: string, commentId: string, emoji: string, on: boolean): void {

@@ -13,6 +13,7 @@ import { mountRoutes, type RouteDefinition } from './route.ts'
 import type { RestDependencies } from './routes/context.ts'
 import { commentRoutes } from './routes/comments.ts'
 import { memberRoutes } from './routes/members.ts'
+import { moderationRoutes } from './routes/moderation.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { preferenceRoutes } from './routes/preferences.ts'
 import { presenceRoutes } from './routes/presence.ts'
@@ -41,6 +42,7 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...threadRoutes(deps),
     ...commentRoutes(deps),
     ...threadStateRoutes(deps),
+    ...moderationRoutes(deps),
     ...userRoutes(deps),
     ...presenceRoutes(deps),
     ...notificationRoutes(deps),

@@ -87,9 +87,22 @@ export function commentRoutes(deps: RestDependencies): RouteDefinition[] {
         const admitted = await admitToSubject(deps, c, user, params.subjectId, 'comment')
         if (!admitted.ok) return admitted.error
         const { role } = admitted.value
+        const at = Date.now()
         const written = await writer.write(admitted.value.documentName, { user, role }, (doc) =>
-          deleteLive({ doc, userId: user.id }, role, params.threadId, params.commentId),
+          deleteLive({ doc, userId: user.id, now: () => at }, role, params.threadId, params.commentId),
         )
+        if (written.ok && written.value.authorId !== user.id) {
+          // A moderator's deletion of someone else's comment goes into the moderation log.
+          await deps.storage.moderation.appendLog({
+            subjectId: params.subjectId,
+            action: 'delete',
+            actorId: user.id,
+            targetUserId: written.value.authorId,
+            commentId: params.commentId,
+            reason: null,
+            at,
+          })
+        }
         return writeAnswer(c, written, 204)
       },
     ),

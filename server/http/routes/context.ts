@@ -8,6 +8,7 @@ import type { ParleyUser } from '../../../core/auth/claims.ts'
 import type { ServerWriter } from '../../documents/write.ts'
 import type { PresenceRegistry } from '../../../core/presence/registry.ts'
 import type { Storage } from '../../../core/storage/types.ts'
+import type { ParleyEvents } from '../../../core/events.ts'
 
 export interface RestDependencies {
   storage: Storage
@@ -24,6 +25,12 @@ export interface RestDependencies {
   digestSeconds: number
   /** The link template of each notification (`PARLEY_APP_URL`). */
   appUrl?: string | undefined
+  /** Typed events (`comment.hidden`, `comment.unhidden`, `comment.reported`, …). */
+  events: ParleyEvents
+  /** Distinct reporters after which the subject's moderators are notified (`PARLEY_REPORT_THRESHOLD`). */
+  reportThreshold: number
+  /** The server's clock (bans expire by it); tests inject one. */
+  now: () => number
 }
 
 /** The user's role on the document when it is at least `need`; `forbidden` otherwise. */
