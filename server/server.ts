@@ -139,7 +139,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const link = new InstanceLink()
   const metrics = createMetrics({ connections: () => link.connections(), documents: () => link.documents() })
   const durability = new Durability({ storage, logger, metrics: metrics.durability, compactAfterRows })
-  const access = createAccessResolver({ storage, devMode, logger })
+  const access = createAccessResolver({ storage, devMode, logger, now: clock })
   const revocation = createRevocation({ document: (name) => link.hocuspocus.documents.get(name), access, logger })
   const redis = config.redisUrl ? await createRedisScaling(config.redisUrl, logger) : undefined
   // Flow control slows fast senders before Hocuspocus reads their messages (server/flow/).

@@ -11,6 +11,7 @@ import { jsonError } from './errors.ts'
 import { OPENAPI_PATH, openApiDocument } from './openapi.ts'
 import { mountRoutes, type RouteDefinition } from './route.ts'
 import type { RestDependencies } from './routes/context.ts'
+import { banRoutes } from './routes/bans.ts'
 import { commentRoutes } from './routes/comments.ts'
 import { memberRoutes } from './routes/members.ts'
 import { moderationRoutes } from './routes/moderation.ts'
@@ -43,6 +44,7 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...commentRoutes(deps),
     ...threadStateRoutes(deps),
     ...moderationRoutes(deps),
+    ...banRoutes(deps),
     ...userRoutes(deps),
     ...presenceRoutes(deps),
     ...notificationRoutes(deps),

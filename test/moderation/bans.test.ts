@@ -1,0 +1,122 @@
+/**
+ * Contract additions, "Moderation": bans and the moderation log. While banned the user's role on
+ * the subject is at most `read` (REST and new sockets), open sockets are downgraded at once (not
+ * closed), and the ban lifts at its expiry (an injected clock) or when a moderator lifts it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Connection } from '@hocuspocus/server'
+import type { ParleyContext } from '../../extensions/context.ts'
+import { codeOf, rest, TEST_API_KEY } from '../helpers/rest.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { registerSubject, startWorld, type World } from '../notifications/setup.ts'
+
+interface LogPage {
+  entries: Array<{
+    id: string
+    action: string
+    actorId: string | null
+    targetUserId: string | null
+    commentId: string | null
+    reason: string | null
+    at: number
+  }>
+  nextCursor: string | null
+}
+
+describe('bans', () => {
+  let world: World
+  let now = 1_800_000_000_000
+  beforeEach(async () => {
+    now = 1_800_000_000_000
+    world = await startWorld({ clock: () => now })
+    await registerSubject(world.s, 'room', ['zoe'])
+  })
+  afterEach(async () => {
+    await world.dispose()
+  })
+
+  const as = async (userId: string, json?: unknown) => ({ bearer: await world.s.token(userId, { access: {} }), json })
+  const sessionsOf = (userId: string): Connection[] =>
+    world.s.server.hocuspocus.documents
+      .get('comments/room')
+      ?.getConnections()
+      .filter((c) => (c.context as ParleyContext).user?.id === userId) ?? []
+  const post = async (userId: string) => rest(world.s, 'POST', '/api/v1/subjects/room/threads', await as(userId, { body: 'hello' }))
+
+  it('caps the role at read at once, downgrading open sockets without closing them, until the ban expires', async () => {
+    await world.open('room', 'ben')
+    expect(sessionsOf('ben').map((c) => [(c.context as ParleyContext).role, c.readOnly])).toEqual([['comment', false]])
+
+    const banned = await rest<{ downgradedConnections: number; until: number }>(
+      world.s,
+      'PUT',
+      '/api/v1/subjects/room/bans/ben',
+      await as('zoe', { reason: 'flooding', until: now + 60_000 }),
+    )
+    expect(banned.status).toBe(200)
+    expect(banned.body).toMatchObject({ downgradedConnections: 1, until: now + 60_000 })
+    expect(sessionsOf('ben').map((c) => [(c.context as ParleyContext).role, c.readOnly])).toEqual([['read', true]])
+
+    const refused = await post('ben')
+    expect([refused.status, codeOf(refused)]).toEqual([403, 'forbidden'])
+    const again = await world.open('room', 'ben')
+    expect(again.provider.isSynced).toBe(true)
+    expect(sessionsOf('ben').map((c) => (c.context as ParleyContext).role)).toEqual(['read', 'read'])
+    // Others keep their role.
+    expect((await post('ana')).status).toBe(201)
+
+    now += 60_000
+    expect((await post('ben')).status).toBe(201)
+    await world.open('room', 'ben')
+    await waitFor(() => sessionsOf('ben').length === 3, 'ben’s third session')
+    expect(sessionsOf('ben').map((c) => (c.context as ParleyContext).role)).toContain('comment')
+  })
+
+  it('lifts a ban on DELETE, restoring open sessions, and writes both to the log', async () => {
+    await world.open('room', 'ben')
+    expect((await rest(world.s, 'PUT', '/api/v1/subjects/room/bans/ben', { bearer: TEST_API_KEY, json: { reason: 'spam' } })).status).toBe(200)
+    expect(sessionsOf('ben').map((c) => c.readOnly)).toEqual([true])
+    const lifted = await rest<{ removed: boolean }>(world.s, 'DELETE', '/api/v1/subjects/room/bans/ben', await as('zoe'))
+    expect(lifted.body).toEqual({ subjectId: 'room', userId: 'ben', removed: true })
+    expect(sessionsOf('ben').map((c) => [(c.context as ParleyContext).role, c.readOnly])).toEqual([['comment', false]])
+    expect((await post('ben')).status).toBe(201)
+
+    const log = await rest<LogPage>(world.s, 'GET', '/api/v1/subjects/room/moderation-log', { bearer: TEST_API_KEY })
+    expect(log.status).toBe(200)
+    expect(log.body.entries.map((e) => [e.action, e.actorId, e.targetUserId, e.reason])).toEqual([
+      ['unban', 'zoe', 'ben', null],
+      ['ban', null, 'ben', 'spam'],
+    ])
+    expect(log.body.nextCursor).toBeNull()
+    expect((await rest(world.s, 'GET', '/api/v1/subjects/room/moderation-log', await as('zoe'))).status).toBe(200)
+  })
+
+  it('pages the log with nextCursor', async () => {
+    for (let i = 0; i < 55; i++) {
+      await rest(world.s, 'PUT', `/api/v1/subjects/room/bans/u${i}`, { bearer: TEST_API_KEY, json: { reason: `r${i}` } })
+    }
+    const first = await rest<LogPage>(world.s, 'GET', '/api/v1/subjects/room/moderation-log', { bearer: TEST_API_KEY })
+    expect(first.body.entries).toHaveLength(50)
+    expect(first.body.entries[0]?.reason).toBe('r54')
+    const second = await rest<LogPage>(world.s, 'GET', `/api/v1/subjects/room/moderation-log?cursor=${first.body.nextCursor}`, { bearer: TEST_API_KEY })
+    expect(second.body.entries.map((e) => e.reason)).toEqual(['r4', 'r3', 'r2', 'r1', 'r0'])
+    expect(second.body.nextCursor).toBeNull()
+  })
+
+  it('refuses bans and the log to anyone without moderate, and an expiry in the past', async () => {
+    const answers = [
+      await rest(world.s, 'PUT', '/api/v1/subjects/room/bans/ana', await as('ben', { reason: 'x' })),
+      await rest(world.s, 'DELETE', '/api/v1/subjects/room/bans/ana', await as('ben')),
+      await rest(world.s, 'GET', '/api/v1/subjects/room/moderation-log', await as('ben')),
+      await rest(world.s, 'PUT', '/api/v1/subjects/room/bans/ana', await as('zoe', { reason: 'x', until: now - 1 })),
+      await rest(world.s, 'PUT', '/api/v1/subjects/room/bans/ana', await as('zoe', {})),
+    ]
+    expect(answers.map((a) => [a.status, codeOf(a)])).toEqual([
+      [403, 'forbidden'],
+      [403, 'forbidden'],
+      [403, 'forbidden'],
+      [400, 'invalid_request'],
+      [400, 'invalid_request'],
+    ])
+  })
+})
