@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose'
 import { ErrorCode, ParleyError, inboxDocumentName, isValidId } from '../protocol/index.ts'
 import { CommentsHandle } from './comments.ts'
 import { InboxHandle } from './inbox.ts'
+import { createRestCaller, httpUrlOf } from './rest.ts'
 import { DocumentSession } from './session.ts'
 import { openConnection, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, type ConnectionStatus, type ReconnectOptions } from './connection.ts'
 import { Emitter } from './events.ts'
@@ -24,6 +25,8 @@ export { IndexedDbStore } from './stores/indexeddb.ts'
 export interface ParleyClientOptions {
   /** The server's WebSocket URL, e.g. `ws://127.0.0.1:1234`. */
   url: string
+  /** The server's HTTP URL for REST (hide, unhide, report); default: `url` with `ws` → `http`. */
+  httpUrl?: string
   /** A JWT, or a function returning one; the function is called again when the token expires. */
   token: TokenSource
   /** The token's `sub`; read from the token when omitted. */
@@ -92,6 +95,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
   const userId = user.id
   const reconnect: ReconnectOptions = { baseDelayMs: RECONNECT_BASE_DELAY_MS, maxDelayMs: RECONNECT_MAX_DELAY_MS, ...options.reconnect }
   const connection = openConnection(options.url, reconnect, options.WebSocketPolyfill)
+  const rest = createRestCaller(options.httpUrl ?? httpUrlOf(options.url), options.token)
   const events = new Emitter<ClientEvents>()
   const sessions = new SubjectSessions({
     socket: connection.socket,
@@ -131,7 +135,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
       if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
       const open = handles.get(subjectId)
       if (open) return open
-      const handle: CommentsHandle = new CommentsHandle(subjectId, sessions.acquire(subjectId), { userId, newId: options.newId }, () => {
+      const handle: CommentsHandle = new CommentsHandle(subjectId, sessions.acquire(subjectId), { userId, newId: options.newId, rest }, () => {
         // Closing twice releases once.
         if (handles.get(subjectId) !== handle) return
         handles.delete(subjectId)
