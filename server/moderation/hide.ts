@@ -26,12 +26,14 @@ import type { ParleyUser } from '../../core/auth/claims.ts'
 import type { ParleyEvents } from '../../core/events.ts'
 import type { Storage } from '../../core/storage/types.ts'
 import type { Hocuspocus } from '@hocuspocus/server'
+import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { hideComment, liveComment, unhideComment } from '../documents/comment-writes.ts'
 import { readDocument } from '../documents/read.ts'
 import type { ServerWriter, WriteRefusal } from '../documents/write.ts'
 
 export interface HideDependencies {
+  logger: Logger
   storage: Storage
   hocuspocus: Hocuspocus
   writer: ServerWriter
@@ -70,6 +72,31 @@ export async function peekComment(hocuspocus: Hocuspocus, target: CommentTarget)
   })
 }
 
+/**
+ * Merges storage's snapshot and log through a garbage-collecting Y.Doc: deleted content (the hidden
+ * words) leaves the stored rows too, not only the state clients receive. A plain compaction
+ * (`Y.mergeUpdates`) would keep deleted text in the merged update.
+ */
+export function mergeCollectingGarbage(updates: Uint8Array[]): Uint8Array {
+  const doc = new Y.Doc({ gc: true })
+  doc.transact(() => {
+    for (const update of updates) Y.applyUpdate(doc, update)
+  })
+  return Y.encodeStateAsUpdate(doc)
+}
+
+/** After a hide: the words leave storage's rows. A failure keeps the log whole (and is logged): the hide stands. */
+async function scrubStoredWords(deps: HideDependencies, documentName: string): Promise<void> {
+  try {
+    await deps.storage.documents.compact(documentName, mergeCollectingGarbage)
+  } catch (error) {
+    deps.logger.error(
+      { err: error, documentName },
+      'the stored log could not be compacted after a hide; the hidden words stay in its rows until the next compaction',
+    )
+  }
+}
+
 export type ModerationOutcome = Result<{ authorId: string; moderation: Moderation | null; changed: boolean }, WriteRefusal>
 
 export async function hide(
@@ -96,6 +123,7 @@ export async function hide(
   if (JSON.stringify(written.value.runs) !== JSON.stringify(peek.value.runs)) {
     await deps.storage.moderation.putHidden({ ...kept, runs: written.value.runs })
   }
+  await scrubStoredWords(deps, commentsDocumentName(target.subjectId))
   deps.events.emit('comment.hidden', { ...target, authorId: written.value.authorId, moderatorId: moderator.user.id, reason })
   return ok({ authorId: written.value.authorId, moderation: written.value.moderation, changed: true })
 }

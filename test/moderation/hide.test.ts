@@ -59,6 +59,10 @@ describe('hide and unhide', () => {
     await waitFor(() => commentIn(ben.doc, threadId)?.moderation?.hiddenBy === 'zoe', 'ben sees the hide', DELIVERY_MS)
     expect(commentIn(ben.doc, threadId)?.text).toBe('')
     expect(await world.s.server.storage.moderation.hidden('post', commentId)).toMatchObject({ authorId: 'ana', runs: [{ text: SECRET }], hiddenBy: 'zoe' })
+    // The words left storage's rows too (snapshot and log), not only the state clients receive.
+    const rows = await world.s.server.storage.documents.load('comments/post')
+    for (const bytes of [rows.snapshot ?? new Uint8Array(), ...rows.log.map((row) => row.data)])
+      expect(Buffer.from(bytes).includes(Buffer.from(SECRET))).toBe(false)
 
     // The replica syncs: its edit is the author's, so the guard takes it, and the server empties it again.
     const back: TestClient = await connectSynced(world.s.server.webSocketUrl, 'comments/post', await world.s.token('ana', { access: {} }), replica)

@@ -27,7 +27,7 @@ const moderationSchema = z.object({ hiddenBy: z.string(), reason: z.string(), at
 const ERRORS = [400, 401, 403, 404, 409, 429, 503] as const
 
 export function moderationRoutes(deps: RestDependencies): RouteDefinition[] {
-  const hideDeps = { storage: deps.storage, hocuspocus: deps.hocuspocus, writer: deps.writer, events: deps.events, now: deps.now }
+  const hideDeps = { logger: deps.logger, storage: deps.storage, hocuspocus: deps.hocuspocus, writer: deps.writer, events: deps.events, now: deps.now }
 
   async function moderate(c: Context, user: ParleyUser, target: CommentTarget, action: 'hide' | 'unhide', reason: string): Promise<Response> {
     const admitted = await admitToSubject(deps, c, user, target.subjectId, 'moderate')
