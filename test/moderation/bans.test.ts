@@ -72,6 +72,28 @@ describe('bans', () => {
     expect(sessionsOf('ben').map((c) => (c.context as ParleyContext).role)).toContain('comment')
   })
 
+  it('gives open sessions their role back when the ban expires (the real clock)', async () => {
+    const real = await startWorld()
+    try {
+      await registerSubject(real.s, 'room', ['zoe'])
+      await real.open('room', 'ben')
+      const sessions = () =>
+        real.s.server.hocuspocus.documents
+          .get('comments/room')
+          ?.getConnections()
+          .filter((c) => (c.context as ParleyContext).user?.id === 'ben') ?? []
+      const banned = await rest(real.s, 'PUT', '/api/v1/subjects/room/bans/ben', {
+        bearer: TEST_API_KEY,
+        json: { reason: 'cool off', until: Date.now() + 300 },
+      })
+      expect(banned.status).toBe(200)
+      expect(sessions().map((c) => c.readOnly)).toEqual([true])
+      await waitFor(() => sessions().every((c) => !c.readOnly && (c.context as ParleyContext).role === 'comment'), 'ben’s session is restored at expiry')
+    } finally {
+      await real.dispose()
+    }
+  })
+
   it('lifts a ban on DELETE, restoring open sessions, and writes both to the log', async () => {
     await world.open('room', 'ben')
     expect((await rest(world.s, 'PUT', '/api/v1/subjects/room/bans/ben', { bearer: TEST_API_KEY, json: { reason: 'spam' } })).status).toBe(200)

@@ -10,7 +10,7 @@ import { z } from 'zod'
 import { commentsDocumentName } from '../../../protocol/index.ts'
 import { MAX_MODERATION_REASON_LENGTH } from '../../../core/guard/rules.ts'
 import { MODERATION_ACTIONS } from '../../../core/storage/moderation-types.ts'
-import { downgradeSessions, restoreSessions } from '../../moderation/sessions.ts'
+import { createSessionRestorer, downgradeSessions, restoreSessions } from '../../moderation/sessions.ts'
 import { errorResponse, jsonError } from '../errors.ts'
 import { userOrBackendRoute, type Caller, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'
@@ -34,6 +34,8 @@ const entrySchema = z.object({
 })
 
 export function banRoutes(deps: RestDependencies): RouteDefinition[] {
+  const restorer = createSessionRestorer(deps.hocuspocus, deps.access, deps.logger)
+
   /** The backend, or a user with `moderate` on the subject; the refusal otherwise. */
   async function moderator(c: Context, caller: Caller, subjectId: string): Promise<{ actorId: string | null } | Response> {
     if (caller.kind === 'backend') return { actorId: null }
@@ -80,7 +82,10 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
           reason: body.reason,
           at,
         })
-        const downgraded = downgradeSessions(deps.hocuspocus, commentsDocumentName(params.subjectId), params.userId)
+        const documentName = commentsDocumentName(params.subjectId)
+        const downgraded = downgradeSessions(deps.hocuspocus, documentName, params.userId)
+        if (until === null) restorer.cancel(documentName, params.userId)
+        else restorer.schedule(documentName, params.userId, until - at)
         return c.json({ ...params, reason: body.reason, until, downgradedConnections: downgraded })
       },
     ),
@@ -110,6 +115,7 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
             reason,
             at: deps.now(),
           })
+          restorer.cancel(commentsDocumentName(params.subjectId), params.userId)
           await restoreSessions(deps.hocuspocus, deps.access, commentsDocumentName(params.subjectId), params.userId)
         }
         return c.json({ ...params, removed })
