@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Connection } from '@hocuspocus/server'
 import type { ParleyContext } from '../../extensions/context.ts'
+import { createThread } from '../../protocol/index.ts'
 import { codeOf, rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { registerSubject, startWorld, type World } from '../notifications/setup.ts'
@@ -44,7 +45,8 @@ describe('bans', () => {
   const post = async (userId: string) => rest(world.s, 'POST', '/api/v1/subjects/room/threads', await as(userId, { body: 'hello' }))
 
   it('caps the role at read at once, downgrading open sockets without closing them, until the ban expires', async () => {
-    await world.open('room', 'ben')
+    const watcher = await world.open('room', 'cid')
+    const ben = await world.open('room', 'ben')
     expect(sessionsOf('ben').map((c) => [(c.context as ParleyContext).role, c.readOnly])).toEqual([['comment', false]])
 
     const banned = await rest<{ downgradedConnections: number; until: number }>(
@@ -56,6 +58,16 @@ describe('bans', () => {
     expect(banned.status).toBe(200)
     expect(banned.body).toMatchObject({ downgradedConnections: 1, until: now + 60_000 })
     expect(sessionsOf('ben').map((c) => [(c.context as ParleyContext).role, c.readOnly])).toEqual([['read', true]])
+    // A write on the downgraded socket is dropped: the server handles one connection's messages in
+    // order, so once the watcher sees ben's awareness sent after it, the write was handled.
+    const { threadId } = createThread({ doc: ben.doc, userId: 'ben' }, 'while banned')
+    ben.provider.setAwarenessField('user', { id: 'ben', name: 'Ben' })
+    await waitFor(
+      () => [...(watcher.provider.awareness?.getStates().values() ?? [])].some((state) => (state.user as { id?: string } | undefined)?.id === 'ben'),
+      'the watcher sees ben’s awareness',
+    )
+    expect(world.s.server.hocuspocus.documents.get('comments/room')?.getMap('threads').has(threadId)).toBe(false)
+    expect(watcher.doc.getMap('threads').has(threadId)).toBe(false)
 
     const refused = await post('ben')
     expect([refused.status, codeOf(refused)]).toEqual([403, 'forbidden'])
