@@ -37,11 +37,18 @@ export interface ReportNotice {
   candidates?: readonly string[]
 }
 
-/** The subject's moderators: stored members and candidates whose role (membership or remembered claim) is `moderate`. */
+/** Users with a remembered `moderate` claim considered per report (each is checked against the subject). */
+export const MAX_CLAIMED_MODERATORS = 1_000
+
+/**
+ * The subject's moderators: stored members, users whose remembered claim names `moderate`, and
+ * the given candidates, each kept when their role on the subject (membership, default role,
+ * remembered claim, minus a ban) is `moderate`.
+ */
 export async function subjectModerators(storage: Storage, access: AccessResolver, subjectId: string, candidates: readonly string[] = []): Promise<string[]> {
   const documentName = commentsDocumentName(subjectId)
-  const members = await storage.subjects.listMembers(subjectId)
-  const users = new Set([...members.map((m) => m.userId), ...candidates])
+  const [members, claimed] = await Promise.all([storage.subjects.listMembers(subjectId), storage.moderation.claimedModerators(MAX_CLAIMED_MODERATORS)])
+  const users = new Set([...members.map((m) => m.userId), ...claimed, ...candidates])
   const moderators: string[] = []
   for (const userId of users) {
     const decision = await access.decideRemembered(userId, documentName)

@@ -77,4 +77,9 @@ export interface ModerationStore {
   removeBan(subjectId: string, userId: string): Promise<boolean>
   /** The user's ban on the subject, expired or not (the caller compares `until` with its clock). */
   ban(subjectId: string, userId: string): Promise<BanRecord | null>
+  /**
+   * Users whose remembered access claim grants `moderate` on some pattern, by id, at most `limit`:
+   * candidates the caller checks against one subject (the claim's patterns decide).
+   */
+  claimedModerators(limit: number): Promise<string[]>
 }

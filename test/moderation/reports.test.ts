@@ -43,6 +43,9 @@ describe('reports', () => {
     const { s } = world
     await registerSubject(s, 'rep', ['zoe', 'dan'])
     const path = await firstComment(s, 'rep', 'ana')
+    // Mia moderates through her token's claim, not membership: the server remembers it when she calls.
+    const mia = await s.token('mia', { access: { 'comments/rep': 'moderate' } })
+    expect((await rest(s, 'GET', '/api/v1/subjects/rep/threads', { bearer: mia })).status).toBe(200)
     const report = async (userId: string, reason = 'spam') =>
       rest<{ commentId: string }>(s, 'POST', `${path}/report`, { bearer: await s.token(userId, { access: {} }), json: { reason } })
 
@@ -51,6 +54,7 @@ describe('reports', () => {
     expect(await moderationOf(s, 'zoe')).toEqual([])
     expect((await report('dan')).status).toBe(202)
     await waitFor(async () => (await moderationOf(s, 'zoe')).length === 1, 'zoe hears of the reports')
+    await waitFor(async () => (await moderationOf(s, 'mia')).length === 1, 'mia (a moderator by her claim) hears of them too')
     expect((await report('cid')).status).toBe(202)
 
     const [zoes] = await moderationOf(s, 'zoe')
@@ -58,6 +62,7 @@ describe('reports', () => {
     // Dan reported it himself: nobody hears their own action.
     expect(await moderationOf(s, 'dan')).toEqual([])
     expect(await moderationOf(s, 'zoe')).toHaveLength(1)
+    expect(await moderationOf(s, 'mia')).toHaveLength(1)
     expect(world.eventsOf('comment.reported').map((e) => [e.data.reporterId, e.data.reporters])).toEqual([
       ['ben', 1],
       ['dan', 2],

@@ -57,6 +57,15 @@ export function moderationContract(name: string, factory: BackendFactory): void 
       ])
     })
 
+    it('lists users whose remembered claim names moderate', async () => {
+      await storage.users.rememberToken('mia', { name: undefined, handle: undefined, access: { 'comments/news-*': 'moderate' } })
+      await storage.users.rememberToken('al', { name: undefined, handle: undefined, access: { '*': 'moderate', 'comments/x': 'read' } })
+      await storage.users.rememberToken('bo', { name: undefined, handle: undefined, access: { '*': 'comment' } })
+      await storage.users.rememberToken('cy', { name: undefined, handle: undefined, access: undefined })
+      expect(await storage.moderation.claimedModerators(10)).toEqual(['al', 'mia'])
+      expect(await storage.moderation.claimedModerators(1)).toEqual(['al'])
+    })
+
     it('stores, replaces and lifts bans', async () => {
       await storage.moderation.putBan({ subjectId: 's', userId: 'ana', reason: 'rude', until: 100, bannedBy: 'zoe', at: 1 })
       await storage.moderation.putBan({ subjectId: 's', userId: 'ana', reason: 'very rude', until: null, bannedBy: null, at: 2 })

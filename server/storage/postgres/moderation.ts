@@ -129,6 +129,11 @@ export class PostgresModerationStore implements ModerationStore {
     return rows.length === 1
   }
 
+  async claimedModerators(limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(`SELECT id FROM users WHERE access LIKE '%"moderate"%' ORDER BY id COLLATE "C" LIMIT $1`, [limit])
+    return rows.map((row) => row.id)
+  }
+
   async ban(subjectId: string, userId: string): Promise<BanRecord | null> {
     const rows = await this.db.query<{ reason: string; until: string | null; banned_by: string | null; at: string }>(
       'SELECT reason, until, banned_by, at FROM subject_bans WHERE subject_id = $1 AND user_id = $2',

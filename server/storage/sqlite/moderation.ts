@@ -83,6 +83,7 @@ export class SqliteModerationStore implements ModerationStore {
          ON CONFLICT (subject_id, user_id) DO UPDATE SET reason = excluded.reason, until = excluded.until, banned_by = excluded.banned_by, at = excluded.at`,
       ),
       removeBan: db.prepare<[string, string]>('DELETE FROM subject_bans WHERE subject_id = ? AND user_id = ?'),
+      claimedModerators: db.prepare<[number], { id: string }>(`SELECT id FROM users WHERE access LIKE '%"moderate"%' ORDER BY id LIMIT ?`),
       ban: db.prepare<[string, string], BanRow>('SELECT reason, until, banned_by, at FROM subject_bans WHERE subject_id = ? AND user_id = ?'),
     }
     this.s = s
@@ -134,6 +135,10 @@ export class SqliteModerationStore implements ModerationStore {
 
   async removeBan(subjectId: string, userId: string): Promise<boolean> {
     return this.s.removeBan.run(subjectId, userId).changes === 1
+  }
+
+  async claimedModerators(limit: number): Promise<string[]> {
+    return this.s.claimedModerators.all(limit).map((row) => row.id)
   }
 
   async ban(subjectId: string, userId: string): Promise<BanRecord | null> {
