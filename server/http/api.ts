@@ -90,6 +90,6 @@ export function mountRestApi(app: Hono, api: RestApi): void {
   app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   const document = openApiDocument(api.routes, API_VERSION)
   app.get(OPENAPI_PATH, (c) => c.json(document))
-  mountCors(app, api.routes, api.corsOrigins ?? [])
+  mountCors(app, api.routes, api.corsOrigins ?? [], (authorization) => api.credentials.backend(authorization).ok)
   mountRoutes(app, api.routes, api.credentials)
 }

@@ -51,8 +51,17 @@ function userMethodsByPath(routes: readonly RouteDefinition[]): Map<string, Set<
   return byPath
 }
 
-/** Mounts the preflights and the answer headers; call before the routes are mounted. */
-export function mountCors(app: Hono, routes: readonly RouteDefinition[], allowedOrigins: readonly string[]): void {
+/**
+ * Mounts the preflights and the answer headers; call before the routes are mounted. `isApiKey`
+ * tells a backend's `Authorization` apart: a route open to users and the backend answers a call
+ * made with the API key without CORS headers, so no browser page can read it.
+ */
+export function mountCors(
+  app: Hono,
+  routes: readonly RouteDefinition[],
+  allowedOrigins: readonly string[],
+  isApiKey: (authorization: string | undefined) => boolean,
+): void {
   const allowed = new Set(allowedOrigins)
   const refuse = (c: Context) => jsonError(c, 403, ErrorCode.Forbidden, 'cross-origin calls to this route are not allowed')
 
@@ -73,7 +82,7 @@ export function mountCors(app: Hono, routes: readonly RouteDefinition[], allowed
     if (route.auth === 'backend') continue
     app.on(route.spec.method.toUpperCase(), route.spec.path, async (c, next) => {
       const origin = c.req.header('origin')
-      if (origin !== undefined && allowed.has(origin)) {
+      if (origin !== undefined && allowed.has(origin) && !isApiKey(c.req.header('authorization'))) {
         c.header('Access-Control-Allow-Origin', origin)
         c.header('Access-Control-Expose-Headers', EXPOSED_HEADERS)
       }

@@ -83,6 +83,13 @@ describe('CORS for browser apps on another origin', () => {
     })
     expect(put.status).toBe(200)
     expect(put.headers.get('access-control-allow-origin')).toBeNull()
+    // A route open to users and the backend: a user's call is readable cross-origin, the API key's is not.
+    const asUser = await fetch(`${s.server.httpUrl}/api/v1/subjects/cors/presence`, {
+      headers: { origin: APP, authorization: `Bearer ${await s.token('ana')}` },
+    })
+    expect([asUser.status, asUser.headers.get('access-control-allow-origin')]).toEqual([200, APP])
+    const asBackend = await fetch(`${s.server.httpUrl}/api/v1/subjects/cors/presence`, { headers: { origin: APP, authorization: `Bearer ${TEST_API_KEY}` } })
+    expect([asBackend.status, asBackend.headers.get('access-control-allow-origin')]).toEqual([200, null])
   })
 
   it('allows no origin at all when PARLEY_CORS_ORIGINS is unset', async () => {
