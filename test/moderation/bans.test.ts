@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Connection } from '@hocuspocus/server'
 import type { ParleyContext } from '../../extensions/context.ts'
 import { createThread } from '../../protocol/index.ts'
+import { BACKENDS } from '../access/backends.ts'
 import { codeOf, rest, TEST_API_KEY } from '../helpers/rest.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { registerSubject, startWorld, type World } from '../notifications/setup.ts'
@@ -125,16 +126,23 @@ describe('bans', () => {
     expect((await rest(world.s, 'GET', '/api/v1/subjects/room/moderation-log', await as('zoe'))).status).toBe(200)
   })
 
-  it('pages the log with nextCursor', async () => {
-    for (let i = 0; i < 55; i++) {
-      await rest(world.s, 'PUT', `/api/v1/subjects/room/bans/u${i}`, { bearer: TEST_API_KEY, json: { reason: `r${i}` } })
+  it.each(BACKENDS.map((backend) => [backend.name, backend] as const))('pages the log with nextCursor (%s)', async (_name, backend) => {
+    const own = await startWorld({}, backend)
+    try {
+      for (let i = 0; i < 55; i++) {
+        await rest(own.s, 'PUT', `/api/v1/subjects/room/bans/u${i}`, { bearer: TEST_API_KEY, json: { reason: `r${i}` } })
+      }
+      const first = await rest<LogPage>(own.s, 'GET', '/api/v1/subjects/room/moderation-log', { bearer: TEST_API_KEY })
+      expect(first.body.entries).toHaveLength(50)
+      expect(first.body.entries[0]).toMatchObject({ action: 'ban', actorId: null, targetUserId: 'u54', commentId: null, reason: 'r54' })
+      const second = await rest<LogPage>(own.s, 'GET', `/api/v1/subjects/room/moderation-log?cursor=${first.body.nextCursor}`, { bearer: TEST_API_KEY })
+      expect(second.body.entries.map((e) => e.reason)).toEqual(['r4', 'r3', 'r2', 'r1', 'r0'])
+      expect(second.body.nextCursor).toBeNull()
+      const bad = await rest(own.s, 'GET', '/api/v1/subjects/room/moderation-log?cursor=abc', { bearer: TEST_API_KEY })
+      expect([bad.status, codeOf(bad)]).toEqual([400, 'invalid_request'])
+    } finally {
+      await own.dispose()
     }
-    const first = await rest<LogPage>(world.s, 'GET', '/api/v1/subjects/room/moderation-log', { bearer: TEST_API_KEY })
-    expect(first.body.entries).toHaveLength(50)
-    expect(first.body.entries[0]?.reason).toBe('r54')
-    const second = await rest<LogPage>(world.s, 'GET', `/api/v1/subjects/room/moderation-log?cursor=${first.body.nextCursor}`, { bearer: TEST_API_KEY })
-    expect(second.body.entries.map((e) => e.reason)).toEqual(['r4', 'r3', 'r2', 'r1', 'r0'])
-    expect(second.body.nextCursor).toBeNull()
   })
 
   it('refuses bans and the log to anyone without moderate, and an expiry in the past', async () => {
