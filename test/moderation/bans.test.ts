@@ -111,7 +111,7 @@ describe('bans', () => {
     await world.open('room', 'ben')
     expect((await rest(world.s, 'PUT', '/api/v1/subjects/room/bans/ben', { bearer: TEST_API_KEY, json: { reason: 'spam' } })).status).toBe(200)
     expect(sessionsOf('ben').map((c) => c.readOnly)).toEqual([true])
-    const lifted = await rest<{ removed: boolean }>(world.s, 'DELETE', '/api/v1/subjects/room/bans/ben', await as('zoe'))
+    const lifted = await rest<{ removed: boolean }>(world.s, 'DELETE', '/api/v1/subjects/room/bans/ben', await as('zoe', { reason: 'calmer now' }))
     expect(lifted.body).toEqual({ subjectId: 'room', userId: 'ben', removed: true })
     expect(sessionsOf('ben').map((c) => [(c.context as ParleyContext).role, c.readOnly])).toEqual([['comment', false]])
     expect((await post('ben')).status).toBe(201)
@@ -119,7 +119,7 @@ describe('bans', () => {
     const log = await rest<LogPage>(world.s, 'GET', '/api/v1/subjects/room/moderation-log', { bearer: TEST_API_KEY })
     expect(log.status).toBe(200)
     expect(log.body.entries.map((e) => [e.action, e.actorId, e.targetUserId, e.reason])).toEqual([
-      ['unban', 'zoe', 'ben', null],
+      ['unban', 'zoe', 'ben', 'calmer now'],
       ['ban', null, 'ben', 'spam'],
     ])
     expect(log.body.nextCursor).toBeNull()

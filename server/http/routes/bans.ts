@@ -96,7 +96,8 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
         tag: 'moderation',
         summary: 'Lift a ban',
         params: banParams,
-        body: z.strictObject({ reason: reasonSchema.optional() }).optional(),
+        // The contract's `{ reason, until? }` is accepted on DELETE too; `until` means nothing there.
+        body: z.object({ reason: reasonSchema.optional(), until: z.number().optional() }).optional(),
         responses: { 200: { description: 'Whether there was a ban', schema: z.object({ subjectId: z.string(), userId: z.string(), removed: z.boolean() }) } },
         errors: [400, 401, 403, 503],
       },
