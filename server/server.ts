@@ -37,6 +37,7 @@ import { createNotifications } from './notifications/index.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
 import { DEFAULT_REPORT_THRESHOLD } from './moderation/reports.ts'
+import { KeepHiddenWords } from './moderation/keep-words.ts'
 import type { Storage } from '../core/storage/types.ts'
 
 /** How long a graceful shutdown waits for documents to be stored and unloaded. */
@@ -189,6 +190,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code), watch: connectionGuards.authentication }),
         flow.extension,
         guard,
+        new KeepHiddenWords({ storage, logger }),
         presenceExtension,
         durability,
         ...notifications.extensions,

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { createThread, editComment, readThreads, type Comment } from '../../protocol/index.ts'
+import { CommentField, createThread, editComment, findComment, getThread, readThreads, type Comment } from '../../protocol/index.ts'
 import { rebuild } from '../helpers/comments.ts'
 import { connectSynced, acknowledged, type TestClient } from '../helpers/provider.ts'
 import { codeOf, rest } from '../helpers/rest.ts'
@@ -111,6 +111,45 @@ describe('hide and unhide', () => {
       ['unhide', 'zoe', 'ana', commentId],
       ['hide', 'zoe', 'ana', commentId],
     ])
+  })
+
+  it('keeps the words of a hide made through a socket, whether the client emptied the body or not, so unhide restores them', async () => {
+    const ben = await world.open('post', 'ben')
+    const zoe = await world.open('post', 'zoe')
+    const ana = await world.open('post', 'ana')
+    const first = createThread({ doc: ana.doc, userId: 'ana' }, [{ text: 'hey ' }, { text: '@Ben', mention: 'ben' }, { text: ' look' }])
+    const second = createThread({ doc: ana.doc, userId: 'ana' }, 'second words')
+    await acknowledged(ana)
+    await waitFor(() => commentIn(zoe.doc, first.threadId) !== undefined && commentIn(zoe.doc, second.threadId) !== undefined, 'zoe has both')
+
+    // A raw moderator client: sets `moderation` and leaves the words (the server empties them) ...
+    const moderation = { hiddenBy: 'zoe', reason: 'socket', at: Date.now() }
+    findComment(getThread(zoe.doc, first.threadId), first.commentId).set(CommentField.moderation, moderation)
+    // ... or empties the body itself in the same transaction.
+    const other = findComment(getThread(zoe.doc, second.threadId), second.commentId)
+    zoe.doc.transact(() => {
+      other.set(CommentField.moderation, moderation)
+      const body = other.get(CommentField.body)
+      if (body instanceof Y.Text) body.delete(0, body.length)
+    })
+    await acknowledged(zoe)
+    await waitFor(() => commentIn(ben.doc, first.threadId)?.text === '' && commentIn(ben.doc, second.threadId)?.text === '', 'both hidden at ben')
+    await waitFor(async () => (await world.s.server.storage.moderation.hidden('post', second.commentId)) !== null, 'the words are kept')
+    expect((await world.s.server.storage.moderation.hidden('post', first.commentId))?.runs).toEqual([
+      { text: 'hey ' },
+      { text: '@Ben', mention: 'ben' },
+      { text: ' look' },
+    ])
+    expect((await world.s.server.storage.moderation.hidden('post', second.commentId))?.runs).toEqual([{ text: 'second words' }])
+
+    for (const { threadId, commentId } of [first, second]) {
+      expect((await rest(world.s, 'POST', `/api/v1/subjects/post/threads/${threadId}/comments/${commentId}/unhide`, await as('zoe'))).status).toBe(200)
+    }
+    await waitFor(
+      () => commentIn(ben.doc, first.threadId)?.text === 'hey @Ben look' && commentIn(ben.doc, second.threadId)?.text === 'second words',
+      'the words are back',
+    )
+    expect(commentIn(ben.doc, first.threadId)?.mentions).toEqual(['ben'])
   })
 
   it('refuses hides by non-moderators, of unknown comments, and of deleted ones', async () => {
