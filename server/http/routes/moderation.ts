@@ -18,7 +18,7 @@ import { errorResponse } from '../errors.ts'
 import { userRoute, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'
 import type { RestDependencies } from './context.ts'
-import { admitToSubject, writeAnswer } from './subject-write.ts'
+import { admitToSubject, STORAGE_DOWN, writeAnswer } from './subject-write.ts'
 
 const commentParams = z.object({ subjectId: idSchema, threadId: idSchema, commentId: idSchema })
 const COMMENT_PATH = '/api/v1/subjects/:subjectId/threads/:threadId/comments/:commentId'
@@ -27,6 +27,16 @@ const moderationSchema = z.object({ hiddenBy: z.string(), reason: z.string(), at
 const ERRORS = [400, 401, 403, 404, 409, 429, 503] as const
 
 export function moderationRoutes(deps: RestDependencies): RouteDefinition[] {
+  /** Runs `answer`; storage failing on the way is 503 `storage_unavailable` (logged), not a 500. */
+  async function orStorageDown(c: Context, what: string, answer: () => Promise<Response>): Promise<Response> {
+    try {
+      return await answer()
+    } catch (error) {
+      deps.logger.error({ err: error, path: c.req.path }, `${what} failed`)
+      return errorResponse(c, STORAGE_DOWN)
+    }
+  }
+
   const hideDeps = { logger: deps.logger, storage: deps.storage, hocuspocus: deps.hocuspocus, writer: deps.writer, events: deps.events, now: deps.now }
 
   async function moderate(c: Context, user: ParleyUser, target: CommentTarget, action: 'hide' | 'unhide', reason: string): Promise<Response> {
@@ -60,7 +70,7 @@ export function moderationRoutes(deps: RestDependencies): RouteDefinition[] {
         responses: { 200: { description: 'The comment’s moderation now', schema: z.object({ commentId: z.string(), moderation: moderationSchema }) } },
         errors: ERRORS,
       },
-      ({ c, params, body, user }) => moderate(c, user, params, action, (body as { reason?: string } | undefined)?.reason ?? ''),
+      ({ c, params, body, user }) => orStorageDown(c, action, () => moderate(c, user, params, action, (body as { reason?: string } | undefined)?.reason ?? '')),
     )
 
   return [
@@ -78,46 +88,47 @@ export function moderationRoutes(deps: RestDependencies): RouteDefinition[] {
         responses: { 202: { description: 'The report is received', schema: z.object({ commentId: z.string() }) } },
         errors: ERRORS,
       },
-      async ({ c, params, body, user }) => {
-        const admitted = await admitToSubject(deps, c, user, params.subjectId, 'read')
-        if (!admitted.ok) return admitted.error
-        const peek = await peekComment(deps.hocuspocus, params)
-        if (!peek.ok) return errorResponse(c, peek.error)
-        const at = deps.now()
-        const report = await deps.storage.moderation.report(params.subjectId, params.commentId, user.id, body.reason, at)
-        if (report.added) {
-          const { authorId } = peek.value
-          await deps.storage.moderation.appendLog({
-            subjectId: params.subjectId,
-            action: 'report',
-            actorId: user.id,
-            targetUserId: authorId,
-            commentId: params.commentId,
-            reason: body.reason,
-            at,
-          })
-          deps.events.emit('comment.reported', { ...params, authorId, reporterId: user.id, reason: body.reason, reporters: report.reporters })
-          if (report.reporters >= deps.reportThreshold) {
-            // Hosts are candidates too: a remembered claim may make them moderators.
-            const hosts = await readDocument(deps.hocuspocus, commentsDocumentName(params.subjectId), (doc) =>
-              Object.entries(readFollowers(doc))
-                .filter(([, role]) => role === 'host')
-                .map(([userId]) => userId),
-            )
-            const recorded = await notifyModeratorsOfReports(
-              {
-                storage: deps.storage,
-                access: deps.access,
-                events: deps.events,
-                preferences: async (id) => effectivePreferences(await deps.storage.preferences.get(id)),
-              },
-              { ...params, reporterId: user.id, reason: body.reason, candidates: hosts },
-            )
-            if (recorded.notifications.length > 0) deps.outbox.kick()
+      ({ c, params, body, user }) =>
+        orStorageDown(c, 'a report', async () => {
+          const admitted = await admitToSubject(deps, c, user, params.subjectId, 'read')
+          if (!admitted.ok) return admitted.error
+          const peek = await peekComment(deps.hocuspocus, params)
+          if (!peek.ok) return errorResponse(c, peek.error)
+          const at = deps.now()
+          const report = await deps.storage.moderation.report(params.subjectId, params.commentId, user.id, body.reason, at)
+          if (report.added) {
+            const { authorId } = peek.value
+            await deps.storage.moderation.appendLog({
+              subjectId: params.subjectId,
+              action: 'report',
+              actorId: user.id,
+              targetUserId: authorId,
+              commentId: params.commentId,
+              reason: body.reason,
+              at,
+            })
+            deps.events.emit('comment.reported', { ...params, authorId, reporterId: user.id, reason: body.reason, reporters: report.reporters })
+            if (report.reporters >= deps.reportThreshold) {
+              // Hosts are candidates too: a remembered claim may make them moderators.
+              const hosts = await readDocument(deps.hocuspocus, commentsDocumentName(params.subjectId), (doc) =>
+                Object.entries(readFollowers(doc))
+                  .filter(([, role]) => role === 'host')
+                  .map(([userId]) => userId),
+              )
+              const recorded = await notifyModeratorsOfReports(
+                {
+                  storage: deps.storage,
+                  access: deps.access,
+                  events: deps.events,
+                  preferences: async (id) => effectivePreferences(await deps.storage.preferences.get(id)),
+                },
+                { ...params, reporterId: user.id, reason: body.reason, candidates: hosts },
+              )
+              if (recorded.notifications.length > 0) deps.outbox.kick()
+            }
           }
-        }
-        return c.json({ commentId: params.commentId }, 202)
-      },
+          return c.json({ commentId: params.commentId }, 202)
+        }),
     ),
   ]
 }
