@@ -15,6 +15,7 @@ import { errorResponse, jsonError } from '../errors.ts'
 import { userOrBackendRoute, type Caller, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'
 import { requireRole, type RestDependencies } from './context.ts'
+import { STORAGE_DOWN } from './subject-write.ts'
 import { ErrorCode } from '../../../protocol/index.ts'
 
 /** Entries per page of the moderation log. */
@@ -34,6 +35,16 @@ const entrySchema = z.object({
 })
 
 export function banRoutes(deps: RestDependencies): RouteDefinition[] {
+  /** Runs `answer`; storage failing on the way is 503 `storage_unavailable` (logged), not a 500. */
+  async function storageOr503(c: Context, what: string, answer: () => Promise<Response>): Promise<Response> {
+    try {
+      return await answer()
+    } catch (error) {
+      deps.logger.error({ err: error, path: c.req.path }, `${what} failed`)
+      return errorResponse(c, STORAGE_DOWN)
+    }
+  }
+
   const restorer = createSessionRestorer(deps.hocuspocus, deps.access, deps.logger)
 
   /** The backend, or a user with `moderate` on the subject; the refusal otherwise. */
@@ -66,28 +77,29 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
         },
         errors: [400, 401, 403, 503],
       },
-      async ({ c, params, body, caller }) => {
-        const allowed = await moderator(c, caller, params.subjectId)
-        if (allowed instanceof Response) return allowed
-        const at = deps.now()
-        if (body.until !== undefined && body.until <= at) return jsonError(c, 400, ErrorCode.InvalidRequest, 'body.until: must be in the future')
-        const until = body.until ?? null
-        await deps.storage.moderation.putBan({ ...params, reason: body.reason, until, bannedBy: allowed.actorId, at })
-        await deps.storage.moderation.appendLog({
-          subjectId: params.subjectId,
-          action: 'ban',
-          actorId: allowed.actorId,
-          targetUserId: params.userId,
-          commentId: null,
-          reason: body.reason,
-          at,
-        })
-        const documentName = commentsDocumentName(params.subjectId)
-        const downgraded = downgradeSessions(deps.hocuspocus, documentName, params.userId)
-        if (until === null) restorer.cancel(documentName, params.userId)
-        else restorer.schedule(documentName, params.userId, until - at)
-        return c.json({ ...params, reason: body.reason, until, downgradedConnections: downgraded })
-      },
+      ({ c, params, body, caller }) =>
+        storageOr503(c, 'a ban', async () => {
+          const allowed = await moderator(c, caller, params.subjectId)
+          if (allowed instanceof Response) return allowed
+          const at = deps.now()
+          if (body.until !== undefined && body.until <= at) return jsonError(c, 400, ErrorCode.InvalidRequest, 'body.until: must be in the future')
+          const until = body.until ?? null
+          await deps.storage.moderation.putBan({ ...params, reason: body.reason, until, bannedBy: allowed.actorId, at })
+          await deps.storage.moderation.appendLog({
+            subjectId: params.subjectId,
+            action: 'ban',
+            actorId: allowed.actorId,
+            targetUserId: params.userId,
+            commentId: null,
+            reason: body.reason,
+            at,
+          })
+          const documentName = commentsDocumentName(params.subjectId)
+          const downgraded = downgradeSessions(deps.hocuspocus, documentName, params.userId)
+          if (until === null) restorer.cancel(documentName, params.userId)
+          else restorer.schedule(documentName, params.userId, until - at)
+          return c.json({ ...params, reason: body.reason, until, downgradedConnections: downgraded })
+        }),
     ),
     userOrBackendRoute(
       {
@@ -101,26 +113,27 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
         responses: { 200: { description: 'Whether there was a ban', schema: z.object({ subjectId: z.string(), userId: z.string(), removed: z.boolean() }) } },
         errors: [400, 401, 403, 503],
       },
-      async ({ c, params, body, caller }) => {
-        const allowed = await moderator(c, caller, params.subjectId)
-        if (allowed instanceof Response) return allowed
-        const removed = await deps.storage.moderation.removeBan(params.subjectId, params.userId)
-        if (removed) {
-          const reason = (body as { reason?: string } | undefined)?.reason ?? null
-          await deps.storage.moderation.appendLog({
-            subjectId: params.subjectId,
-            action: 'unban',
-            actorId: allowed.actorId,
-            targetUserId: params.userId,
-            commentId: null,
-            reason,
-            at: deps.now(),
-          })
-          restorer.cancel(commentsDocumentName(params.subjectId), params.userId)
-          await restoreSessions(deps.hocuspocus, deps.access, commentsDocumentName(params.subjectId), params.userId)
-        }
-        return c.json({ ...params, removed })
-      },
+      ({ c, params, body, caller }) =>
+        storageOr503(c, 'lifting a ban', async () => {
+          const allowed = await moderator(c, caller, params.subjectId)
+          if (allowed instanceof Response) return allowed
+          const removed = await deps.storage.moderation.removeBan(params.subjectId, params.userId)
+          if (removed) {
+            const reason = (body as { reason?: string } | undefined)?.reason ?? null
+            await deps.storage.moderation.appendLog({
+              subjectId: params.subjectId,
+              action: 'unban',
+              actorId: allowed.actorId,
+              targetUserId: params.userId,
+              commentId: null,
+              reason,
+              at: deps.now(),
+            })
+            restorer.cancel(commentsDocumentName(params.subjectId), params.userId)
+            await restoreSessions(deps.hocuspocus, deps.access, commentsDocumentName(params.subjectId), params.userId)
+          }
+          return c.json({ ...params, removed })
+        }),
     ),
     userOrBackendRoute(
       {
@@ -138,12 +151,13 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
         responses: { 200: { description: 'One page of the log', schema: z.object({ entries: z.array(entrySchema), nextCursor: z.string().nullable() }) } },
         errors: [400, 401, 403, 503],
       },
-      async ({ c, params, query, caller }) => {
-        const allowed = await moderator(c, caller, params.subjectId)
-        if (allowed instanceof Response) return allowed
-        const page = await deps.storage.moderation.listLog(params.subjectId, { before: query.cursor ?? null, limit: MODERATION_LOG_PAGE })
-        return c.json({ entries: page.entries, nextCursor: page.next })
-      },
+      ({ c, params, query, caller }) =>
+        storageOr503(c, 'the moderation log', async () => {
+          const allowed = await moderator(c, caller, params.subjectId)
+          if (allowed instanceof Response) return allowed
+          const page = await deps.storage.moderation.listLog(params.subjectId, { before: query.cursor ?? null, limit: MODERATION_LOG_PAGE })
+          return c.json({ entries: page.entries, nextCursor: page.next })
+        }),
     ),
   ]
 }
