@@ -10,7 +10,9 @@ import {
   createThread,
   deleteComment,
   editComment,
+  ErrorCode,
   markRead,
+  ParleyError,
   react,
   readFollowers,
   readThreads,
@@ -21,12 +23,14 @@ import {
   unreact,
   type BodyInput,
   type FollowerRole,
+  type Moderation,
   type ParleyErrorInfo,
   type Thread,
   type WriteContext,
 } from '../protocol/index.ts'
 import { batchPerTick } from './batch.ts'
 import { PendingLog } from './pending.ts'
+import type { RestCaller } from './rest.ts'
 import type { DocumentSession } from './session.ts'
 
 /** Rollbacks in a row (without a fully acknowledged state between) after which pending operations are dropped. */
@@ -35,6 +39,8 @@ export const MAX_CONSECUTIVE_ROLLBACKS = 2
 export interface Writer {
   userId: string
   newId: (() => string) | undefined
+  /** REST, for hide, unhide and report (the server does them). */
+  rest?: RestCaller | undefined
 }
 
 export class CommentsHandle {
@@ -132,6 +138,36 @@ export class CommentsHandle {
 
   edit(threadId: string, commentId: string, body: BodyInput): void {
     this.track(`edit ${threadId}/${commentId}`, (ctx) => editComment(ctx, threadId, commentId, body))
+  }
+
+  private commentPath(threadId: string, commentId: string, action: string): string {
+    const parts = [this.subjectId, 'threads', threadId, 'comments', commentId].map(encodeURIComponent)
+    return `/api/v1/subjects/${parts.join('/')}/${action}`
+  }
+
+  private moderationCall(threadId: string, commentId: string, action: 'hide' | 'unhide' | 'report', body: unknown): Promise<unknown> {
+    const rest = this.writer.rest
+    if (!rest) return Promise.reject(new ParleyError(ErrorCode.InvalidRequest, `${action} needs the server's REST API, which this client was not given`))
+    return rest.post(this.commentPath(threadId, commentId, action), body)
+  }
+
+  /**
+   * Hides a comment (moderators): its words leave the document, kept by the server, and
+   * `moderation` appears on every client. Resolves with the comment's `moderation`.
+   */
+  async hide(threadId: string, commentId: string, reason?: string): Promise<Moderation | null> {
+    const answer = (await this.moderationCall(threadId, commentId, 'hide', reason === undefined ? {} : { reason })) as { moderation: Moderation | null }
+    return answer.moderation
+  }
+
+  /** Unhides a comment (moderators): the server writes its words back. */
+  async unhide(threadId: string, commentId: string): Promise<void> {
+    await this.moderationCall(threadId, commentId, 'unhide', {})
+  }
+
+  /** Reports a comment to the subject's moderators (once per user; a repeat is not counted). */
+  async report(threadId: string, commentId: string, reason: string): Promise<void> {
+    await this.moderationCall(threadId, commentId, 'report', { reason })
   }
 
   /** Soft delete: the comment stays as deleted for every reader. */

@@ -8,6 +8,7 @@ import { InboxHandle } from './inbox.ts'
 import { httpBaseOf } from './http.ts'
 import { search, type SearchOptions, type SearchPage } from './search.ts'
 import { FeedHandle } from './feed.ts'
+import { createRestCaller } from './rest.ts'
 import { DocumentSession } from './session.ts'
 import { openConnection, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, type ConnectionStatus, type ReconnectOptions } from './connection.ts'
 import { Emitter } from './events.ts'
@@ -42,7 +43,7 @@ export interface ParleyClientOptions {
   newId?: () => string
   /** A WebSocket implementation for runtimes without a global one. */
   WebSocketPolyfill?: unknown
-  /** The server's HTTP URL for REST calls (search, `feed.loadMore()`); derived from `url` when omitted (`ws` → `http`). */
+  /** The server's HTTP URL for REST calls (search, `feed.loadMore()`, hide, unhide, report); derived from `url` when omitted (`ws` → `http`). */
   httpUrl?: string
 }
 
@@ -103,6 +104,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
   const userId = user.id
   const reconnect: ReconnectOptions = { baseDelayMs: RECONNECT_BASE_DELAY_MS, maxDelayMs: RECONNECT_MAX_DELAY_MS, ...options.reconnect }
   const connection = openConnection(options.url, reconnect, options.WebSocketPolyfill)
+  const rest = createRestCaller(options.httpUrl ?? httpBaseOf(options.url), options.token)
   const events = new Emitter<ClientEvents>()
   const sessions = new SubjectSessions({
     socket: connection.socket,
@@ -144,7 +146,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
       if (!isValidId(subjectId)) throw new ParleyError(ErrorCode.InvalidRequest, `subject id "${subjectId}" is not valid`)
       const open = handles.get(subjectId)
       if (open) return open
-      const handle: CommentsHandle = new CommentsHandle(subjectId, sessions.acquire(subjectId), { userId, newId: options.newId }, () => {
+      const handle: CommentsHandle = new CommentsHandle(subjectId, sessions.acquire(subjectId), { userId, newId: options.newId, rest }, () => {
         // Closing twice releases once.
         if (handles.get(subjectId) !== handle) return
         handles.delete(subjectId)

@@ -24,6 +24,9 @@ export interface ParleyEventData {
   'thread.resolved': { subjectId: string; threadId: string; userId: string | null }
   'mention.created': CommentRef & { authorId: string; userId: string; notificationId: string }
   'notification.created': { userId: string; notification: NotificationRecord }
+  'comment.hidden': CommentRef & { authorId: string; moderatorId: string; reason: string }
+  'comment.unhidden': CommentRef & { authorId: string; moderatorId: string }
+  'comment.reported': CommentRef & { authorId: string; reporterId: string; reason: string; reporters: number }
 }
 
 export type ParleyEventType = keyof ParleyEventData
@@ -38,6 +41,9 @@ export const EVENT_TYPES: readonly ParleyEventType[] = [
   'thread.resolved',
   'mention.created',
   'notification.created',
+  'comment.hidden',
+  'comment.unhidden',
+  'comment.reported',
 ]
 
 export interface ParleyEvent<T extends ParleyEventType = ParleyEventType> {

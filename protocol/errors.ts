@@ -35,6 +35,8 @@ export const ErrorCode = {
   NotFound: 'not_found',
   /** A REST request body or query is malformed. */
   InvalidRequest: 'invalid_request',
+  /** A write to a comment that is deleted (REST answers 409). */
+  CommentDeleted: 'comment_deleted',
   /** The server is not ready (a dependency does not answer). */
   NotReady: 'not_ready',
   /** Anything unexpected on the server's side. */

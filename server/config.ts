@@ -17,6 +17,8 @@ import { pushConfig, type PushConfig } from './delivery/push-config.ts'
 import { checkVapid } from './delivery/web-push.ts'
 import { FEED_FAULT_POINTS, isFeedFaultPoint, type FeedFaultPoint } from '../core/feeds/faults.ts'
 import { DEFAULT_FEED_LIMIT } from '../core/feeds/writer.ts'
+import { DEFAULT_REPORT_THRESHOLD, MAX_REPORT_THRESHOLD } from './moderation/reports.ts'
+import { parseCorsOrigins } from './http/cors.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -83,6 +85,14 @@ const envSchema = z.object({
   PARLEY_FEED_LIMIT: z.coerce.number().int().min(1).max(MAX_FEED_LIMIT).optional(),
   PARLEY_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   PARLEY_TRUSTED_PROXIES: z.string().optional(),
+  PARLEY_REPORT_THRESHOLD: z.coerce.number().int().min(1).max(MAX_REPORT_THRESHOLD).optional(),
+  PARLEY_CORS_ORIGINS: z
+    .string()
+    .check((ctx) => {
+      const checked = parseCorsOrigins(ctx.value)
+      if (!checked.ok) ctx.issues.push({ code: 'custom', message: checked.error, input: ctx.value })
+    })
+    .optional(),
 })
 
 /** Every environment variable the server reads (the docs test checks each is documented). */
@@ -116,12 +126,21 @@ export interface ParleyConfig {
   appUrl?: string | undefined
   /** Push services configured (server/delivery/push-config.ts). */
   push: PushConfig
+  /** Distinct reporters after which a comment's moderators are notified (`PARLEY_REPORT_THRESHOLD`, default 3). */
+  reportThreshold?: number | undefined
+  /** Origins allowed to call the user REST routes from a browser (`PARLEY_CORS_ORIGINS`); empty: none. */
+  corsOrigins?: readonly string[] | undefined
   /** Test-only: the process kills itself at this point (core/notifications/faults.ts). */
   faultPoint?: FaultPoint | undefined
   /** Test-only: the process kills itself at this point of the feed fan-out (core/feeds/faults.ts). */
   feedFaultPoint?: FeedFaultPoint | undefined
   /** Items a feed document keeps (`PARLEY_FEED_LIMIT`); older ones page over REST. */
   feedLimit: number
+}
+
+function unwrapOrigins(value: string): string[] {
+  const parsed = parseCorsOrigins(value)
+  return parsed.ok ? parsed.value : []
 }
 
 /** The configuration, or a one-line message naming the variable that is wrong. */
@@ -192,5 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     faultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? undefined : e.PARLEY_FAULT,
     feedFaultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? e.PARLEY_FAULT : undefined,
     feedLimit: e.PARLEY_FEED_LIMIT ?? DEFAULT_FEED_LIMIT,
+    reportThreshold: e.PARLEY_REPORT_THRESHOLD ?? DEFAULT_REPORT_THRESHOLD,
+    corsOrigins: e.PARLEY_CORS_ORIGINS === undefined ? [] : unwrapOrigins(e.PARLEY_CORS_ORIGINS),
   })
 }

@@ -40,6 +40,8 @@ import { createRedisScaling } from './scaling/redis.ts'
 import { openStorage } from './storage/open.ts'
 import { createPushSenders } from './delivery/senders.ts'
 import type { PushSender } from '../core/delivery/senders.ts'
+import { DEFAULT_REPORT_THRESHOLD } from './moderation/reports.ts'
+import { KeepHiddenWords } from './moderation/keep-words.ts'
 import type { Storage } from '../core/storage/types.ts'
 
 /** How long a graceful shutdown waits for documents to be stored and unloaded. */
@@ -71,6 +73,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   delivery?: { ca?: string[]; senders?: PushSender[] }
   /** Feed settings beyond the configuration (tests, embedding): batching windows, aggregation window, trending half-life, clock. */
   feeds?: FeedOptions
+  /** The clock moderation reads (ban expiry); tests inject one. Default `Date.now`. */
+  clock?: () => number
 }
 
 export interface ParleyServer {
@@ -130,6 +134,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     connections: connectionOptions,
     delivery: deliveryOptions,
     feeds: feedOptions,
+    clock = Date.now,
     ...overrides
   } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
@@ -147,7 +152,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const link = new InstanceLink()
   const metrics = createMetrics({ connections: () => link.connections(), documents: () => link.documents() })
   const durability = new Durability({ storage, logger, metrics: metrics.durability, compactAfterRows })
-  const access = createAccessResolver({ storage, devMode, logger })
+  const access = createAccessResolver({ storage, devMode, logger, now: clock })
   const revocation = createRevocation({ document: (name) => link.hocuspocus.documents.get(name), access, logger })
   const redis = config.redisUrl ? await createRedisScaling(config.redisUrl, logger) : undefined
   // Flow control slows fast senders before Hocuspocus reads their messages (server/flow/).
@@ -211,6 +216,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         new Authentication({ verifier, access, revocation, logger, onRefused: (code) => metrics.authRefused(code), watch: connectionGuards.authentication }),
         flow.extension,
         guard,
+        new KeepHiddenWords({ storage, logger }),
         presenceExtension,
         durability,
         ...notifications.extensions,
@@ -230,6 +236,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     metricsToken: config.metricsToken,
     api: {
       credentials: createCredentials({ verifier, apiKey: config.apiKey, access, logger }),
+      corsOrigins: config.corsOrigins,
       // REST writes pass the same write guard as socket writes (server/documents/write.ts).
       routes: createRestRoutes({
         storage,
@@ -242,6 +249,9 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         digestSeconds: config.digestSeconds,
         appUrl: config.appUrl,
         feeds,
+        events: notifications.events,
+        reportThreshold: config.reportThreshold ?? DEFAULT_REPORT_THRESHOLD,
+        now: clock,
         writer: createServerWriter({
           hocuspocus: instance,
           checkUpdate: (input) => guard.checkServerWrite(input),

@@ -8,10 +8,10 @@
  * by notifications ("may this user read this subject?").
  */
 import type { Logger } from 'pino'
-import { err, ErrorCode, highestRole, parseDocumentName, type Role } from '../../protocol/index.ts'
+import { err, ErrorCode, highestRole, ok, parseDocumentName, roleRank, type Role } from '../../protocol/index.ts'
 import { decideAccess, subjectOfFeed, type AccessDecision } from '../auth/access.ts'
 import type { ParleyUser } from '../auth/claims.ts'
-import type { Storage, StoredRoles } from '../storage/types.ts'
+import type { BanRecord, Storage, StoredRoles } from '../storage/types.ts'
 
 /** Users whose latest token this instance remembers having stored, so that unchanged tokens cost no write. */
 export const REMEMBERED_TOKENS_CACHE_SIZE = 10_000
@@ -53,6 +53,14 @@ export interface AccessResolverOptions {
   storage: Storage
   devMode: boolean
   logger?: Logger | undefined
+  /** The clock bans expire by (default `Date.now`). */
+  now?: () => number
+}
+
+/** A ban (contract additions, "Moderation") caps the role at `read` until it expires. */
+function capForBan(decision: AccessDecision, ban: BanRecord | null, now: number): AccessDecision {
+  if (!decision.ok || ban === null || (ban.until !== null && ban.until <= now) || roleRank(decision.value.role) <= roleRank('read')) return decision
+  return ok({ role: 'read', readOnly: true })
 }
 
 /** The subject id when the document is `comments/<id>`, or its feed `feed/subject:<id>`: the kinds with stored roles. */
@@ -63,7 +71,7 @@ function subjectOf(documentName: string): string | null {
 }
 
 export function createAccessResolver(options: AccessResolverOptions): AccessResolver {
-  const { storage, devMode, logger } = options
+  const { storage, devMode, logger, now = Date.now } = options
   const remembered = new Map<string, { fingerprint: string; at: number }>()
 
   /** The one rule: every source combined by decideAccess. */
@@ -75,11 +83,17 @@ export function createAccessResolver(options: AccessResolverOptions): AccessReso
     return subjectId === null ? null : storage.subjects.storedRoles(subjectId, userId)
   }
 
+  const banOf = async (userId: string, documentName: string): Promise<BanRecord | null> => {
+    const subjectId = subjectOf(documentName)
+    return subjectId === null ? null : storage.moderation.ban(subjectId, userId)
+  }
+
   return {
     async decide(user, documentName) {
       let stored: StoredRoles | null
+      let ban: BanRecord | null
       try {
-        stored = await storedRoles(user.id, documentName)
+        ;[stored, ban] = await Promise.all([storedRoles(user.id, documentName), banOf(user.id, documentName)])
       } catch (error) {
         const fallback = combine(user.id, documentName, user.access, null)
         logger?.warn({ err: error, documentName, userId: user.id, granted: fallback.ok }, 'stored roles unreadable; deciding from the token alone')
@@ -87,12 +101,12 @@ export function createAccessResolver(options: AccessResolverOptions): AccessReso
         if (fallback.error.code !== ErrorCode.Forbidden) return fallback
         return err({ code: ErrorCode.StorageUnavailable, message: 'storage does not answer; retry later' })
       }
-      return combine(user.id, documentName, user.access, stored)
+      return capForBan(combine(user.id, documentName, user.access, stored), ban, now())
     },
 
     async decideRemembered(userId, documentName) {
-      const [record, stored] = await Promise.all([storage.users.get(userId), storedRoles(userId, documentName)])
-      return combine(userId, documentName, record?.access ?? undefined, stored)
+      const [record, stored, ban] = await Promise.all([storage.users.get(userId), storedRoles(userId, documentName), banOf(userId, documentName)])
+      return capForBan(combine(userId, documentName, record?.access ?? undefined, stored), ban, now())
     },
 
     async filterReaders(documentName, users) {

@@ -11,6 +11,7 @@
  */
 import type { Role } from '../../protocol/index.ts'
 import type { NotificationStore } from './notification-types.ts'
+import type { ModerationStore } from './moderation-types.ts'
 import type { StoredPreferences } from '../notifications/preferences.ts'
 import type { DeviceRecord } from '../delivery/devices.ts'
 import type { DeliveryRecord, DeliveryStatus } from '../delivery/deliveries.ts'
@@ -21,6 +22,7 @@ export type * from './search-types.ts'
 import type { FeedStore } from './feed-types.ts'
 
 export type * from './feed-types.ts'
+export type * from './moderation-types.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -240,6 +242,8 @@ export interface Storage {
   readonly search: SearchStore
   /** Feed activities, items and trending counters (issue 18). */
   readonly feeds: FeedStore
+  /** Hidden words, reports, bans and the moderation log (issue 19). */
+  readonly moderation: ModerationStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

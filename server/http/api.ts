@@ -6,11 +6,15 @@ import type { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ErrorCode } from '../../protocol/index.ts'
 import type { RequestCredentials } from './credentials.ts'
+import { mountCors } from './cors.ts'
 import { jsonError } from './errors.ts'
 import { OPENAPI_PATH, openApiDocument } from './openapi.ts'
 import { mountRoutes, type RouteDefinition } from './route.ts'
 import type { RestDependencies } from './routes/context.ts'
+import { banRoutes } from './routes/bans.ts'
+import { commentRoutes } from './routes/comments.ts'
 import { memberRoutes } from './routes/members.ts'
+import { moderationRoutes } from './routes/moderation.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { preferenceRoutes } from './routes/preferences.ts'
 import { deviceRoutes } from './routes/devices.ts'
@@ -18,6 +22,7 @@ import { deliveryRoutes } from './routes/deliveries.ts'
 import { presenceRoutes } from './routes/presence.ts'
 import { searchRoutes } from './routes/search.ts'
 import { subjectRoutes } from './routes/subjects.ts'
+import { threadStateRoutes } from './routes/thread-state.ts'
 import { threadRoutes } from './routes/threads.ts'
 import { userRoutes } from './routes/users.ts'
 import { feedRoutes } from './routes/feeds.ts'
@@ -32,6 +37,8 @@ export const API_VERSION = '1.0.0'
 export interface RestApi {
   routes: readonly RouteDefinition[]
   credentials: RequestCredentials
+  /** Origins whose browser apps may call the user routes (`PARLEY_CORS_ORIGINS`); none when absent. */
+  corsOrigins?: readonly string[] | undefined
 }
 
 export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
@@ -39,6 +46,10 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...subjectRoutes(deps),
     ...memberRoutes(deps),
     ...threadRoutes(deps),
+    ...commentRoutes(deps),
+    ...threadStateRoutes(deps),
+    ...moderationRoutes(deps),
+    ...banRoutes(deps),
     ...userRoutes(deps),
     ...presenceRoutes(deps),
     ...notificationRoutes(deps),
@@ -89,5 +100,6 @@ export function mountRestApi(app: Hono, api: RestApi): void {
   app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   const document = openApiDocument(api.routes, API_VERSION)
   app.get(OPENAPI_PATH, (c) => c.json(document))
+  mountCors(app, api.routes, api.corsOrigins ?? [], (authorization) => api.credentials.backend(authorization).ok)
   mountRoutes(app, api.routes, api.credentials)
 }

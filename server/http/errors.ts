@@ -20,6 +20,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   access_revoked: 403,
   not_found: 404,
   out_of_sync: 409,
+  comment_deleted: 409,
   too_large: 413,
   rate_limited: 429,
   too_many_documents: 429,

@@ -13,7 +13,7 @@ import type { RequestCredentials } from './credentials.ts'
 import { errorResponse, jsonError } from './errors.ts'
 import { createUserRateLimiter, type UserRateLimiter } from './rate-limit.ts'
 
-export type HttpMethod = 'get' | 'post' | 'put' | 'delete'
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
 
 /** Path parameters and queries are objects of strings; bodies are any JSON. */
 type ObjectSchema = z.ZodObject
@@ -88,6 +88,8 @@ function validate(c: Context, where: string, schema: z.ZodType | undefined, valu
 async function readBody(c: Context, schema: z.ZodType | undefined): Promise<Validated> {
   if (!schema) return ok(undefined)
   const text = await c.req.text()
+  // An optional body may be left out.
+  if (text === '' && schema.safeParse(undefined).success) return ok(undefined)
   let json: unknown
   try {
     json = JSON.parse(text)

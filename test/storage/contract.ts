@@ -14,6 +14,7 @@ import { notificationContract } from './notifications-contract.ts'
 import { reactionContract } from './reactions-contract.ts'
 import { searchContract } from './search-contract.ts'
 import { feedsContract } from './feeds-contract.ts'
+import { moderationContract } from './moderation-contract.ts'
 
 export interface BackendFactory {
   /** A fresh, empty storage. */
@@ -216,4 +217,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
   preferencesContract(name, factory)
   searchContract(name, factory)
   feedsContract(name, factory)
+  moderationContract(name, factory)
 }

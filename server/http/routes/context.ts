@@ -9,6 +9,7 @@ import type { ServerWriter } from '../../documents/write.ts'
 import type { PresenceRegistry } from '../../../core/presence/registry.ts'
 import type { Storage } from '../../../core/storage/types.ts'
 import type { FeedService } from '../../feeds/index.ts'
+import type { ParleyEvents } from '../../../core/events.ts'
 
 export interface RestDependencies {
   storage: Storage
@@ -27,6 +28,12 @@ export interface RestDependencies {
   appUrl?: string | undefined
   /** Feed fan-out and settings (issue 18). */
   feeds: FeedService
+  /** Typed events (`comment.hidden`, `comment.unhidden`, `comment.reported`, …). */
+  events: ParleyEvents
+  /** Distinct reporters after which the subject's moderators are notified (`PARLEY_REPORT_THRESHOLD`). */
+  reportThreshold: number
+  /** The server's clock (bans expire by it); tests inject one. */
+  now: () => number
 }
 
 /** The user's role on the document when it is at least `need`; `forbidden` otherwise. */

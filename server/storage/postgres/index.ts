@@ -15,6 +15,7 @@ import type {
   DeviceStore,
   DeliveryStore,
   SearchStore,
+  ModerationStore,
   Storage,
   SubjectStore,
   UserStore,
@@ -32,6 +33,7 @@ import { PostgresDeliveryStore } from './deliveries.ts'
 import { PostgresSearchStore } from './search.ts'
 import { PostgresFeedStore } from './feeds.ts'
 import type { FeedStore } from '../../../core/storage/feed-types.ts'
+import { PostgresModerationStore } from './moderation.ts'
 
 export {
   POSTGRES_CONNECT_TIMEOUT_MS,
@@ -62,6 +64,7 @@ export class PostgresStorage implements Storage {
   readonly deliveries: DeliveryStore
   readonly search: SearchStore
   readonly feeds: FeedStore
+  readonly moderation: ModerationStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -76,6 +79,7 @@ export class PostgresStorage implements Storage {
     this.deliveries = new PostgresDeliveryStore(db)
     this.search = new PostgresSearchStore(db)
     this.feeds = new PostgresFeedStore(db)
+    this.moderation = new PostgresModerationStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

@@ -11,6 +11,7 @@ import type {
   LogRow,
   MergeUpdates,
   NotificationStore,
+  ModerationStore,
   PreferenceStore,
   DeviceStore,
   DeliveryStore,
@@ -32,6 +33,7 @@ import { SqliteDeliveryStore } from './deliveries.ts'
 import { SqliteSearchStore } from './search.ts'
 import { SqliteFeedStore } from './feeds.ts'
 import type { FeedStore } from '../../../core/storage/feed-types.ts'
+import { SqliteModerationStore } from './moderation.ts'
 
 /** How long a writer waits for another connection's lock before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -167,6 +169,7 @@ export class SqliteStorage implements Storage {
   readonly deliveries: DeliveryStore
   readonly search: SearchStore
   readonly feeds: FeedStore
+  readonly moderation: ModerationStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -190,6 +193,7 @@ export class SqliteStorage implements Storage {
     this.deliveries = new SqliteDeliveryStore(this.db)
     this.search = new SqliteSearchStore(this.db)
     this.feeds = new SqliteFeedStore(this.db)
+    this.moderation = new SqliteModerationStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

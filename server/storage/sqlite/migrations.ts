@@ -296,6 +296,54 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (subject_id, user_id)
   ) WITHOUT ROWID;
   `,
+  // 15: moderation (issue 19): hidden comments' words, reports (one per reporter) with their count,
+  // bans per subject, and the moderation log.
+  `
+  CREATE TABLE hidden_bodies (
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    runs TEXT NOT NULL,
+    hidden_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, comment_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE comment_reports (
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    reporter_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, comment_id, reporter_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE comment_report_counts (
+    subject_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    reporters INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, comment_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE subject_bans (
+    subject_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    until INTEGER,
+    banned_by TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE moderation_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    subject_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor_id TEXT,
+    target_user_id TEXT,
+    comment_id TEXT,
+    reason TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX moderation_log_by_subject ON moderation_log (subject_id, id);
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
