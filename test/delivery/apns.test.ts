@@ -84,6 +84,7 @@ describe('APNs sender', () => {
     )
     expect(outcomes).toEqual({ a1: 'gone', a2: 'gone', a3: 'gone', a4: 'retry', a5: 'retry', a6: 'retry', a7: 'failed' })
     expect(peer.requests).toHaveLength(7)
+    expect(await sender.send(device('a4'), MESSAGE)).toEqual({ status: 'retry', reason: 'TooManyRequests', retryAfterMs: 3_000 })
   })
 
   it('retries a peer that is not there', async () => {

@@ -16,6 +16,9 @@ export interface ApnsRequest {
   payload: { aps: { alert?: { title?: string; body?: string }; badge?: number; 'thread-id'?: string }; [key: string]: unknown }
   /** Why the peer refused the request's credentials, if it did. */
   authError: string | null
+  /** The status the peer answered, and when (performance clock). */
+  answered: number
+  at: number
 }
 
 export interface ApnsAnswer {
@@ -80,6 +83,8 @@ export async function startApnsPeer(): Promise<ApnsPeer> {
           headers: plain,
           payload: JSON.parse(body || '{}') as ApnsRequest['payload'],
           authError: await checkAuth(plain.authorization),
+          answered: 0,
+          at: performance.now(),
         }
         const index = peer.requests.push(request) - 1
         const answer: ApnsAnswer = request.authError
@@ -87,6 +92,7 @@ export async function startApnsPeer(): Promise<ApnsPeer> {
           : headers[':method'] !== 'POST' || !request.token || plain['apns-topic'] !== peer.topic
             ? { status: 400, reason: 'BadPath' }
             : peer.answer(request, index)
+        request.answered = answer.status
         const out: http2.OutgoingHttpHeaders = { ':status': answer.status, 'apns-id': `id-${index}` }
         if (answer.retryAfter !== undefined) out['retry-after'] = String(answer.retryAfter)
         if (answer.status === 200) {
