@@ -218,4 +218,33 @@ describe('push over APNs', () => {
       ['sent', 'digest'],
     ])
   }, 20_000)
+
+  it('with 20% of requests answered 500 or 429 and some tokens dead: every live device gets each notification once, dead devices go', async () => {
+    // Seeded failures (mulberry32), so a run replays exactly.
+    let seed = 7
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    }
+    const users = ['ben', 'cid', 'dan', 'zoe', 'ming', 'ex']
+    const tokens = new Map(users.map((u, i) => [u, `a${i}`]))
+    for (const [u, token] of tokens) await register(u, token)
+    await register('dan', 'dead01')
+    peer.answer = (request) => {
+      if (request.token === 'dead01') return { status: 410, reason: 'Unregistered' }
+      const r = random()
+      return r < 0.1 ? { status: 500, reason: 'InternalServerError' } : r < 0.2 ? { status: 429, reason: 'TooManyRequests', retryAfter: 1 } : { status: 200 }
+    }
+    const ana = await world.open('post-1', 'ana')
+    for (let i = 0; i < 5; i++) createThread({ doc: ana.doc, userId: 'ana' }, [{ text: `round ${i} ` }, ...users.map((u) => ({ text: '@x ', mention: u }))])
+    const expected = users.length * 5
+    const sent = () => peer.requests.filter((r) => r.answered === 200)
+    await waitFor(() => new Set(sent().map((r) => `${r.token}:${r.headers['apns-collapse-id']}`)).size === expected, 'every notification delivered', 50_000)
+    expect(sent()).toHaveLength(expected)
+    const devices = await rest<{ devices: Array<{ id: string }> }>(world.s, 'GET', '/api/v1/devices', { bearer: await world.s.token('dan') })
+    expect(devices.body.devices).toHaveLength(1)
+    expect(peer.requests.filter((r) => r.answered !== 200 && r.token !== 'dead01').length).toBeGreaterThan(0)
+  }, 60_000)
 })
