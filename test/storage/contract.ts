@@ -14,6 +14,7 @@ import { notificationContract } from './notifications-contract.ts'
 import { reactionContract } from './reactions-contract.ts'
 import { searchContract } from './search-contract.ts'
 import { feedsContract } from './feeds-contract.ts'
+import { webhooksContract } from './webhooks-contract.ts'
 import { moderationContract } from './moderation-contract.ts'
 
 export interface BackendFactory {
@@ -218,4 +219,5 @@ export function storageContract(name: string, factory: BackendFactory): void {
   searchContract(name, factory)
   feedsContract(name, factory)
   moderationContract(name, factory)
+  webhooksContract(name, factory)
 }

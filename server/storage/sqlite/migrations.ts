@@ -344,6 +344,24 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX moderation_log_by_subject ON moderation_log (subject_id, id);
   `,
+  // webhooks (issue 17)
+  `
+  CREATE TABLE webhooks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhooks_pending_by_subject ON webhooks (subject, seq) WHERE status = 'pending';
+  CREATE INDEX webhooks_pending_due ON webhooks (next_at) WHERE status = 'pending';
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
