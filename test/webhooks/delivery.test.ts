@@ -70,6 +70,11 @@ describe.each(BACKENDS)('webhooks: $name', (backend) => {
     const metrics = await s.server.metrics.registry.metrics()
     expect(metrics).toMatch(/parley_webhook_dead_total 1/)
     expect(metrics).toMatch(/parley_webhook_attempts_total\{outcome="no_answer"\} 4/)
+    // the backend retries it: back in the outbox, tried again from the start of the schedule
+    const id = String(dead.body.deliveries[0]?.id)
+    expect((await rest(s, 'POST', `/api/v1/deliveries/${id}/retry`, { bearer: TEST_API_KEY })).status).toBe(202)
+    await waitFor(() => receiver.received.length > SCHEDULE.length, 'the retried event')
+    expect(receiver.received.at(-1)?.event.id).toBe('evt_dead')
   })
 
   it('keeps order per subject across retries, and a failing subject does not hold another', async () => {
