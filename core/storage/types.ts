@@ -26,6 +26,9 @@ export type * from './moderation-types.ts'
 import type { WebhookStore } from './webhook-types.ts'
 
 export type * from './webhook-types.ts'
+import type { ContactStore } from './contact-types.ts'
+
+export type * from './contact-types.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -249,6 +252,8 @@ export interface Storage {
   readonly moderation: ModerationStore
   /** The webhook outbox (issue 17). */
   readonly webhooks: WebhookStore
+  /** Users' email and locale (issue 17). */
+  readonly contacts: ContactStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

@@ -6,6 +6,8 @@
  * is back. Durability of an acknowledged append relies on PostgreSQL's `synchronous_commit`
  * (`on` by default); a warning is logged at start when the database has it off.
  */
+import type { ContactStore } from '../../../core/storage/contact-types.ts'
+import { PostgresContactStore } from './contacts.ts'
 import type { WebhookStore } from '../../../core/storage/webhook-types.ts'
 import { PostgresWebhookStore } from './webhooks.ts'
 import type { Logger } from 'pino'
@@ -68,6 +70,7 @@ export class PostgresStorage implements Storage {
   readonly feeds: FeedStore
   readonly moderation: ModerationStore
   readonly webhooks: WebhookStore
+  readonly contacts: ContactStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -84,6 +87,7 @@ export class PostgresStorage implements Storage {
     this.feeds = new PostgresFeedStore(db)
     this.moderation = new PostgresModerationStore(db)
     this.webhooks = new PostgresWebhookStore(db)
+    this.contacts = new PostgresContactStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

@@ -5,6 +5,8 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import type { ContactStore } from '../../../core/storage/contact-types.ts'
+import { SqliteContactStore } from './contacts.ts'
 import type { WebhookStore } from '../../../core/storage/webhook-types.ts'
 import { SqliteWebhookStore } from './webhooks.ts'
 import type {
@@ -173,6 +175,7 @@ export class SqliteStorage implements Storage {
   readonly feeds: FeedStore
   readonly moderation: ModerationStore
   readonly webhooks: WebhookStore
+  readonly contacts: ContactStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -198,6 +201,7 @@ export class SqliteStorage implements Storage {
     this.feeds = new SqliteFeedStore(this.db)
     this.moderation = new SqliteModerationStore(this.db)
     this.webhooks = new SqliteWebhookStore(this.db)
+    this.contacts = new SqliteContactStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

@@ -362,6 +362,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX webhooks_pending_by_subject ON webhooks (subject, seq) WHERE status = 'pending';
   CREATE INDEX webhooks_pending_due ON webhooks (next_at) WHERE status = 'pending';
   `,
+  // user email and locale (issue 17)
+  `
+  CREATE TABLE user_contacts (
+    user_id TEXT PRIMARY KEY,
+    email TEXT,
+    locale TEXT,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
