@@ -69,9 +69,12 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   let again = false
   let timer: NodeJS.Timeout | undefined
 
+  // Records one event at a time, in the order they were emitted: with a pool of connections
+  // (PostgreSQL) concurrent inserts could take their `seq` out of order and break order per subject.
+  let recording: Promise<unknown> = Promise.resolve()
   const stopListening = deps.events.onAny(async (event) => {
-    try {
-      await storage.webhooks.enqueue({
+    const record = () =>
+      storage.webhooks.enqueue({
         id: event.id,
         type: event.type,
         subject: webhookSubject(event),
@@ -79,6 +82,10 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
         nextAt: event.createdAt,
         createdAt: event.createdAt,
       })
+    const recorded = recording.then(record, record)
+    recording = recorded.catch(() => undefined)
+    try {
+      await recorded
     } catch (error) {
       metrics.recordFailed()
       throw error
@@ -117,8 +124,11 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
           inFlight.set(record.subject, sending)
         }
         if (due.length === 0) {
+          // a pending event already due but not offered waits behind its subject (a POST in flight,
+          // which kicks when done, or an earlier event retried later): look again after pollMs, no sooner
           const next = await storage.webhooks.nextDue()
-          wake(next === null ? pollMs : next - now())
+          const delay = next === null ? pollMs : next - now()
+          wake(delay > 0 ? delay : pollMs)
         }
       } while (again)
     } catch (error) {
