@@ -43,6 +43,8 @@ import type { PushSender } from '../core/delivery/senders.ts'
 import { DEFAULT_REPORT_THRESHOLD } from './moderation/reports.ts'
 import { KeepHiddenWords } from './moderation/keep-words.ts'
 import type { Storage } from '../core/storage/types.ts'
+import { createWebhooks, type WebhookOptions, type WebhookService } from './webhooks/index.ts'
+import { createWebhookMetrics } from './observability/webhook-metrics.ts'
 
 /** How long a graceful shutdown waits for documents to be stored and unloaded. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000
@@ -75,6 +77,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   feeds?: FeedOptions
   /** The clock moderation reads (ban expiry); tests inject one. Default `Date.now`. */
   clock?: () => number
+  /** Webhook delivery settings (tests shorten the retry schedule): schedule, timeout, concurrency, poll period (server/webhooks/). */
+  webhooks?: WebhookOptions
 }
 
 export interface ParleyServer {
@@ -89,6 +93,8 @@ export interface ParleyServer {
   readonly feeds: FeedService
   /** Typed events in process: `server.events.on('mention.created', handler)`. */
   readonly events: ParleyEvents
+  /** Webhook delivery, when `PARLEY_WEBHOOK_URL` is set: `paused` after a 410, `resume()`. */
+  readonly webhooks: WebhookService | undefined
   /** Removes notifications older than `PARLEY_NOTIFICATION_MAX_AGE_DAYS` at `now` (it also runs hourly); resolves with how many left. */
   expireNotifications(now?: number): Promise<number>
   readonly logger: Logger
@@ -135,6 +141,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     delivery: deliveryOptions,
     feeds: feedOptions,
     clock = Date.now,
+    webhooks: webhookOptions,
     ...overrides
   } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
@@ -208,6 +215,19 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     faultPoint: config.feedFaultPoint,
     hocuspocus: () => link.hocuspocus,
   })
+  // Webhooks (issue 17): recorded in the outbox, sent by a loop of their own (server/webhooks/).
+  const webhooks =
+    config.webhook?.secret === undefined
+      ? undefined
+      : createWebhooks({
+          ...webhookOptions,
+          url: config.webhook.url,
+          secret: config.webhook.secret,
+          storage,
+          events: notifications.events,
+          logger,
+          metrics: createWebhookMetrics(metrics.registry),
+        })
   const extensions: Extension[] = [
     link,
     new Metrics({ logger, metrics: metrics.traffic }),
@@ -277,6 +297,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     await notifications.close()
     await search.close()
     await feeds.close()
+    await webhooks?.close()
     instance.flushPendingStores()
     const unloaded = await waitUntil(() => instance.getDocumentsCount() === 0, SHUTDOWN_TIMEOUT_MS)
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
@@ -302,6 +323,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     presence,
     feeds,
     events: notifications.events,
+    webhooks,
     expireNotifications: (now) => notifications.expiry.run(now),
     logger,
     metrics,
@@ -316,6 +338,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
           notifications.start()
           search.start()
           feeds.start()
+          webhooks?.start()
           resolve({ host: config.host, port })
         })
       }),

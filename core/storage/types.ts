@@ -23,6 +23,12 @@ import type { FeedStore } from './feed-types.ts'
 
 export type * from './feed-types.ts'
 export type * from './moderation-types.ts'
+import type { WebhookStore } from './webhook-types.ts'
+
+export type * from './webhook-types.ts'
+import type { ContactStore } from './contact-types.ts'
+
+export type * from './contact-types.ts'
 
 /** One row of a document's update log. `seq` grows strictly within a document. */
 export interface LogRow {
@@ -244,6 +250,10 @@ export interface Storage {
   readonly feeds: FeedStore
   /** Hidden words, reports, bans and the moderation log (issue 19). */
   readonly moderation: ModerationStore
+  /** The webhook outbox (issue 17). */
+  readonly webhooks: WebhookStore
+  /** Users' email and locale (issue 17). */
+  readonly contacts: ContactStore
   /** Resolves when the backend answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>
   /** Finishes pending work and releases the backend. Further calls fail. */

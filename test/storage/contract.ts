@@ -14,6 +14,8 @@ import { notificationContract } from './notifications-contract.ts'
 import { reactionContract } from './reactions-contract.ts'
 import { searchContract } from './search-contract.ts'
 import { feedsContract } from './feeds-contract.ts'
+import { contactsContract } from './contacts-contract.ts'
+import { webhooksContract } from './webhooks-contract.ts'
 import { moderationContract } from './moderation-contract.ts'
 
 export interface BackendFactory {
@@ -218,4 +220,6 @@ export function storageContract(name: string, factory: BackendFactory): void {
   searchContract(name, factory)
   feedsContract(name, factory)
   moderationContract(name, factory)
+  webhooksContract(name, factory)
+  contactsContract(name, factory)
 }

@@ -120,6 +120,11 @@ export function deliveryRoutes(deps: RestDependencies): RouteDefinition[] {
           if (!delivery) return errorResponse(c, { code: ErrorCode.NotFound, message: `no delivery ${params.id}` })
           const now = Date.now()
           await storage.deliveries.put({ ...delivery, status: 'pending', reason: null, attempts: 0, updatedAt: now })
+          if (delivery.channel === 'webhook') {
+            // a dead webhook (issue 17): its event goes back into the outbox, which the webhook loop polls
+            await storage.webhooks.update(delivery.notificationId, { status: 'pending', attempts: 0, nextAt: now, lastError: null, updatedAt: now })
+            return c.json({ id: delivery.id, status: 'pending' as const }, 202)
+          }
           if (!(await storage.notifications.requeue(delivery.userId, delivery.notificationId, [delivery.channel], now))) {
             return errorResponse(c, { code: ErrorCode.NotFound, message: `the notification of delivery ${params.id} is gone` })
           }

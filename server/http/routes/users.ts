@@ -16,6 +16,15 @@ export const DIRECTORY_MAX_LIMIT = 50
 /** Longest directory query. */
 export const DIRECTORY_MAX_QUERY_LENGTH = 64
 
+/** Longest email address (RFC 5321 path limit) and locale tag. */
+const MAX_EMAIL_LENGTH = 254
+const MAX_LOCALE_LENGTH = 35
+
+const localeSchema = z
+  .string()
+  .max(MAX_LOCALE_LENGTH)
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 tag such as en or pt-BR')
+
 const handleSchema = z
   .string()
   .min(1)
@@ -34,9 +43,15 @@ export function userRoutes(deps: RestDependencies): RouteDefinition[] {
         summary: "Set a user's directory profile",
         description:
           'Replaces name and handle (absent or null: none). Once set here, the name and handle in the user’s tokens no longer change them. ' +
-          'A handle belongs to one user (case-insensitive): whoever held it (through a token, or an earlier call) loses it.',
+          'A handle belongs to one user (case-insensitive): whoever held it (through a token, or an earlier call) loses it. ' +
+          '`email` and `locale` (for email delivery) are changed only when given (null removes them) and are never shown to other users.',
         params: z.object({ userId: idSchema }),
-        body: z.strictObject({ name: z.string().min(1).max(200).nullable().optional(), handle: handleSchema.nullable().optional() }),
+        body: z.strictObject({
+          name: z.string().min(1).max(200).nullable().optional(),
+          handle: handleSchema.nullable().optional(),
+          email: z.email().max(MAX_EMAIL_LENGTH).nullable().optional(),
+          locale: localeSchema.nullable().optional(),
+        }),
         responses: { 200: { description: 'The profile as stored', schema: directoryUserSchema } },
         errors: [400, 401, 403],
       },
@@ -44,6 +59,8 @@ export function userRoutes(deps: RestDependencies): RouteDefinition[] {
         const { user, displaced } = await storage.users.putProfile(params.userId, { name: body.name ?? null, handle: body.handle ?? null })
         if (displaced.length > 0)
           logger.warn({ userId: user.id, handle: user.handle, displaced }, 'the backend gave a handle that other users held; they lost it')
+        if (body.email !== undefined || body.locale !== undefined)
+          await storage.contacts.put(params.userId, { email: body.email, locale: body.locale }, Date.now())
         return c.json({ id: user.id, name: user.name, handle: user.handle })
       },
     ),

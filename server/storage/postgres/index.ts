@@ -6,6 +6,10 @@
  * is back. Durability of an acknowledged append relies on PostgreSQL's `synchronous_commit`
  * (`on` by default); a warning is logged at start when the database has it off.
  */
+import type { ContactStore } from '../../../core/storage/contact-types.ts'
+import { PostgresContactStore } from './contacts.ts'
+import type { WebhookStore } from '../../../core/storage/webhook-types.ts'
+import { PostgresWebhookStore } from './webhooks.ts'
 import type { Logger } from 'pino'
 import type {
   ClientOwnerStore,
@@ -65,6 +69,8 @@ export class PostgresStorage implements Storage {
   readonly search: SearchStore
   readonly feeds: FeedStore
   readonly moderation: ModerationStore
+  readonly webhooks: WebhookStore
+  readonly contacts: ContactStore
   private readonly db: PostgresPool
 
   private constructor(db: PostgresPool) {
@@ -80,6 +86,8 @@ export class PostgresStorage implements Storage {
     this.search = new PostgresSearchStore(db)
     this.feeds = new PostgresFeedStore(db)
     this.moderation = new PostgresModerationStore(db)
+    this.webhooks = new PostgresWebhookStore(db)
+    this.contacts = new PostgresContactStore(db)
   }
 
   /** Connects, brings the schema up to date, and checks that commits are durable. */

@@ -358,6 +358,33 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX moderation_log_by_subject ON moderation_log (subject_id, id);
   `,
+  // webhooks (issue 17)
+  `
+  CREATE TABLE webhooks (
+    seq BIGSERIAL PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_at BIGINT NOT NULL,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX webhooks_pending_by_subject ON webhooks (subject, seq) WHERE status = 'pending';
+  CREATE INDEX webhooks_pending_due ON webhooks (next_at) WHERE status = 'pending';
+  `,
+  // user email and locale (issue 17)
+  `
+  CREATE TABLE user_contacts (
+    user_id TEXT PRIMARY KEY,
+    email TEXT,
+    locale TEXT,
+    updated_at BIGINT NOT NULL
+  );
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -5,6 +5,10 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import type { ContactStore } from '../../../core/storage/contact-types.ts'
+import { SqliteContactStore } from './contacts.ts'
+import type { WebhookStore } from '../../../core/storage/webhook-types.ts'
+import { SqliteWebhookStore } from './webhooks.ts'
 import type {
   CompactionResult,
   DocumentStore,
@@ -170,6 +174,8 @@ export class SqliteStorage implements Storage {
   readonly search: SearchStore
   readonly feeds: FeedStore
   readonly moderation: ModerationStore
+  readonly webhooks: WebhookStore
+  readonly contacts: ContactStore
   private readonly db: Database.Database
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
@@ -194,6 +200,8 @@ export class SqliteStorage implements Storage {
     this.search = new SqliteSearchStore(this.db)
     this.feeds = new SqliteFeedStore(this.db)
     this.moderation = new SqliteModerationStore(this.db)
+    this.webhooks = new SqliteWebhookStore(this.db)
+    this.contacts = new SqliteContactStore(this.db)
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

@@ -1,0 +1,227 @@
+/**
+ * Webhooks (issue 17): every typed event is recorded in the storage's outbox, then POSTed to
+ * `PARLEY_WEBHOOK_URL` by a loop of its own, signed both ways (core/webhooks/signing.ts). At least
+ * once, in order per subject, on the retry schedule (core/webhooks/schedule.ts), then `dead` (also a
+ * delivery record with channel `webhook`, so `GET /api/v1/deliveries?status=dead` lists it).
+ * A 410 pauses the endpoint until `resume()` or a restart. Sends run with bounded concurrency and a
+ * timeout, so a slow or absent receiver never holds sockets, the inbox or push.
+ */
+import type { Logger } from 'pino'
+import type { ParleyEvents } from '../../core/events.ts'
+import type { Storage, WebhookRecord } from '../../core/storage/types.ts'
+import { deliveryId } from '../../core/delivery/deliveries.ts'
+import { webhookBody, webhookSubject } from '../../core/webhooks/events.ts'
+import { classifyAnswer, DEFAULT_WEBHOOK_SCHEDULE_MS, nextAttemptAt } from '../../core/webhooks/schedule.ts'
+import { webhookHeaders } from '../../core/webhooks/signing.ts'
+import type { WebhookMetrics } from '../observability/webhook-metrics.ts'
+
+/** How long one POST may take before it counts as no answer. */
+export const WEBHOOK_TIMEOUT_MS = 10_000
+/** POSTs in flight at once (each for a different subject). */
+export const WEBHOOK_CONCURRENCY = 16
+/** The longest the loop sleeps before looking at the outbox again (events of other instances, retried deliveries). */
+export const WEBHOOK_POLL_MS = 1_000
+/** The delivery channel of dead webhooks in `/api/v1/deliveries`. */
+export const WEBHOOK_CHANNEL = 'webhook'
+
+export interface WebhookOptions {
+  /** Delays before each attempt (ms); default {@link DEFAULT_WEBHOOK_SCHEDULE_MS}. Tests shorten it. */
+  schedule?: readonly number[]
+  timeoutMs?: number
+  concurrency?: number
+  pollMs?: number
+}
+
+export interface WebhookDependencies extends WebhookOptions {
+  url: string
+  secret: string
+  storage: Storage
+  events: ParleyEvents
+  logger: Logger
+  metrics: WebhookMetrics
+  now?: () => number
+}
+
+export interface WebhookService {
+  start(): void
+  /** True after a 410, until {@link resume}. */
+  readonly paused: boolean
+  resume(): void
+  /** Looks at the outbox now. */
+  kick(): void
+  /** Stops the loop and waits for the POSTs in flight (aborted) to be recorded. */
+  close(): Promise<void>
+}
+
+export function createWebhooks(deps: WebhookDependencies): WebhookService {
+  const { url, secret, storage, logger, metrics } = deps
+  const schedule = deps.schedule ?? DEFAULT_WEBHOOK_SCHEDULE_MS
+  const timeoutMs = deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS
+  const concurrency = deps.concurrency ?? WEBHOOK_CONCURRENCY
+  const pollMs = deps.pollMs ?? WEBHOOK_POLL_MS
+  const now = deps.now ?? Date.now
+  const stopping = new AbortController()
+  const inFlight = new Map<string, Promise<void>>()
+  let started = false
+  let closed = false
+  let paused = false
+  let pumping = false
+  let again = false
+  let timer: NodeJS.Timeout | undefined
+
+  // Records one event at a time, in the order they were emitted: with a pool of connections
+  // (PostgreSQL) concurrent inserts could take their `seq` out of order and break order per subject.
+  let recording: Promise<unknown> = Promise.resolve()
+  const stopListening = deps.events.onAny(async (event) => {
+    const record = () =>
+      storage.webhooks.enqueue({
+        id: event.id,
+        type: event.type,
+        subject: webhookSubject(event),
+        body: webhookBody(event),
+        nextAt: event.createdAt,
+        createdAt: event.createdAt,
+      })
+    const recorded = recording.then(record, record)
+    recording = recorded.catch(() => undefined)
+    try {
+      await recorded
+    } catch (error) {
+      metrics.recordFailed()
+      throw error
+    }
+    kick()
+  })
+
+  function wake(delayMs: number): void {
+    if (closed || !started) return
+    clearTimeout(timer)
+    timer = setTimeout(() => void pump(), Math.max(0, Math.min(delayMs, pollMs)))
+  }
+
+  function kick(): void {
+    wake(0)
+  }
+
+  async function pump(): Promise<void> {
+    if (pumping) {
+      again = true
+      return
+    }
+    pumping = true
+    try {
+      do {
+        again = false
+        if (closed || paused) return
+        const free = concurrency - inFlight.size
+        if (free <= 0) return
+        const due = await storage.webhooks.due(now(), free, [...inFlight.keys()])
+        for (const record of due) {
+          const sending = send(record).finally(() => {
+            inFlight.delete(record.subject)
+            kick()
+          })
+          inFlight.set(record.subject, sending)
+        }
+        if (due.length === 0) {
+          // a pending event already due but not offered waits behind its subject (a POST in flight,
+          // which kicks when done, or an earlier event retried later): look again after pollMs, no sooner
+          const next = await storage.webhooks.nextDue()
+          const delay = next === null ? pollMs : next - now()
+          wake(delay > 0 ? delay : pollMs)
+        }
+      } while (again)
+    } catch (error) {
+      logger.error({ err: error }, 'webhooks: the outbox could not be read')
+      wake(pollMs)
+    } finally {
+      pumping = false
+    }
+  }
+
+  async function post(record: WebhookRecord): Promise<{ status: number | null; retryAfter: string | null; error: string | null }> {
+    const timestamp = Math.floor(now() / 1000)
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: webhookHeaders(secret, record.id, timestamp, record.body),
+        body: record.body,
+        redirect: 'manual',
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]),
+      })
+      await response.body?.cancel()
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), error: response.ok ? null : `HTTP ${response.status}` }
+    } catch (error) {
+      return { status: null, retryAfter: null, error: error instanceof Error ? error.message : String(error) }
+    }
+  }
+
+  async function send(record: WebhookRecord): Promise<void> {
+    const answer = await post(record)
+    if (closed && answer.status === null) return // aborted by close: still pending, tried again after the restart
+    const at = now()
+    const outcome = classifyAnswer(answer.status, answer.retryAfter, at)
+    const attempts = record.attempts + 1
+    try {
+      if (outcome.kind === 'sent') {
+        metrics.attempt('sent')
+        metrics.delivered(Math.max(0, at - record.createdAt) / 1000)
+        await storage.webhooks.update(record.id, { status: 'sent', attempts, nextAt: record.nextAt, lastError: null, updatedAt: at })
+        return
+      }
+      if (outcome.kind === 'gone') {
+        metrics.attempt('gone')
+        if (!paused) logger.error({ url, eventId: record.id }, 'webhooks: the receiver answered 410 Gone; the endpoint is paused until resumed or restarted')
+        paused = true
+        metrics.paused(true)
+        return
+      }
+      metrics.attempt(answer.status === null ? 'no_answer' : 'retry')
+      const nextAt = nextAttemptAt(schedule, attempts, at, outcome.retryAfterMs)
+      if (nextAt !== null) {
+        await storage.webhooks.update(record.id, { status: 'pending', attempts, nextAt, lastError: answer.error, updatedAt: at })
+        return
+      }
+      metrics.dead()
+      logger.warn({ eventId: record.id, type: record.type, attempts, lastError: answer.error }, 'webhooks: an event is dead')
+      await storage.webhooks.update(record.id, { status: 'dead', attempts, nextAt: record.nextAt, lastError: answer.error, updatedAt: at })
+      await storage.deliveries.put({
+        id: deliveryId('', record.id, WEBHOOK_CHANNEL, null),
+        userId: '',
+        notificationId: record.id,
+        channel: WEBHOOK_CHANNEL,
+        deviceId: null,
+        status: 'dead',
+        reason: answer.error,
+        attempts,
+        round: record.createdAt,
+        updatedAt: at,
+      })
+    } catch (error) {
+      logger.error({ err: error, eventId: record.id }, 'webhooks: an attempt could not be recorded (it is tried again)')
+    }
+  }
+
+  return {
+    start() {
+      started = true
+      kick()
+    },
+    get paused() {
+      return paused
+    },
+    resume() {
+      paused = false
+      metrics.paused(false)
+      kick()
+    },
+    kick,
+    async close() {
+      closed = true
+      stopListening()
+      clearTimeout(timer)
+      stopping.abort()
+      await Promise.allSettled([...inFlight.values()])
+    },
+  }
+}
