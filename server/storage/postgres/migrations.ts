@@ -358,7 +358,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX moderation_log_by_subject ON moderation_log (subject_id, id);
   `,
-  // webhooks (issue 17)
+  // 16: webhooks (issue 17)
   `
   CREATE TABLE webhooks (
     seq BIGSERIAL PRIMARY KEY,
@@ -376,7 +376,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX webhooks_pending_by_subject ON webhooks (subject, seq) WHERE status = 'pending';
   CREATE INDEX webhooks_pending_due ON webhooks (next_at) WHERE status = 'pending';
   `,
-  // user email and locale (issue 17)
+  // 17: user email and locale (issue 17)
   `
   CREATE TABLE user_contacts (
     user_id TEXT PRIMARY KEY,
