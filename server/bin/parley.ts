@@ -8,8 +8,8 @@ import { isRole, type Role } from '../../protocol/index.ts'
 import { loadOrCreateDevSecret } from '../auth/dev-secret.ts'
 import { DEFAULT_ACCESS, signToken } from '../auth/sign.ts'
 import { loadConfig, type ParleyConfig } from '../config.ts'
-import { createParleyServer } from '../server.ts'
 import { reindexCommand } from './reindex.ts'
+import { serve } from './serve.ts'
 
 const USAGE = `usage:
   parley serve
@@ -23,48 +23,6 @@ function configOrExit(): ParleyConfig {
     process.exit(2)
   }
   return result.value
-}
-
-async function serve(): Promise<void> {
-  const config = configOrExit()
-  let server: Awaited<ReturnType<typeof createParleyServer>>
-  try {
-    server = await createParleyServer(config)
-  } catch (error) {
-    console.error(`parley: ${error instanceof Error ? error.message : String(error)}`)
-    process.exit(1)
-  }
-  const { logger } = server
-  process.on('unhandledRejection', (reason) => {
-    // Every hook catches its own errors; this is the last net, so that one bad promise never
-    // takes the server down for everyone else.
-    server.metrics.hookError('unhandledRejection')
-    logger.error({ err: reason }, 'unhandled rejection')
-  })
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now')
-      process.exit(1)
-    }
-    stopping = true
-    logger.info({ signal }, 'shutting down')
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
-  try {
-    await server.listen()
-  } catch (error) {
-    console.error(`parley: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}`)
-    process.exit(1)
-  }
 }
 
 function parseAccess(entries: string[]): Record<string, Role> {
@@ -118,7 +76,7 @@ async function token(args: string[]): Promise<void> {
 
 const [command, ...rest] = process.argv.slice(2)
 try {
-  if (command === 'serve' || command === undefined) await serve()
+  if (command === 'serve' || command === undefined) await serve(configOrExit())
   else if (command === 'token') await token(rest)
   else if (command === 'reindex') await reindexCommand(configOrExit(), rest)
   else {
