@@ -5,8 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { isRole, type Role } from '../../protocol/index.ts'
-import { loadOrCreateDevSecret } from '../auth/dev-secret.ts'
-import { DEFAULT_ACCESS, signToken } from '../auth/sign.ts'
+import { devToken } from '../auth/sign.ts'
 import { loadConfig, type ParleyConfig } from '../config.ts'
 import { reindexCommand } from './reindex.ts'
 import { serve } from './serve.ts'
@@ -53,24 +52,16 @@ async function token(args: string[]): Promise<void> {
   })
   if (!values.user) throw new Error('--user <id> is required')
   const config = configOrExit()
-  let secret: string
-  if (config.jwt.kind === 'secret') secret = config.jwt.secret
-  else if (config.jwt.kind === 'dev') secret = loadOrCreateDevSecret(config.dataDir)
-  else throw new Error('parley token signs with PARLEY_JWT_SECRET or the dev secret; a public key or JWKS is configured')
   const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in'])
   if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || expiresIn <= 0)) {
     throw new Error('--expires-in takes a whole number of seconds')
   }
-  const jwt = await signToken(
-    {
-      sub: values.user,
-      name: values.name,
-      handle: values.handle,
-      access: values.access?.length ? parseAccess(values.access) : { ...DEFAULT_ACCESS },
-    },
-    secret,
-    { expiresInSeconds: expiresIn },
-  )
+  const jwt = await devToken(config.jwt, config.dataDir, values.user, {
+    name: values.name,
+    handle: values.handle,
+    access: values.access?.length ? parseAccess(values.access) : undefined,
+    expiresInSeconds: expiresIn,
+  })
   console.log(jwt)
 }
 
