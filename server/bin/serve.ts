@@ -10,6 +10,7 @@
  * the signal its process group also received) and is ignored; a later one exits at once with code 1.
  */
 import type { ParleyConfig } from '../config.ts'
+import { routeConsoleToLogger } from '../observability/console.ts'
 import { createLogDestination, createLogger } from '../observability/logger.ts'
 import { createParleyServer } from '../server.ts'
 
@@ -47,6 +48,8 @@ export async function serve(config: ParleyConfig): Promise<void> {
     console.error(`parley: ${error instanceof Error ? error.message : String(error)}`)
     process.exit(1)
   }
+  // From here on, console output (Hocuspocus's own) is pino JSON at LOG_LEVEL.
+  routeConsoleToLogger(logger)
   process.on('unhandledRejection', (reason) => {
     // Every hook catches its own errors; this is the last net, so that one bad promise never
     // takes the server down for everyone else.
@@ -85,7 +88,7 @@ export async function serve(config: ParleyConfig): Promise<void> {
   try {
     await server.listen()
   } catch (error) {
-    console.error(`parley: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}`)
+    process.stderr.write(`parley: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`)
     process.exit(1)
   }
 }
