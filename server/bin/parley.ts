@@ -66,7 +66,13 @@ async function token(args: string[]): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2)
+const HELP = new Set(['--help', '-h', 'help'])
 try {
+  // `parley --help`, `parley help` and `parley <command> --help` print the usage on stdout and exit 0.
+  if ((command !== undefined && HELP.has(command)) || rest.some((arg) => arg === '--help' || arg === '-h')) {
+    console.log(USAGE)
+    process.exit(0)
+  }
   if (command === 'serve' || command === undefined) await serve(configOrExit())
   else if (command === 'token') await token(rest)
   else if (command === 'reindex') await reindexCommand(configOrExit(), rest)
