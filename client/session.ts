@@ -6,7 +6,7 @@
 import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { ErrorCode, isErrorCode, parseAuthReason, type ParleyErrorInfo, type ParleyErrorMessage } from '../protocol/index.ts'
+import { ErrorCode, isErrorCode, ParleyError, parseAuthReason, type ParleyErrorInfo, type ParleyErrorMessage } from '../protocol/index.ts'
 import { createBackoff } from './backoff.ts'
 import { Emitter } from './events.ts'
 import type { LocalStore } from './stores/types.ts'
@@ -73,6 +73,9 @@ export class DocumentSession {
   private closed = false
   private tokenRefreshes = 0
   private readonly resync = createBackoff(RESYNC_BASE_MS, RESYNC_MAX_MS)
+  /** Why the server last refused this document for good (cleared by the next sync); see `whenSynced`. */
+  private refusal: ParleyErrorInfo | null = null
+  private readonly waiting = new Set<{ resolve: () => void; reject: (error: ParleyError) => void }>()
   /** Resolves once the local store's state is in the document and the provider is attached. */
   readonly ready: Promise<void>
 
@@ -87,16 +90,32 @@ export class DocumentSession {
     return this.current.doc
   }
 
-  /** Resolves once local data is loaded and the first sync with the server completed. */
+  /**
+   * Resolves once local data is loaded and the first sync with the server completed. Rejects with a
+   * {@link ParleyError} when the server refuses the document for good (`forbidden`, `token_invalid`,
+   * `token_expired` past the refreshes, `token_missing`, `access_revoked`, `too_many_documents`,
+   * `invalid_document_name`, …), also when called after such a refusal; `storage_unavailable`,
+   * `rate_limited` and `out_of_sync` are retried and keep it waiting.
+   */
   whenSynced(): Promise<void> {
     if (this.synced) return Promise.resolve()
-    return new Promise((resolve) => {
-      const off = this.events.on('synced', (synced) => {
-        if (!synced) return
-        off()
-        resolve()
-      })
-    })
+    if (this.refusal) return Promise.reject(new ParleyError(this.refusal.code, this.refusal.message))
+    return new Promise((resolve, reject) => this.waiting.add({ resolve, reject }))
+  }
+
+  private settleWaiting(refusal: ParleyErrorInfo | null): void {
+    const waiting = [...this.waiting]
+    this.waiting.clear()
+    for (const waiter of waiting) {
+      if (refusal) waiter.reject(new ParleyError(refusal.code, refusal.message))
+      else waiter.resolve()
+    }
+  }
+
+  /** The server will not serve this document until something changes (a new token, a role): waits reject. */
+  private refused(error: ParleyErrorInfo): void {
+    this.refusal = error
+    this.settleWaiting(error)
   }
 
   get synced(): boolean {
@@ -165,6 +184,8 @@ export class DocumentSession {
         if (state) {
           this.tokenRefreshes = 0
           this.resync.reset()
+          this.refusal = null
+          this.settleWaiting(null)
         }
         this.events.emit('synced', state)
       },
@@ -190,6 +211,7 @@ export class DocumentSession {
     this.report(parsed)
     // The server could not load the document (storage down): ask again later.
     if (parsed.code === ErrorCode.StorageUnavailable) this.resyncLater(provider)
+    else this.refused(parsed)
   }
 
   /**
@@ -213,6 +235,7 @@ export class DocumentSession {
         return
       case ErrorCode.AccessRevoked:
         provider.detach()
+        this.refused(error)
         return
       default:
         return

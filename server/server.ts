@@ -16,6 +16,7 @@ import { Presence, type PresenceConfiguration } from '../extensions/presence/ind
 import { createAccessResolver, type AccessResolver } from '../core/access/resolve.ts'
 import { createRevocation } from '../extensions/auth/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
+import { devToken, type DevTokenOptions } from './auth/sign.ts'
 import { cacheVerifiedTokens } from '../core/auth/verified-cache.ts'
 import { createTokenVerifier } from '../core/auth/verifier.ts'
 import { loadConfig, type ParleyConfig } from './config.ts'
@@ -110,6 +111,11 @@ export interface ParleyServer {
   readonly webSocketUrl: string
   /** Graceful shutdown: stop accepting, close sockets, store and unload documents, close storage. */
   close(): Promise<void>
+  /**
+   * A token this server accepts, with `parley token`'s defaults (`{ "*": "comment" }`, 24 h): signed
+   * with the dev secret in dev mode or PARLEY_JWT_SECRET; throws with a public key or JWKS.
+   */
+  devToken(userId: string, options?: DevTokenOptions): Promise<string>
 }
 
 function defaults(): ParleyConfig {
@@ -355,5 +361,6 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
       closing ??= shutdown()
       return closing
     },
+    devToken: (userId, options) => devToken(config.jwt, config.dataDir, userId, options),
   }
 }

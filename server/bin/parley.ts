@@ -5,11 +5,10 @@
  */
 import { parseArgs } from 'node:util'
 import { isRole, type Role } from '../../protocol/index.ts'
-import { loadOrCreateDevSecret } from '../auth/dev-secret.ts'
-import { DEFAULT_ACCESS, signToken } from '../auth/sign.ts'
+import { devToken } from '../auth/sign.ts'
 import { loadConfig, type ParleyConfig } from '../config.ts'
-import { createParleyServer } from '../server.ts'
 import { reindexCommand } from './reindex.ts'
+import { serve } from './serve.ts'
 
 const USAGE = `usage:
   parley serve
@@ -23,48 +22,6 @@ function configOrExit(): ParleyConfig {
     process.exit(2)
   }
   return result.value
-}
-
-async function serve(): Promise<void> {
-  const config = configOrExit()
-  let server: Awaited<ReturnType<typeof createParleyServer>>
-  try {
-    server = await createParleyServer(config)
-  } catch (error) {
-    console.error(`parley: ${error instanceof Error ? error.message : String(error)}`)
-    process.exit(1)
-  }
-  const { logger } = server
-  process.on('unhandledRejection', (reason) => {
-    // Every hook catches its own errors; this is the last net, so that one bad promise never
-    // takes the server down for everyone else.
-    server.metrics.hookError('unhandledRejection')
-    logger.error({ err: reason }, 'unhandled rejection')
-  })
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now')
-      process.exit(1)
-    }
-    stopping = true
-    logger.info({ signal }, 'shutting down')
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
-  try {
-    await server.listen()
-  } catch (error) {
-    console.error(`parley: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}`)
-    process.exit(1)
-  }
 }
 
 function parseAccess(entries: string[]): Record<string, Role> {
@@ -95,30 +52,28 @@ async function token(args: string[]): Promise<void> {
   })
   if (!values.user) throw new Error('--user <id> is required')
   const config = configOrExit()
-  let secret: string
-  if (config.jwt.kind === 'secret') secret = config.jwt.secret
-  else if (config.jwt.kind === 'dev') secret = loadOrCreateDevSecret(config.dataDir)
-  else throw new Error('parley token signs with PARLEY_JWT_SECRET or the dev secret; a public key or JWKS is configured')
   const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in'])
   if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || expiresIn <= 0)) {
     throw new Error('--expires-in takes a whole number of seconds')
   }
-  const jwt = await signToken(
-    {
-      sub: values.user,
-      name: values.name,
-      handle: values.handle,
-      access: values.access?.length ? parseAccess(values.access) : { ...DEFAULT_ACCESS },
-    },
-    secret,
-    { expiresInSeconds: expiresIn },
-  )
+  const jwt = await devToken(config.jwt, config.dataDir, values.user, {
+    name: values.name,
+    handle: values.handle,
+    access: values.access?.length ? parseAccess(values.access) : undefined,
+    expiresInSeconds: expiresIn,
+  })
   console.log(jwt)
 }
 
 const [command, ...rest] = process.argv.slice(2)
+const HELP = new Set(['--help', '-h', 'help'])
 try {
-  if (command === 'serve' || command === undefined) await serve()
+  // `parley --help`, `parley help` and `parley <command> --help` print the usage on stdout and exit 0.
+  if ((command !== undefined && HELP.has(command)) || rest.some((arg) => arg === '--help' || arg === '-h')) {
+    console.log(USAGE)
+    process.exit(0)
+  }
+  if (command === 'serve' || command === undefined) await serve(configOrExit())
   else if (command === 'token') await token(rest)
   else if (command === 'reindex') await reindexCommand(configOrExit(), rest)
   else {

@@ -12,6 +12,7 @@ import type { ParleyUser } from '../../core/auth/claims.ts'
 import type { RequestCredentials } from './credentials.ts'
 import { errorResponse, jsonError } from './errors.ts'
 import { createUserRateLimiter, type UserRateLimiter } from './rate-limit.ts'
+import { validationMessage } from './validation-message.ts'
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
 
@@ -73,16 +74,14 @@ function rateLimited(c: Context, limiter: UserRateLimiter, userId: string): Resp
 /** A validated part of a request, or the 400 that refuses it. */
 type Validated = Result<unknown, Response>
 
-function invalid(c: Context, where: string, error: z.ZodError): Validated {
-  const issue = error.issues[0]
-  const field = [where, ...(issue?.path ?? []).map(String)].join('.')
-  return err(jsonError(c, 400, ErrorCode.InvalidRequest, `${field}: ${issue?.message ?? 'invalid'}`))
+function invalid(c: Context, where: string, error: z.ZodError, input: unknown): Validated {
+  return err(jsonError(c, 400, ErrorCode.InvalidRequest, validationMessage(where, error, input)))
 }
 
 function validate(c: Context, where: string, schema: z.ZodType | undefined, value: unknown): Validated {
   if (!schema) return ok(undefined)
   const parsed = schema.safeParse(value)
-  return parsed.success ? ok(parsed.data) : invalid(c, where, parsed.error)
+  return parsed.success ? ok(parsed.data) : invalid(c, where, parsed.error, value)
 }
 
 async function readBody(c: Context, schema: z.ZodType | undefined): Promise<Validated> {

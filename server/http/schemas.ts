@@ -40,7 +40,11 @@ export const commentSchema = z.object({
   moderation: z.object({ hiddenBy: z.string(), reason: z.string(), at: z.number() }).nullable(),
   body: z.array(bodyRunOutput),
   text: z.string(),
-  mentions: z.array(z.string()),
+  mentions: z
+    .array(z.string())
+    .describe(
+      'User ids of the structured mention runs (`{ "text", "mention" }`) only. A plain `@handle` in the text is resolved to a user when notifying (it notifies that user) but is not listed here.',
+    ),
   reactions: z.array(z.object({ emoji: z.string(), userIds: z.array(z.string()) })),
 })
 

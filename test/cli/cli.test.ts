@@ -1,13 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import path from 'node:path'
 import { jwtVerify } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadOrCreateDevSecret } from '../../server/auth/dev-secret.ts'
 import { CLI, ROOT, cleanEnv, startChild, type ChildServer } from '../helpers/child.ts'
 import { connectSynced } from '../helpers/provider.ts'
 import { tempDir } from '../helpers/server.ts'
-import { waitFor } from '../helpers/wait.ts'
 
 function runCli(args: string[], env: Record<string, string>) {
   return spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: cleanEnv(env), encoding: 'utf8', timeout: 20_000 })
@@ -88,41 +86,4 @@ describe('parley CLI', () => {
   })
 })
 
-describe('npm start with the system Node first on PATH', () => {
-  it('serves /health', async () => {
-    // The directories holding a `node` that is not the project's own (the machine's Node 20).
-    const systemDirs = (process.env.PATH ?? '').split(path.delimiter).filter((dir) => !dir.includes('node_modules'))
-    const dataDir = tempDir()
-    const child = spawn('npm', ['start'], {
-      cwd: ROOT,
-      env: cleanEnv({ PATH: systemDirs.join(path.delimiter), PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    try {
-      let port = 0
-      await waitFor(
-        () => {
-          const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out)
-          if (match?.[1]) port = Number(match[1])
-          return port > 0
-        },
-        `npm start listening; output so far:\n${out}`,
-        30_000,
-      )
-      // Whatever Node the system has first on PATH, the server runs on the project's own (>= 22).
-      const systemNode = spawnSync('node', ['--version'], { env: { PATH: systemDirs.join(path.delimiter) }, encoding: 'utf8' }).stdout.trim()
-      const serverNode = /"node":"(\d+)\./.exec(out)?.[1]
-      expect(Number(serverNode)).toBeGreaterThanOrEqual(22)
-      expect(systemNode).toMatch(/^v\d+\./)
-      const res = await fetch(`http://127.0.0.1:${port}/health`)
-      expect(await res.json()).toEqual({ status: 'ok' })
-    } finally {
-      if (child.pid) process.kill(-child.pid, 'SIGTERM')
-      rmSync(dataDir, { recursive: true, force: true })
-    }
-  }, 40_000)
-})
+// `npm start` (system Node first on PATH, signals): test/cli/npm-start.test.ts

@@ -33,6 +33,39 @@ export function cleanEnv(extra: Record<string, string>): Record<string, string> 
   return { ...env, ...extra }
 }
 
+/**
+ * Every process a test spawns through `trackChild`: whatever a test does (fails before its own
+ * cleanup, times out), they are killed when the test worker exits, so no test leaves one behind.
+ * A detached child (its own process group, e.g. `npm start`) is killed with its whole group.
+ */
+const live = new Map<ChildProcess, boolean>()
+
+/** Kills every tracked child still running (test/helpers/setup.ts calls it after each test file). */
+export function killTrackedChildren(): void {
+  for (const [child, group] of live) {
+    live.delete(child)
+    if (child.pid === undefined) continue
+    // A group outlives its leader, so a group is killed even when its leader has exited.
+    if (!group && (child.exitCode !== null || child.signalCode !== null)) continue
+    try {
+      process.kill(group ? -child.pid : child.pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+}
+
+process.once('exit', killTrackedChildren)
+
+export function trackChild<T extends ChildProcess>(child: T, options: { group?: boolean } = {}): T {
+  live.set(child, options.group ?? false)
+  child.once('exit', () => {
+    // A group leader's exit does not end the rest of its group: keep it until the worker exits.
+    if (!options.group) live.delete(child)
+  })
+  return child
+}
+
 export interface ChildServer {
   process: ChildProcess
   port: number
@@ -44,12 +77,14 @@ export interface ChildServer {
 
 /** Starts the CLI with PORT=0 and reads the bound port from its `listening` log line. */
 export async function startChild(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    cwd: ROOT,
-    // Durability tests write hundreds of acknowledged updates a second, far past a person's rate.
-    env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', PARLEY_UPDATES_PER_SECOND: '100000', PARLEY_UPDATE_BURST: '100000', ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = trackChild(
+    spawn(process.execPath, [CLI, 'serve'], {
+      cwd: ROOT,
+      // Durability tests write hundreds of acknowledged updates a second, far past a person's rate.
+      env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', PARLEY_UPDATES_PER_SECOND: '100000', PARLEY_UPDATE_BURST: '100000', ...env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  )
   let out = ''
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()))

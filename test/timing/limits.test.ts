@@ -7,7 +7,7 @@
  * 50). The flooder, a standard provider in its own process, writes valid comments as fast as its
  * socket takes them during ten flooded windows (about 10 s in all), interleaved with unloaded
  * ones so that whatever else the machine does weighs on both alike. The server reads the flooder
- * more slowly instead of refusing it: the honest client's delivery p95 stays within 1.5× of
+ * more slowly instead of refusing it: the honest client's delivery p95 stays within 1.5× of (plus a measured noise allowance)
  * unloaded, the flooder's applied rate is its limit, nothing is refused, the server's RSS stays
  * bounded, and everything acknowledged to the flooder is there after a kill -9 and a restart.
  */
@@ -33,8 +33,18 @@ const WINDOWS = 10
 /** Comments the honest writer sends per window, one every {@link WRITE_INTERVAL_MS} (8/s, under its own limit): 10 × 1 s flooded. */
 const SAMPLES = 8
 const WRITE_INTERVAL_MS = 125
-/** Below this, p95 differences are scheduler noise on a shared two-core machine. */
-const NOISE_FLOOR_MS = 5
+/**
+ * Margins from measured spread (issue 24). Four runs of this test on the shared two-core machine
+ * gave unloaded p95s of 5.7, 5.7, 7.5 and 8.4 ms and flooded/unloaded ratios of 0.87, 1.05, 1.14
+ * and 1.49 (the last one 11.1 ms against the old limit of 11.2): one run's p95 over 80 samples
+ * moves by about 3 ms from run to run with no flood at all. So the unloaded p95 counts as at least
+ * {@link NOISE_FLOOR_MS}, and the limit adds {@link SPREAD_ALLOWANCE_MS} (that run-to-run spread)
+ * to 1.5× of it. To re-measure: run `npx vitest run test/timing/limits.test.ts` repeatedly (20
+ * times is the aim; only 4 so far) and read the `honest delivery p95` line; set the floor near the
+ * largest unloaded p95 and the allowance to the spread between the smallest and largest.
+ */
+const NOISE_FLOOR_MS = 8
+const SPREAD_ALLOWANCE_MS = 3
 /** The bound stated for the server's memory under the flood: its RSS grows by less than this. */
 const RSS_GROWTH_BOUND_BYTES = 64 * 1024 * 1024
 /** Comments the flooder prepares: more than its socket takes in ten seconds at any rate the server allows. */
@@ -133,7 +143,7 @@ describe('a flooder next to an honest client', () => {
     // From its first acknowledgement to its last: the burst, then the sustained rate (the backlog
     // waiting in the socket keeps it busy through the unloaded windows too).
     const appliedRate = (report.acknowledged - UPDATE_BURST) / ((report.lastAckAt - report.firstAckAt) / 1000)
-    const limit = 1.5 * Math.max(p95(unloaded), NOISE_FLOOR_MS)
+    const limit = 1.5 * Math.max(p95(unloaded), NOISE_FLOOR_MS) + SPREAD_ALLOWANCE_MS
     console.log(
       `honest delivery p95: unloaded ${p95(unloaded).toFixed(1)} ms, flooded ${p95(flooded).toFixed(1)} ms (limit ${limit.toFixed(1)} ms); ` +
         `flooder sent ${report.sent}, acknowledged ${report.acknowledged} (${appliedRate.toFixed(1)}/s past the burst), refusals ${report.refusals}, closes ${report.closes}; ` +
