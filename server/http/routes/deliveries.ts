@@ -9,6 +9,7 @@ import { DELIVERY_STATUSES, type DeliveryRecord } from '../../../core/delivery/d
 import { errorResponse } from '../errors.ts'
 import { backendRoute, userRoute, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'
+import { decodeKeyset, encodeKeyset } from '../keyset-cursor.ts'
 import type { RestDependencies } from './context.ts'
 
 const STORAGE_DOWN = { code: ErrorCode.StorageUnavailable, message: 'storage does not answer; retry later' }
@@ -37,17 +38,12 @@ const toOwnerView = (d: DeliveryRecord) => ({
 const toBackendView = (d: DeliveryRecord) => ({ id: d.id, userId: d.userId, notificationId: d.notificationId, ...toOwnerView(d) })
 
 function encodeCursor(d: DeliveryRecord): string {
-  return Buffer.from(JSON.stringify([d.updatedAt, d.id])).toString('base64url')
+  return encodeKeyset(d.updatedAt, d.id)
 }
 
 function decodeCursor(cursor: string): { updatedAt: number; id: string } | null {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'string') return { updatedAt: parsed[0], id: parsed[1] }
-  } catch {
-    // answered below
-  }
-  return null
+  const keyset = decodeKeyset(cursor)
+  return keyset && { updatedAt: keyset.time, id: keyset.id }
 }
 
 export function deliveryRoutes(deps: RestDependencies): RouteDefinition[] {

@@ -12,6 +12,7 @@ import type { FeedCursor } from '../../../core/storage/types.ts'
 import { errorResponse, jsonError } from '../errors.ts'
 import { backendRoute, userOrBackendRoute, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'
+import { decodeKeyset, encodeKeyset } from '../keyset-cursor.ts'
 import type { RestDependencies } from './context.ts'
 
 /** Items per page unless `limit` says otherwise. */
@@ -47,17 +48,12 @@ function toJson(item: FeedItemRecord): z.infer<typeof feedItemSchema> {
 }
 
 function encodeCursor(item: FeedItemRecord): string {
-  return Buffer.from(JSON.stringify([item.updatedAt, item.id])).toString('base64url')
+  return encodeKeyset(item.updatedAt, item.id)
 }
 
 function decodeCursor(cursor: string): FeedCursor | null {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'string') return { updatedAt: parsed[0], id: parsed[1] }
-  } catch {
-    // answered below
-  }
-  return null
+  const keyset = decodeKeyset(cursor)
+  return keyset && { updatedAt: keyset.time, id: keyset.id }
 }
 
 export function feedRoutes(deps: RestDependencies): RouteDefinition[] {

@@ -11,6 +11,7 @@ import { errorResponse, jsonError } from '../errors.ts'
 import { userRoute, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'
 import { notificationUrl } from '../../../core/notifications/app-url.ts'
+import { decodeKeyset, encodeKeyset } from '../keyset-cursor.ts'
 import type { RestDependencies } from './context.ts'
 
 /** Notifications per page unless `limit` says otherwise. */
@@ -48,17 +49,12 @@ function toJson(r: NotificationRecord, appUrl: string | undefined): z.infer<type
 }
 
 function encodeCursor(r: NotificationRecord): string {
-  return Buffer.from(JSON.stringify([r.notifiedAt, r.id])).toString('base64url')
+  return encodeKeyset(r.notifiedAt, r.id)
 }
 
 function decodeCursor(cursor: string): { notifiedAt: number; id: string } | null {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'string') return { notifiedAt: parsed[0], id: parsed[1] }
-  } catch {
-    // answered below
-  }
-  return null
+  const keyset = decodeKeyset(cursor)
+  return keyset && { notifiedAt: keyset.time, id: keyset.id }
 }
 
 export function notificationRoutes(deps: RestDependencies): RouteDefinition[] {
