@@ -146,6 +146,8 @@ export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<st
   child.stderr?.setEncoding('utf8')
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS)
+    // BENCH_ECHO=1: the server's stderr shown live (debugging a scenario).
+    if (process.env.BENCH_ECHO) process.stderr.write(chunk)
   })
   let exited = false
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()))

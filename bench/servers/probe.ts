@@ -3,6 +3,8 @@
  * bench over the IPC channel (event-loop delay, garbage collection, RSS), and stops the server
  * when the bench goes away so that no server outlives it.
  */
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 /** Resolution of the event-loop delay histogram, in ms. */
@@ -32,6 +34,28 @@ function collectGarbage(): void {
     gc()
   }
 }
+
+/**
+ * `BENCH_CPU_PROFILE=<file>`: a CPU profile of the server from `BENCH_CPU_PROFILE_AFTER_MS` (default
+ * 20 s, past start-up and warm-up) for `BENCH_CPU_PROFILE_FOR_MS` (default 15 s), written to the file
+ * (open it in Chrome DevTools). Through the inspector, so it does not depend on a clean exit.
+ */
+async function profileIfAsked(): Promise<void> {
+  const file = process.env.BENCH_CPU_PROFILE
+  if (!file) return
+  const after = Number(process.env.BENCH_CPU_PROFILE_AFTER_MS ?? 20_000)
+  const duration = Number(process.env.BENCH_CPU_PROFILE_FOR_MS ?? 15_000)
+  await new Promise((resolve) => setTimeout(resolve, after).unref())
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  await new Promise((resolve) => setTimeout(resolve, duration).unref())
+  const { profile } = await session.post('Profiler.stop')
+  writeFileSync(file, JSON.stringify(profile))
+  session.disconnect()
+}
+void profileIfAsked().catch((error: unknown) => console.error('cpu profile failed', error))
 
 function isRequest(message: unknown): message is ProbeRequest {
   return typeof message === 'object' && message !== null && 'id' in message && 'op' in message

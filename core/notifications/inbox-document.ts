@@ -56,23 +56,48 @@ export function project(doc: Y.Doc, latest: readonly NotificationRecord[], appUr
       changed++
     }
   }
-  for (const record of latest) {
-    const fields = fieldsOf(record, appUrl)
-    const existing = root.get(record.id)
-    if (!(existing instanceof Y.Map)) {
-      // Created whole, with every field, in this transaction.
-      root.set(record.id, new Y.Map(Object.entries(fields)))
-      changed++
-      continue
-    }
-    const map = existing as Y.Map<unknown>
-    fields[NotificationField.readAt] = laterRead(map.get(NotificationField.readAt), record.readAt)
-    fields[NotificationField.seenAt] = laterRead(map.get(NotificationField.seenAt), record.seenAt)
-    for (const [key, value] of Object.entries(fields)) {
-      if (same(map.get(key), value)) continue
-      map.set(key, value)
-      changed++
-    }
+  for (const record of latest) changed += setEntry(root, record, appUrl)
+  return changed
+}
+
+/**
+ * Sets these records' entries in a document that holds the latest `limit` notifications (as
+ * {@link project} leaves it), then deletes the oldest entries beyond `limit`: the document then
+ * holds what `project` of the new latest list would give, at the cost of the changed records only.
+ * Call inside one transaction. Returns how many fields and entries it changed.
+ */
+export function upsert(doc: Y.Doc, records: readonly NotificationRecord[], limit: number, appUrl?: string): number {
+  const root = doc.getMap<unknown>(INBOX_NOTIFICATIONS)
+  let changed = 0
+  for (const record of records) changed += setEntry(root, record, appUrl)
+  if (root.size <= limit) return changed
+  // Storage's order: newest `notifiedAt` first, then id ascending; the tail goes.
+  const entries = [...root.entries()].map(([id, entry]) => ({ id, at: entry instanceof Y.Map ? Number(entry.get(NotificationField.notifiedAt)) : -Infinity }))
+  entries.sort((a, b) => b.at - a.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  for (const { id } of entries.slice(limit)) {
+    root.delete(id)
+    changed++
+  }
+  return changed
+}
+
+/** Makes one entry hold the record (created whole, or only the fields that differ); `readAt`/`seenAt` never move back. */
+function setEntry(root: Y.Map<unknown>, record: NotificationRecord, appUrl: string | undefined): number {
+  const fields = fieldsOf(record, appUrl)
+  const existing = root.get(record.id)
+  if (!(existing instanceof Y.Map)) {
+    // Created whole, with every field, in this transaction.
+    root.set(record.id, new Y.Map(Object.entries(fields)))
+    return 1
+  }
+  const map = existing as Y.Map<unknown>
+  fields[NotificationField.readAt] = laterRead(map.get(NotificationField.readAt), record.readAt)
+  fields[NotificationField.seenAt] = laterRead(map.get(NotificationField.seenAt), record.seenAt)
+  let changed = 0
+  for (const [key, value] of Object.entries(fields)) {
+    if (same(map.get(key), value)) continue
+    map.set(key, value)
+    changed++
   }
   return changed
 }

@@ -1,16 +1,18 @@
 /**
  * The in-app channel: projects a user's latest notifications from storage into `inbox/<userId>`
  * through a direct connection kept open while the inbox is active (a client has it open, or it
- * was written within {@link INBOX_IDLE_MS}). An inbox nobody has loaded is not written at all (when
- * `idle` says so): it is projected from storage when it loads. Each projection writes the whole latest list, set
- * from storage, so replays and concurrent projections (other instances) are harmless.
+ * was written within {@link INBOX_IDLE_MS}). An inbox no client has open is not written at all (when
+ * `idle` says so): it is projected from storage when a client opens it. A delivery sets only the
+ * notifications it names, from storage, and trims the document to the latest ones; a fresh
+ * connection projects the whole latest list. Either way each value comes from storage, so
+ * replays and concurrent projections (other instances) are harmless.
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { inboxDocumentName } from '../../protocol/index.ts'
 import { PROJECTOR_CONTEXT } from '../origins.ts'
 import type { OutboxRow, Storage } from '../storage/types.ts'
-import { project } from './inbox-document.ts'
+import { project, upsert } from './inbox-document.ts'
 
 /** Notifications an inbox document holds; older ones are read through REST. */
 export const INBOX_DOCUMENT_LIMIT = 50
@@ -31,6 +33,8 @@ export interface Deliverer {
 export interface InboxProjector extends Deliverer {
   /** Projects the user's inbox from storage now (in order with other projections of that user). */
   sync(userId: string): Promise<void>
+  /** Projects the user's inbox when a delivery skipped it since its last projection (a client opens a loaded inbox). */
+  syncIfSkipped(userId: string): Promise<void>
   /** Closes every direct connection. */
   close(): Promise<void>
 }
@@ -51,10 +55,11 @@ export interface ProjectorOptions {
   /** The link template of each notification (`PARLEY_APP_URL`). */
   appUrl?: string | undefined
   /**
-   * True when nobody can be looking at the user's inbox document (single instance, not loaded nor
-   * loading): delivery then writes nothing, since the inbox projects from storage when it loads.
-   * Under load most recipients are offline; this keeps a fan-out to followers from writing every
-   * one of their inbox documents. Unset: always project.
+   * True when nobody can be looking at the user's inbox document (single instance, no client has
+   * it open nor is loading it): delivery then writes nothing and lets go of the document, which
+   * projects from storage when a client opens it ({@link InboxProjector.syncIfSkipped} when it is
+   * still loaded). Under load most recipients are offline; this keeps a fan-out to followers from
+   * writing every one of their inbox documents. Unset: always project.
    */
   idle?: ((userId: string) => boolean) | undefined
 }
@@ -71,7 +76,7 @@ export function createInboxProjector(options: ProjectorOptions): InboxProjector 
       const clients = inbox.connection?.document?.getConnectionsCount() ?? 0
       // Our own direct connection counts as one: keep the inbox while a client has it open.
       if (!closed && clients > 1) return idle(userId, inbox)
-      active.delete(userId)
+      if (active.get(userId) === inbox) active.delete(userId)
       const connection = inbox.connection
       inbox.connection = null
       await connection?.disconnect()
@@ -84,7 +89,11 @@ export function createInboxProjector(options: ProjectorOptions): InboxProjector 
     inbox.timer.unref()
   }
 
-  const run = (userId: string, work: (connection: DirectConnection) => Promise<void>): Promise<void> => {
+  /** Users whose delivery was skipped since their last whole projection. */
+  const skipped = new Set<string>()
+
+  /** Runs `work` on the user's inbox in order with the user's other projections; `fresh` when the connection was just opened. */
+  const run = (userId: string, work: (connection: DirectConnection, fresh: boolean) => Promise<void>): Promise<void> => {
     if (closed) return Promise.reject(new Error('the inbox projector is closed'))
     let inbox = active.get(userId)
     if (!inbox) {
@@ -93,34 +102,61 @@ export function createInboxProjector(options: ProjectorOptions): InboxProjector 
     }
     const current = inbox
     const job = current.chain.then(async () => {
+      const fresh = current.connection === null
       current.connection ??= await options.open(inboxDocumentName(userId), { ...PROJECTOR_CONTEXT })
-      await work(current.connection)
+      await work(current.connection, fresh)
       idle(userId, current)
     })
     current.chain = job.catch(() => undefined)
     return job
   }
 
-  const sync = (userId: string) =>
-    run(userId, async (connection) => {
-      const latest = await storage.notifications.list(userId, { unreadOnly: false, limit, after: null })
-      await connection.transact((doc) => project(doc, latest, options.appUrl))
+  const projectAll = async (userId: string, connection: DirectConnection) => {
+    const latest = await storage.notifications.list(userId, { unreadOnly: false, limit, after: null })
+    await connection.transact((doc) => project(doc, latest, options.appUrl))
+  }
+
+  const sync = (userId: string) => {
+    skipped.delete(userId)
+    return run(userId, (connection) => projectAll(userId, connection))
+  }
+
+  /** Sets the named notifications; the whole list when the connection is new or one of them is gone. */
+  const refresh = (userId: string, ids: readonly string[]) =>
+    run(userId, async (connection, fresh) => {
+      if (fresh) return projectAll(userId, connection)
+      const records = await Promise.all(ids.map((id) => storage.notifications.get(userId, id)))
+      const present = records.filter((record) => record !== null)
+      if (present.length < records.length) return projectAll(userId, connection)
+      await connection.transact((doc) => upsert(doc, present, limit, options.appUrl))
     })
 
   return {
     sync,
+    syncIfSkipped: (userId) => (skipped.has(userId) ? sync(userId) : Promise.resolve()),
     async deliver(rows) {
-      const users = [...new Set(rows.map((row) => row.userId))]
+      const byUser = new Map<string, Set<string>>()
+      for (const row of rows) {
+        const ids = byUser.get(row.userId) ?? new Set<string>()
+        ids.add(row.notificationId)
+        byUser.set(row.userId, ids)
+      }
       const outcome = new Map<string, string | null>()
       await Promise.all(
-        users.map(async (userId) => {
+        [...byUser].map(async ([userId, ids]) => {
           try {
-            // Projected when it loads (extensions/inbox); the active ones stay active while open.
-            if (options.idle?.(userId) && !active.has(userId)) {
+            // Projected when a client opens it (extensions/inbox); let go of it meanwhile.
+            if (options.idle?.(userId)) {
+              skipped.add(userId)
+              const inbox = active.get(userId)
+              if (inbox) {
+                clearTimeout(inbox.timer)
+                release(userId, inbox)
+              }
               outcome.set(userId, null)
               return
             }
-            await sync(userId)
+            await refresh(userId, [...ids])
             outcome.set(userId, null)
           } catch (error) {
             logger.warn({ userId, err: error }, 'inbox projection failed; retried with backoff')

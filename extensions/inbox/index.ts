@@ -1,9 +1,10 @@
 /**
- * Inbox documents: when one loads for a client, its notifications are projected from storage
+ * Inbox documents: when one loads for a client (or a client opens one that deliveries skipped
+ * while no client had it open), its notifications are projected from storage
  * (storage is the source of truth); `readAt` and `archivedAt` the owner sets in the document
  * (the write guard allows nothing else) are written to storage, so REST sees them too.
  */
-import { type Extension, type afterLoadDocumentPayload, type afterUnloadDocumentPayload } from '@hocuspocus/server'
+import { type Extension, type afterLoadDocumentPayload, type afterUnloadDocumentPayload, type connectedPayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
@@ -51,6 +52,17 @@ export class Inbox implements Extension {
     projector.sync(userId).catch((error: unknown) => {
       hookError('inboxSync')
       logger.error({ documentName, err: error }, 'inbox projection on load failed; the outbox keeps trying')
+    })
+  }
+
+  /** A client opening an inbox that stayed loaded while deliveries skipped it gets it brought up to date. */
+  async connected({ documentName }: connectedPayload): Promise<void> {
+    const parsed = parseDocumentName(documentName)
+    if (parsed?.kind !== 'inbox') return
+    const { projector, logger, hookError } = this.configuration
+    projector.syncIfSkipped(parsed.id).catch((error: unknown) => {
+      hookError('inboxSync')
+      logger.error({ documentName, err: error }, 'inbox projection on connect failed; the outbox keeps trying')
     })
   }
 

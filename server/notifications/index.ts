@@ -78,7 +78,8 @@ export function createNotifications(options: NotificationsOptions): Notification
       : (userId) => {
           const name = inboxDocumentName(userId)
           const hocuspocus = options.hocuspocus()
-          return !hocuspocus.documents.has(name) && !hocuspocus.loadingDocuments.has(name)
+          // Loaded for our own direct connections only (the projector's, a REST read) counts as idle.
+          return (hocuspocus.documents.get(name)?.connections.size ?? 0) === 0 && !hocuspocus.loadingDocuments.has(name)
         },
     ...projectorOptions,
     open: (name, context) => options.hocuspocus().openDirectConnection(name, context),

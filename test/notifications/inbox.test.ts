@@ -99,6 +99,33 @@ describe.each(BACKENDS)('inbox ($name)', (backend) => {
     expect(await world.s.server.storage.notifications.outboxOf('ben', first.id)).toMatchObject([{ channel: 'inbox', status: 'delivered' }])
   })
 
+  it('writes nothing to an inbox no client has open, even while it stays loaded; a client opening it then sees every notification', async () => {
+    world = await startWorld({}, backend)
+    await registerSubject(world.s, 'post-1')
+    const hocuspocus = world.s.server.hocuspocus
+    const ana = await world.open('post-1', 'ana')
+    const first = await connectSynced(world.s.server.webSocketUrl, 'inbox/ben', await world.s.token('ben'))
+    createThread({ doc: ana.doc, userId: 'ana' }, '@ben one')
+    await waitFor(() => readInbox(first.doc).length === 1, 'the first mention in the open inbox')
+    first.destroy()
+    // Something else of the server's (a REST read, say) keeps the document loaded with no client on it.
+    const held = await hocuspocus.openDirectConnection('inbox/ben', {})
+    await waitFor(() => hocuspocus.documents.get('inbox/ben')?.connections.size === 0, 'ben’s socket gone from the inbox')
+    createThread({ doc: ana.doc, userId: 'ana' }, '@ben two')
+    createThread({ doc: ana.doc, userId: 'ana' }, '@ben three')
+    await waitForNotifications(world, 'ben', 3)
+    await waitFor(
+      async () =>
+        (await world.s.server.storage.notifications.outboxOf('ben', (await world.notifications('ben'))[0]!.id)).every((row) => row.status === 'delivered'),
+      'the newest notification handled by the inbox channel',
+    )
+    expect(readInbox(held.document!).length, 'the loaded document was not written').toBe(1)
+    const again = await connectSynced(world.s.server.webSocketUrl, 'inbox/ben', await world.s.token('ben'))
+    world.clients.push(again)
+    await waitFor(() => readInbox(again.doc).length === 3, 'all three once ben opens the inbox again')
+    await held.disconnect()
+  })
+
   it('keeps only the latest notifications in the document; REST pages through all', async () => {
     world = await startWorld({ inbox: { limit: 3 } }, backend)
     await registerSubject(world.s, 'post-1')
