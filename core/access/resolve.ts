@@ -41,6 +41,8 @@ export interface AccessResolver {
   decideRemembered(userId: string, documentName: string): Promise<AccessDecision>
   /** The users (with their remembered claims) who may read the document. Rejects when storage fails. */
   filterReaders<T extends { id: string; access: Record<string, Role> | null }>(documentName: string, users: readonly T[]): Promise<T[]>
+  /** Which of these users (by their remembered claims) may read the document: the batch form of `decideRemembered(…).ok`. Rejects when storage fails. */
+  readersAmong(userIds: readonly string[], documentName: string): Promise<Set<string>>
   /**
    * Stores the token's claim, name and handle when they differ from what was last stored. The
    * handle is taken only when nobody holds it (the backend's directory, or an earlier claim);
@@ -125,6 +127,13 @@ export function createAccessResolver(options: AccessResolverOptions): AccessReso
         const stored = { defaultRole: subject?.defaultRole ?? null, memberRole: members.get(user.id) ?? null }
         return combine(user.id, documentName, user.access ?? undefined, stored).ok
       })
+    },
+
+    async readersAmong(userIds, documentName) {
+      const records = await storage.users.getMany(userIds)
+      const users = userIds.map((id) => ({ id, access: records.get(id)?.access ?? null }))
+      // A ban only caps the role at `read` (capForBan): it never takes reading away.
+      return new Set((await this.filterReaders(documentName, users)).map((user) => user.id))
     },
 
     async remember(user) {

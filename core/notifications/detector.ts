@@ -66,6 +66,8 @@ export interface DetectorOptions {
   limits?: MentionLimits | undefined
   /** A user's effective notification preferences (default: everyone has the defaults). */
   preferences?: ((userId: string) => Promise<Preferences>) | undefined
+  /** The batch form of `preferences` (an entry for every user asked for): one read for a whole round of recipients. */
+  preferencesOf?: ((userIds: readonly string[]) => Promise<Map<string, Preferences>>) | undefined
   /** Outbox channels a new or changed notification is queued on (default: the inbox; push when configured). */
   channels?: readonly string[] | undefined
 }
@@ -104,7 +106,7 @@ export function createDetector(options: DetectorOptions): Detector {
         if (!found) handles.set(handle, (found = storage.users.findByHandle(handle).then((user) => user?.id ?? null)))
         return found
       }
-      const { mayRead, wantsInApp } = recipientChecks(subjectId, access, options.preferences, Date.now())
+      const { prefetch, mayRead, wantsInApp } = recipientChecks(subjectId, access, options.preferences, Date.now(), options.preferencesOf)
 
       const mentions: MentionInput[] = []
       const comments: Array<{ subjectId: string; commentId: string; activities: ActivityInput[] }> = []
@@ -158,6 +160,7 @@ export function createDetector(options: DetectorOptions): Detector {
                 { rule: REPLY_RULE, recipients: replyRecipients(activity) },
                 { rule: COMMENT_RULE, recipients: commentRecipients(activity) },
               ]
+          await prefetch(rounds.flatMap((round) => [...round.recipients]))
           for (const { rule, recipients } of rounds) {
             for (const recipient of recipients) {
               if (!(await mayRead(recipient)) || !(await wantsInApp(recipient, rule.kind, rule.priority))) continue

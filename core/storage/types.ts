@@ -171,6 +171,8 @@ export interface PutProfileResult {
  */
 export interface UserStore {
   get(userId: string): Promise<UserRecord | null>
+  /** The records of those of these users that have one (one read for a whole batch of recipients). */
+  getMany(userIds: readonly string[]): Promise<Map<string, UserRecord>>
   /** The user who holds this handle (case-insensitive), or null. */
   findByHandle(handle: string): Promise<UserRecord | null>
   /** The backend's profile: replaces name and handle, which token values no longer change; takes the handle from whoever held it. */
@@ -228,6 +230,8 @@ export interface DeliveryStore {
 /** Each user's notification preferences: only what they set (core/notifications/preferences.ts fills the rest). */
 export interface PreferenceStore {
   get(userId: string): Promise<StoredPreferences | null>
+  /** The preferences of those of these users that set any (one read for a whole batch of recipients). */
+  getMany(userIds: readonly string[]): Promise<Map<string, StoredPreferences>>
   /** Replaces the user's preferences with `change(current)` atomically: concurrent changes are applied one after the other. */
   update(userId: string, change: (current: StoredPreferences | null) => StoredPreferences): Promise<StoredPreferences>
 }

@@ -86,6 +86,10 @@ export function createNotifications(options: NotificationsOptions): Notification
   })
   const faults = createFaults(options.faultPoint)
   const preferences = async (userId: string) => effectivePreferences(await storage.preferences.get(userId), options.digestSeconds)
+  const preferencesOf = async (userIds: readonly string[]) => {
+    const stored = await storage.preferences.getMany(userIds)
+    return new Map(userIds.map((id) => [id, effectivePreferences(stored.get(id) ?? null, options.digestSeconds)]))
+  }
   const push =
     options.push && options.push.senders.length > 0
       ? createPushDeliverer({
@@ -110,6 +114,7 @@ export function createNotifications(options: NotificationsOptions): Notification
       events,
       limits: createMentionLimits({ ...options.mentions, logger, dropped: metrics.mentionsDropped }),
       preferences,
+      preferencesOf,
       channels,
     }),
     events,

@@ -92,6 +92,25 @@ describe.each(BACKENDS)('role resolution on $name', (backend) => {
     expect((await access.filterReaders('comments/closed', users)).map((u) => u.id)).toEqual(['ana', 'ben', 'cyd', 'dan'])
   })
 
+  it('answers a batch of remembered users as one by one would (notification recipients)', async () => {
+    await storage.subjects.putMember('closed', 'ana', 'read')
+    await storage.users.rememberToken('cyd', { name: undefined, handle: undefined, access: { 'comments/closed': 'read' } })
+    await storage.users.rememberToken('dan', { name: undefined, handle: undefined, access: { 'comments/other': 'moderate' } })
+    await storage.users.rememberToken('eve', { name: undefined, handle: undefined, access: { '*': 'comment' } })
+    await storage.moderation.putBan({ subjectId: 'closed', userId: 'eve', reason: 'spam', until: null, bannedBy: 'mod', at: 1 })
+    const ids = ['ana', 'ben', 'cyd', 'dan', 'eve', 'never-seen']
+    const oneByOne = async () => {
+      const readers: string[] = []
+      for (const id of ids) if ((await access.decideRemembered(id, 'comments/closed')).ok) readers.push(id)
+      return readers
+    }
+    expect([...(await access.readersAmong(ids, 'comments/closed'))].sort()).toEqual(await oneByOne())
+    expect(await oneByOne()).toEqual(['ana', 'cyd', 'eve'])
+    await storage.subjects.put('closed', 'read')
+    expect([...(await access.readersAmong(ids, 'comments/closed'))].sort()).toEqual(await oneByOne())
+    expect(await oneByOne()).toEqual(ids)
+  })
+
   it('decides from the token alone when storage does not answer, and says when that is not enough', async () => {
     await storage.close()
     expect(await access.decide(user('ana', { '*': 'comment' }), 'comments/s1')).toMatchObject({ ok: true, value: { role: 'comment' }, degraded: true })

@@ -86,6 +86,19 @@ export function accessContract(name: string, factory: BackendFactory): void {
       expect(latest?.tokenSeenAt).toBeGreaterThan(0)
     })
 
+    it('reads a batch of users at once: the same records as one by one, none for unknown ids', async () => {
+      expect((await storage.users.getMany([])).size).toBe(0)
+      await storage.users.rememberToken('ana', { name: 'Ana', handle: 'ana', access: { '*': 'comment' } })
+      await storage.users.putProfile('ben', { name: 'Ben', handle: 'ben' })
+      const ids = ['ana', 'ben', 'nobody', "o'hara", 'ana']
+      const many = await storage.users.getMany(ids)
+      expect([...many.keys()].sort()).toEqual(['ana', 'ben'])
+      expect(many.get('ana')).toEqual(await storage.users.get('ana'))
+      expect(many.get('ben')).toEqual(await storage.users.get('ben'))
+      const large = await storage.users.getMany(Array.from({ length: 2_000 }, (_, i) => (i === 1_999 ? 'ben' : `u${i}`)))
+      expect([...large.keys()]).toEqual(['ben'])
+    })
+
     it("keeps the backend's profile over token values, and still remembers the claim", async () => {
       await storage.users.rememberToken('ben', { name: 'benny', handle: 'benny', access: undefined })
       const put = await storage.users.putProfile('ben', { name: 'Ben Ode', handle: 'ben' })

@@ -25,6 +25,16 @@ export function preferencesContract(name: string, factory: BackendFactory): void
       expect(await storage.preferences.get('cy')).toBeNull()
     })
 
+    it('reads a batch of users at once: only those who set any, as one by one', async () => {
+      expect((await storage.preferences.getMany([])).size).toBe(0)
+      await storage.preferences.update('ana', (current) => mergePreferences(current, { kinds: { reply: { push: false } } }))
+      await storage.preferences.update('ben', (current) => mergePreferences(current, { mutedSubjects: ['s1'] }))
+      const many = await storage.preferences.getMany(['ana', 'ben', 'cy'])
+      expect([...many.keys()].sort()).toEqual(['ana', 'ben'])
+      expect(many.get('ana')).toEqual(await storage.preferences.get('ana'))
+      expect(many.get('ben')).toEqual(await storage.preferences.get('ben'))
+    })
+
     it('applies concurrent updates one after the other: none is lost', async () => {
       await Promise.all(
         Array.from({ length: 10 }, (_, i) =>

@@ -16,6 +16,17 @@ export class PostgresPreferenceStore implements PreferenceStore {
     return settings === undefined ? null : (JSON.parse(settings) as StoredPreferences)
   }
 
+  async getMany(userIds: readonly string[]): Promise<Map<string, StoredPreferences>> {
+    const found = new Map<string, StoredPreferences>()
+    if (userIds.length === 0) return found
+    const rows = await this.db.query<{ user_id: string; settings: string | null }>(
+      'SELECT user_id, settings FROM notification_preferences WHERE user_id = ANY($1::text[])',
+      [[...userIds]],
+    )
+    for (const row of rows) if (row.settings !== null) found.set(row.user_id, JSON.parse(row.settings) as StoredPreferences)
+    return found
+  }
+
   async update(userId: string, change: (current: StoredPreferences | null) => StoredPreferences): Promise<StoredPreferences> {
     return this.db.transaction(async (client) => {
       // The row exists before it is locked, so two first updates wait for each other too.

@@ -103,6 +103,16 @@ export class PostgresUserStore implements UserStore {
     return rows[0] ? toUser(rows[0]) : null
   }
 
+  async getMany(userIds: readonly string[]): Promise<Map<string, UserRecord>> {
+    const users = new Map<string, UserRecord>()
+    if (userIds.length === 0) return users
+    for (const row of await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, [[...userIds]])) {
+      const user = toUser(row)
+      users.set(user.id, user)
+    }
+    return users
+  }
+
   async findByHandle(handle: string): Promise<UserRecord | null> {
     const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE handle_lower = $1`, [handle.toLowerCase()])
     return rows[0] ? toUser(rows[0]) : null

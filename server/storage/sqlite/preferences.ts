@@ -14,6 +14,9 @@ export class SqlitePreferenceStore implements PreferenceStore {
   constructor(db: Database.Database) {
     const s = {
       get: db.prepare<[string], { settings: string }>('SELECT settings FROM notification_preferences WHERE user_id = ?'),
+      getMany: db.prepare<[string], { user_id: string; settings: string | null }>(
+        'SELECT user_id, settings FROM notification_preferences WHERE user_id IN (SELECT value FROM json_each(?))',
+      ),
       put: db.prepare<[string, string, number]>(
         `INSERT INTO notification_preferences (user_id, settings, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (user_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
@@ -31,6 +34,16 @@ export class SqlitePreferenceStore implements PreferenceStore {
 
   async get(userId: string): Promise<StoredPreferences | null> {
     return parse(this.statements.get.get(userId)?.settings)
+  }
+
+  async getMany(userIds: readonly string[]): Promise<Map<string, StoredPreferences>> {
+    const found = new Map<string, StoredPreferences>()
+    if (userIds.length === 0) return found
+    for (const row of this.statements.getMany.all(JSON.stringify(userIds))) {
+      const settings = parse(row.settings ?? undefined)
+      if (settings) found.set(row.user_id, settings)
+    }
+    return found
   }
 
   async update(userId: string, change: (current: StoredPreferences | null) => StoredPreferences): Promise<StoredPreferences> {

@@ -57,6 +57,7 @@ export class SqliteUserStore implements UserStore {
   constructor(db: Database.Database) {
     const s = {
       get: db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`),
+      getMany: db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id IN (SELECT value FROM json_each(?))`),
       byHandle: db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE handle_lower = ?`),
       putProfile: db.prepare<[ProfileParams], UserRow>(
         `INSERT INTO users (id, name, name_lower, handle, handle_lower, profile_from_backend, updated_at)
@@ -137,6 +138,16 @@ export class SqliteUserStore implements UserStore {
   async get(userId: string): Promise<UserRecord | null> {
     const row = this.statements.get.get(userId)
     return row ? toUser(row) : null
+  }
+
+  async getMany(userIds: readonly string[]): Promise<Map<string, UserRecord>> {
+    const users = new Map<string, UserRecord>()
+    if (userIds.length === 0) return users
+    for (const row of this.statements.getMany.all(JSON.stringify(userIds))) {
+      const user = toUser(row)
+      users.set(user.id, user)
+    }
+    return users
   }
 
   async findByHandle(handle: string): Promise<UserRecord | null> {
