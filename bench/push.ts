@@ -6,8 +6,9 @@
  * write-to-inbox p95 of `watchers` recipients whose inbox is open, beside the same run with push
  * off (no APNs configured), side by side in one invocation.
  *
- * The peer, the server and the clients share this process (one core's worth of event loop), so
- * pushes per second is a floor. Run: `node bench/push.ts [notifications=10000] [users=2000]`.
+ * The peer runs in a process of its own (bench/lib/apns-peer-process.ts): its TLS and token checks
+ * stand for Apple's servers and must not share the measured server's event loop. The server and the
+ * clients share this process. Run: `node bench/push.ts [notifications=10000] [users=2000]`.
  */
 import { rmSync } from 'node:fs'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -19,7 +20,7 @@ import { createThread, INBOX_NOTIFICATIONS } from '../protocol/index.ts'
 import { loadOrCreateDevSecret } from '../server/auth/dev-secret.ts'
 import { signToken } from '../server/auth/sign.ts'
 import { createParleyServer } from '../server/server.ts'
-import { startApnsPeer, type ApnsPeer } from '../test/helpers/apns-peer.ts'
+import { startApnsPeerProcess, type ApnsPeerProcess } from './lib/apns-peer-process.ts'
 import { connectProvider, destroyProviders, type ProviderClient } from './lib/provider-client.ts'
 import { distribution, Samples } from './lib/stats.ts'
 import { pool, waitUntil } from './lib/wait.ts'
@@ -29,17 +30,6 @@ const COMMENTS_PER_AUTHOR = 3
 const WATCHERS = 20
 const DEADLINE_MS = 60_000
 const FAILURE_RATE = 0.2
-
-/** A seeded PRNG (mulberry32): the same failures every run. */
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface RunResult {
   notifications: number
@@ -54,11 +44,11 @@ interface RunResult {
   inboxP95: number
 }
 
-async function run(push: boolean, notifications: number, users: number, peer: ApnsPeer): Promise<RunResult> {
+async function run(push: boolean, notifications: number, users: number, peer: ApnsPeerProcess): Promise<RunResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-push-bench-'))
   const keyFile = path.join(dataDir, 'key.p8')
   writeFileSync(keyFile, peer.key)
-  peer.requests.length = 0
+  peer.clear()
   const server = await createParleyServer({
     port: 0,
     host: '127.0.0.1',
@@ -123,7 +113,7 @@ async function run(push: boolean, notifications: number, users: number, peer: Ap
         createThread({ doc: author.doc, userId: `author-${a}` }, runs)
       }
     }
-    const succeeded = () => new Set(peer.requests.filter((r) => r.answered === 200).map((r) => `${r.token}:${r.headers['apns-collapse-id']}`)).size
+    const succeeded = () => new Set(peer.requests.filter((r) => r.answered === 200).map((r) => `${r.token}:${r.collapseId}`)).size
     if (push) await waitUntil(() => succeeded() >= mentioned, DEADLINE_MS)
     else await waitUntil(() => latencies.count >= Math.min(WATCHERS, mentioned), 10_000)
     const seconds = (performance.now() - started) / 1000
@@ -133,8 +123,10 @@ async function run(push: boolean, notifications: number, users: number, peer: Ap
       .map((r) => r.at)
       .sort((a, b) => a - b)
     // The bulk rate: up to 99% of deliveries (the last ones wait out several backoffs).
-    const bulk = okTimes[Math.max(0, Math.floor(okTimes.length * 0.99) - 1)] ?? started
-    const span = Math.max(0.001, (bulk - started) / 1000)
+    // The peer's times are epoch milliseconds (another process).
+    const startedAt = performance.timeOrigin + started
+    const bulk = okTimes[Math.max(0, Math.floor(okTimes.length * 0.99) - 1)] ?? startedAt
+    const span = Math.max(0.001, (bulk - startedAt) / 1000)
     return {
       notifications: mentioned,
       delivered,
@@ -154,14 +146,7 @@ async function run(push: boolean, notifications: number, users: number, peer: Ap
 
 const notifications = Number(process.argv[2] ?? 10_000)
 const users = Number(process.argv[3] ?? 2_000)
-const peer = await startApnsPeer()
-const random = prng(42)
-peer.answer = () => {
-  const r = random()
-  if (r < FAILURE_RATE / 2) return { status: 500, reason: 'InternalServerError' }
-  if (r < FAILURE_RATE) return { status: 429, reason: 'TooManyRequests', retryAfter: 1 }
-  return { status: 200 }
-}
+const peer = await startApnsPeerProcess(FAILURE_RATE, 42)
 const off = await run(false, notifications, users, peer)
 const on = await run(true, notifications, users, peer)
 await peer.close()

@@ -58,6 +58,17 @@ interface Ready {
   preferences: Preferences
 }
 
+/** Rows (or users) handled between two turns of the event loop: a large round never holds up sockets and the inbox for long. */
+export const PUSH_ROWS_PER_TURN = 25
+
+/** Runs `work` on every item, {@link PUSH_ROWS_PER_TURN} at a time, letting I/O run between turns. */
+async function inTurns<T>(items: readonly T[], work: (item: T, index: number) => Promise<void>): Promise<void> {
+  for (let start = 0; start < items.length; start += PUSH_ROWS_PER_TURN) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve))
+    await Promise.all(items.slice(start, start + PUSH_ROWS_PER_TURN).map((item, offset) => work(item, start + offset)))
+  }
+}
+
 export function createPushDeliverer(options: PushOptions) {
   const { storage, logger } = options
   const now = options.now ?? Date.now
@@ -193,30 +204,26 @@ export function createPushDeliverer(options: PushOptions) {
         return error instanceof Error ? error.message : String(error)
       }
       const byUser = new Map<string, Ready[]>()
-      await Promise.all(
-        rows.map(async (row, index) => {
-          try {
-            const prepared = await prepare(row, index)
-            if (prepared !== null && typeof prepared === 'object' && 'note' in prepared) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), prepared])
-            else outcomes[index] = prepared
-          } catch (error) {
-            outcomes[index] = failed(row, error)
-          }
-        }),
-      )
-      await Promise.all(
-        [...byUser.entries()].map(async ([userId, ready]) => {
-          try {
-            await deliverUser(
-              userId,
-              ready.sort((a, b) => a.index - b.index),
-              outcomes,
-            )
-          } catch (error) {
-            for (const r of ready) outcomes[r.index] ??= failed(r.row, error)
-          }
-        }),
-      )
+      await inTurns(rows, async (row, index) => {
+        try {
+          const prepared = await prepare(row, index)
+          if (prepared !== null && typeof prepared === 'object' && 'note' in prepared) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), prepared])
+          else outcomes[index] = prepared
+        } catch (error) {
+          outcomes[index] = failed(row, error)
+        }
+      })
+      await inTurns([...byUser.entries()], async ([userId, ready]) => {
+        try {
+          await deliverUser(
+            userId,
+            ready.sort((a, b) => a.index - b.index),
+            outcomes,
+          )
+        } catch (error) {
+          for (const r of ready) outcomes[r.index] ??= failed(r.row, error)
+        }
+      })
       return outcomes
     },
     async close() {

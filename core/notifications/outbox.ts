@@ -24,6 +24,9 @@ export const OUTBOX_RETRY_BASE_MS = 500
 /** Longest retry delay. */
 export const OUTBOX_RETRY_MAX_MS = 5 * 60_000
 
+/** Longest a lane waits for the first channel's lane (the inbox) to be idle before a round. */
+export const OUTBOX_YIELD_MAX_MS = 1_000
+
 export interface OutboxMetrics {
   delivered(channel: string, count: number): void
   failed(channel: string, count: number): void
@@ -42,13 +45,26 @@ export function retryDelay(attempts: number): number {
   return Math.min(OUTBOX_RETRY_MAX_MS, OUTBOX_RETRY_BASE_MS * 2 ** attempts)
 }
 
-export function createOutbox(options: { storage: Storage; channels: Record<string, Deliverer>; logger: Logger; metrics?: OutboxMetrics | undefined }): Outbox {
+export interface OutboxOptions {
+  storage: Storage
+  /**
+   * The deliverer of each channel. The first one (the inbox) goes first: before each round the
+   * other lanes wait for its lane to be idle (at most {@link OUTBOX_YIELD_MAX_MS}), so a burst of
+   * pushes or emails never holds up what people are looking at.
+   */
+  channels: Record<string, Deliverer>
+  logger: Logger
+  metrics?: OutboxMetrics | undefined
+}
+
+export function createOutbox(options: OutboxOptions): Outbox {
   const { storage, channels, logger, metrics } = options
   let stopped = false
   let poll: NodeJS.Timeout | undefined
 
-  const drainChannel = async (channel: string, deliverer: Deliverer) => {
+  const drainChannel = async (channel: string, deliverer: Deliverer, yieldTo: () => Promise<void>) => {
     for (;;) {
+      await yieldTo()
       const rows = await storage.notifications.claimOutbox(channel, Date.now(), OUTBOX_LEASE_MS, OUTBOX_BATCH)
       if (rows.length === 0) return
       const outcomes = await deliverer.deliver(rows)
@@ -67,21 +83,34 @@ export function createOutbox(options: { storage: Storage; channels: Record<strin
   }
 
   // Each channel drains on its own, so that a slow push service never holds up the inbox.
-  const lanes = Object.entries(channels).map(([channel, deliverer]) => {
+  const lanes: Array<{ kick(): void; idle(): Promise<void> }> = []
+  const firstIdle = async () => {
+    const first = lanes[0]
+    if (!first) return
+    let timer: NodeJS.Timeout | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, OUTBOX_YIELD_MAX_MS)
+      timer.unref()
+    })
+    await Promise.race([first.idle(), waited])
+    clearTimeout(timer)
+  }
+  const noWait = () => Promise.resolve()
+  for (const [index, [channel, deliverer]] of Object.entries(channels).entries()) {
     let draining: Promise<void> | null = null
     let again = false
     const drain = async () => {
       do {
         again = false
         try {
-          await drainChannel(channel, deliverer)
+          await drainChannel(channel, deliverer, index === 0 ? noWait : firstIdle)
         } catch (error) {
           metrics?.hookError('outbox')
           logger.error({ channel, err: error }, 'outbox drain failed; the next poll retries')
         }
       } while (again && !stopped)
     }
-    return {
+    lanes.push({
       kick() {
         if (stopped) return
         if (draining) {
@@ -93,8 +122,8 @@ export function createOutbox(options: { storage: Storage; channels: Record<strin
         })
       },
       idle: () => draining ?? Promise.resolve(),
-    }
-  })
+    })
+  }
 
   const kick = () => {
     for (const lane of lanes) lane.kick()
