@@ -11,11 +11,13 @@
  * backoff; a 5xx answer, or {@link EMAIL_MAX_ATTEMPTS} attempts, make the delivery `dead`. The
  * outbox leases rows, so a crash mid-send repeats at most that send.
  */
+import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { commentsDocumentName } from '../../protocol/index.ts'
 import { deliveryId, isSettled, type DeliveryRecord, type DeliveryStatus } from '../delivery/deliveries.ts'
 import { bypassesDigest, digestHoldUntil } from '../delivery/digest.ts'
 import { decide, retryDelay } from '../delivery/policy.ts'
+import type { Faults } from '../notifications/faults.ts'
 import type { RowOutcome } from '../notifications/projector.ts'
 import type { Preferences } from '../notifications/preferences.ts'
 import type { NotificationRecord, OutboxRow, Storage } from '../storage/types.ts'
@@ -52,6 +54,8 @@ export interface EmailChannelOptions {
   metrics?: EmailMetrics | undefined
   now?: () => number
   random?: () => number
+  /** Test-only crash points (core/notifications/faults.ts). */
+  faults?: Faults | undefined
 }
 
 /** A notification that may be emailed now. */
@@ -107,7 +111,15 @@ export function createEmailChannel(options: EmailChannelOptions) {
       })),
     )
     const link = options.unsubscribeUrl(unsubscribeToken(options.unsubscribeKey, { userId, kind: kindsTarget(group.map((r) => r.note.kind)) }))
-    return { to, ...emailContent(items, { unsubscribeUrl: link }), headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': ONE_CLICK } }
+    const key = createHash('sha256')
+      .update(group.map((r) => `${r.note.id}:${r.note.notifiedAt}`).join(','))
+      .digest('base64url')
+    return {
+      to,
+      ...emailContent(items, { unsubscribeUrl: link }),
+      headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': ONE_CLICK, 'Auto-Submitted': 'auto-generated' },
+      messageKey: `parley.${key.slice(0, 32)}`,
+    }
   }
 
   /** Sends `group` as one email and records each one's delivery; the retry time when it should be tried again. */
@@ -125,6 +137,7 @@ export function createEmailChannel(options: EmailChannelOptions) {
     let reason: string | null = group.length > 1 ? 'digest' : null
     let retryAt: number | null = null
     if (outcome.status === 'sent') {
+      await options.faults?.at('email-after-send')
       status = 'sent'
       await storage.contacts.markEmailed(userId, now())
     } else if (outcome.status === 'failed' || attempts >= EMAIL_MAX_ATTEMPTS) {

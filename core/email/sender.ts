@@ -12,6 +12,11 @@ export interface EmailMessage {
   html: string
   /** Extra headers (`List-Unsubscribe`, `List-Unsubscribe-Post`). */
   headers: Record<string, string>
+  /**
+   * The local part of the `Message-ID`, the same for every send of the same notifications and
+   * rounds: a repeat after a crash or a retry is the same message, which mailboxes show once.
+   */
+  messageKey: string
 }
 
 /** What one send did. */

@@ -3,7 +3,7 @@
  * password in the URL) and `EMAIL_FROM` (an address, optionally with a display name) are both
  * set; one without the other is a configuration error naming the missing one, as for push.
  */
-import addressparser from 'nodemailer/lib/addressparser/index.js'
+import addressparser from 'nodemailer/lib/addressparser'
 import { err, ok, type Result } from '../../protocol/index.ts'
 
 export interface EmailConfig {

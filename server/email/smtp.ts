@@ -4,6 +4,7 @@
  * delivery is dead); a 4xx answer, a timeout or a connection that fails is tried again later.
  */
 import nodemailer from 'nodemailer'
+import addressparser from 'nodemailer/lib/addressparser'
 import type { EmailMessage, EmailOutcome, EmailSender } from '../../core/email/sender.ts'
 
 /** Pooled SMTP connections at most. */
@@ -41,6 +42,7 @@ export function classifySmtpError(error: unknown): EmailOutcome {
 }
 
 export function createSmtpSender(options: { smtpUrl: string; from: string }): EmailSender {
+  const domain = addressparser(options.from, { flatten: true })[0]?.address.split('@')[1] ?? 'parley.invalid'
   const transport = nodemailer.createTransport({
     url: options.smtpUrl,
     pool: true,
@@ -59,6 +61,7 @@ export function createSmtpSender(options: { smtpUrl: string; from: string }): Em
           text: message.text,
           html: message.html,
           headers: message.headers,
+          messageId: `<${message.messageKey}@${domain}>`,
         })
         if (info.accepted.length === 0) return classifySmtpError(info.rejectedErrors?.[0] ?? new Error('the recipient was rejected'))
         return { status: 'sent' }

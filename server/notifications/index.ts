@@ -123,6 +123,7 @@ export function createNotifications(options: NotificationsOptions): Notification
         unsubscribeUrl: options.email.unsubscribeUrl,
         logger,
         metrics: createEmailMetrics(options.registry),
+        faults,
       })
     : undefined
   const deliverers: Record<string, Deliverer> = { inbox: projector, ...(push && { [PUSH_CHANNEL]: push }), ...(email && { [EMAIL_CHANNEL]: email }) }

@@ -44,6 +44,8 @@ describe('email over SMTP', () => {
     const unsubscribe = rawHeader(mail, 'List-Unsubscribe')
     expect(unsubscribe).toMatch(new RegExp(`^<${e.world.s.server.httpUrl}/api/v1/unsubscribe\\?token=[\\w-]+\\.[\\w-]+>$`))
     expect(rawHeader(mail, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click')
+    expect(rawHeader(mail, 'Auto-Submitted')).toBe('auto-generated')
+    expect(mail.messageId).toMatch(/^<parley\.[\w-]{32}@example\.com>$/)
     expect(await e.emailDeliveries('ben')).toMatchObject([{ status: 'sent', attempts: 1, reason: null, deviceId: null }])
     const owner = await rest<{ deliveries: unknown[] }>(e.world.s, 'GET', `/api/v1/notifications/${note?.id}/deliveries`, { bearer: await ben() })
     expect(owner.body.deliveries).toEqual([{ channel: 'email', deviceId: null, status: 'sent', reason: null, attempts: 1, updatedAt: expect.any(Number) }])
