@@ -39,6 +39,8 @@ export const ErrorCode = {
   CommentDeleted: 'comment_deleted',
   /** The server is not ready (a dependency does not answer). */
   NotReady: 'not_ready',
+  /** A one-click unsubscribe token (`POST /api/v1/unsubscribe?token=…`) this server did not sign, or one altered since. */
+  UnsubscribeTokenInvalid: 'unsubscribe_token_invalid',
   /** Anything unexpected on the server's side. */
   Internal: 'internal_error',
 } as const

@@ -19,6 +19,7 @@ import { FEED_FAULT_POINTS, isFeedFaultPoint, type FeedFaultPoint } from '../cor
 import { DEFAULT_FEED_LIMIT } from '../core/feeds/writer.ts'
 import { DEFAULT_REPORT_THRESHOLD, MAX_REPORT_THRESHOLD } from './moderation/reports.ts'
 import { parseCorsOrigins } from './http/cors.ts'
+import { emailConfig, type EmailConfig } from './email/config.ts'
 
 /** The default listen port of the contract. */
 export const DEFAULT_PORT = 1234
@@ -67,6 +68,7 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
     .optional(),
   EMAIL_FROM: optionalString,
+  PARLEY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   PARLEY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   PARLEY_WEBHOOK_SECRET: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -126,6 +128,10 @@ export interface ParleyConfig {
   appUrl?: string | undefined
   /** Push services configured (server/delivery/push-config.ts). */
   push: PushConfig
+  /** Email over SMTP when `SMTP_URL` and `EMAIL_FROM` are set (server/email/config.ts). */
+  email?: EmailConfig | undefined
+  /** Where clients reach this server (`PARLEY_PUBLIC_URL`), for links back to it such as one-click unsubscribe; default its listening URL. */
+  publicUrl?: string | undefined
   /** Distinct reporters after which a comment's moderators are notified (`PARLEY_REPORT_THRESHOLD`, default 3). */
   reportThreshold?: number | undefined
   /** Origins allowed to call the user REST routes from a browser (`PARLEY_CORS_ORIGINS`); empty: none. */
@@ -181,6 +187,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   }
   const push = pushConfig(e, checkVapid)
   if (!push.ok) return push
+  const email = emailConfig(e)
+  if (!email.ok) return email
+  if (email.value && jwt.kind !== 'dev' && jwt.kind !== 'secret' && !e.PARLEY_API_KEY) {
+    // Unsubscribe links are signed with a key every instance derives from a shared secret (server/email/key.ts).
+    return err('invalid SMTP_URL: email needs PARLEY_API_KEY (it sets users’ addresses and keys the unsubscribe links)')
+  }
   if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
     return err('invalid PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set')
   }
@@ -208,6 +220,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     notificationMaxAgeDays: e.PARLEY_NOTIFICATION_MAX_AGE_DAYS ?? NOTIFICATION_MAX_AGE_DAYS,
     appUrl: e.PARLEY_APP_URL,
     push: push.value,
+    email: email.value,
+    publicUrl: e.PARLEY_PUBLIC_URL?.replace(/\/+$/, ''),
     faultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? undefined : e.PARLEY_FAULT,
     feedFaultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? e.PARLEY_FAULT : undefined,
     feedLimit: e.PARLEY_FEED_LIMIT ?? DEFAULT_FEED_LIMIT,

@@ -46,6 +46,9 @@ import { KeepHiddenWords } from './moderation/keep-words.ts'
 import type { Storage } from '../core/storage/types.ts'
 import { createWebhooks, type WebhookOptions, type WebhookService } from './webhooks/index.ts'
 import { createWebhookMetrics } from './observability/webhook-metrics.ts'
+import { unsubscribeKey } from './email/key.ts'
+import { createSmtpSender } from './email/smtp.ts'
+import { UNSUBSCRIBE_PATH } from './http/routes/unsubscribe.ts'
 
 /** How long a graceful shutdown waits for documents to be stored and unloaded. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000
@@ -154,9 +157,13 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const logger = givenLogger ?? createLogger(config.logLevel)
   const storage = givenStorage ?? (await openStorage(config, logger))
   const devMode = config.jwt.kind === 'dev'
+  const devSecret = devMode ? loadOrCreateDevSecret(config.dataDir) : undefined
+  // Signs one-click unsubscribe links (server/email/key.ts); the route verifies with it.
+  const emailKey = unsubscribeKey({ apiKey: config.apiKey, jwtSecret: config.jwt.kind === 'secret' ? config.jwt.secret : undefined, devSecret })
+  if (config.email && !emailKey) throw new Error('email needs PARLEY_API_KEY, PARLEY_JWT_SECRET or dev mode: the unsubscribe links are signed with it')
   const verifier = cacheVerifiedTokens(
     createTokenVerifier(config.jwt, {
-      devSecret: devMode ? loadOrCreateDevSecret(config.dataDir) : undefined,
+      devSecret,
       requireExp: config.production,
     }),
   )
@@ -207,6 +214,15 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     digestSeconds: config.digestSeconds,
     clustered: redis !== undefined,
     push: { senders: createPushSenders(config.push, deliveryOptions, logger), isPresent: (userId, documentName) => presence.isPresent(userId, documentName) },
+    email:
+      config.email && emailKey
+        ? {
+            sender: createSmtpSender(config.email),
+            unsubscribeKey: emailKey,
+            unsubscribeUrl: (token) => `${config.publicUrl ?? `http://${hostForUrl()}:${address().port}`}${UNSUBSCRIBE_PATH}?token=${token}`,
+            isPresent: (userId, documentName) => presence.isPresent(userId, documentName),
+          }
+        : undefined,
     hocuspocus: () => link.hocuspocus,
   })
   const search = createSearchIndexing({ storage, logger, registry: metrics.registry, hookError: metrics.hookError, hocuspocus: () => link.hocuspocus })
@@ -278,6 +294,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         events: notifications.events,
         reportThreshold: config.reportThreshold ?? DEFAULT_REPORT_THRESHOLD,
         now: clock,
+        unsubscribeKey: emailKey,
         writer: createServerWriter({
           hocuspocus: instance,
           checkUpdate: (input) => guard.checkServerWrite(input),

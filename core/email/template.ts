@@ -49,13 +49,20 @@ function preview(item: EmailItem): string {
   return text.length > EMAIL_PREVIEW_CHARS ? `${text.slice(0, EMAIL_PREVIEW_CHARS - 1)}…` : text
 }
 
-/** The email for the notifications of one window (one item: that notification; more: a digest). */
-export function emailContent(items: readonly EmailItem[]): EmailContent {
+/**
+ * The email for the notifications of one window (one item: that notification; more: a digest).
+ * With `unsubscribeUrl`, both parts end with a link to stop these emails (a page that confirms
+ * with a one-click POST).
+ */
+export function emailContent(items: readonly EmailItem[], options: { unsubscribeUrl?: string | undefined } = {}): EmailContent {
   const [first] = items
   if (!first) throw new Error('an email needs at least one notification')
   const subject =
     items.length === 1 ? `${line(first)} in ${first.notification.subjectId}` : `${items.length} new notifications in ${first.notification.subjectId}`
-  const text = items.map((item) => [line(item), preview(item), safeUrl(item.url)].filter(Boolean).join('\n')).join('\n\n')
+  const stop = safeUrl(options.unsubscribeUrl)
+  const footer = stop ? `\n\n--\nStop these emails: ${stop}` : ''
+  const text = items.map((item) => [line(item), preview(item), safeUrl(item.url)].filter(Boolean).join('\n')).join('\n\n') + footer
+  const htmlFooter = stop ? `\n<hr>\n<p><small><a href="${escapeHtml(stop)}">Stop these emails</a></small></p>` : ''
   const html = items
     .map((item) => {
       const url = safeUrl(item.url)
@@ -64,5 +71,6 @@ export function emailContent(items: readonly EmailItem[]): EmailContent {
       return `<p><strong>${link}</strong></p>\n<blockquote>${escapeHtml(preview(item))}</blockquote>`
     })
     .join('\n')
+    .concat(htmlFooter)
   return { subject: subject.replace(/[\r\n]+/g, ' '), text, html: `<!doctype html>\n<html><body>\n${html}\n</body></html>` }
 }

@@ -1,8 +1,9 @@
 /**
  * One-click unsubscribe tokens (RFC 8058, contract additions "Email"): `<payload>.<signature>`,
  * the payload base64url JSON `{ u: userId, k: kind }`, the signature base64url HMAC-SHA256 of the
- * payload with the server's key. A token turns email off for one kind of one user; a forged or
- * altered one is refused.
+ * payload with the server's key. A token turns email off for one kind of one user (a digest of
+ * several kinds carries them comma-separated, see {@link unsubscribeKinds}); a forged or altered
+ * one is refused.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
@@ -40,4 +41,14 @@ export function verifyUnsubscribeToken(key: string | Uint8Array, token: string):
     // not JSON: refused below
   }
   return null
+}
+
+/** The `kind` of a token for an email about these kinds: each once, sorted, comma-separated. */
+export function kindsTarget(kinds: Iterable<string>): string {
+  return [...new Set(kinds)].sort().join(',')
+}
+
+/** The kinds a token's `kind` names. */
+export function unsubscribeKinds(kind: string): string[] {
+  return kind.split(',').filter((k) => k !== '')
 }

@@ -12,6 +12,8 @@ export const FAULT_POINTS = [
   'after-outbox',
   /** A push service accepted a push; its delivery is not recorded yet. */
   'push-after-send',
+  /** The SMTP server accepted an email; its delivery is not recorded yet. */
+  'email-after-send',
 ] as const
 
 export type FaultPoint = (typeof FAULT_POINTS)[number]

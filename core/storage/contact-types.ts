@@ -12,4 +12,8 @@ export interface ContactStore {
   get(userId: string): Promise<UserContact | null>
   /** Changes the given fields (undefined: kept, null: removed); resolves with the result. */
   put(userId: string, change: { email?: string | null; locale?: string | null }, at: number): Promise<UserContact>
+  /** Records that an email went to the user at `at` (the digest window opens there); a user without a contact is left alone. */
+  markEmailed(userId: string, at: number): Promise<void>
+  /** When the last email went to the user, or null. */
+  lastEmailedAt(userId: string): Promise<number | null>
 }

@@ -27,6 +27,7 @@ import { threadRoutes } from './routes/threads.ts'
 import { userRoutes } from './routes/users.ts'
 import { feedRoutes } from './routes/feeds.ts'
 import { trendingRoutes } from './routes/trending.ts'
+import { unsubscribeRoutes } from './routes/unsubscribe.ts'
 
 /** Largest REST request body; a larger one is answered 413 `too_large`. */
 export const MAX_REST_BODY_BYTES = 256 * 1024
@@ -59,6 +60,7 @@ export function createRestRoutes(deps: RestDependencies): RouteDefinition[] {
     ...searchRoutes(deps),
     ...feedRoutes(deps),
     ...trendingRoutes(deps),
+    ...unsubscribeRoutes(deps),
   ]
 }
 

@@ -18,6 +18,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   forbidden: 403,
   write_rejected: 403,
   access_revoked: 403,
+  unsubscribe_token_invalid: 403,
   not_found: 404,
   out_of_sync: 409,
   comment_deleted: 409,

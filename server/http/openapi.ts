@@ -51,6 +51,14 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'Storage does not answer (`storage_unavailable`)',
 }
 
+/** The credentials of each kind of route (public routes check a token of their own). */
+const SECURITY: Record<RouteDefinition['auth'], JsonSchema[]> = {
+  user: [{ userToken: [] }],
+  backend: [{ apiKey: [] }],
+  'user-or-backend': [{ userToken: [] }, { apiKey: [] }],
+  public: [],
+}
+
 function operation(route: RouteDefinition): JsonSchema {
   const { spec } = route
   const responses: Record<string, JsonSchema> = {}
@@ -69,7 +77,7 @@ function operation(route: RouteDefinition): JsonSchema {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
-    security: route.auth === 'user-or-backend' ? [{ userToken: [] }, { apiKey: [] }] : [route.auth === 'user' ? { userToken: [] } : { apiKey: [] }],
+    security: SECURITY[route.auth],
     parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
     ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } } : {}),
     responses,

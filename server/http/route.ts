@@ -51,7 +51,8 @@ export interface RouteInput<P, Q, B> {
 /** A route with its types erased, ready to mount and to describe. */
 export interface RouteDefinition {
   readonly spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>
-  readonly auth: 'user' | 'backend' | 'user-or-backend'
+  /** Who may call: `public` routes authenticate otherwise (the one-click unsubscribe's signed token). */
+  readonly auth: 'user' | 'backend' | 'user-or-backend' | 'public'
   run(c: Context, credentials: RequestCredentials, limiter: UserRateLimiter): Promise<Response>
 }
 
@@ -149,6 +150,23 @@ export function backendRoute<
     async run(c, credentials) {
       const backend = credentials.backend(c.req.header('authorization'))
       if (!backend.ok) return errorResponse(c, backend.error)
+      const parsed = await parseInput(c, spec)
+      if (!parsed.ok) return parsed.error
+      return handler(parsed.value as RouteInput<P, Q, B>)
+    },
+  }
+}
+
+/** A route without bearer credentials: the request carries its own proof (a signed token), which the handler checks. */
+export function publicRoute<
+  P extends ObjectSchema | undefined = undefined,
+  Q extends ObjectSchema | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>, handler: (input: RouteInput<P, Q, B>) => Promise<Response>): RouteDefinition {
+  return {
+    spec,
+    auth: 'public',
+    async run(c) {
       const parsed = await parseInput(c, spec)
       if (!parsed.ok) return parsed.error
       return handler(parsed.value as RouteInput<P, Q, B>)

@@ -20,12 +20,15 @@ import { effectivePreferences } from '../../core/notifications/preferences.ts'
 import { createFaults, type FaultPoint } from '../../core/notifications/faults.ts'
 import { createMentionLimits } from '../../core/notifications/mention-limits.ts'
 import { createOutbox, type Outbox } from '../../core/notifications/outbox.ts'
-import { createInboxProjector, INBOX_DOCUMENT_LIMIT, type InboxProjector } from '../../core/notifications/projector.ts'
+import { createInboxProjector, INBOX_DOCUMENT_LIMIT, type Deliverer, type InboxProjector } from '../../core/notifications/projector.ts'
 import { CHANNELS } from '../../core/notifications/rules.ts'
 import { notificationUrl } from '../../core/notifications/app-url.ts'
 import { createPushDeliverer, PUSH_CHANNEL } from '../../core/delivery/push.ts'
 import type { PushSender } from '../../core/delivery/senders.ts'
 import { createPushMetrics } from '../observability/push-metrics.ts'
+import { createEmailChannel, EMAIL_CHANNEL } from '../../core/email/channel.ts'
+import type { EmailSender } from '../../core/email/sender.ts'
+import { createEmailMetrics } from '../email/metrics.ts'
 
 export interface NotificationsOptions {
   storage: Storage
@@ -50,6 +53,15 @@ export interface NotificationsOptions {
   clustered: boolean
   /** Push: the configured senders, and who is active where (present users are not pushed). */
   push?: { senders: PushSender[]; isPresent(userId: string, documentName: string): Promise<boolean> } | undefined
+  /** Email (issue 17): the SMTP sender, the unsubscribe key and link, who is active where. */
+  email?:
+    | {
+        sender: EmailSender
+        unsubscribeKey: Uint8Array
+        unsubscribeUrl(token: string): string
+        isPresent(userId: string, documentName: string): Promise<boolean>
+      }
+    | undefined
 }
 
 export interface Notifications {
@@ -104,8 +116,24 @@ export function createNotifications(options: NotificationsOptions): Notification
           faults,
         })
       : undefined
-  const channels = push ? [...CHANNELS, PUSH_CHANNEL] : CHANNELS
-  const outbox = createOutbox({ storage, channels: push ? { inbox: projector, [PUSH_CHANNEL]: push } : { inbox: projector }, logger, metrics: metrics.outbox })
+  const email = options.email
+    ? createEmailChannel({
+        storage,
+        sender: options.email.sender,
+        preferences,
+        isPresent: options.email.isPresent,
+        nameOf: async (userId) => (await storage.users.get(userId))?.name ?? userId,
+        urlOf: options.appUrl === undefined ? undefined : (record) => notificationUrl(options.appUrl ?? '', record),
+        unsubscribeKey: options.email.unsubscribeKey,
+        unsubscribeUrl: options.email.unsubscribeUrl,
+        logger,
+        metrics: createEmailMetrics(options.registry),
+        faults,
+      })
+    : undefined
+  const deliverers: Record<string, Deliverer> = { inbox: projector, ...(push && { [PUSH_CHANNEL]: push }), ...(email && { [EMAIL_CHANNEL]: email }) }
+  const channels = [...CHANNELS, ...(push ? [PUSH_CHANNEL] : []), ...(email ? [EMAIL_CHANNEL] : [])]
+  const outbox = createOutbox({ storage, channels: deliverers, logger, metrics: metrics.outbox })
   const mentions = new Mentions({
     storage,
     detector: createDetector({
@@ -163,6 +191,7 @@ export function createNotifications(options: NotificationsOptions): Notification
       await outbox.stop()
       await projector.close()
       await push?.close()
+      await email?.close()
     },
   }
 }

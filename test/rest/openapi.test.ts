@@ -66,6 +66,12 @@ const OPERATIONS = [
   ['get', '/api/v1/trending', 'userToken'],
 ] as const
 
+/** Routes without bearer credentials: the one-click unsubscribe checks its signed token instead. */
+const PUBLIC_OPERATIONS = [
+  ['post', '/api/v1/unsubscribe'],
+  ['get', '/api/v1/unsubscribe'],
+] as const
+
 describe('OpenAPI description', () => {
   let s: TestServer
   let doc: OpenApi
@@ -89,7 +95,11 @@ describe('OpenAPI description', () => {
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'userToken'])
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`))
-    expect(documented.sort()).toEqual(OPERATIONS.map(([method, path]) => `${method} ${path}`).sort())
+    expect(documented.sort()).toEqual([...OPERATIONS, ...PUBLIC_OPERATIONS].map(([method, path]) => `${method} ${path}`).sort())
+    for (const [method, path] of PUBLIC_OPERATIONS) {
+      expect(op(method, path).security, `${method} ${path}`).toEqual([])
+      expect(Object.keys(op(method, path).responses), `${method} ${path}`).toEqual(expect.arrayContaining(['200', '400', '403']))
+    }
     for (const [method, path, scheme] of OPERATIONS) {
       expect(op(method, path).security, `${method} ${path}`).toEqual(scheme.split('+').map((name) => ({ [name]: [] })))
       expect(Object.keys(op(method, path).responses), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '401']))
@@ -118,6 +128,10 @@ describe('OpenAPI description', () => {
       const concrete = path.replace(/\{[^}]+\}/g, 'x1')
       const answer = await rest(s, method.toUpperCase(), concrete)
       expect([method, path, answer.status]).toEqual([method, path, 401])
+    }
+    for (const [method, path] of PUBLIC_OPERATIONS) {
+      const answer = await rest(s, method.toUpperCase(), `${path}?token=a.b`)
+      expect([method, path, answer.status]).toEqual([method, path, 403])
     }
   })
 })

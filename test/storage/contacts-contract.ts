@@ -27,5 +27,19 @@ export function contactsContract(name: string, factory: BackendFactory): void {
       expect(await storage.contacts.get('ana')).toEqual({ email: null, locale: 'en', updatedAt: 3 })
       expect(await storage.contacts.get('ben')).toEqual({ email: 'ben@example.com', locale: null, updatedAt: 4 })
     })
+
+    it('remembers when the last email went to a user, never going back, and only for users with a contact', async () => {
+      expect(await storage.contacts.lastEmailedAt('ana')).toBeNull()
+      await storage.contacts.put('ana', { email: 'ana@example.com' }, 1)
+      expect(await storage.contacts.lastEmailedAt('ana')).toBeNull()
+      await storage.contacts.markEmailed('ana', 5_000)
+      await storage.contacts.markEmailed('ana', 4_000)
+      await storage.contacts.markEmailed('nobody', 5_000)
+      expect(await storage.contacts.lastEmailedAt('ana')).toBe(5_000)
+      expect(await storage.contacts.lastEmailedAt('nobody')).toBeNull()
+      expect(await storage.contacts.get('ana')).toEqual({ email: 'ana@example.com', locale: null, updatedAt: 1 })
+      storage = await factory.reopen(storage)
+      expect(await storage.contacts.lastEmailedAt('ana')).toBe(5_000)
+    })
   })
 }

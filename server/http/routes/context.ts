@@ -34,6 +34,8 @@ export interface RestDependencies {
   reportThreshold: number
   /** The server's clock (bans expire by it); tests inject one. */
   now: () => number
+  /** The key one-click unsubscribe tokens are verified with (server/email/key.ts); none: every token is refused. */
+  unsubscribeKey?: Uint8Array | undefined
 }
 
 /** The user's role on the document when it is at least `need`; `forbidden` otherwise. */

@@ -37,4 +37,14 @@ export class PostgresContactStore implements ContactStore {
     if (!row) throw new Error('the contact upsert returned no row')
     return toContact(row)
   }
+
+  async markEmailed(userId: string, at: number): Promise<void> {
+    await this.db.query('UPDATE user_contacts SET emailed_at = GREATEST(COALESCE(emailed_at, 0), $2) WHERE user_id = $1', [userId, at])
+  }
+
+  async lastEmailedAt(userId: string): Promise<number | null> {
+    const rows = await this.db.query<{ emailed_at: string | number | null }>('SELECT emailed_at FROM user_contacts WHERE user_id = $1', [userId])
+    const at = rows[0]?.emailed_at
+    return at === undefined || at === null ? null : Number(at)
+  }
 }

@@ -385,6 +385,10 @@ export const MIGRATIONS: readonly string[] = [
     updated_at BIGINT NOT NULL
   );
   `,
+  // 18: when the last email went to a user (the email digest window, issue 17)
+  `
+  ALTER TABLE user_contacts ADD COLUMN emailed_at BIGINT;
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -19,6 +19,8 @@ export class SqliteContactStore implements ContactStore {
         `INSERT INTO user_contacts (user_id, email, locale, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, locale = excluded.locale, updated_at = excluded.updated_at`,
       ),
+      markEmailed: db.prepare<[number, string]>('UPDATE user_contacts SET emailed_at = MAX(COALESCE(emailed_at, 0), ?) WHERE user_id = ?'),
+      emailedAt: db.prepare<[string], { emailed_at: number | null }>('SELECT emailed_at FROM user_contacts WHERE user_id = ?'),
     }
     this.putTransaction = db.transaction((userId: string, change: { email?: string | null; locale?: string | null }, at: number) => {
       const current = this.s.get.get(userId)
@@ -39,5 +41,13 @@ export class SqliteContactStore implements ContactStore {
 
   async put(userId: string, change: { email?: string | null; locale?: string | null }, at: number): Promise<UserContact> {
     return this.putTransaction(userId, change, at)
+  }
+
+  async markEmailed(userId: string, at: number): Promise<void> {
+    this.s.markEmailed.run(at, userId)
+  }
+
+  async lastEmailedAt(userId: string): Promise<number | null> {
+    return this.s.emailedAt.get(userId)?.emailed_at ?? null
   }
 }

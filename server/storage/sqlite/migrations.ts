@@ -371,6 +371,10 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 18: when the last email went to a user (the email digest window, issue 17)
+  `
+  ALTER TABLE user_contacts ADD COLUMN emailed_at INTEGER;
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
