@@ -15,7 +15,7 @@ import type { Thread } from '../../protocol/index.ts'
 import { ROOT, cleanEnv } from '../helpers/child.ts'
 import { rest } from '../helpers/rest.ts'
 import { startServer, tempDir, type TestServer } from '../helpers/server.ts'
-import { dependencyNames, directorySize, packedFiles } from './npm.ts'
+import { dependencyNames, directorySize, npmEnv, packedFiles } from './npm.ts'
 
 const run = promisify(execFile)
 
@@ -52,13 +52,13 @@ describe('the @parley/client package', () => {
 
   beforeAll(async () => {
     s = await startServer()
-    const packed = await run('npm', ['pack', '--workspace', 'client', '--json', '--pack-destination', work], { cwd: ROOT, env: cleanEnv({}) })
+    const packed = await run('npm', ['pack', '--workspace', 'client', '--json', '--pack-destination', work], { cwd: ROOT, env: npmEnv({}) })
     const [info] = JSON.parse(packed.stdout) as Array<{ filename: string }>
     if (!info) throw new Error(`npm pack printed no package:\n${packed.stdout}`)
     tarball = path.join(work, info.filename)
     mkdirSync(app)
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }))
-    await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: cleanEnv({}) })
+    await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: npmEnv({}) })
   }, 180_000)
 
   afterAll(async () => {

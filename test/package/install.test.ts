@@ -9,8 +9,9 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ROOT, cleanEnv } from '../helpers/child.ts'
+import { ROOT } from '../helpers/child.ts'
 import { tempDir } from '../helpers/server.ts'
+import { npmEnv } from './npm.ts'
 
 const run = promisify(execFile)
 
@@ -41,7 +42,7 @@ describe('installing on the host’s own Node', () => {
     const hostNode = (await run('node', ['--version'], { env: { PATH: HOST_PATH } })).stdout.trim()
     const install = await run('npm', ['install', '--package-lock-only', '--prefer-offline', '--no-audit', '--no-fund', '--no-update-notifier'], {
       cwd: work,
-      env: cleanEnv({ PATH: HOST_PATH }),
+      env: npmEnv({ PATH: HOST_PATH }),
     })
     expect(readFileSync(path.join(work, 'package-lock.json'), 'utf8')).toBe(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'))
     const warnings = npmWarnings(install.stderr)
@@ -55,7 +56,7 @@ describe('installing on the host’s own Node', () => {
   }, 60_000)
 
   it('has every dependency install script reviewed in allowScripts', async () => {
-    const listed = await run('npm', ['install-scripts', 'ls', '--no-update-notifier'], { cwd: ROOT, env: cleanEnv({}) })
+    const listed = await run('npm', ['install-scripts', 'ls', '--no-update-notifier'], { cwd: ROOT, env: npmEnv({}) })
     expect(listed.stdout.trim()).toBe('No packages with unreviewed install scripts.')
   })
 })

@@ -7,6 +7,16 @@ import { cleanEnv } from '../helpers/child.ts'
 
 const run = promisify(execFile)
 
+/**
+ * The environment for an npm child: the test's, less Parley's configuration and the `npm_*`
+ * variables an outer `npm test` or `npx` exported (the child is its own npm run in its own folder).
+ */
+export function npmEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = cleanEnv(extra)
+  for (const key of Object.keys(env)) if (key.toLowerCase().startsWith('npm_')) delete env[key]
+  return env
+}
+
 /** The files in a tarball `npm pack` wrote, relative to the package (without `package/`). */
 export async function packedFiles(tarball: string): Promise<string[]> {
   const { stdout } = await run('tar', ['-tzf', tarball])
@@ -23,7 +33,7 @@ interface LsNode {
 
 /** Every package name in an installed project's dependency tree (`npm ls --all`), each once. */
 export async function dependencyNames(projectDir: string): Promise<string[]> {
-  const { stdout } = await run('npm', ['ls', '--all', '--json'], { cwd: projectDir, env: cleanEnv({}) })
+  const { stdout } = await run('npm', ['ls', '--all', '--json'], { cwd: projectDir, env: npmEnv() })
   const names = new Set<string>()
   const walk = (node: LsNode) => {
     for (const [name, child] of Object.entries(node.dependencies ?? {})) {

@@ -8,9 +8,9 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, cleanEnv } from '../helpers/child.ts'
+import { ROOT } from '../helpers/child.ts'
 import { tempDir } from '../helpers/server.ts'
-import { packedFiles } from './npm.ts'
+import { npmEnv, packedFiles } from './npm.ts'
 
 const run = promisify(execFile)
 
@@ -30,7 +30,7 @@ describe('the parley package tarball', () => {
   let manifest: Manifest
 
   beforeAll(async () => {
-    const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: cleanEnv({}), maxBuffer: 16 * 1024 * 1024 })
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: npmEnv({}), maxBuffer: 16 * 1024 * 1024 })
     const [info] = JSON.parse(packed.stdout) as Array<{ filename: string }>
     if (!info) throw new Error(`npm pack printed no package:\n${packed.stdout}`)
     const tarball = path.join(work, info.filename)
@@ -62,7 +62,7 @@ describe('the parley package tarball', () => {
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(unpacked, 'node_modules'))
     const dataDir = path.join(work, 'data')
     mkdirSync(dataDir)
-    const token = await run('npm', ['run', '-s', 'token', '--', '--user', 'ana'], { cwd: unpacked, env: cleanEnv({ PARLEY_DATA_DIR: dataDir }) })
+    const token = await run('npm', ['run', '-s', 'token', '--', '--user', 'ana'], { cwd: unpacked, env: npmEnv({ PARLEY_DATA_DIR: dataDir }) })
     expect(token.stderr).toBe('')
     const [, payload] = token.stdout.trim().split('.')
     expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString())).toMatchObject({ sub: 'ana', access: { '*': 'comment' } })
