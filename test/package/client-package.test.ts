@@ -97,6 +97,37 @@ describe('the @parley/client package', () => {
     expect(directorySize(path.join(app, 'node_modules'))).toBeLessThan(MAX_INSTALL_BYTES)
   })
 
+  it('type-checks in a browser app: DOM types only, no Node types, bundler resolution', async () => {
+    const tsconfig = {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'ESNext',
+        moduleResolution: 'bundler',
+        lib: ['ES2022', 'DOM'],
+        types: [],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+      },
+      include: ['main.ts'],
+    }
+    writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify(tsconfig))
+    writeFileSync(
+      path.join(app, 'main.ts'),
+      [
+        "import { createParleyClient, IndexedDbStore, type ParleyClient } from '@parley/client'",
+        "import { ErrorCode, type Thread } from '@parley/client/protocol'",
+        "export const open = (token: string): Promise<ParleyClient> => createParleyClient({ url: 'wss://example.com', token, store: new IndexedDbStore('app') })",
+        'export const forbidden: string = ErrorCode.Forbidden',
+        'export const count = (threads: Thread[]): number => threads.length',
+      ].join('\n'),
+    )
+    const check = await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app }).catch(
+      (error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? String(error) }),
+    )
+    expect(check.stdout + check.stderr).toBe('')
+  })
+
   it('runs from node_modules as plain JavaScript and writes a comment the server stores', async () => {
     const token = await s.token('ana', { name: 'Ana' })
     const script = `
