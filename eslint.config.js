@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint'
 import { layerRules } from './eslint.layers.js'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-test/', 'data/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', 'client/dist/', 'dist-test/', 'data/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests start real servers and child processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // What tests and the servers they embed print (console.*) is shown for failing tests only, so
+    // the summary is not buried; `npx vitest run --silent=false <file>` shows it for passing ones too.
+    silent: 'passed-only',
   },
 })

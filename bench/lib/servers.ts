@@ -6,14 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Role } from '../../protocol/index.ts'
 import { signToken } from '../../server/auth/sign.ts'
 import { CONFIG_VARIABLES } from '../../server/config.ts'
-import type { ProbeReply, ProbeRequest } from '../servers/probe.ts'
+import type { ProbeListening, ProbeReply, ProbeRequest } from '../servers/probe.ts'
 import { waitFor, withTimeout } from './wait.ts'
 
 export const SERVER_KINDS = ['raw-ws', 'hocuspocus', 'parley'] as const
@@ -83,18 +82,6 @@ export interface TargetServer {
   stop(): Promise<void>
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 async function healthy(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1_000) })
@@ -127,11 +114,14 @@ function spawnServer(script: string[], env: Record<string, string>): ChildProces
 }
 
 /** `extraEnv` is applied last (a scenario's own settings, see `Scenario.serverEnv`). */
+/**
+ * Every server binds port 0 (`PORT=0`) and the probe reports the ports it listens on
+ * (bench/servers/probe.ts): the bench never picks a port that another process could take first.
+ */
 export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<string, string>> = {}): Promise<TargetServer> {
-  const port = await freePort()
   const secret = randomBytes(32).toString('hex')
   const dataDir = isParleyKind(kind) ? mkdtempSync(path.join(tmpdir(), 'parley-bench-')) : undefined
-  const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' }
+  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production' }
   if (dataDir) {
     Object.assign(env, { PARLEY_JWT_SECRET: secret, PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'warn' })
     Object.assign(env, { PARLEY_UPDATES_PER_SECOND: String(BENCH_UPDATE_RATE), PARLEY_UPDATE_BURST: String(BENCH_UPDATE_RATE) })
@@ -157,18 +147,27 @@ export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<st
 
   const waiting = new Map<number, (reply: ProbeReply) => void>()
   let nextId = 1
-  child.on('message', (message: ProbeReply) => {
+  const listening: number[] = []
+  child.on('message', (message: ProbeReply | ProbeListening) => {
+    if ('listening' in message) {
+      listening.push(message.listening)
+      return
+    }
     waiting.get(message.id)?.(message)
     waiting.delete(message.id)
   })
 
-  const httpUrl = `http://127.0.0.1:${port}`
+  let port = 0
   const tokens = new Map<string, Promise<string>>()
   const server: TargetServer = {
     kind,
     pid,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    httpUrl,
+    get wsUrl() {
+      return `ws://127.0.0.1:${port}`
+    },
+    get httpUrl() {
+      return `http://127.0.0.1:${port}`
+    },
     dataDir,
     token(userId, access = { '*': 'comment' }) {
       if (!isParleyKind(kind)) return Promise.resolve(`bench-token-${userId}`)
@@ -206,7 +205,17 @@ export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<st
   }
 
   try {
-    await waitFor(async () => exited || (await healthy(`${httpUrl}/health`)), 'GET /health', SERVER_START_TIMEOUT_MS)
+    // The port that answers GET /health among those the server listens on (one, for every kind today).
+    const answering = async () => {
+      for (const candidate of listening) {
+        if (await healthy(`http://127.0.0.1:${candidate}/health`)) {
+          port = candidate
+          return true
+        }
+      }
+      return false
+    }
+    await waitFor(async () => exited || (await answering()), 'listening on port 0 and answering GET /health', SERVER_START_TIMEOUT_MS)
     if (exited) throw new Error(`exited during start-up: ${stderr.trim()}`)
   } catch (error) {
     await server.stop()

@@ -3,14 +3,24 @@
  * bench over the IPC channel (event-loop delay, garbage collection, RSS), and stops the server
  * when the bench goes away so that no server outlives it.
  */
+import { subscribe } from 'node:diagnostics_channel'
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
+import type { Server } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 /** Resolution of the event-loop delay histogram, in ms. */
 const LOOP_RESOLUTION_MS = 10
 
 export type ProbeRequest = { id: number; op: 'gc' | 'loop-reset' | 'loop' }
+
+/**
+ * Sent once for every TCP port the server process starts listening on: servers bind port 0 and the
+ * bench learns the port from here, so that no other process can take it between a choice and a bind.
+ */
+export interface ProbeListening {
+  listening: number
+}
 
 export interface ProbeReply {
   id: number
@@ -62,6 +72,11 @@ function isRequest(message: unknown): message is ProbeRequest {
 }
 
 if (process.send) {
+  // Node publishes every completed `server.listen()` on this channel, whatever module called it.
+  subscribe('tracing:net.server.listen:asyncEnd', (message) => {
+    const address = (message as { server?: Server }).server?.address()
+    if (address && typeof address === 'object') process.send?.({ listening: address.port } satisfies ProbeListening)
+  })
   process.on('message', (message: unknown) => {
     if (!isRequest(message)) return
     if (message.op === 'gc') collectGarbage()

@@ -43,7 +43,7 @@ export const commentSchema = z.object({
   mentions: z
     .array(z.string())
     .describe(
-      'User ids of the structured mention runs (`{ "text", "mention" }`) only. A plain `@handle` in the text is resolved to a user when notifying (it notifies that user) but is not listed here.',
+      'The mentioned users, as notifications resolve them: the user ids of mention runs (`{ "text", "mention" }`) first, then the users whose handle a plain `@handle` in the text names (case-insensitive; a handle nobody holds names nobody), once each, of the first 20 distinct mentions. A socket reader (`readThreads`) lists the mention runs only.',
     ),
   reactions: z.array(z.object({ emoji: z.string(), userIds: z.array(z.string()) })),
 })

@@ -85,6 +85,43 @@ describe('REST threads', () => {
     expect(reader.thread(created.body.threadId)?.comments[0]?.text).toBe('nightly report')
   })
 
+  it('lists the users plain @handle text names, as notifications resolve them', async () => {
+    // Everyone may read it, so that the mentioned users are notified.
+    expect((await rest(s, 'PUT', '/api/v1/subjects/handles', { bearer: TEST_API_KEY, json: { defaultRole: 'read' } })).status).toBeLessThan(300)
+    for (const [id, handle] of [
+      ['u_dana', 'Dana'],
+      ['u_eli', 'eli'],
+    ]) {
+      expect((await rest(s, 'PUT', `/api/v1/users/${id}`, { bearer: TEST_API_KEY, json: { name: null, handle } })).status).toBe(200)
+    }
+    const notified: Array<{ commentId: string; userId: string }> = []
+    const stop = s.server.events.on('mention.created', ({ data }) => {
+      notified.push({ commentId: data.commentId, userId: data.userId })
+    })
+    try {
+      const created = await rest<{ threadId: string; commentId: string }>(s, 'POST', '/api/v1/subjects/handles/threads', {
+        bearer: await s.token('fay'),
+        // A mention run, the same user again as plain text (listed once), a handle in another case,
+        // an address that is not a mention, and a handle nobody holds.
+        json: { body: [{ text: '@Eli', mention: 'u_eli' }, { text: ' and @eli, (@DANA) mail dana@example.com or @nobody.' }] },
+      })
+      expect(created.status).toBe(201)
+      const listing = await rest<Listing>(s, 'GET', '/api/v1/subjects/handles/threads', { bearer: await s.token('reader') })
+      expect(listing.status).toBe(200)
+      expect(listing.body.threads[0]?.comments[0]?.mentions).toEqual(['u_eli', 'u_dana'])
+      // The same users the notification detector notified for this comment.
+      await waitFor(() => notified.length === 2, 'both mentions notified')
+      expect(
+        notified
+          .filter((n) => n.commentId === created.body.commentId)
+          .map((n) => n.userId)
+          .sort(),
+      ).toEqual(['u_dana', 'u_eli'])
+    } finally {
+      stop()
+    }
+  })
+
   it('lists socket-created threads, from memory while loaded and from storage after', async () => {
     const writer = await openSynced(await client('cyd'), 'listed')
     const { threadId, commentId } = writer.createThread('first from the socket')

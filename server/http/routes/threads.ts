@@ -11,6 +11,7 @@ import type { Context } from 'hono'
 import { z } from 'zod'
 import { createThread, readThreads, reply, type Role } from '../../../protocol/index.ts'
 import type { ParleyUser } from '../../../core/auth/claims.ts'
+import { withResolvedMentions } from '../../../core/mentions/resolve.ts'
 import { readDocument } from '../../documents/read.ts'
 import { errorResponse } from '../errors.ts'
 import { userRoute, type RouteDefinition } from '../route.ts'
@@ -22,7 +23,8 @@ const subjectParams = z.object({ subjectId: idSchema })
 const threadParams = z.object({ subjectId: idSchema, threadId: idSchema })
 
 export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
-  const { hocuspocus, writer, logger } = deps
+  const { hocuspocus, writer, logger, storage } = deps
+  const userIdOfHandle = (handle: string) => storage.users.findByHandle(handle).then((found) => found?.id ?? null)
 
   const admit = (c: Context, user: ParleyUser, subjectId: string, need: Role, options?: AdmitOptions) => admitToSubject(deps, c, user, subjectId, need, options)
 
@@ -33,7 +35,8 @@ export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
         path: '/api/v1/subjects/:subjectId/threads',
         tag: 'threads',
         summary: "A subject's threads",
-        description: 'As `readThreads` returns them: oldest first, deleted comments with an empty body.',
+        description:
+          'As `readThreads` returns them (oldest first, deleted comments with an empty body), except that each comment’s `mentions` also holds the users its plain `@handle` text names, resolved through the directory as notifications resolve them.',
         params: subjectParams,
         responses: { 200: { description: 'The threads', schema: z.object({ subjectId: z.string(), threads: z.array(threadSchema) }) } },
         errors: [400, 401, 403, 404, 503],
@@ -43,7 +46,7 @@ export function threadRoutes(deps: RestDependencies): RouteDefinition[] {
         if (!admitted.ok) return admitted.error
         let threads
         try {
-          threads = await readDocument(hocuspocus, admitted.value.documentName, readThreads)
+          threads = await withResolvedMentions(await readDocument(hocuspocus, admitted.value.documentName, readThreads), userIdOfHandle)
         } catch (error) {
           logger.error({ err: error, documentName: admitted.value.documentName }, 'threads could not be read')
           return errorResponse(c, STORAGE_DOWN)

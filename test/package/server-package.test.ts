@@ -1,0 +1,70 @@
+/**
+ * The server package's tarball runs its own scripts (issue 24): `npm start` and `npm run token` name
+ * `bin/parley.js`, which the tarball holds, and which loads the compiled CLI from `dist/` where the
+ * TypeScript source is absent. Every `bin` and `exports` target is in the tarball too.
+ */
+import { execFile } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT } from '../helpers/child.ts'
+import { tempDir } from '../helpers/server.ts'
+import { npmEnv, packedFiles } from './npm.ts'
+
+const run = promisify(execFile)
+
+interface Manifest {
+  bin: Record<string, string>
+  exports: Record<string, { types: string; default: string }>
+  scripts: Record<string, string>
+}
+
+/** The scripts someone who installed the package runs; the rest (test, lint, bench, build) need a checkout. */
+const USER_SCRIPTS = ['start', 'token']
+
+describe('the parley package tarball', () => {
+  const work = tempDir('parley-server-package-')
+  const unpacked = path.join(work, 'package')
+  let files: string[] = []
+  let manifest: Manifest
+
+  beforeAll(async () => {
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: npmEnv({}), maxBuffer: 16 * 1024 * 1024 })
+    const [info] = JSON.parse(packed.stdout) as Array<{ filename: string }>
+    if (!info) throw new Error(`npm pack printed no package:\n${packed.stdout}`)
+    const tarball = path.join(work, info.filename)
+    files = await packedFiles(tarball)
+    await run('tar', ['-xzf', tarball, '-C', work])
+    manifest = JSON.parse(readFileSync(path.join(unpacked, 'package.json'), 'utf8')) as Manifest
+  }, 180_000)
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+  it('holds every file its bin, exports and user scripts name', () => {
+    const strip = (file: string) => file.replace(/^\.\//, '')
+    for (const target of Object.values(manifest.bin)) expect(files).toContain(strip(target))
+    for (const entry of Object.values(manifest.exports)) {
+      expect(files).toContain(strip(entry.default))
+      expect(files).toContain(strip(entry.types))
+    }
+    for (const name of USER_SCRIPTS) {
+      const script = manifest.scripts[name] ?? ''
+      const named = script.split(/\s+/).filter((word) => /\.(js|ts|mjs|cjs)$/.test(word))
+      expect(named, `scripts.${name}: ${script}`).not.toEqual([])
+      for (const file of named) expect(files, `scripts.${name} names ${file}`).toContain(file)
+    }
+    expect(files.some((file) => file.startsWith('server/'))).toBe(false)
+  })
+
+  it('runs `npm run token` from the unpacked tarball, on the compiled CLI', async () => {
+    // The dependencies a real install would bring, from this checkout.
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(unpacked, 'node_modules'))
+    const dataDir = path.join(work, 'data')
+    mkdirSync(dataDir)
+    const token = await run('npm', ['run', '-s', 'token', '--', '--user', 'ana'], { cwd: unpacked, env: npmEnv({ PARLEY_DATA_DIR: dataDir }) })
+    expect(token.stderr).toBe('')
+    const [, payload] = token.stdout.trim().split('.')
+    expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString())).toMatchObject({ sub: 'ana', access: { '*': 'comment' } })
+  })
+})
