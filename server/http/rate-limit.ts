@@ -20,17 +20,30 @@ export interface RateSpec {
   burst: number
 }
 
-/** Taking a token: allowed, or refused with the seconds until one is back (at least 1). */
-/** Served now, or refused with the seconds to wait. */
-export type RateDecision = Result<void, { retryAfterSeconds: number }>
+/**
+ * Served now, or refused with the seconds until a token is back (at least 1) and, for every
+ * refusal but the first of a streak, the milliseconds until the first one's `Retry-After` ends: the
+ * client asked again before it was over (or sent many at once), and its answer may wait till then.
+ */
+export type RateDecision = Result<void, { retryAfterSeconds: number; ignoredRetryAfterMs: number }>
 
 interface Bucket {
   tokens: number
   updatedAt: number
+  /** The end of the `Retry-After` the first refusal of the current streak gave (0: none). */
+  retryAt: number
 }
+
+/** Longest a 429 to a client that ignored `Retry-After` is held before it is sent (a tarpit: its loop slows to our pace). */
+export const REST_TARPIT_MAX_MS = 1_000
+
+/** Answers held at once per limiter; past this they are sent at once (each held one costs a socket and a timer). */
+export const REST_TARPIT_HELD_MAX = 1_000
 
 export interface UserRateLimiter {
   take(userId: string): RateDecision
+  /** Waits `ms` (at most {@link REST_TARPIT_MAX_MS}) before a refusal is sent, when fewer than {@link REST_TARPIT_HELD_MAX} wait. */
+  hold(ms: number): Promise<void>
   /** Buckets held (users seen recently). */
   readonly size: number
 }
@@ -41,6 +54,7 @@ export function createUserRateLimiter(
 ): UserRateLimiter {
   const buckets = new Map<string, Bucket>()
   let lastSweep = now()
+  let held = 0
 
   const refill = (bucket: Bucket, at: number) => Math.min(spec.burst, bucket.tokens + ((at - bucket.updatedAt) / 1000) * spec.perSecond)
 
@@ -54,7 +68,7 @@ export function createUserRateLimiter(
     take(userId) {
       const at = now()
       sweep(at)
-      const bucket = buckets.get(userId) ?? { tokens: spec.burst, updatedAt: at }
+      const bucket = buckets.get(userId) ?? { tokens: spec.burst, updatedAt: at, retryAt: 0 }
       bucket.tokens = refill(bucket, at)
       bucket.updatedAt = at
       buckets.set(userId, bucket)
@@ -62,7 +76,22 @@ export function createUserRateLimiter(
         bucket.tokens -= 1
         return OK
       }
-      return err({ retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / spec.perSecond)) })
+      const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / spec.perSecond))
+      if (at >= bucket.retryAt) {
+        // A new streak of refusals: the first is answered at once.
+        bucket.retryAt = at + retryAfterSeconds * 1000
+        return err({ retryAfterSeconds, ignoredRetryAfterMs: 0 })
+      }
+      return err({ retryAfterSeconds, ignoredRetryAfterMs: bucket.retryAt - at })
+    },
+    async hold(ms) {
+      if (ms <= 0 || held >= REST_TARPIT_HELD_MAX) return
+      held++
+      try {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(ms, REST_TARPIT_MAX_MS)))
+      } finally {
+        held--
+      }
     },
     get size() {
       return buckets.size

@@ -64,10 +64,15 @@ function withRateLimit<S extends { errors: readonly number[] }>(spec: S): S {
   return spec.errors.includes(RATE_LIMITED_STATUS) ? spec : { ...spec, errors: [...spec.errors, RATE_LIMITED_STATUS] }
 }
 
-/** The 429 answer when the user's bucket is empty; null when the request may go on. */
-function rateLimited(c: Context, limiter: UserRateLimiter, userId: string): Response | null {
+/**
+ * The 429 answer when the user's bucket is empty; null when the request may go on. A client that
+ * ignored the `Retry-After` of an earlier 429 gets its answer only when that wait is over (at most
+ * REST_TARPIT_MAX_MS, rate-limit.ts): requests sent in a loop without waiting cost a timer, not a CPU.
+ */
+async function rateLimited(c: Context, limiter: UserRateLimiter, userId: string): Promise<Response | null> {
   const decision = limiter.take(userId)
   if (decision.ok) return null
+  await limiter.hold(decision.error.ignoredRetryAfterMs)
   c.header('Retry-After', String(decision.error.retryAfterSeconds))
   return jsonError(c, RATE_LIMITED_STATUS, ErrorCode.RateLimited, `too many requests; retry in ${decision.error.retryAfterSeconds} s`)
 }
@@ -129,7 +134,7 @@ export function userRoute<
     async run(c, credentials, limiter) {
       const user = await credentials.user(c.req.header('authorization'))
       if (!user.ok) return errorResponse(c, user.error)
-      const limited = rateLimited(c, limiter, user.value.id)
+      const limited = await rateLimited(c, limiter, user.value.id)
       if (limited) return limited
       const parsed = await parseInput(c, spec)
       if (!parsed.ok) return parsed.error
@@ -192,7 +197,7 @@ export function userOrBackendRoute<
       if (!credentials.backend(authorization).ok) {
         const user = await credentials.user(authorization)
         if (!user.ok) return errorResponse(c, user.error)
-        const limited = rateLimited(c, limiter, user.value.id)
+        const limited = await rateLimited(c, limiter, user.value.id)
         if (limited) return limited
         caller = { kind: 'user', user: user.value }
       }

@@ -4,7 +4,7 @@
  * bucket is per user (another user is not slowed) and only on user routes (the backend is not).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { USER_REST_BURST, USER_REST_RATE_PER_SECOND } from '../../server/http/rate-limit.ts'
+import { REST_TARPIT_MAX_MS, USER_REST_BURST, USER_REST_RATE_PER_SECOND } from '../../server/http/rate-limit.ts'
 import { TEST_API_KEY } from '../helpers/rest.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -52,6 +52,42 @@ describe('per-user REST rate limit', () => {
     const refused = Date.now()
     await waitFor(async () => (await call(ana)).status === 200, 'ana served again', (retryAfter + 2) * 1000)
     expect(Date.now() - refused).toBeLessThanOrEqual((retryAfter + 2) * 1000)
+  })
+
+  it('holds the 429s of a client that ignores Retry-After, so that its loop runs at our pace', async () => {
+    const cy = await s.token('cy')
+    // One at a time until the first refusal, which is answered at once.
+    let firstTook = Number.POSITIVE_INFINITY
+    for (let i = 0; i < USER_REST_BURST * 3 && firstTook === Number.POSITIVE_INFINITY; i++) {
+      const started = performance.now()
+      const answer = await call(cy)
+      await answer.body?.cancel()
+      if (answer.status === 429) firstTook = performance.now() - started
+    }
+    expect(firstTook).toBeLessThan(REST_TARPIT_MAX_MS / 2)
+    // Then 10 loops that never wait, for 2 s: each answer is held, so few requests get through the door.
+    const LOOPS = 10
+    const RUN_MS = 2_000
+    const until = performance.now() + RUN_MS
+    let answered = 0
+    let served = 0
+    await Promise.all(
+      Array.from({ length: LOOPS }, async () => {
+        while (performance.now() < until) {
+          const answer = await call(cy)
+          answered++
+          if (answer.status === 200) served++
+          await answer.body?.cancel()
+        }
+      }),
+    )
+    // Without the hold these loops make thousands of requests in 2 s; with it, about one per loop per Retry-After.
+    expect(answered, `${answered} answers, ${served} served`).toBeLessThanOrEqual(LOOPS * (RUN_MS / REST_TARPIT_MAX_MS + 2) + USER_REST_RATE_PER_SECOND * 3)
+    expect(served).toBeLessThanOrEqual(USER_REST_RATE_PER_SECOND * 3 + 1)
+    // Another user is not held.
+    const other = await call(await s.token('dee'))
+    expect(other.status).toBe(200)
+    await other.body?.cancel()
   })
 
   it('documents 429 on every user route, not on backend-only routes', async () => {
