@@ -35,6 +35,8 @@ export interface InboxProjector extends Deliverer {
   sync(userId: string): Promise<void>
   /** Projects the user's inbox when a delivery skipped it since its last projection (a client opens a loaded inbox). */
   syncIfSkipped(userId: string): Promise<void>
+  /** The inbox document was unloaded: its next load projects it anyway. */
+  unloaded(userId: string): void
   /** Closes every direct connection. */
   close(): Promise<void>
 }
@@ -62,6 +64,8 @@ export interface ProjectorOptions {
    * writing every one of their inbox documents. Unset: always project.
    */
   idle?: ((userId: string) => boolean) | undefined
+  /** Whether the user's inbox document is loaded here (a skipped delivery is remembered only then). Unset: assume it is. */
+  loaded?: ((userId: string) => boolean) | undefined
 }
 
 export function createInboxProjector(options: ProjectorOptions): InboxProjector {
@@ -89,7 +93,7 @@ export function createInboxProjector(options: ProjectorOptions): InboxProjector 
     inbox.timer.unref()
   }
 
-  /** Users whose delivery was skipped since their last whole projection. */
+  /** Users whose inbox stayed loaded while a delivery skipped it, since their last whole projection. */
   const skipped = new Set<string>()
 
   /** Runs `work` on the user's inbox in order with the user's other projections; `fresh` when the connection was just opened. */
@@ -134,6 +138,9 @@ export function createInboxProjector(options: ProjectorOptions): InboxProjector 
   return {
     sync,
     syncIfSkipped: (userId) => (skipped.has(userId) ? sync(userId) : Promise.resolve()),
+    unloaded: (userId) => {
+      skipped.delete(userId)
+    },
     async deliver(rows) {
       const byUser = new Map<string, Set<string>>()
       for (const row of rows) {
@@ -147,7 +154,7 @@ export function createInboxProjector(options: ProjectorOptions): InboxProjector 
           try {
             // Projected when a client opens it (extensions/inbox); let go of it meanwhile.
             if (options.idle?.(userId)) {
-              skipped.add(userId)
+              if (options.loaded?.(userId) ?? true) skipped.add(userId)
               const inbox = active.get(userId)
               if (inbox) {
                 clearTimeout(inbox.timer)

@@ -69,5 +69,7 @@ export class Inbox implements Extension {
   async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
     this.stops.get(documentName)?.()
     this.stops.delete(documentName)
+    const parsed = parseDocumentName(documentName)
+    if (parsed?.kind === 'inbox') this.configuration.projector.unloaded(parsed.id)
   }
 }

@@ -93,6 +93,7 @@ export function createNotifications(options: NotificationsOptions): Notification
           // Loaded for our own direct connections only (the projector's, a REST read) counts as idle.
           return (hocuspocus.documents.get(name)?.connections.size ?? 0) === 0 && !hocuspocus.loadingDocuments.has(name)
         },
+    loaded: (userId) => options.hocuspocus().documents.has(inboxDocumentName(userId)),
     ...projectorOptions,
     open: (name, context) => options.hocuspocus().openDirectConnection(name, context),
   })
