@@ -385,6 +385,11 @@ export const MIGRATIONS: readonly string[] = [
     updated_at BIGINT NOT NULL
   );
   `,
+  // 18: webhook claims, so that instances sharing the outbox never send one event at once (issue 17)
+  `
+  ALTER TABLE webhooks ADD COLUMN lease_owner TEXT;
+  ALTER TABLE webhooks ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

@@ -371,6 +371,11 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 18: webhook claims, so that instances sharing the outbox never send one event at once (issue 17)
+  `
+  ALTER TABLE webhooks ADD COLUMN lease_owner TEXT;
+  ALTER TABLE webhooks ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
