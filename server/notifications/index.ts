@@ -97,6 +97,7 @@ export function createNotifications(options: NotificationsOptions): Notification
           logger,
           metrics: createPushMetrics(options.registry),
           faults,
+          events,
         })
       : undefined
   const channels = push ? [...CHANNELS, PUSH_CHANNEL] : CHANNELS
