@@ -18,8 +18,9 @@ import type { Storage, WebhookChange, WebhookRecord } from '../../core/storage/t
 import { deliveryId } from '../../core/delivery/deliveries.ts'
 import { webhookBody, webhookSubject } from '../../core/webhooks/events.ts'
 import { classifyAnswer, DEFAULT_WEBHOOK_SCHEDULE_MS, nextAttemptAt } from '../../core/webhooks/schedule.ts'
-import { webhookHeaders } from '../../core/webhooks/signing.ts'
+import { webhookHeaders, webhookKeys } from '../../core/webhooks/signing.ts'
 import type { WebhookMetrics } from '../observability/webhook-metrics.ts'
+import { createPoster, type PostAnswer } from './post.ts'
 
 /** How long one POST may take before it counts as no answer. */
 export const WEBHOOK_TIMEOUT_MS = 10_000
@@ -73,7 +74,8 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   const leaseMs = Math.max(deps.leaseMs ?? timeoutMs + WEBHOOK_LEASE_MARGIN_MS, timeoutMs)
   /** This instance's name on its claims. */
   const owner = randomUUID()
-  const stopping = new AbortController()
+  const poster = createPoster(url, timeoutMs)
+  const keys = webhookKeys(secret)
   const inFlight = new Map<string, Promise<void>>()
   let started = false
   let closed = false
@@ -152,21 +154,8 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
     }
   }
 
-  async function post(record: WebhookRecord): Promise<{ status: number | null; retryAfter: string | null; error: string | null }> {
-    const timestamp = Math.floor(now() / 1000)
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: webhookHeaders(secret, record.id, timestamp, record.body),
-        body: record.body,
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]),
-      })
-      await response.body?.cancel()
-      return { status: response.status, retryAfter: response.headers.get('retry-after'), error: response.ok ? null : `HTTP ${response.status}` }
-    } catch (error) {
-      return { status: null, retryAfter: null, error: error instanceof Error ? error.message : String(error) }
-    }
+  function post(record: WebhookRecord): Promise<PostAnswer> {
+    return poster.post(webhookHeaders(keys, record.id, Math.floor(now() / 1000), record.body), record.body)
   }
 
   /** Records the attempt while this instance still holds the event; false when its claim ran out and another took it. */
@@ -243,7 +232,7 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
       closed = true
       stopListening()
       clearTimeout(timer)
-      stopping.abort()
+      poster.close()
       await Promise.allSettled([...inFlight.values()])
       try {
         await storage.webhooks.release(owner)
