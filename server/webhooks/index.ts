@@ -26,6 +26,8 @@ import { createPoster, type PostAnswer } from './post.ts'
 export const WEBHOOK_TIMEOUT_MS = 10_000
 /** POSTs in flight at once (each for a different subject): 500 events/s to a receiver answering in 50 ms need 25. */
 export const WEBHOOK_CONCURRENCY = 64
+/** Events recorded and POSTs finished within this share one look at the outbox (one claim instead of one each). */
+export const WEBHOOK_COALESCE_MS = 5
 /** How long a claim outlives the POST's timeout before another instance may take the event over. */
 export const WEBHOOK_LEASE_MARGIN_MS = 5_000
 /** The longest the loop sleeps before looking at the outbox again (events of other instances, retried deliveries). */
@@ -41,6 +43,8 @@ export interface WebhookOptions {
   pollMs?: number
   /** How long a claimed event stays with this instance (default: the timeout plus {@link WEBHOOK_LEASE_MARGIN_MS}). */
   leaseMs?: number
+  /** Default {@link WEBHOOK_COALESCE_MS}. */
+  coalesceMs?: number
 }
 
 export interface WebhookDependencies extends WebhookOptions {
@@ -70,6 +74,7 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   const timeoutMs = deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS
   const concurrency = deps.concurrency ?? WEBHOOK_CONCURRENCY
   const pollMs = deps.pollMs ?? WEBHOOK_POLL_MS
+  const coalesceMs = deps.coalesceMs ?? WEBHOOK_COALESCE_MS
   const now = deps.now ?? Date.now
   const leaseMs = Math.max(deps.leaseMs ?? timeoutMs + WEBHOOK_LEASE_MARGIN_MS, timeoutMs)
   /** This instance's name on its claims. */
@@ -83,6 +88,7 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   let pumping = false
   let again = false
   let timer: NodeJS.Timeout | undefined
+  let timerAt = 0
 
   // Records one event at a time, in the order they were emitted: with a pool of connections
   // (PostgreSQL) concurrent inserts could take their `seq` out of order and break order per subject.
@@ -108,14 +114,22 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
     kick()
   })
 
+  /** Looks at the outbox after `delayMs` (at most the poll period), unless a look is due sooner already. */
   function wake(delayMs: number): void {
     if (closed || !started) return
+    const at = Date.now() + Math.max(0, Math.min(delayMs, pollMs))
+    if (timer !== undefined && timerAt <= at) return
     clearTimeout(timer)
-    timer = setTimeout(() => void pump(), Math.max(0, Math.min(delayMs, pollMs)))
+    timerAt = at
+    timer = setTimeout(() => {
+      timer = undefined
+      void pump()
+    }, at - Date.now())
   }
 
+  /** Looks soon: events recorded and POSTs finished within {@link WEBHOOK_COALESCE_MS} share one claim. */
   function kick(): void {
-    wake(0)
+    wake(coalesceMs)
   }
 
   async function pump(): Promise<void> {
