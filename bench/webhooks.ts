@@ -15,6 +15,7 @@ import { fork } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -114,6 +115,8 @@ interface RunResult {
   eventsPerSecond: number
   /** CPU of this process (server, writer and readers; not the receiver) while events were emitted, % of one core. */
   cpuPercent: number
+  /** The server process's event loop delay p99 while events were emitted (ms). */
+  loopDelayP99: number
 }
 
 async function run(webhooks: boolean, seconds: number, rate: number, subjects: number, readerCount: number): Promise<RunResult> {
@@ -167,6 +170,8 @@ async function run(webhooks: boolean, seconds: number, rate: number, subjects: n
 
     const started = performance.now()
     const cpuBefore = process.cpuUsage()
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+    loopDelay.enable()
     const end = started + seconds * 1000
     let emitted = 0
     let writes = 0
@@ -186,10 +191,13 @@ async function run(webhooks: boolean, seconds: number, rate: number, subjects: n
       }
     }
     const sendSeconds = (performance.now() - started) / 1000
+    const postsWhileEmitting = totals.requests
+    loopDelay.disable()
+    const loopDelayP99 = loopDelay.percentile(99) / 1e6
     const cpu = process.cpuUsage(cpuBefore)
     const cpuPercent = (100 * (cpu.user + cpu.system)) / 1000 / (sendSeconds * 1000)
     await waitUntil(() => fanout.count >= writes * connected.length, 5_000)
-    const result: RunResult = { events: emitted, fanout: distribution(fanout), eventsPerSecond: emitted / sendSeconds, cpuPercent }
+    const result: RunResult = { events: emitted, fanout: distribution(fanout), eventsPerSecond: emitted / sendSeconds, cpuPercent, loopDelayP99 }
     if (!receiver) return result
     // the last events get their full 60 s (the receiver reports every REPORT_MS)
     await waitUntil(() => latencies.count >= emitted, DEADLINE_MS)
@@ -201,7 +209,7 @@ async function run(webhooks: boolean, seconds: number, rate: number, subjects: n
       ...result,
       delivered: within.length,
       latency: distribution(Array.from(within)),
-      postsPerSecond: totals.requests / ((performance.now() - started) / 1000),
+      postsPerSecond: postsWhileEmitting / sendSeconds,
       ...totals,
     }
   } finally {
@@ -228,9 +236,10 @@ else {
   console.log(`| events emitted (per second) | ${on.events} (${on.eventsPerSecond.toFixed(0)}) | ${off.events} (${off.eventsPerSecond.toFixed(0)}) |`)
   console.log(`| delivered within ${DEADLINE_MS / 1000} s | ${((100 * delivered) / on.events).toFixed(2)} % (${delivered}/${on.events}) | – |`)
   console.log(`| event to delivery p50 / p95 / p99 | ${ms(on.latency?.p50)} / ${ms(on.latency?.p95)} / ${ms(on.latency?.p99)} | – |`)
-  console.log(`| POSTs per second (500s answered) | ${(on.postsPerSecond ?? 0).toFixed(0)} (${on.failed ?? 0}) | – |`)
+  console.log(`| POSTs per second while emitting (500s answered in all) | ${(on.postsPerSecond ?? 0).toFixed(0)} (${on.failed ?? 0}) | – |`)
   console.log(`| bad signatures, repeated deliveries | ${on.invalid ?? 0}, ${on.repeated ?? 0} | – |`)
   console.log(`| CPU of the server process while emitting | ${on.cpuPercent.toFixed(0)} % | ${off.cpuPercent.toFixed(0)} % |`)
+  console.log(`| event loop delay p99 of the server process | ${ms(on.loopDelayP99)} | ${ms(off.loopDelayP99)} |`)
   console.log(
     `| socket fan-out p50 / p95 (${readers} readers, ${WRITES_PER_SECOND}/s) | ${ms(on.fanout.p50)} / ${ms(on.fanout.p95)} | ${ms(off.fanout.p50)} / ${ms(off.fanout.p95)} |`,
   )

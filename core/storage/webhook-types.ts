@@ -20,12 +20,17 @@ export interface WebhookRecord {
   updatedAt: number
 }
 
+/** A new event, as it is recorded. */
+export type NewWebhook = Omit<WebhookRecord, 'status' | 'attempts' | 'lastError' | 'updatedAt'>
+
 /** What an attempt changes on its event. */
 export type WebhookChange = Pick<WebhookRecord, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>
 
 export interface WebhookStore {
   /** Records a new pending event; an id already recorded is left as it is (false). */
-  enqueue(record: Omit<WebhookRecord, 'status' | 'attempts' | 'lastError' | 'updatedAt'>): Promise<boolean>
+  enqueue(record: NewWebhook): Promise<boolean>
+  /** Records new pending events in one transaction, in this order (their recording order); ids already recorded are left as they are. */
+  enqueueMany(records: readonly NewWebhook[]): Promise<void>
   get(id: string): Promise<WebhookRecord | null>
   /**
    * Claims events due at `now` for `owner` until `now + leaseMs`: for each subject only its oldest

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { ParleyEvents } from '../../core/events.ts'
-import type { Storage, WebhookChange, WebhookRecord } from '../../core/storage/types.ts'
+import type { NewWebhook, Storage, WebhookChange, WebhookRecord } from '../../core/storage/types.ts'
 import { deliveryId } from '../../core/delivery/deliveries.ts'
 import { webhookBody, webhookSubject } from '../../core/webhooks/events.ts'
 import { classifyAnswer, DEFAULT_WEBHOOK_SCHEDULE_MS, nextAttemptAt } from '../../core/webhooks/schedule.ts'
@@ -24,8 +24,11 @@ import { createPoster, type PostAnswer } from './post.ts'
 
 /** How long one POST may take before it counts as no answer. */
 export const WEBHOOK_TIMEOUT_MS = 10_000
-/** POSTs in flight at once (each for a different subject): 500 events/s to a receiver answering in 50 ms need 25. */
-export const WEBHOOK_CONCURRENCY = 64
+/**
+ * POSTs in flight at once (each for a different subject): 500 events/s to a receiver answering in
+ * 50 ms need 25 at the least; on a busy machine each exchange takes longer (bench/webhooks.ts).
+ */
+export const WEBHOOK_CONCURRENCY = 128
 /** Events recorded and POSTs finished within this share one look at the outbox (one claim instead of one each). */
 export const WEBHOOK_COALESCE_MS = 5
 /** How long a claim outlives the POST's timeout before another instance may take the event over. */
@@ -90,21 +93,38 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   let timer: NodeJS.Timeout | undefined
   let timerAt = 0
 
-  // Records one event at a time, in the order they were emitted: with a pool of connections
-  // (PostgreSQL) concurrent inserts could take their `seq` out of order and break order per subject.
-  let recording: Promise<unknown> = Promise.resolve()
+  // Records events in the order they were emitted, those of one tick in one storage call, one call
+  // at a time: with a pool of connections (PostgreSQL) concurrent inserts could take their `seq` out
+  // of order and break order per subject.
+  let waiting: Array<{ record: NewWebhook; done(error?: unknown): void }> = []
+  let recording = false
+  async function recordWaiting(): Promise<void> {
+    while (waiting.length > 0) {
+      const taken = waiting
+      waiting = []
+      try {
+        await storage.webhooks.enqueueMany(taken.map((t) => t.record))
+        for (const t of taken) t.done()
+      } catch (error) {
+        for (const t of taken) t.done(error)
+      }
+    }
+    recording = false
+  }
   const stopListening = deps.events.onAny(async (event) => {
-    const record = () =>
-      storage.webhooks.enqueue({
-        id: event.id,
-        type: event.type,
-        subject: webhookSubject(event),
-        body: webhookBody(event),
-        nextAt: event.createdAt,
-        createdAt: event.createdAt,
-      })
-    const recorded = recording.then(record, record)
-    recording = recorded.catch(() => undefined)
+    const entry: NewWebhook = {
+      id: event.id,
+      type: event.type,
+      subject: webhookSubject(event),
+      body: webhookBody(event),
+      nextAt: event.createdAt,
+      createdAt: event.createdAt,
+    }
+    const recorded = new Promise<void>((resolve, reject) => waiting.push({ record: entry, done: (error) => (error === undefined ? resolve() : reject(error)) }))
+    if (!recording) {
+      recording = true
+      queueMicrotask(() => void recordWaiting())
+    }
     try {
       await recorded
     } catch (error) {

@@ -66,6 +66,15 @@ export function webhooksContract(name: string, factory: BackendFactory): void {
       expect(await claim(111, 10, 'third')).toEqual(['a1', 'b1'])
     })
 
+    it('records a batch in its order, leaving ids recorded before as they are', async () => {
+      await storage.webhooks.enqueue(event('b', 's2'))
+      await storage.webhooks.enqueueMany([event('a', 's1'), event('b', 'other'), event('c', 's1'), event('d', 's3')])
+      expect(await storage.webhooks.get('b')).toMatchObject({ subject: 's2' })
+      expect(await claim(10)).toEqual(['b', 'a', 'd'])
+      expect(await storage.webhooks.settle('a', 'me', sent)).toBe(true)
+      expect(await claim(10)).toEqual(['c'])
+    })
+
     it('never hands one event to two owners claiming at the same time', async () => {
       for (let i = 0; i < 40; i++) await storage.webhooks.enqueue(event(`e${i}`, `s${i % 20}`))
       const owners = ['x', 'y', 'z', 'w']

@@ -1,7 +1,10 @@
 /** The webhook outbox in PostgreSQL (core/storage/webhook-types.ts). */
-import type { WebhookChange, WebhookRecord, WebhookStore } from '../../../core/storage/webhook-types.ts'
+import type { NewWebhook, WebhookChange, WebhookRecord, WebhookStore } from '../../../core/storage/webhook-types.ts'
 import { WEBHOOK_COLUMNS, toWebhook, type WebhookRow } from '../webhook-rows.ts'
 import type { PostgresPool } from './pool.ts'
+
+/** Events one INSERT records (6 parameters each, far below PostgreSQL's 65,535). */
+const ENQUEUE_ROWS = 500
 
 export class PostgresWebhookStore implements WebhookStore {
   private readonly db: PostgresPool
@@ -10,7 +13,21 @@ export class PostgresWebhookStore implements WebhookStore {
     this.db = db
   }
 
-  async enqueue(record: Omit<WebhookRecord, 'status' | 'attempts' | 'lastError' | 'updatedAt'>): Promise<boolean> {
+  async enqueueMany(records: readonly NewWebhook[]): Promise<void> {
+    for (let from = 0; from < records.length; from += ENQUEUE_ROWS) {
+      const rows = records.slice(from, from + ENQUEUE_ROWS)
+      // VALUES rows take their seq in the order they are listed
+      const values = rows.map(
+        (_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, 'pending', 0, $${i * 6 + 5}, NULL, $${i * 6 + 6}, $${i * 6 + 6})`,
+      )
+      await this.db.query(
+        `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`,
+        rows.flatMap((r) => [r.id, r.type, r.subject, r.body, r.nextAt, r.createdAt]),
+      )
+    }
+  }
+
+  async enqueue(record: NewWebhook): Promise<boolean> {
     const rows = await this.db.query<{ id: string }>(
       `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES ($1, $2, $3, $4, 'pending', 0, $5, NULL, $6, $6) ON CONFLICT (id) DO NOTHING RETURNING id`,
       [record.id, record.type, record.subject, record.body, record.nextAt, record.createdAt],

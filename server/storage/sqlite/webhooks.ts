@@ -1,6 +1,6 @@
 /** The webhook outbox in SQLite (core/storage/webhook-types.ts). */
 import type Database from 'better-sqlite3'
-import type { WebhookChange, WebhookRecord, WebhookStore } from '../../../core/storage/webhook-types.ts'
+import type { NewWebhook, WebhookChange, WebhookRecord, WebhookStore } from '../../../core/storage/webhook-types.ts'
 import { WEBHOOK_COLUMNS, toWebhook, type WebhookRow } from '../webhook-rows.ts'
 
 export class SqliteWebhookStore implements WebhookStore {
@@ -14,10 +14,12 @@ export class SqliteWebhookStore implements WebhookStore {
         `INSERT OR IGNORE INTO webhooks (${WEBHOOK_COLUMNS}) VALUES (@id, @type, @subject, @body, 'pending', 0, @nextAt, NULL, @createdAt, @createdAt)`,
       ),
       get: db.prepare<[string], WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?`),
+      // The oldest pending event of each subject, from the partial index of pending rows: the cost
+      // follows what is pending, not every event ever sent (a scan of the table in seq order would).
       heads: db.prepare<[{ now: number; limit: number }], WebhookRow>(
         `SELECT ${WEBHOOK_COLUMNS} FROM webhooks w
-         WHERE w.status = 'pending' AND w.next_at <= @now AND w.lease_until <= @now
-           AND NOT EXISTS (SELECT 1 FROM webhooks p WHERE p.subject = w.subject AND p.status = 'pending' AND p.seq < w.seq)
+         WHERE w.seq IN (SELECT MIN(seq) FROM webhooks WHERE status = 'pending' GROUP BY subject)
+           AND w.next_at <= @now AND w.lease_until <= @now
          ORDER BY w.seq LIMIT @limit`,
       ),
       lease: db.prepare(`UPDATE webhooks SET lease_owner = @owner, lease_until = @until WHERE id = @id`),
@@ -36,8 +38,14 @@ export class SqliteWebhookStore implements WebhookStore {
     }
   }
 
-  async enqueue(record: Omit<WebhookRecord, 'status' | 'attempts' | 'lastError' | 'updatedAt'>): Promise<boolean> {
+  async enqueue(record: NewWebhook): Promise<boolean> {
     return this.s.enqueue.run(record).changes > 0
+  }
+
+  async enqueueMany(records: readonly NewWebhook[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const record of records) this.s.enqueue.run(record)
+    })()
   }
 
   async get(id: string): Promise<WebhookRecord | null> {
