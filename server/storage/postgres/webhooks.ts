@@ -43,11 +43,12 @@ export class PostgresWebhookStore implements WebhookStore {
   async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<WebhookRecord[]> {
     // Rows another instance is claiming right now are skipped (SKIP LOCKED); once its claim is
     // committed their lease keeps them out, and the next event of their subject is not the oldest.
+    // The heads come from the partial index of pending rows, not from every event ever sent.
     const rows = await this.db.query<WebhookRow & { seq: string | number }>(
       `WITH heads AS (
          SELECT w.seq FROM webhooks w
-         WHERE w.status = 'pending' AND w.next_at <= $1 AND w.lease_until <= $1
-           AND NOT EXISTS (SELECT 1 FROM webhooks p WHERE p.subject = w.subject AND p.status = 'pending' AND p.seq < w.seq)
+         WHERE w.seq IN (SELECT MIN(seq) FROM webhooks WHERE status = 'pending' GROUP BY subject)
+           AND w.status = 'pending' AND w.next_at <= $1 AND w.lease_until <= $1
          ORDER BY w.seq LIMIT $2
          FOR UPDATE OF w SKIP LOCKED
        )
