@@ -59,6 +59,7 @@ describe('thread.created across kill -9', () => {
     await acknowledged(ben)
     await waitFor(() => threadsCreated().length === 2, 'the next thread’s event', 15_000)
     expect(threadsCreated().map((r) => r.event.data.authorId)).toEqual(['ana', 'ben'])
-    expect(new Set(receiver.received.map((r) => r.event.id)).size).toBe(receiver.received.length)
+    // (other events may arrive twice: a shutdown aborts the POSTs in flight, sent again after the start)
+    expect(new Set(threadsCreated().map((r) => r.event.id)).size).toBe(2)
   }, 60_000)
 })
