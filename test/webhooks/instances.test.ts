@@ -5,6 +5,7 @@
  * sends the event once the claim has run out.
  */
 import { rmSync } from 'node:fs'
+import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WEBHOOK_LEASE_MARGIN_MS, WEBHOOK_TIMEOUT_MS } from '../../server/webhooks/index.ts'
 import { startChild } from '../helpers/child.ts'
@@ -111,8 +112,15 @@ describe('webhooks: two instances on one PostgreSQL database', () => {
     }
     const thread = await post('/api/v1/subjects/killed/threads', 'first')
     await post(`/api/v1/subjects/killed/threads/${thread.threadId}/comments`, 'second')
-    // the child's POST of its first event hangs; then the child dies without a word
+    // the child's POST of its first event hangs; then the child dies without a word, once the second
+    // comment's event is in the outbox too (an event is recorded just after its write is acknowledged)
     await waitFor(() => receiver.received.length === 1, 'the child to send its first event')
+    const outbox = new pg.Client({ connectionString: schema.url })
+    await outbox.connect()
+    cleanup.push(() => outbox.end())
+    const recordedComments = async () =>
+      Number((await outbox.query<{ n: string }>(`SELECT count(*) AS n FROM webhooks WHERE type = 'comment.created'`)).rows[0]?.n)
+    await waitFor(async () => (await recordedComments()) === 2, 'both comments in the outbox')
     const claimedAt = Date.now()
     const first = receiver.received[0]?.event
     expect(first).toMatchObject({ type: 'comment.created', data: { subjectId: 'killed', text: 'first' } })
@@ -123,7 +131,12 @@ describe('webhooks: two instances on one PostgreSQL database', () => {
     const survivor = await startServer({ databaseUrl: schema.url, webhook: { url: receiver.url, secret: SECRET }, webhooks: { pollMs: 50 } })
     cleanup.push(() => survivor.dispose())
     const lease = WEBHOOK_TIMEOUT_MS + WEBHOOK_LEASE_MARGIN_MS
-    await waitFor(() => receiver.received.some((r) => r.event.data.text === 'second'), 'the survivor to send both events', lease + 15_000)
+    const received = () => JSON.stringify(receiver.received.map((r) => [r.event.type, r.event.data.text]))
+    await waitFor(() => receiver.received.some((r) => r.event.data.text === 'second'), 'the survivor to send both events', lease + 15_000).catch(
+      (error: unknown) => {
+        throw new Error(`${String(error)}; received ${received()}`)
+      },
+    )
     const again = receiver.received.findIndex((r, i) => i > 0 && r.event.id === first?.id)
     expect(again).toBe(1)
     // not before the child's claim ran out (the child claimed a little before it was seen)
