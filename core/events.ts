@@ -27,6 +27,33 @@ export interface ParleyEventData {
   'comment.hidden': CommentRef & { authorId: string; moderatorId: string; reason: string }
   'comment.unhidden': CommentRef & { authorId: string; moderatorId: string }
   'comment.reported': CommentRef & { authorId: string; reporterId: string; reason: string; reporters: number }
+  /** A thread's first comment was recorded (once, by whichever instance detected it). */
+  'thread.created': CommentRef & { authorId: string }
+  'thread.reopened': { subjectId: string; threadId: string; userId: string | null }
+  /** A channel handed a notification to the user (push: the service accepted it). */
+  'notification.delivered': {
+    userId: string
+    notificationId: string
+    subjectId: string
+    channel: string
+    deviceId: string | null
+    attempts: number
+    /** The notification's `notifiedAt` this delivery is for. */
+    round: number
+  }
+  /** An activity was recorded for feeds (once, by its idempotency key); it creates an item or folds into one. */
+  'feed.item.created': {
+    itemId: string
+    feedIds: string[]
+    type: string
+    subjectId: string | null
+    threadId: string | null
+    commentId: string | null
+    actorIds: string[]
+    summary: string | null
+    priority: string
+    at: number
+  }
 }
 
 export type ParleyEventType = keyof ParleyEventData
@@ -44,6 +71,10 @@ export const EVENT_TYPES: readonly ParleyEventType[] = [
   'comment.hidden',
   'comment.unhidden',
   'comment.reported',
+  'thread.created',
+  'thread.reopened',
+  'notification.delivered',
+  'feed.item.created',
 ]
 
 export interface ParleyEvent<T extends ParleyEventType = ParleyEventType> {

@@ -236,6 +236,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     limit: config.feedLimit,
     faultPoint: config.feedFaultPoint,
     hocuspocus: () => link.hocuspocus,
+    events: notifications.events,
   })
   // Webhooks (issue 17): recorded in the outbox, sent by a loop of their own (server/webhooks/).
   const webhooks =

@@ -10,7 +10,9 @@
  */
 import type { Logger } from 'pino'
 import { commentsDocumentName } from '../../protocol/index.ts'
+import type { ParleyEvents } from '../events.ts'
 import type { Faults } from '../notifications/faults.ts'
+import { announceDelivered } from '../webhooks/announce.ts'
 import type { RowOutcome } from '../notifications/projector.ts'
 import type { Preferences } from '../notifications/preferences.ts'
 import type { NotificationRecord, OutboxRow, Storage } from '../storage/types.ts'
@@ -45,6 +47,8 @@ export interface PushOptions {
   random?: () => number
   /** Test-only crash points (core/notifications/faults.ts). */
   faults?: Faults | undefined
+  /** Where `notification.delivered` is announced, once a push is recorded as sent. */
+  events?: ParleyEvents | undefined
 }
 
 /** A notification that may be pushed now, to the devices not done with its round. */
@@ -112,8 +116,11 @@ export function createPushDeliverer(options: PushOptions) {
       options.metrics?.dead(sender.platform)
       logger.warn({ userId, notificationIds: notes.map((r) => r.note.id), deviceId: device.id, platform: sender.platform, reason }, 'a push delivery is dead')
     }
-    for (const r of notes)
-      await record({ userId, notificationId: r.note.id, deviceId: device.id, attempts: attemptsOf(r), round: r.note.notifiedAt, status, reason })
+    for (const r of notes) {
+      const delivery = { userId, notificationId: r.note.id, deviceId: device.id, attempts: attemptsOf(r), round: r.note.notifiedAt }
+      await record({ ...delivery, status, reason })
+      if (status === 'sent' && options.events) announceDelivered(options.events, { ...delivery, subjectId: r.note.subjectId, channel: PUSH_CHANNEL })
+    }
     return retryAt
   }
 

@@ -36,6 +36,8 @@ export interface FanOutOptions {
   faults: FeedFaults
   onError(where: string, error: unknown): void
   metrics?: FanOutMetrics | undefined
+  /** An activity was recorded for the first time (`feed.item.created`, core/webhooks/announce.ts). */
+  recorded?: ((activity: FeedActivity) => void) | undefined
 }
 
 export interface FanOutMetrics {
@@ -159,6 +161,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
       const fresh = await store.record(activity, trend)
       options.metrics?.recorded(fresh)
       if (!fresh) return false
+      options.recorded?.(activity)
       await options.faults.at('feed-after-record')
       kick()
       return true

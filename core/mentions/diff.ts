@@ -1,7 +1,7 @@
 /**
  * What one transaction did to a comments document, read from the transaction itself (the types
  * it changed and their changed keys), never by rescanning the document: comments created, bodies
- * changed, comments edited, deleted or hidden, reactions added or removed, threads resolved.
+ * changed, comments edited, deleted or hidden, reactions added or removed, threads resolved or reopened.
  */
 import * as Y from 'yjs'
 import { CommentField, THREADS, ThreadField } from '../../protocol/index.ts'
@@ -28,6 +28,8 @@ export interface TransactionChanges {
   comments: Map<Y.Map<unknown>, CommentTouch>
   reactions: ReactionTouch[]
   resolved: Array<Y.Map<unknown>>
+  /** Threads whose `resolved` this transaction set to false (threads created by it excluded). */
+  reopened?: Array<Y.Map<unknown>>
 }
 
 /** Any shared type, as far as these functions look at it. */
@@ -115,6 +117,8 @@ export function readTransaction(tr: Y.Transaction): TransactionChanges {
     const thread = asThread(type, doc)
     if (thread) {
       if (keys.has(ThreadField.resolved) && thread.get(ThreadField.resolved) === true) changes.resolved.push(thread)
+      if (keys.has(ThreadField.resolved) && thread.get(ThreadField.resolved) === false && thread._item && !isNew(tr, thread._item))
+        (changes.reopened ??= []).push(thread)
       continue
     }
     const comment = asComment(type, doc)

@@ -1,6 +1,6 @@
 /**
  * Announces what a transaction did to comments as typed events (comment.created, .edited,
- * .deleted, reaction.added, .removed, thread.resolved). Emitted after the transaction has ended
+ * .deleted, reaction.added, .removed, thread.resolved, .reopened). Emitted after the transaction has ended
  * (a microtask later), so that handlers never run inside it.
  */
 import * as Y from 'yjs'
@@ -24,7 +24,8 @@ function isGone(comment: Y.Map<unknown>): boolean {
   )
 }
 
-export function announce(events: ParleyEvents, subjectId: string, changes: TransactionChanges): void {
+/** `actorId`: the user who wrote the transaction (thread.reopened names them), null when unknown. */
+export function announce(events: ParleyEvents, subjectId: string, changes: TransactionChanges, actorId: string | null = null): void {
   const pending: Array<() => void> = []
   for (const touch of changes.comments.values()) {
     const threadId = str(touch.thread.get(ThreadField.id))
@@ -55,6 +56,10 @@ export function announce(events: ParleyEvents, subjectId: string, changes: Trans
   for (const thread of changes.resolved) {
     const threadId = str(thread.get(ThreadField.id))
     if (threadId !== null) pending.push(() => events.emit('thread.resolved', { subjectId, threadId, userId: str(thread.get(ThreadField.resolvedBy)) }))
+  }
+  for (const thread of changes.reopened ?? []) {
+    const threadId = str(thread.get(ThreadField.id))
+    if (threadId !== null) pending.push(() => events.emit('thread.reopened', { subjectId, threadId, userId: actorId }))
   }
   if (pending.length > 0) queueMicrotask(() => pending.forEach((emit) => emit()))
 }

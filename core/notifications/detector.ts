@@ -6,11 +6,13 @@
  * the recipients of a new reply, and records everything with one storage call (handled rows,
  * notifications and outbox rows together), then announces what was created. Used for every
  * transaction and for the rescan when a document loads; storage's unique keys make a repeat a
- * no-op, so either may run twice.
+ * no-op, so either may run twice. `thread.created` is announced when storage says a thread's first
+ * comment was handled by this call.
  */
 import { commentsDocumentName, type BodyRun } from '../../protocol/index.ts'
 import type { AccessResolver } from '../access/resolve.ts'
 import type { ParleyEvents } from '../events.ts'
+import { announceThreadCreated } from '../webhooks/announce.ts'
 import type { ActivityInput, HandledSets, MentionInput, MentionOutcome, RecordResult, Storage } from '../storage/types.ts'
 import { mentionNotificationId, preview } from './ids.ts'
 import { createMentionLimits, type MentionLimits } from './mention-limits.ts'
@@ -208,6 +210,14 @@ export function createDetector(options: DetectorOptions): Detector {
           },
           m.activity.notificationId,
         )
+      }
+      // A thread starts when its first comment is newly handled: once, whichever write or rescan recorded it.
+      if (!baseline) {
+        const handledNow = new Set(result.comments)
+        for (const s of snapshots) {
+          if (s.activity?.first && handledNow.has(s.commentId))
+            announceThreadCreated(events, { subjectId, threadId: s.threadId, commentId: s.commentId, authorId: s.authorId })
+        }
       }
       announceCreated(events, result)
       return result

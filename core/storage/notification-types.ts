@@ -107,6 +107,8 @@ export interface RecordResult {
   notifications: Array<{ record: NotificationRecord; created: boolean }>
   /** Notifications a take-back emptied: gone from storage, their inbox documents need a new projection. */
   removed: Array<{ userId: string; id: string }>
+  /** Comments newly handled by this call (not those handled before); absent when none. */
+  comments?: string[]
 }
 
 export interface HandledSets {

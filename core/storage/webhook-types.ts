@@ -20,17 +20,31 @@ export interface WebhookRecord {
   updatedAt: number
 }
 
+/** A new event, as it is recorded. */
+export type NewWebhook = Omit<WebhookRecord, 'status' | 'attempts' | 'lastError' | 'updatedAt'>
+
+/** What an attempt changes on its event. */
+export type WebhookChange = Pick<WebhookRecord, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>
+
 export interface WebhookStore {
   /** Records a new pending event; an id already recorded is left as it is (false). */
-  enqueue(record: Omit<WebhookRecord, 'status' | 'attempts' | 'lastError' | 'updatedAt'>): Promise<boolean>
+  enqueue(record: NewWebhook): Promise<boolean>
+  /** Records new pending events in one transaction, in this order (their recording order); ids already recorded are left as they are. */
+  enqueueMany(records: readonly NewWebhook[]): Promise<void>
   get(id: string): Promise<WebhookRecord | null>
   /**
-   * Events due at `now`: for each subject only its oldest pending event (in recording order), and
-   * only when it is due; subjects in `exclude` are left out. Oldest first, at most `limit`.
+   * Claims events due at `now` for `owner` until `now + leaseMs`: for each subject only its oldest
+   * pending event (in recording order), and only when it is due and nobody holds an unexpired
+   * claim on it. Oldest first, at most `limit`. Instances sharing the storage never claim the same
+   * event at once (PostgreSQL: `FOR UPDATE SKIP LOCKED`); a claim whose owner died runs out.
    */
-  due(now: number, limit: number, exclude: readonly string[]): Promise<WebhookRecord[]>
-  /** Records the outcome of an attempt. */
-  update(id: string, change: Pick<WebhookRecord, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): Promise<void>
-  /** When the earliest pending event is due, or null when none is pending. */
+  claim(now: number, limit: number, owner: string, leaseMs: number): Promise<WebhookRecord[]>
+  /** Records the outcome of `owner`'s attempt and ends its claim; false (nothing changed) when `owner` no longer holds it. */
+  settle(id: string, owner: string, change: WebhookChange): Promise<boolean>
+  /** Ends every claim of `owner` (a shutdown): its events are due again at once, for any instance. */
+  release(owner: string): Promise<void>
+  /** Records a change whoever holds the event (an operator's retry). */
+  update(id: string, change: WebhookChange): Promise<void>
+  /** When the earliest pending event is due (or its claim runs out), or null when none is pending. */
   nextDue(): Promise<number | null>
 }

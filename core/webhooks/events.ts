@@ -13,6 +13,7 @@ export function webhookSubject(event: ParleyEvent): string {
     if (typeof subjectId === 'string') return `subject:${subjectId}`
   }
   if ('userId' in data && typeof data.userId === 'string') return `user:${data.userId}`
+  if ('feedIds' in data && Array.isArray(data.feedIds) && typeof data.feedIds[0] === 'string') return `feed:${data.feedIds[0]}`
   return ''
 }
 

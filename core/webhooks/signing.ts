@@ -6,7 +6,7 @@
  * The Standard Webhooks key is the base64 part of a `whsec_…` secret, or else the UTF-8 bytes of
  * the secret (receivers pass `whsec_` + base64 of those bytes to the `standardwebhooks` package).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 
 /** How old a signed timestamp may be before receivers reject it (contract v1: 5 minutes). */
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60
@@ -19,26 +19,38 @@ export function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(secret, 'utf8')
 }
 
+/** Both HMAC keys of a secret, made once (a key made from a string per request costs more than the HMAC of a small body). */
+export interface WebhookKeys {
+  parley: KeyObject
+  standard: KeyObject
+}
+
+export function webhookKeys(secret: string): WebhookKeys {
+  return { parley: createSecretKey(Buffer.from(secret, 'utf8')), standard: createSecretKey(standardWebhooksKey(secret)) }
+}
+
 /** `Parley-Signature` for a body sent at `t` (unix seconds). */
-export function parleySignature(secret: string, t: number, body: string): string {
+export function parleySignature(secret: string | KeyObject, t: number, body: string): string {
   const hex = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')
   return `t=${t},v1=${hex}`
 }
 
-/** `webhook-signature` for an event id, a timestamp (unix seconds) and a body. */
-export function standardSignature(secret: string, id: string, timestamp: number, body: string): string {
-  const base64 = createHmac('sha256', standardWebhooksKey(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')
+/** `webhook-signature` for an event id, a timestamp (unix seconds) and a body (`secret`: the secret, or its Standard Webhooks key). */
+export function standardSignature(secret: string | KeyObject, id: string, timestamp: number, body: string): string {
+  const key = typeof secret === 'string' ? standardWebhooksKey(secret) : secret
+  const base64 = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')
   return `v1,${base64}`
 }
 
 /** Every signature header of one attempt. */
-export function webhookHeaders(secret: string, id: string, timestamp: number, body: string): Record<string, string> {
+export function webhookHeaders(secret: string | WebhookKeys, id: string, timestamp: number, body: string): Record<string, string> {
+  const keys = typeof secret === 'string' ? webhookKeys(secret) : secret
   return {
     'content-type': 'application/json',
-    'parley-signature': parleySignature(secret, timestamp, body),
+    'parley-signature': parleySignature(keys.parley, timestamp, body),
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': standardSignature(secret, id, timestamp, body),
+    'webhook-signature': standardSignature(keys.standard, id, timestamp, body),
   }
 }
 

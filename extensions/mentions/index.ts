@@ -175,7 +175,7 @@ export class Mentions implements Extension {
       const started = performance.now()
       const changes = readTransaction(tr)
       const { comments, reactions, moderated } = snapshotTransaction(changes, userIdOfOrigin(tr.origin))
-      announce(this.configuration.events, state.subjectId, changes)
+      announce(this.configuration.events, state.subjectId, changes, userIdOfOrigin(tr.origin) ?? null)
       this.configuration.metrics?.observeDetection('diff', (performance.now() - started) / 1000)
       if (comments.length === 0 && reactions.length === 0 && moderated.length === 0) return
       const { detector, faults } = this.configuration

@@ -17,6 +17,8 @@ import { createFanOut, type FanOut } from '../../core/feeds/fanout.ts'
 import { DEFAULT_HALF_LIFE_MINUTES } from '../../core/feeds/trending.ts'
 import { createFeedWriter, DEFAULT_FEED_LIMIT, type FeedWriter } from '../../core/feeds/writer.ts'
 import type { Storage } from '../../core/storage/types.ts'
+import type { ParleyEvents } from '../../core/events.ts'
+import { announceFeedItem } from '../../core/webhooks/announce.ts'
 import { createFeedMetrics } from '../observability/feed-metrics.ts'
 
 /** Feed settings beyond the configuration (tests, embedding). */
@@ -44,6 +46,8 @@ export interface FeedsOptions extends FeedOptions {
   limit?: number
   faultPoint?: string | undefined
   hocuspocus(): Hocuspocus
+  /** Where `feed.item.created` is announced (once per recorded activity). */
+  events?: ParleyEvents | undefined
 }
 
 export interface FeedService {
@@ -59,7 +63,7 @@ export interface FeedService {
 }
 
 export function createFeeds(options: FeedsOptions): FeedService {
-  const { storage, access, logger } = options
+  const { storage, access, logger, events } = options
   const clock = options.clock ?? systemClock
   const limit = options.limit ?? DEFAULT_FEED_LIMIT
   const halfLifeMinutes = options.halfLifeMinutes ?? DEFAULT_HALF_LIFE_MINUTES
@@ -95,6 +99,7 @@ export function createFeeds(options: FeedsOptions): FeedService {
     changed: (feedId, priority) => batcher.schedule(feedId, priority),
     faults,
     metrics: metrics.fanOut,
+    recorded: events === undefined ? undefined : (activity) => announceFeedItem(events, activity),
     onError: (where, error) => {
       options.hookError(where)
       logger.error({ err: error }, 'feed fan-out failed; retried from storage')

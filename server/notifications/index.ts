@@ -115,6 +115,7 @@ export function createNotifications(options: NotificationsOptions): Notification
           logger,
           metrics: createPushMetrics(options.registry),
           faults,
+          events,
         })
       : undefined
   const email = options.email

@@ -5,20 +5,34 @@
  * delivery record with channel `webhook`, so `GET /api/v1/deliveries?status=dead` lists it).
  * A 410 pauses the endpoint until `resume()` or a restart. Sends run with bounded concurrency and a
  * timeout, so a slow or absent receiver never holds sockets, the inbox or push.
+ *
+ * Instances sharing the storage share the outbox: each claims the events it sends for a lease
+ * (storage `claim`, `FOR UPDATE SKIP LOCKED` on PostgreSQL), so an event is sent by one instance at
+ * a time, and only the oldest pending event of a subject can be claimed (order per subject). An
+ * instance killed mid-send leaves its claim to run out; then another instance sends the event.
  */
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { ParleyEvents } from '../../core/events.ts'
-import type { Storage, WebhookRecord } from '../../core/storage/types.ts'
+import type { NewWebhook, Storage, WebhookChange, WebhookRecord } from '../../core/storage/types.ts'
 import { deliveryId } from '../../core/delivery/deliveries.ts'
 import { webhookBody, webhookSubject } from '../../core/webhooks/events.ts'
 import { classifyAnswer, DEFAULT_WEBHOOK_SCHEDULE_MS, nextAttemptAt } from '../../core/webhooks/schedule.ts'
-import { webhookHeaders } from '../../core/webhooks/signing.ts'
+import { webhookHeaders, webhookKeys } from '../../core/webhooks/signing.ts'
 import type { WebhookMetrics } from '../observability/webhook-metrics.ts'
+import { createPoster, type PostAnswer } from './post.ts'
 
 /** How long one POST may take before it counts as no answer. */
 export const WEBHOOK_TIMEOUT_MS = 10_000
-/** POSTs in flight at once (each for a different subject). */
-export const WEBHOOK_CONCURRENCY = 16
+/**
+ * POSTs in flight at once (each for a different subject): 500 events/s to a receiver answering in
+ * 50 ms need 25 at the least; on a busy machine each exchange takes longer (bench/webhooks.ts).
+ */
+export const WEBHOOK_CONCURRENCY = 128
+/** Events recorded and POSTs finished within this share one look at the outbox (one claim instead of one each). */
+export const WEBHOOK_COALESCE_MS = 5
+/** How long a claim outlives the POST's timeout before another instance may take the event over. */
+export const WEBHOOK_LEASE_MARGIN_MS = 5_000
 /** The longest the loop sleeps before looking at the outbox again (events of other instances, retried deliveries). */
 export const WEBHOOK_POLL_MS = 1_000
 /** The delivery channel of dead webhooks in `/api/v1/deliveries`. */
@@ -30,6 +44,10 @@ export interface WebhookOptions {
   timeoutMs?: number
   concurrency?: number
   pollMs?: number
+  /** How long a claimed event stays with this instance (default: the timeout plus {@link WEBHOOK_LEASE_MARGIN_MS}). */
+  leaseMs?: number
+  /** Default {@link WEBHOOK_COALESCE_MS}. */
+  coalesceMs?: number
 }
 
 export interface WebhookDependencies extends WebhookOptions {
@@ -59,8 +77,13 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   const timeoutMs = deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS
   const concurrency = deps.concurrency ?? WEBHOOK_CONCURRENCY
   const pollMs = deps.pollMs ?? WEBHOOK_POLL_MS
+  const coalesceMs = deps.coalesceMs ?? WEBHOOK_COALESCE_MS
   const now = deps.now ?? Date.now
-  const stopping = new AbortController()
+  const leaseMs = Math.max(deps.leaseMs ?? timeoutMs + WEBHOOK_LEASE_MARGIN_MS, timeoutMs)
+  /** This instance's name on its claims. */
+  const owner = randomUUID()
+  const poster = createPoster(url, timeoutMs)
+  const keys = webhookKeys(secret)
   const inFlight = new Map<string, Promise<void>>()
   let started = false
   let closed = false
@@ -68,22 +91,40 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   let pumping = false
   let again = false
   let timer: NodeJS.Timeout | undefined
+  let timerAt = 0
 
-  // Records one event at a time, in the order they were emitted: with a pool of connections
-  // (PostgreSQL) concurrent inserts could take their `seq` out of order and break order per subject.
-  let recording: Promise<unknown> = Promise.resolve()
+  // Records events in the order they were emitted, those of one tick in one storage call, one call
+  // at a time: with a pool of connections (PostgreSQL) concurrent inserts could take their `seq` out
+  // of order and break order per subject.
+  let waiting: Array<{ record: NewWebhook; done(error?: unknown): void }> = []
+  let recording = false
+  async function recordWaiting(): Promise<void> {
+    while (waiting.length > 0) {
+      const taken = waiting
+      waiting = []
+      try {
+        await storage.webhooks.enqueueMany(taken.map((t) => t.record))
+        for (const t of taken) t.done()
+      } catch (error) {
+        for (const t of taken) t.done(error)
+      }
+    }
+    recording = false
+  }
   const stopListening = deps.events.onAny(async (event) => {
-    const record = () =>
-      storage.webhooks.enqueue({
-        id: event.id,
-        type: event.type,
-        subject: webhookSubject(event),
-        body: webhookBody(event),
-        nextAt: event.createdAt,
-        createdAt: event.createdAt,
-      })
-    const recorded = recording.then(record, record)
-    recording = recorded.catch(() => undefined)
+    const entry: NewWebhook = {
+      id: event.id,
+      type: event.type,
+      subject: webhookSubject(event),
+      body: webhookBody(event),
+      nextAt: event.createdAt,
+      createdAt: event.createdAt,
+    }
+    const recorded = new Promise<void>((resolve, reject) => waiting.push({ record: entry, done: (error) => (error === undefined ? resolve() : reject(error)) }))
+    if (!recording) {
+      recording = true
+      queueMicrotask(() => void recordWaiting())
+    }
     try {
       await recorded
     } catch (error) {
@@ -93,14 +134,22 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
     kick()
   })
 
+  /** Looks at the outbox after `delayMs` (at most the poll period), unless a look is due sooner already. */
   function wake(delayMs: number): void {
     if (closed || !started) return
+    const at = Date.now() + Math.max(0, Math.min(delayMs, pollMs))
+    if (timer !== undefined && timerAt <= at) return
     clearTimeout(timer)
-    timer = setTimeout(() => void pump(), Math.max(0, Math.min(delayMs, pollMs)))
+    timerAt = at
+    timer = setTimeout(() => {
+      timer = undefined
+      void pump()
+    }, at - Date.now())
   }
 
+  /** Looks soon: events recorded and POSTs finished within {@link WEBHOOK_COALESCE_MS} share one claim. */
   function kick(): void {
-    wake(0)
+    wake(coalesceMs)
   }
 
   async function pump(): Promise<void> {
@@ -115,7 +164,7 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
         if (closed || paused) return
         const free = concurrency - inFlight.size
         if (free <= 0) return
-        const due = await storage.webhooks.due(now(), free, [...inFlight.keys()])
+        const due = await storage.webhooks.claim(now(), free, owner, leaseMs)
         for (const record of due) {
           const sending = send(record).finally(() => {
             inFlight.delete(record.subject)
@@ -139,26 +188,21 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
     }
   }
 
-  async function post(record: WebhookRecord): Promise<{ status: number | null; retryAfter: string | null; error: string | null }> {
-    const timestamp = Math.floor(now() / 1000)
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: webhookHeaders(secret, record.id, timestamp, record.body),
-        body: record.body,
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]),
-      })
-      await response.body?.cancel()
-      return { status: response.status, retryAfter: response.headers.get('retry-after'), error: response.ok ? null : `HTTP ${response.status}` }
-    } catch (error) {
-      return { status: null, retryAfter: null, error: error instanceof Error ? error.message : String(error) }
-    }
+  function post(record: WebhookRecord): Promise<PostAnswer> {
+    return poster.post(webhookHeaders(keys, record.id, Math.floor(now() / 1000), record.body), record.body)
+  }
+
+  /** Records the attempt while this instance still holds the event; false when its claim ran out and another took it. */
+  async function settle(record: WebhookRecord, change: WebhookChange): Promise<boolean> {
+    const held = await storage.webhooks.settle(record.id, owner, change)
+    if (!held)
+      logger.warn({ eventId: record.id, status: change.status }, 'webhooks: a claim ran out before its attempt was recorded; another instance has the event')
+    return held
   }
 
   async function send(record: WebhookRecord): Promise<void> {
     const answer = await post(record)
-    if (closed && answer.status === null) return // aborted by close: still pending, tried again after the restart
+    if (closed && answer.status === null) return // aborted by close: still pending, released by close for whoever runs next
     const at = now()
     const outcome = classifyAnswer(answer.status, answer.retryAfter, at)
     const attempts = record.attempts + 1
@@ -166,7 +210,7 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
       if (outcome.kind === 'sent') {
         metrics.attempt('sent')
         metrics.delivered(Math.max(0, at - record.createdAt) / 1000)
-        await storage.webhooks.update(record.id, { status: 'sent', attempts, nextAt: record.nextAt, lastError: null, updatedAt: at })
+        await settle(record, { status: 'sent', attempts, nextAt: record.nextAt, lastError: null, updatedAt: at })
         return
       }
       if (outcome.kind === 'gone') {
@@ -174,17 +218,19 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
         if (!paused) logger.error({ url, eventId: record.id }, 'webhooks: the receiver answered 410 Gone; the endpoint is paused until resumed or restarted')
         paused = true
         metrics.paused(true)
+        // not an attempt that counts: the event waits, due at once, for the endpoint to come back
+        await settle(record, { status: 'pending', attempts: record.attempts, nextAt: at, lastError: answer.error, updatedAt: at })
         return
       }
       metrics.attempt(answer.status === null ? 'no_answer' : 'retry')
       const nextAt = nextAttemptAt(schedule, attempts, at, outcome.retryAfterMs)
       if (nextAt !== null) {
-        await storage.webhooks.update(record.id, { status: 'pending', attempts, nextAt, lastError: answer.error, updatedAt: at })
+        await settle(record, { status: 'pending', attempts, nextAt, lastError: answer.error, updatedAt: at })
         return
       }
+      if (!(await settle(record, { status: 'dead', attempts, nextAt: record.nextAt, lastError: answer.error, updatedAt: at }))) return
       metrics.dead()
       logger.warn({ eventId: record.id, type: record.type, attempts, lastError: answer.error }, 'webhooks: an event is dead')
-      await storage.webhooks.update(record.id, { status: 'dead', attempts, nextAt: record.nextAt, lastError: answer.error, updatedAt: at })
       await storage.deliveries.put({
         id: deliveryId('', record.id, WEBHOOK_CHANNEL, null),
         userId: '',
@@ -220,8 +266,13 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
       closed = true
       stopListening()
       clearTimeout(timer)
-      stopping.abort()
+      poster.close()
       await Promise.allSettled([...inFlight.values()])
+      try {
+        await storage.webhooks.release(owner)
+      } catch (error) {
+        logger.warn({ err: error }, 'webhooks: claims not released; they run out after their lease')
+      }
     },
   }
 }

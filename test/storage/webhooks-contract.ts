@@ -23,25 +23,64 @@ export function webhooksContract(name: string, factory: BackendFactory): void {
       expect(await storage.webhooks.get('nope')).toBeNull()
     })
 
-    it('offers only the oldest pending event of each subject, when due, and not for excluded subjects', async () => {
+    const claim = async (now: number, limit = 10, owner = 'me', leaseMs = 1_000) => (await storage.webhooks.claim(now, limit, owner, leaseMs)).map((r) => r.id)
+    const sent = { status: 'sent', attempts: 1, nextAt: 0, lastError: null, updatedAt: 40 } as const
+
+    it('claims only the oldest pending event of each subject, when due, and only once until the claim ends', async () => {
       await storage.webhooks.enqueue(event('a1', 'a'))
       await storage.webhooks.enqueue(event('b1', 'b', 50))
       await storage.webhooks.enqueue(event('a2', 'a'))
       await storage.webhooks.enqueue(event('c1', 'c'))
-      expect((await storage.webhooks.due(10, 10, [])).map((r) => r.id)).toEqual(['a1', 'c1'])
-      expect((await storage.webhooks.due(100, 10, [])).map((r) => r.id)).toEqual(['a1', 'b1', 'c1'])
-      expect((await storage.webhooks.due(100, 2, ['a'])).map((r) => r.id)).toEqual(['b1', 'c1'])
+      expect(await claim(10, 1)).toEqual(['a1'])
+      // a1 is claimed: its subject waits; c1 is next
+      expect(await claim(10)).toEqual(['c1'])
+      expect(await claim(100, 10, 'other')).toEqual(['b1'])
+      expect(await claim(100)).toEqual([])
       // a failing event holds the later ones of its subject
-      await storage.webhooks.update('a1', { status: 'pending', attempts: 1, nextAt: 500, lastError: 'HTTP 500', updatedAt: 20 })
-      expect((await storage.webhooks.due(100, 10, [])).map((r) => r.id)).toEqual(['b1', 'c1'])
+      expect(await storage.webhooks.settle('a1', 'me', { status: 'pending', attempts: 1, nextAt: 500, lastError: 'HTTP 500', updatedAt: 20 })).toBe(true)
+      expect(await storage.webhooks.settle('b1', 'other', sent)).toBe(true)
+      expect(await storage.webhooks.settle('c1', 'me', sent)).toBe(true)
+      expect(await claim(100)).toEqual([])
+      // a2 is due but held behind a1: the loop looks again after its poll period
       expect(await storage.webhooks.nextDue()).toBe(0)
-      // once it is sent (or dead), the next one of the subject comes
+      // once it is dead (or sent), the next one of the subject comes
       await storage.webhooks.update('a1', { status: 'dead', attempts: 2, nextAt: 500, lastError: 'HTTP 500', updatedAt: 30 })
-      expect((await storage.webhooks.due(100, 10, ['b', 'c'])).map((r) => r.id)).toEqual(['a2'])
       expect(await storage.webhooks.get('a1')).toMatchObject({ status: 'dead', attempts: 2, lastError: 'HTTP 500', updatedAt: 30 })
-      for (const id of ['a2', 'b1', 'c1']) await storage.webhooks.update(id, { status: 'sent', attempts: 1, nextAt: 0, lastError: null, updatedAt: 40 })
-      expect(await storage.webhooks.due(1000, 10, [])).toEqual([])
+      expect(await claim(100)).toEqual(['a2'])
+      expect(await storage.webhooks.settle('a2', 'me', sent)).toBe(true)
+      expect(await claim(1000)).toEqual([])
       expect(await storage.webhooks.nextDue()).toBeNull()
+    })
+
+    it('lets a claim run out (its owner died), refuses the late owner, and releases claims at shutdown', async () => {
+      await storage.webhooks.enqueue(event('a1', 'a'))
+      await storage.webhooks.enqueue(event('b1', 'b'))
+      expect(await claim(10, 10, 'dead', 100)).toEqual(['a1', 'b1'])
+      expect(await storage.webhooks.nextDue()).toBe(110)
+      expect(await claim(109, 10, 'alive')).toEqual([])
+      expect(await claim(110, 1, 'alive')).toEqual(['a1'])
+      // the first owner comes back too late: its outcome is not recorded
+      expect(await storage.webhooks.settle('a1', 'dead', sent)).toBe(false)
+      expect(await storage.webhooks.get('a1')).toMatchObject({ status: 'pending', attempts: 0 })
+      await storage.webhooks.release('alive')
+      expect(await claim(111, 10, 'third')).toEqual(['a1', 'b1'])
+    })
+
+    it('records a batch in its order, leaving ids recorded before as they are', async () => {
+      await storage.webhooks.enqueue(event('b', 's2'))
+      await storage.webhooks.enqueueMany([event('a', 's1'), event('b', 'other'), event('c', 's1'), event('d', 's3')])
+      expect(await storage.webhooks.get('b')).toMatchObject({ subject: 's2' })
+      expect(await claim(10)).toEqual(['b', 'a', 'd'])
+      expect(await storage.webhooks.settle('a', 'me', sent)).toBe(true)
+      expect(await claim(10)).toEqual(['c'])
+    })
+
+    it('never hands one event to two owners claiming at the same time', async () => {
+      for (let i = 0; i < 40; i++) await storage.webhooks.enqueue(event(`e${i}`, `s${i % 20}`))
+      const owners = ['x', 'y', 'z', 'w']
+      const claimed = (await Promise.all(owners.map((owner) => claim(10, 10, owner)))).flat()
+      expect(claimed).toHaveLength(20)
+      expect(new Set(claimed).size).toBe(20)
     })
   })
 }

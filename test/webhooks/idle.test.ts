@@ -30,15 +30,15 @@ describe('webhooks: an event held behind its subject', () => {
     s.server.events.emit('thread.resolved', { subjectId: 'H', threadId: 't', userId: null }, 'h2')
     await waitFor(async () => (await s.server.storage.webhooks.get('h1'))?.attempts === 1, 'the first attempt of h1')
     const store = s.server.storage.webhooks
-    const due = store.due.bind(store)
+    const claim = store.claim.bind(store)
     let reads = 0
-    store.due = (...args) => {
+    store.claim = (...args) => {
       reads++
-      return due(...args)
+      return claim(...args)
     }
     const until = Date.now() + WATCH_MS
     await waitFor(() => Date.now() > until, 'the watch window', WATCH_MS * 2)
-    store.due = due
+    store.claim = claim
     expect(reads).toBeGreaterThan(0)
     expect(reads).toBeLessThan(MAX_READS)
     expect(receiver.received.map((r) => r.event.id)).toEqual(['h1'])

@@ -389,6 +389,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE user_contacts ADD COLUMN emailed_at BIGINT;
   `,
+  // 19: webhook claims, so that instances sharing the outbox never send one event at once (issue 17)
+  `
+  ALTER TABLE webhooks ADD COLUMN lease_owner TEXT;
+  ALTER TABLE webhooks ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

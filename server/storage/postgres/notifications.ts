@@ -119,6 +119,7 @@ export class PostgresNotificationStore implements NotificationStore {
           [comment.subjectId, comment.commentId, now],
         )
         if (inserted.rowCount === 0) continue
+        ;(result.comments ??= []).push(comment.commentId)
         for (const activity of comment.activities) {
           const applied = await apply(client, activity, batch.channels, now)
           if (applied) result.notifications.push(applied)

@@ -1,7 +1,10 @@
 /** The webhook outbox in PostgreSQL (core/storage/webhook-types.ts). */
-import type { WebhookRecord, WebhookStore } from '../../../core/storage/webhook-types.ts'
+import type { NewWebhook, WebhookChange, WebhookRecord, WebhookStore } from '../../../core/storage/webhook-types.ts'
 import { WEBHOOK_COLUMNS, toWebhook, type WebhookRow } from '../webhook-rows.ts'
 import type { PostgresPool } from './pool.ts'
+
+/** Events one INSERT records (6 parameters each, far below PostgreSQL's 65,535). */
+const ENQUEUE_ROWS = 500
 
 export class PostgresWebhookStore implements WebhookStore {
   private readonly db: PostgresPool
@@ -10,7 +13,21 @@ export class PostgresWebhookStore implements WebhookStore {
     this.db = db
   }
 
-  async enqueue(record: Omit<WebhookRecord, 'status' | 'attempts' | 'lastError' | 'updatedAt'>): Promise<boolean> {
+  async enqueueMany(records: readonly NewWebhook[]): Promise<void> {
+    for (let from = 0; from < records.length; from += ENQUEUE_ROWS) {
+      const rows = records.slice(from, from + ENQUEUE_ROWS)
+      // VALUES rows take their seq in the order they are listed
+      const values = rows.map(
+        (_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, 'pending', 0, $${i * 6 + 5}, NULL, $${i * 6 + 6}, $${i * 6 + 6})`,
+      )
+      await this.db.query(
+        `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`,
+        rows.flatMap((r) => [r.id, r.type, r.subject, r.body, r.nextAt, r.createdAt]),
+      )
+    }
+  }
+
+  async enqueue(record: NewWebhook): Promise<boolean> {
     const rows = await this.db.query<{ id: string }>(
       `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES ($1, $2, $3, $4, 'pending', 0, $5, NULL, $6, $6) ON CONFLICT (id) DO NOTHING RETURNING id`,
       [record.id, record.type, record.subject, record.body, record.nextAt, record.createdAt],
@@ -23,30 +40,49 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows[0] ? toWebhook(rows[0]) : null
   }
 
-  async due(now: number, limit: number, exclude: readonly string[]): Promise<WebhookRecord[]> {
-    const rows = await this.db.query<WebhookRow>(
-      `SELECT ${WEBHOOK_COLUMNS} FROM webhooks w
-       WHERE w.status = 'pending' AND w.next_at <= $1 AND NOT (w.subject = ANY($3::text[]))
-         AND NOT EXISTS (SELECT 1 FROM webhooks p WHERE p.subject = w.subject AND p.status = 'pending' AND p.seq < w.seq)
-       ORDER BY w.seq LIMIT $2`,
-      [now, limit, [...exclude]],
+  async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<WebhookRecord[]> {
+    // Rows another instance is claiming right now are skipped (SKIP LOCKED); once its claim is
+    // committed their lease keeps them out, and the next event of their subject is not the oldest.
+    // The heads come from the partial index of pending rows, not from every event ever sent.
+    const rows = await this.db.query<WebhookRow & { seq: string | number }>(
+      `WITH heads AS (
+         SELECT w.seq FROM webhooks w
+         WHERE w.seq IN (SELECT MIN(seq) FROM webhooks WHERE status = 'pending' GROUP BY subject)
+           AND w.status = 'pending' AND w.next_at <= $1 AND w.lease_until <= $1
+         ORDER BY w.seq LIMIT $2
+         FOR UPDATE OF w SKIP LOCKED
+       )
+       UPDATE webhooks SET lease_owner = $3, lease_until = $4 FROM heads WHERE webhooks.seq = heads.seq
+       RETURNING webhooks.seq, ${WEBHOOK_COLUMNS.split(', ')
+         .map((c) => `webhooks.${c}`)
+         .join(', ')}`,
+      [now, limit, owner, now + leaseMs],
     )
-    return rows.map(toWebhook)
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toWebhook)
   }
 
-  async update(id: string, change: Pick<WebhookRecord, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): Promise<void> {
-    await this.db.query(`UPDATE webhooks SET status = $2, attempts = $3, next_at = $4, last_error = $5, updated_at = $6 WHERE id = $1`, [
-      id,
-      change.status,
-      change.attempts,
-      change.nextAt,
-      change.lastError,
-      change.updatedAt,
-    ])
+  async settle(id: string, owner: string, change: WebhookChange): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE webhooks SET status = $3, attempts = $4, next_at = $5, last_error = $6, updated_at = $7, lease_owner = NULL, lease_until = 0
+       WHERE id = $1 AND lease_owner = $2 RETURNING id`,
+      [id, owner, change.status, change.attempts, change.nextAt, change.lastError, change.updatedAt],
+    )
+    return rows.length > 0
+  }
+
+  async release(owner: string): Promise<void> {
+    await this.db.query(`UPDATE webhooks SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = $1`, [owner])
+  }
+
+  async update(id: string, change: WebhookChange): Promise<void> {
+    await this.db.query(
+      `UPDATE webhooks SET status = $2, attempts = $3, next_at = $4, last_error = $5, updated_at = $6, lease_owner = NULL, lease_until = 0 WHERE id = $1`,
+      [id, change.status, change.attempts, change.nextAt, change.lastError, change.updatedAt],
+    )
   }
 
   async nextDue(): Promise<number | null> {
-    const rows = await this.db.query<{ at: string | number | null }>(`SELECT MIN(next_at) AS at FROM webhooks WHERE status = 'pending'`)
+    const rows = await this.db.query<{ at: string | number | null }>(`SELECT MIN(GREATEST(next_at, lease_until)) AS at FROM webhooks WHERE status = 'pending'`)
     const at = rows[0]?.at
     return at === null || at === undefined ? null : Number(at)
   }

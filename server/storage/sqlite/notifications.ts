@@ -162,6 +162,7 @@ export class SqliteNotificationStore implements NotificationStore {
       }
       for (const comment of batch.comments) {
         if (this.s.insertComment.run(comment.subjectId, comment.commentId, now).changes === 0) continue
+        ;(result.comments ??= []).push(comment.commentId)
         for (const activity of comment.activities) {
           const applied = this.apply(activity, batch.channels, now)
           if (applied) result.notifications.push(applied)

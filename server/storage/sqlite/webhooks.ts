@@ -1,33 +1,51 @@
 /** The webhook outbox in SQLite (core/storage/webhook-types.ts). */
 import type Database from 'better-sqlite3'
-import type { WebhookRecord, WebhookStore } from '../../../core/storage/webhook-types.ts'
+import type { NewWebhook, WebhookChange, WebhookRecord, WebhookStore } from '../../../core/storage/webhook-types.ts'
 import { WEBHOOK_COLUMNS, toWebhook, type WebhookRow } from '../webhook-rows.ts'
 
 export class SqliteWebhookStore implements WebhookStore {
+  private readonly db: Database.Database
   private readonly s
 
   constructor(db: Database.Database) {
+    this.db = db
     this.s = {
       enqueue: db.prepare(
         `INSERT OR IGNORE INTO webhooks (${WEBHOOK_COLUMNS}) VALUES (@id, @type, @subject, @body, 'pending', 0, @nextAt, NULL, @createdAt, @createdAt)`,
       ),
       get: db.prepare<[string], WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?`),
-      due: db.prepare<[{ now: number; limit: number; exclude: string }], WebhookRow>(
+      // The oldest pending event of each subject, from the partial index of pending rows: the cost
+      // follows what is pending, not every event ever sent (a scan of the table in seq order would).
+      heads: db.prepare<[{ now: number; limit: number }], WebhookRow>(
         `SELECT ${WEBHOOK_COLUMNS} FROM webhooks w
-         WHERE w.status = 'pending' AND w.next_at <= @now
-           AND w.subject NOT IN (SELECT value FROM json_each(@exclude))
-           AND NOT EXISTS (SELECT 1 FROM webhooks p WHERE p.subject = w.subject AND p.status = 'pending' AND p.seq < w.seq)
+         WHERE w.seq IN (SELECT MIN(seq) FROM webhooks WHERE status = 'pending' GROUP BY subject)
+           AND w.next_at <= @now AND w.lease_until <= @now
          ORDER BY w.seq LIMIT @limit`,
       ),
-      update: db.prepare(
-        `UPDATE webhooks SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt WHERE id = @id`,
+      lease: db.prepare(`UPDATE webhooks SET lease_owner = @owner, lease_until = @until WHERE id = @id`),
+      settle: db.prepare(
+        `UPDATE webhooks SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt,
+           lease_owner = NULL, lease_until = 0
+         WHERE id = @id AND lease_owner = @owner`,
       ),
-      nextDue: db.prepare<[], { at: number | null }>(`SELECT MIN(next_at) AS at FROM webhooks WHERE status = 'pending'`),
+      release: db.prepare(`UPDATE webhooks SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?`),
+      update: db.prepare(
+        `UPDATE webhooks SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt,
+           lease_owner = NULL, lease_until = 0
+         WHERE id = @id`,
+      ),
+      nextDue: db.prepare<[], { at: number | null }>(`SELECT MIN(MAX(next_at, lease_until)) AS at FROM webhooks WHERE status = 'pending'`),
     }
   }
 
-  async enqueue(record: Omit<WebhookRecord, 'status' | 'attempts' | 'lastError' | 'updatedAt'>): Promise<boolean> {
+  async enqueue(record: NewWebhook): Promise<boolean> {
     return this.s.enqueue.run(record).changes > 0
+  }
+
+  async enqueueMany(records: readonly NewWebhook[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const record of records) this.s.enqueue.run(record)
+    })()
   }
 
   async get(id: string): Promise<WebhookRecord | null> {
@@ -35,11 +53,25 @@ export class SqliteWebhookStore implements WebhookStore {
     return row ? toWebhook(row) : null
   }
 
-  async due(now: number, limit: number, exclude: readonly string[]): Promise<WebhookRecord[]> {
-    return this.s.due.all({ now, limit, exclude: JSON.stringify(exclude) }).map(toWebhook)
+  async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<WebhookRecord[]> {
+    // One immediate transaction: processes sharing the file take turns.
+    const run = this.db.transaction(() => {
+      const rows = this.s.heads.all({ now, limit })
+      for (const row of rows) this.s.lease.run({ id: row.id, owner, until: now + leaseMs })
+      return rows.map(toWebhook)
+    })
+    return run.immediate()
   }
 
-  async update(id: string, change: Pick<WebhookRecord, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): Promise<void> {
+  async settle(id: string, owner: string, change: WebhookChange): Promise<boolean> {
+    return this.s.settle.run({ id, owner, ...change }).changes > 0
+  }
+
+  async release(owner: string): Promise<void> {
+    this.s.release.run(owner)
+  }
+
+  async update(id: string, change: WebhookChange): Promise<void> {
     this.s.update.run({ id, ...change })
   }
 
