@@ -74,9 +74,10 @@ export function createFeeds(options: FeedsOptions): FeedService {
       options.written?.(feedId, changes)
     },
   })
+  const windows = { ...DEFAULT_BATCH_WINDOWS, ...options.windows }
   const batcher = createBatcher({
     clock,
-    windows: { ...DEFAULT_BATCH_WINDOWS, ...options.windows },
+    windows,
     flush: (feedId) => writer.write(feedId),
     onError: (feedId, error) => {
       options.hookError('feedWrite')
@@ -87,12 +88,15 @@ export function createFeeds(options: FeedsOptions): FeedService {
   const fanOut = createFanOut({
     store: storage.feeds,
     windowMs: options.aggregationWindowMs ?? DEFAULT_AGGREGATION_WINDOW_MS,
+    windows,
+    clock,
     async readers(subjectId, userIds) {
       const users = await Promise.all(userIds.map(async (id) => ({ id, access: (await storage.users.get(id))?.access ?? null })))
       const allowed = await access.filterReaders(commentsDocumentName(subjectId), users)
       return new Set(allowed.map((user) => user.id))
     },
-    changed: (feedId, priority) => batcher.schedule(feedId, priority),
+    // The window has passed when a group is applied: its documents are written at once.
+    changed: (feedId, priority, at) => batcher.schedule(feedId, priority, at),
     faults,
     metrics: metrics.fanOut,
     onError: (where, error) => {

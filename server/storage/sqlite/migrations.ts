@@ -371,6 +371,14 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 18: feed audiences (issue 18): a fan-out's feed list stored once, named by the activities sharing it
+  `
+  CREATE TABLE feed_audiences (
+    id TEXT PRIMARY KEY,
+    feeds TEXT NOT NULL
+  );
+  ALTER TABLE feed_activities ADD COLUMN audience TEXT;
+  `,
 ]
 
 export function migrate(db: Database.Database): void {
