@@ -4,7 +4,7 @@
  * server-side write; relayed ones are read where they entered, loads never) into feed activities
  * (core/feeds/activities.ts), and records them in order, one document at a time, through the
  * fan-out. Every error is caught, logged and counted: nothing reaches whoever wrote. When the
- * document loads, the comments of the last {@link RESCAN_WINDOW_MS} are recorded again (an
+ * document loads, the comments and reactions of the last {@link RESCAN_WINDOW_MS} are recorded again (an
  * activity already recorded changes nothing): a crash between a write's acknowledgement and its
  * recording is mended when the document loads again (the startup sweep loads such documents). On
  * `feed/<feedId>` opened by a client: the document is projected from storage.
@@ -13,7 +13,7 @@ import { type Extension, type afterLoadDocumentPayload, type afterUnloadDocument
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
-import { activitiesOf, recentComments, type ReadActivity } from '../../core/feeds/activities.ts'
+import { activitiesOf, FollowerCache, recentActivity, type ReadActivity } from '../../core/feeds/activities.ts'
 import type { FeedFaults } from '../../core/feeds/faults.ts'
 import type { FanOut } from '../../core/feeds/fanout.ts'
 import { isFeedWriterContext, type FeedWriter } from '../../core/feeds/writer.ts'
@@ -30,13 +30,13 @@ export interface FeedsConfiguration {
   /** Half-life of the trending score as stored (ms). */
   trendingHalfLifeMs: number
   now(): number
-  /** Comments created this long before a load are recorded again when it loads. */
+  /** Comments created and reactions added this long before a load are recorded again when it loads. */
   rescanWindowMs: number
   faults: FeedFaults
   hookError(hook: string): void
 }
 
-/** How far back a load records comments again (their `createdAt`). */
+/** How far back a load records comments and reactions again (their `createdAt`, their time). */
 export const RESCAN_WINDOW_MS = 10 * 60_000
 
 type Defaulted = 'now' | 'rescanWindowMs'
@@ -45,6 +45,7 @@ const DEFAULTS: Pick<FeedsConfiguration, Defaulted> = { now: () => Date.now(), r
 
 interface DocumentState {
   subjectId: string
+  followers: FollowerCache
   queue: Promise<void>
   stop(): void
 }
@@ -73,14 +74,20 @@ export class Feeds implements Extension {
     }
     if (parsed?.kind !== 'comments') return
     const listener = (tr: Y.Transaction) => this.onTransaction(documentName, state, tr)
-    const state: DocumentState = { subjectId: parsed.id, queue: Promise.resolve(), stop: () => document.off('afterTransaction', listener) }
+    const state: DocumentState = {
+      subjectId: parsed.id,
+      followers: new FollowerCache(),
+      queue: Promise.resolve(),
+      stop: () => document.off('afterTransaction', listener),
+    }
     this.documents.set(documentName, state)
     document.on('afterTransaction', listener)
     try {
       const now = this.configuration.now()
-      this.queue(documentName, state, activitiesOf(document, parsed.id, recentComments(document, now - this.configuration.rescanWindowMs), now), false)
+      const recent = recentActivity(document, now - this.configuration.rescanWindowMs)
+      this.queue(documentName, state, activitiesOf(document, parsed.id, recent, now, state.followers), false)
     } catch (error) {
-      this.failed('feedsRescan', documentName, error, 'rescanning recent comments for feeds failed')
+      this.failed('feedsRescan', documentName, error, 'rescanning recent activity for feeds failed')
     }
   }
 
@@ -103,8 +110,10 @@ export class Feeds implements Extension {
 
   private onTransaction(name: string, state: DocumentState, tr: Y.Transaction): void {
     try {
+      // Every transaction may change the followers, a relayed one or a load too.
+      state.followers.seen(tr)
       if (tr.origin === LOAD_ORIGIN || isRelayed(tr.origin)) return
-      this.queue(name, state, activitiesOf(tr.doc, state.subjectId, readTransaction(tr), this.configuration.now()), true)
+      this.queue(name, state, activitiesOf(tr.doc, state.subjectId, readTransaction(tr), this.configuration.now(), state.followers), true)
     } catch (error) {
       // Inside a Yjs transaction's cleanup: never throw into whoever wrote.
       this.failed('feedsTransaction', name, error, 'reading a transaction for feeds failed')

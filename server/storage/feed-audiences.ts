@@ -26,11 +26,17 @@ export function audienceId(feeds: readonly string[]): string {
 
 export class AudienceCache {
   private readonly lists = new Map<string, string[]>()
+  /** Ids of lists already hashed, by identity (the activities of a burst share one list). */
+  private readonly ids = new WeakMap<readonly string[], string>()
 
   /** The activity as its row stores it; `audience` is null when the list stays in the row. */
   store(activity: FeedActivity): StoredActivity {
     if (activity.feeds.length < AUDIENCE_MIN_FEEDS) return { data: JSON.stringify(activity), audience: null }
-    const id = audienceId(activity.feeds)
+    let id = this.ids.get(activity.feeds)
+    if (id === undefined) {
+      id = audienceId(activity.feeds)
+      this.ids.set(activity.feeds, id)
+    }
     return { data: JSON.stringify({ ...activity, feeds: [] }), audience: { id, feeds: activity.feeds } }
   }
 

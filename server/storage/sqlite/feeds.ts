@@ -27,8 +27,11 @@ export class SqliteFeedStore implements FeedStore {
       pending: db.prepare<[number], { data: string; audience: string | null; cursor: number }>(
         'SELECT data, audience, cursor FROM feed_activities WHERE done = 0 ORDER BY created_at, id LIMIT ?',
       ),
-      activity: db.prepare<[string], { data: string; cursor: number; done: number }>('SELECT data, cursor, done FROM feed_activities WHERE id = ?'),
-      advance: db.prepare<[number, number, string]>('UPDATE feed_activities SET cursor = ?, done = ? WHERE id = ?'),
+      // A group's rows in one statement each (ids as a JSON array): a window's burst is hundreds of activities.
+      activities: db.prepare<[string], { id: string; data: string; cursor: number; done: number }>(
+        'SELECT id, data, cursor, done FROM feed_activities WHERE id IN (SELECT value FROM json_each(?))',
+      ),
+      advance: db.prepare<[number, number, string]>('UPDATE feed_activities SET cursor = ?, done = ? WHERE id IN (SELECT value FROM json_each(?))'),
       candidate: db.prepare<[string, string, string | null], FeedItemRow>(
         `SELECT ${FEED_ITEM_COLUMNS} FROM feed_items WHERE feed_id = ? AND type = ? AND subject_id IS ? AND foldable = 1 ORDER BY created_at DESC LIMIT 1`,
       ),
@@ -79,9 +82,11 @@ export class SqliteFeedStore implements FeedStore {
       .immediate.bind(null) as typeof this.recordTx
     this.applyTx = db
       .transaction((activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): string[] => {
+        const ids = JSON.stringify(activityIds)
+        const byId = new Map(s.activities.all(ids).map((row) => [row.id, row]))
         const activities: FeedActivity[] = []
         for (const id of activityIds) {
-          const stored = s.activity.get(id)
+          const stored = byId.get(id)
           if (!stored || stored.done === 1 || stored.cursor !== from) return []
           activities.push(parseActivity(stored.data))
         }
@@ -103,7 +108,7 @@ export class SqliteFeedStore implements FeedStore {
             changed.push(feedId)
           }
         }
-        for (const id of activityIds) s.advance.run(to, done ? 1 : 0, id)
+        s.advance.run(to, done ? 1 : 0, ids)
         return changed
       })
       .immediate.bind(null) as typeof this.applyTx
