@@ -219,6 +219,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     registry: metrics.registry,
     limit: config.feedLimit,
     faultPoint: config.feedFaultPoint,
+    redisUrl: config.redisUrl,
     hocuspocus: () => link.hocuspocus,
   })
   // Webhooks (issue 17): recorded in the outbox, sent by a loop of their own (server/webhooks/).

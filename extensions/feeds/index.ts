@@ -16,6 +16,7 @@ import { parseDocumentName } from '../../protocol/index.ts'
 import { activitiesOf, FollowerCache, recentActivity, type ReadActivity } from '../../core/feeds/activities.ts'
 import type { FeedFaults } from '../../core/feeds/faults.ts'
 import type { FanOut } from '../../core/feeds/fanout.ts'
+import { hasDuplicateItems } from '../../core/feeds/document.ts'
 import { isFeedWriterContext, type FeedWriter } from '../../core/feeds/writer.ts'
 import { readTransaction } from '../../core/mentions/diff.ts'
 import { isRelayed, LOAD_ORIGIN } from '../../core/origins.ts'
@@ -55,6 +56,8 @@ export class Feeds implements Extension {
   readonly priority = PRIORITY.feeds
   private readonly configuration: FeedsConfiguration
   private readonly documents = new Map<string, DocumentState>()
+  /** Per loaded feed document, how to stop watching it. */
+  private readonly feedListeners = new Map<string, () => void>()
 
   constructor(configuration: Omit<FeedsConfiguration, Defaulted> & Partial<Pick<FeedsConfiguration, Defaulted>>) {
     this.configuration = { ...DEFAULTS, ...configuration }
@@ -68,6 +71,7 @@ export class Feeds implements Extension {
   async afterLoadDocument({ document, documentName, context }: afterLoadDocumentPayload): Promise<void> {
     const parsed = parseDocumentName(documentName)
     if (parsed?.kind === 'feed') {
+      this.watchRelayed(documentName, parsed.id, document)
       if (isFeedWriterContext(context)) return
       this.configuration.writer.write(parsed.id, true).catch((error: unknown) => this.failed('feedLoad', documentName, error, 'feed projection on load failed'))
       return
@@ -89,6 +93,24 @@ export class Feeds implements Extension {
     } catch (error) {
       this.failed('feedsRescan', documentName, error, 'rescanning recent activity for feeds failed')
     }
+  }
+
+  /**
+   * With several instances, two that load a feed at once may each project it before they synced:
+   * an update relayed from another instance that leaves an item twice gets the feed written again
+   * from storage (under the feed's lock), which leaves each item once.
+   */
+  private watchRelayed(documentName: string, feedId: string, document: Y.Doc): void {
+    const listener = (tr: Y.Transaction) => {
+      try {
+        if (!isRelayed(tr.origin) || !hasDuplicateItems(document)) return
+        this.configuration.writer.write(feedId).catch((error: unknown) => this.failed('feedMend', documentName, error, 'mending a feed document failed'))
+      } catch (error) {
+        this.failed('feedMend', documentName, error, 'reading a relayed feed update failed')
+      }
+    }
+    document.on('afterTransaction', listener)
+    this.feedListeners.set(documentName, () => document.off('afterTransaction', listener))
   }
 
   /** Records the activities in order after what the document queued before. */
@@ -121,6 +143,8 @@ export class Feeds implements Extension {
   }
 
   async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.feedListeners.get(documentName)?.()
+    this.feedListeners.delete(documentName)
     const state = this.documents.get(documentName)
     if (!state) return
     state.stop()

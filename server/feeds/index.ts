@@ -2,12 +2,14 @@
  * Feeds composed (issue 18): the fan-out (storage first, then feeds in chunks), the priority
  * batcher and the document writer, and the Hocuspocus extension that reads comment activity.
  * server/server.ts creates it before Hocuspocus and starts it once the server listens (the
- * fan-out then resumes what storage still holds as pending).
+ * fan-out then resumes what storage still holds as pending). With `REDIS_URL`, changed feeds are
+ * announced to the other instances, which write the feed documents they have loaded
+ * (server/feeds/cluster.ts).
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { commentsDocumentName, type FeedPriority } from '../../protocol/index.ts'
+import { commentsDocumentName, feedDocumentName, type FeedPriority } from '../../protocol/index.ts'
 import { Feeds } from '../../extensions/feeds/index.ts'
 import type { AccessResolver } from '../../core/access/resolve.ts'
 import { DEFAULT_AGGREGATION_WINDOW_MS } from '../../core/feeds/aggregate.ts'
@@ -18,6 +20,7 @@ import { DEFAULT_HALF_LIFE_MINUTES } from '../../core/feeds/trending.ts'
 import { createFeedWriter, DEFAULT_FEED_LIMIT, type FeedWriter } from '../../core/feeds/writer.ts'
 import type { Storage } from '../../core/storage/types.ts'
 import { createFeedMetrics } from '../observability/feed-metrics.ts'
+import { createFeedCluster, FEED_LOCK_RETRY_MS, type FeedCluster } from './cluster.ts'
 
 /** Feed settings beyond the configuration (tests, embedding). */
 export interface FeedOptions {
@@ -43,6 +46,8 @@ export interface FeedsOptions extends FeedOptions {
   /** Items a feed document keeps (`PARLEY_FEED_LIMIT`). */
   limit?: number
   faultPoint?: string | undefined
+  /** Several instances share documents (`REDIS_URL`): changed feeds are announced to the others. */
+  redisUrl?: string | undefined
   hocuspocus(): Hocuspocus
 }
 
@@ -64,6 +69,16 @@ export function createFeeds(options: FeedsOptions): FeedService {
   const limit = options.limit ?? DEFAULT_FEED_LIMIT
   const halfLifeMinutes = options.halfLifeMinutes ?? DEFAULT_HALF_LIFE_MINUTES
   const metrics = createFeedMetrics(options.registry)
+  const isLoaded = (feedId: string) => options.hocuspocus().documents.has(feedDocumentName(feedId))
+  // Another instance's notice: the feeds loaded here get their batch (the window has passed).
+  const cluster: Promise<FeedCluster | null> = options.redisUrl
+    ? createFeedCluster(options.redisUrl, logger, (notice) => {
+        for (const feedId of notice.feeds) if (isLoaded(feedId)) batcher.schedule(feedId, notice.priority, notice.at)
+      }).catch((error: unknown) => {
+        logger.error({ err: error }, 'feed notices across instances are off: other instances show feeds when they load them')
+        return null
+      })
+    : Promise.resolve(null)
   const writer = createFeedWriter({
     store: storage.feeds,
     limit,
@@ -73,6 +88,16 @@ export function createFeeds(options: FeedsOptions): FeedService {
       metrics.batchWritten()
       options.written?.(feedId, changes)
     },
+    ...(options.redisUrl
+      ? {
+          async lock(feedId: string) {
+            const c = await cluster
+            // Without Redis for a moment, the write goes ahead: a rare duplicate is mended by the next write.
+            return c ? c.lock(feedId).catch(() => async () => undefined) : async () => undefined
+          },
+          lockRetryMs: FEED_LOCK_RETRY_MS,
+        }
+      : {}),
   })
   const windows = { ...DEFAULT_BATCH_WINDOWS, ...options.windows }
   const batcher = createBatcher({
@@ -96,7 +121,10 @@ export function createFeeds(options: FeedsOptions): FeedService {
       return new Set(allowed.map((user) => user.id))
     },
     // The window has passed when a group is applied: its documents are written at once.
-    changed: (feedId, priority, at) => batcher.schedule(feedId, priority, at),
+    changed(feedId, priority, at) {
+      batcher.schedule(feedId, priority, at)
+      if (options.redisUrl) void cluster.then((c) => c?.changed(feedId, priority, at))
+    },
     faults,
     metrics: metrics.fanOut,
     onError: (where, error) => {
@@ -126,6 +154,7 @@ export function createFeeds(options: FeedsOptions): FeedService {
     async close() {
       await fanOut.stop()
       await batcher.drain()
+      await (await cluster)?.close()
     },
   }
 }
