@@ -1,7 +1,8 @@
 /**
  * Fan-out on write, resumable and batched: an activity is recorded in storage first (exactly once,
  * by its idempotency key) and stays pending there until its batching window ends (high 1 s,
- * medium 5 s, low 15 s after it happened). Then the pending activities are applied in groups
+ * medium 5 s, low 15 s after it happened; an integrator's item is applied at once and its document
+ * gets it in its priority's batch). Then the pending activities are applied in groups
  * (core/feeds/groups.ts): a burst in one subject is one group, and each of its feeds is written once
  * for the whole group, so a window of 250 comments over 10,000 followers costs 10,000 row writes,
  * not 2.5 million. A group is applied to its feeds in chunks of {@link FANOUT_CHUNK}; each chunk
@@ -18,7 +19,7 @@ import type { FeedStore, TrendInput } from '../storage/feed-types.ts'
 import type { FeedActivity } from './aggregate.ts'
 import type { FeedClock } from './batcher.ts'
 import type { FeedFaults } from './faults.ts'
-import { dueTimes, groupPending } from './groups.ts'
+import { dueAt, dueTimes, groupPending } from './groups.ts'
 
 /** Feeds one storage transaction applies a group to. */
 export const FANOUT_CHUNK = 200
@@ -102,7 +103,8 @@ export function createFanOut(options: FanOutOptions): FanOut {
       const started = performance.now()
       const changed = await store.apply(ids, cursor, feeds, to, done, options.windowMs)
       options.metrics?.chunk(changed.length, (performance.now() - started) / 1000)
-      for (const feed of changed) options.changed(feed, priority, at)
+      // An integrator's item was applied at once: its document waits for the batch.
+      for (const feed of changed) options.changed(feed, priority, activity.summary === null ? at : options.clock.now())
       // Another instance got there first (the cursor moved): it carries on.
       if (changed.length === 0 && feeds.length > 0) return
       if (done) return
@@ -176,7 +178,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
       options.metrics?.recorded(fresh)
       if (!fresh) return false
       await options.faults.at('feed-after-record')
-      const due = activity.at + options.windows[activity.priority]
+      const due = dueAt(activity, options.windows)
       if (due <= clock.now()) kick()
       else wake(due)
       return true

@@ -3,7 +3,7 @@
  * same cursor, type, subject and feeds join one group (a burst in one subject: each feed's row is
  * then written once for all of them); any other activity is alone and closes the open groups of
  * its subject, so a retraction never overtakes the comment it takes back. A group is due once its
- * most urgent activity's batching window has passed, or once a later group of the same subject is
+ * most urgent activity's batching window has passed (an integrator's item at once), or once a later group of the same subject is
  * due (a subject's groups are applied in order; an activity may arrive early, never late).
  */
 import type { FeedPriority } from '../../protocol/index.ts'
@@ -58,9 +58,18 @@ export function groupPending(page: readonly PendingFeedActivity[]): PendingGroup
   return groups
 }
 
+/**
+ * When an activity may be applied: once its window ends, so that the window's burst is one group.
+ * An integrator's item never groups: it is applied at once (REST lists it), and its document still
+ * gets it in its priority's batch.
+ */
+export function dueAt(activity: FeedActivity, windows: Readonly<Record<FeedPriority, number>>): number {
+  return activity.summary === null ? activity.at + windows[activity.priority] : activity.at
+}
+
 /** When each group is due (same order as `groups`). */
 export function dueTimes(groups: readonly PendingGroup[], windows: Readonly<Record<FeedPriority, number>>): number[] {
-  const due = groups.map((group) => Math.min(...group.activities.map((a) => a.at + windows[a.priority])))
+  const due = groups.map((group) => Math.min(...group.activities.map((a) => dueAt(a, windows))))
   const laterOfSubject = new Map<string, number>()
   for (let i = groups.length - 1; i >= 0; i--) {
     const subject = groups[i]?.activities[0]?.subjectId ?? ''

@@ -1,7 +1,7 @@
 /** core/feeds/aggregate.ts: how activities fold into feed items, and what a retraction takes back. */
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_AGGREGATION_WINDOW_MS, fold, foldAll, groupFolder, MAX_ITEM_ACTORS, retracts, summarize } from '../../core/feeds/aggregate.ts'
-import { dueTimes, groupPending } from '../../core/feeds/groups.ts'
+import { dueAt, dueTimes, groupPending } from '../../core/feeds/groups.ts'
 import { activity, T0 } from './feeds-activity.ts'
 
 const W = DEFAULT_AGGREGATION_WINDOW_MS
@@ -96,6 +96,8 @@ describe('pending activities in groups', () => {
     expect(groups.map((g) => g.activities.map((a) => a.actorIds[0]))).toEqual([['ana'], ['ben', 'cy'], ['dan']])
     // ben and cy's group is due with cy (high); ana's reaction before it in s1 comes along; s2 waits its own window.
     expect(dueTimes(groups, windows)).toEqual([T0 + 1_020, T0 + 1_020, T0 + 15_030])
+    // An integrator's item is due at once.
+    expect(dueAt(activity('bot', T0, { summary: 'deployed', type: 'deploy' }), windows)).toBe(T0)
   })
 
   it('groups activities sharing one long feed list by identity, as storage hands them out', () => {
