@@ -11,8 +11,12 @@ import type { FeedActivity } from '../../core/feeds/aggregate.ts'
 /** Activities with fewer feeds keep the list in their own row. */
 export const AUDIENCE_MIN_FEEDS = 16
 
-/** Audiences a store keeps parsed (least recently used leave first). */
-export const AUDIENCE_CACHE_SIZE = 64
+/**
+ * Feed ids a store keeps parsed, over all cached audiences (least recently used leave first): every
+ * subject with pending activity keeps its list while a page of pending activities is grouped (the
+ * groups compare lists by identity), 100 subjects of 10,000 followers included.
+ */
+export const AUDIENCE_CACHE_FEEDS = 1_000_000
 
 /** How an activity is stored: its row's JSON (without a shared list) and the audience it names. */
 export interface StoredActivity {
@@ -26,6 +30,7 @@ export function audienceId(feeds: readonly string[]): string {
 
 export class AudienceCache {
   private readonly lists = new Map<string, string[]>()
+  private cachedFeeds = 0
   /** Ids of lists already hashed, by identity (the activities of a burst share one list). */
   private readonly ids = new WeakMap<readonly string[], string>()
 
@@ -46,9 +51,16 @@ export class AudienceCache {
   }
 
   remember(id: string, feeds: string[]): string[] {
+    const previous = this.lists.get(id)
+    if (previous) this.cachedFeeds -= previous.length
     this.lists.delete(id)
     this.lists.set(id, feeds)
-    if (this.lists.size > AUDIENCE_CACHE_SIZE) this.lists.delete(this.lists.keys().next().value ?? '')
+    this.cachedFeeds += feeds.length
+    for (const [oldest, list] of this.lists) {
+      if (this.cachedFeeds <= AUDIENCE_CACHE_FEEDS || oldest === id) break
+      this.lists.delete(oldest)
+      this.cachedFeeds -= list.length
+    }
     return feeds
   }
 

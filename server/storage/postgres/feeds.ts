@@ -99,7 +99,7 @@ export class PostgresFeedStore implements FeedStore {
       return true
     })
     // Remembered once committed: a rollback leaves the cache as it was.
-    if (fresh && stored.audience) this.audiences.remember(stored.audience.id, [...activity.feeds])
+    if (fresh && stored.audience && !this.audiences.known(stored.audience.id)) this.audiences.remember(stored.audience.id, [...activity.feeds])
     return fresh
   }
 

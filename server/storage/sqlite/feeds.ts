@@ -116,7 +116,7 @@ export class SqliteFeedStore implements FeedStore {
 
   async record(activity: FeedActivity, trend?: TrendInput): Promise<boolean> {
     const stored = this.recordTx(activity, trend)
-    if (stored?.audience) this.audiences.remember(stored.audience.id, [...activity.feeds])
+    if (stored?.audience && !this.audiences.known(stored.audience.id)) this.audiences.remember(stored.audience.id, [...activity.feeds])
     return stored !== null
   }
 
