@@ -122,7 +122,8 @@ export function createFeeds(options: FeedsOptions): FeedService {
     },
     // The window has passed when a group is applied: its documents are written at once.
     changed(feedId, priority, at) {
-      batcher.schedule(feedId, priority, at)
+      // A feed document not loaded here is projected from storage when it loads.
+      if (isLoaded(feedId)) batcher.schedule(feedId, priority, at)
       if (options.redisUrl) void cluster.then((c) => c?.changed(feedId, priority, at))
     },
     faults,
