@@ -11,30 +11,46 @@ import { AudienceCache } from '../feed-audiences.ts'
 import { FEED_ITEM_COLUMNS, feedItemValues, parseActivity, toFeedItem, toTrend, type FeedItemRow, type TrendRow } from '../feed-rows.ts'
 import type { PostgresPool } from './pool.ts'
 
-const PLACEHOLDERS = FEED_ITEM_COLUMNS.split(',')
-  .map((_, i) => `$${i + 1}`)
-  .join(', ')
-const UPSERT = `INSERT INTO feed_items (${FEED_ITEM_COLUMNS}) VALUES (${PLACEHOLDERS})
+const ITEM_COLUMN_COUNT = FEED_ITEM_COLUMNS.split(',').length
+
+/** Items one upsert statement writes (PostgreSQL takes at most 65,535 parameters). */
+const UPSERT_ROWS = 1_000
+
+/** One upsert of `rows` items (each feed's items are distinct, so no row is touched twice). */
+function upsertItems(rows: number): string {
+  const values = Array.from(
+    { length: rows },
+    (_, r) => `(${Array.from({ length: ITEM_COLUMN_COUNT }, (_, c) => `$${r * ITEM_COLUMN_COUNT + c + 1}`).join(', ')})`,
+  )
+  return `INSERT INTO feed_items (${FEED_ITEM_COLUMNS}) VALUES ${values.join(', ')}
   ON CONFLICT (feed_id, id) DO UPDATE SET actor_ids = excluded.actor_ids, thread_id = excluded.thread_id, comment_id = excluded.comment_id,
     summary = excluded.summary, count = excluded.count, updated_at = excluded.updated_at`
+}
+
+/** Each feed's fold candidate, locked, in one statement (feeds in sorted order: two instances lock alike). */
+const CANDIDATES = `SELECT c.* FROM unnest($1::text[]) AS f(feed_id) CROSS JOIN LATERAL (
+    SELECT ${FEED_ITEM_COLUMNS} FROM feed_items i WHERE i.feed_id = f.feed_id AND i.type = $2 AND i.subject_id IS NOT DISTINCT FROM $3 AND i.foldable
+    ORDER BY i.created_at DESC LIMIT 1 FOR UPDATE
+  ) c`
+
 const TREND_COLUMNS = 'subject_id, score, scored_at, rank, comments, participants, buckets'
 
 async function applyAdd(client: PoolClient, activities: readonly FeedActivity[], feeds: readonly string[], windowMs: number): Promise<string[]> {
   const activity = activities[0]
-  if (!activity) return []
+  if (!activity || feeds.length === 0) return []
+  const candidates = new Map<string, FeedItemRecord>()
+  if (activity.summary === null) {
+    const found = await client.query<FeedItemRow>(CANDIDATES, [[...feeds].sort(), activity.type, activity.subjectId])
+    for (const row of found.rows) candidates.set(row.feed_id, toFeedItem(row))
+  }
   const fold = groupFolder(activities, windowMs)
-  for (const feedId of feeds) {
-    let existing: FeedItemRecord | null = null
-    if (activity.summary === null) {
-      const found = await client.query<FeedItemRow>(
-        `SELECT ${FEED_ITEM_COLUMNS} FROM feed_items WHERE feed_id = $1 AND type = $2 AND subject_id IS NOT DISTINCT FROM $3 AND foldable
-         ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
-        [feedId, activity.type, activity.subjectId],
-      )
-      const row = found.rows[0]
-      existing = row ? toFeedItem(row) : null
-    }
-    for (const item of fold(feedId, existing)) await client.query(UPSERT, feedItemValues(item, item.foldable))
+  const items = feeds.flatMap((feedId) => fold(feedId, candidates.get(feedId) ?? null))
+  for (let from = 0; from < items.length; from += UPSERT_ROWS) {
+    const rows = items.slice(from, from + UPSERT_ROWS)
+    await client.query(
+      upsertItems(rows.length),
+      rows.flatMap((item) => feedItemValues(item, item.foldable)),
+    )
   }
   return [...feeds]
 }
