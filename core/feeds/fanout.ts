@@ -30,6 +30,9 @@ export const PENDING_PAGE = 1_000
 /** Wait before draining again after storage failed. */
 export const FANOUT_RETRY_MS = 1_000
 
+/** How often an instance looks for pending activities it did not record (another instance died before applying them). */
+export const FANOUT_POLL_MS = 30_000
+
 export interface FanOutOptions {
   store: FeedStore
   /** Of these user ids, those who may read the subject now. */

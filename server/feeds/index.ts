@@ -15,7 +15,7 @@ import type { AccessResolver } from '../../core/access/resolve.ts'
 import { DEFAULT_AGGREGATION_WINDOW_MS } from '../../core/feeds/aggregate.ts'
 import { createBatcher, DEFAULT_BATCH_WINDOWS, systemClock, type Batcher, type FeedClock } from '../../core/feeds/batcher.ts'
 import { createFeedFaults } from '../../core/feeds/faults.ts'
-import { createFanOut, type FanOut } from '../../core/feeds/fanout.ts'
+import { createFanOut, FANOUT_POLL_MS, type FanOut } from '../../core/feeds/fanout.ts'
 import { DEFAULT_HALF_LIFE_MINUTES } from '../../core/feeds/trending.ts'
 import { createFeedWriter, DEFAULT_FEED_LIMIT, type FeedWriter } from '../../core/feeds/writer.ts'
 import type { Storage } from '../../core/storage/types.ts'
@@ -133,6 +133,7 @@ export function createFeeds(options: FeedsOptions): FeedService {
       logger.error({ err: error }, 'feed fan-out failed; retried from storage')
     },
   })
+  let poll: NodeJS.Timeout | undefined
   const extension = new Feeds({
     storage,
     fanOut,
@@ -151,8 +152,13 @@ export function createFeeds(options: FeedsOptions): FeedService {
     limit,
     halfLifeMinutes,
     clock,
-    start: () => fanOut.kick(),
+    start() {
+      fanOut.kick()
+      poll = setInterval(() => fanOut.kick(), FANOUT_POLL_MS)
+      poll.unref()
+    },
     async close() {
+      clearInterval(poll)
       await fanOut.stop()
       await batcher.drain()
       await (await cluster)?.close()
