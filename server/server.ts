@@ -235,6 +235,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     registry: metrics.registry,
     limit: config.feedLimit,
     faultPoint: config.feedFaultPoint,
+    redisUrl: config.redisUrl,
     hocuspocus: () => link.hocuspocus,
     events: notifications.events,
   })

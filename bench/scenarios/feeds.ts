@@ -4,14 +4,16 @@
  * first `openFeeds` followers of each subject have `feed/user:<id>` open with @hocuspocus/provider
  * (the other feeds are written in storage only). Each comment folds into the followers' `comment`
  * item, whose `count` tells which comments a document shows: latency from the write to the
- * follower's feed document (batching window included: medium, 5 s), fan-out throughput (feed
- * rows applied per second), the server's event-loop delay p99 (from the probe) and the storage
- * rows written per comment (one activity row plus one item row per feed, computed).
+ * follower's feed document (batching window included: medium, 5 s), fan-out throughput (comment →
+ * feed deliveries per second, and the feed rows actually written per second), the server's
+ * event-loop delay p99 (from the probe) and the storage rows written per comment (activity rows
+ * plus feed item rows, from the server's /metrics; one audience row per follower list is left out).
  */
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import * as Y from 'yjs'
 import { createThread, FEED_ITEMS, followersMap, reply } from '../../protocol/index.ts'
 import { ProcessMonitor } from '../lib/proc.ts'
+import { parseExposition, total } from '../lib/prometheus.ts'
 import { Samples, distribution } from '../lib/stats.ts'
 import type { RunContext, RunOutcome, Scenario, ScenarioParams } from '../lib/types.ts'
 import { pool, untilTime, waitUntil } from '../lib/wait.ts'
@@ -36,6 +38,16 @@ const FOLLOWERS_PER_TRANSACTION = 500
 
 /** Clients connecting at once. */
 const CONNECT_CONCURRENCY = 25
+
+/** The server's feed counters: activities recorded, feed rows the fan-out wrote, document batches. */
+async function feedCounters(httpUrl: string): Promise<{ activities: number; rows: number; batches: number }> {
+  const exposition = parseExposition(await (await fetch(`${httpUrl}/metrics`)).text())
+  return {
+    activities: total(exposition, 'parley_feed_activities_total', { result: 'recorded' }),
+    rows: total(exposition, 'parley_feed_rows_applied_total'),
+    batches: total(exposition, 'parley_feed_document_batches_total'),
+  }
+}
 
 interface Client {
   provider: HocuspocusProvider
@@ -71,6 +83,13 @@ async function run({ server, progress, deadline }: RunContext, params: FeedsPara
     progress.update('setting followers')
     const writers = await pool(subjectIds, CONNECT_CONCURRENCY, async (subjectId, s) => {
       const moderator = `mod-${s}`
+      // Everyone may read the subject: every follower's feed gets its activity (followers never connect).
+      const subject = await fetch(`${server.httpUrl}/api/v1/subjects/${subjectId}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ defaultRole: 'read' }),
+      })
+      if (subject.status !== 200) throw new Error(`${subjectId}: HTTP ${subject.status}`)
       const put = await fetch(`${server.httpUrl}/api/v1/subjects/${subjectId}/members/${moderator}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
@@ -120,6 +139,7 @@ async function run({ server, progress, deadline }: RunContext, params: FeedsPara
         shown = Math.max(shown, count)
       })
     }
+    const before = await feedCounters(server.httpUrl)
     await server.probe('loop-reset')
     const monitor = new ProcessMonitor(server.pid)
     const interval = 1000 / params.rate
@@ -143,12 +163,16 @@ async function run({ server, progress, deadline }: RunContext, params: FeedsPara
     const drainedSeconds = (performance.now() - start) / 1000
     const window = monitor.end()
     const loop = await server.probe('loop')
+    const after = await feedCounters(server.httpUrl)
     const latency = distribution(latencies)
-    const rowsPerComment = 1 + (params.followers + 1)
+    const rows = after.rows - before.rows
+    const rowsPerComment = sent === 0 ? 0 : (after.activities - before.activities + rows) / sent
     return {
       metrics: {
         commentsPerSec: sent / sendSeconds,
-        feedRowsPerSec: (sent * (params.followers + 1)) / drainedSeconds,
+        deliveriesPerSec: (sent * (params.followers + 1)) / drainedSeconds,
+        feedRowsPerSec: rows / drainedSeconds,
+        documentBatches: after.batches - before.batches,
         feedP50: latency.p50,
         feedP95: latency.p95,
         feedMax: latency.max,
@@ -160,7 +184,7 @@ async function run({ server, progress, deadline }: RunContext, params: FeedsPara
       },
       checks: { sent, expected, received: Math.min(received, expected), drops: expected - Math.min(received, expected) },
       notes: [
-        `${params.subjects} subject(s) × ${params.followers} followers, ${openFeeds.length} feed documents open; rows per comment computed (1 activity + 1 item row per feed)`,
+        `${params.subjects} subject(s) × ${params.followers} followers, ${openFeeds.length} feed documents open; ${sent} comments → ${rows} feed rows written, ${after.batches - before.batches} document batches`,
         ...(received < expected ? [`${expected - received} (feed, comment) pairs never reached an open feed document`] : []),
       ],
     }
@@ -193,7 +217,9 @@ export const feeds: Scenario<FeedsParams> = {
     { key: 'feedP50', label: 'comment to feed document p50', unit: 'ms', better: 'lower' },
     { key: 'feedP95', label: 'comment to feed document p95', unit: 'ms', better: 'lower', primary: true },
     { key: 'feedMax', label: 'comment to feed document max', unit: 'ms', better: 'lower' },
-    { key: 'feedRowsPerSec', label: 'fan-out (feed rows applied)', unit: '/s', better: 'higher', primary: true },
+    { key: 'deliveriesPerSec', label: 'fan-out (comment → feed deliveries)', unit: '/s', better: 'higher', primary: true },
+    { key: 'feedRowsPerSec', label: 'feed rows written', unit: '/s', better: 'lower' },
+    { key: 'documentBatches', label: 'feed document batches written', unit: 'count', better: 'lower' },
     { key: 'loopP99', label: 'server event-loop delay p99', unit: 'ms', better: 'lower', primary: true },
     { key: 'loopMax', label: 'server event-loop delay max', unit: 'ms', better: 'lower' },
     { key: 'rowsPerComment', label: 'storage rows written per comment', unit: 'count', better: 'lower' },

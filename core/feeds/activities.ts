@@ -7,13 +7,24 @@
  * - a reaction added: `reaction`, to the subject's feed and to the comment author's feed when the
  *   author follows or hosts the subject (and is not the one reacting);
  * - a comment deleted: a retraction of the items whose only activity it was.
- * Readers are checked when the activity is fanned out (core/feeds/fanout.ts). `recentComments`
- * reads the comments created since a time as if a transaction had just created them (the rescan
- * when a document loads).
+ * Readers are checked when the activity is fanned out (core/feeds/fanout.ts). `recentActivity`
+ * reads the comments created and reactions added since a time as if a transaction had just made
+ * them (the rescan when a document loads).
  */
 import * as Y from 'yjs'
-import { CommentField, readFollowers, REACTION_SEPARATOR, THREADS, subjectFeedId, ThreadField, userFeedId, type FeedPriority } from '../../protocol/index.ts'
-import type { CommentTouch, TransactionChanges } from '../mentions/diff.ts'
+import {
+  CommentField,
+  followersMap,
+  readFollowers,
+  REACTION_SEPARATOR,
+  THREADS,
+  subjectFeedId,
+  ThreadField,
+  userFeedId,
+  type FeedPriority,
+  type FollowerRole,
+} from '../../protocol/index.ts'
+import type { CommentTouch, ReactionTouch, TransactionChanges } from '../mentions/diff.ts'
 import type { FeedActivity } from './aggregate.ts'
 
 /** Priority of each activity type (its batching window). */
@@ -32,6 +43,48 @@ function isFirst(thread: Y.Map<unknown>, comment: Y.Map<unknown>): boolean {
   return comments instanceof Y.Array && comments.get(0) === comment
 }
 
+/** Authors whose feed lists a {@link FollowerCache} keeps at once. */
+export const CACHED_AUTHORS = 64
+
+/**
+ * A comments document's followers and the feed lists made from them, read once until a
+ * transaction changes the followers (10,000 followers take milliseconds to read and sort; a burst
+ * of comments reads them once). The lists of one author are one array, shared by the activities.
+ */
+export class FollowerCache {
+  private followers: Readonly<Record<string, FollowerRole>> | null = null
+  private readonly lists = new Map<string, string[]>()
+
+  /** Forgets what it read when `tr` changed the followers map. */
+  seen(tr: Y.Transaction): void {
+    const followers: unknown = followersMap(tr.doc)
+    for (const type of tr.changed.keys()) if (type === followers) return this.clear()
+  }
+
+  clear(): void {
+    this.followers = null
+    this.lists.clear()
+  }
+
+  of(doc: Y.Doc): Readonly<Record<string, FollowerRole>> {
+    this.followers ??= readFollowers(doc)
+    return this.followers
+  }
+
+  /** The subject's feed, then the `user:` feed of every host and follower but the author, sorted. */
+  feeds(doc: Y.Doc, subjectId: string, authorId: string): string[] {
+    const cached = this.lists.get(authorId)
+    if (cached) return cached
+    const users = Object.keys(this.of(doc))
+      .filter((userId) => userId !== authorId)
+      .sort()
+    const list = [subjectFeedId(subjectId), ...users.map(userFeedId)]
+    if (this.lists.size >= CACHED_AUTHORS) this.lists.clear()
+    this.lists.set(authorId, list)
+    return list
+  }
+}
+
 function base(
   subjectId: string,
   at: number,
@@ -39,8 +92,7 @@ function base(
   return { subjectId, actorName: null, summary: null, at, checkReaders: true }
 }
 
-export function activitiesOf(doc: Y.Doc, subjectId: string, changes: TransactionChanges, at: number): ReadActivity[] {
-  const followers = readFollowers(doc)
+export function activitiesOf(doc: Y.Doc, subjectId: string, changes: TransactionChanges, at: number, cache = new FollowerCache()): ReadActivity[] {
   const subjectFeed = subjectFeedId(subjectId)
   const out: ReadActivity[] = []
   for (const touch of changes.comments.values()) {
@@ -70,9 +122,6 @@ export function activitiesOf(doc: Y.Doc, subjectId: string, changes: Transaction
     }
     if (!touch.created || deleted) continue
     const type = isFirst(touch.thread, touch.comment) ? 'thread' : 'comment'
-    const users = Object.keys(followers)
-      .filter((userId) => userId !== authorId)
-      .sort()
     out.push({
       activity: {
         ...base(subjectId, at),
@@ -85,7 +134,7 @@ export function activitiesOf(doc: Y.Doc, subjectId: string, changes: Transaction
         commentId,
         actorIds: [authorId],
         priority: ACTIVITY_PRIORITY[type],
-        feeds: [subjectFeed, ...users.map(userFeedId)],
+        feeds: cache.feeds(doc, subjectId, authorId),
       },
       commenter: authorId,
     })
@@ -97,7 +146,7 @@ export function activitiesOf(doc: Y.Doc, subjectId: string, changes: Transaction
     const authorId = str(reaction.comment.get(CommentField.authorId))
     const reactor = reaction.key.slice(reaction.key.lastIndexOf(REACTION_SEPARATOR) + 1)
     if (threadId === null || commentId === null || authorId === null || reactor === '') continue
-    const toAuthor = authorId !== reactor && followers[authorId] !== undefined
+    const toAuthor = authorId !== reactor && cache.of(doc)[authorId] !== undefined
     out.push({
       activity: {
         ...base(subjectId, at),
@@ -117,19 +166,30 @@ export function activitiesOf(doc: Y.Doc, subjectId: string, changes: Transaction
   return out
 }
 
-/** The comments created at or after `since` (by their `createdAt`) and not deleted, as changes a transaction made. */
-export function recentComments(doc: Y.Doc, since: number): TransactionChanges {
+/**
+ * What was written at or after `since`, as changes a transaction made: the comments created then
+ * (by their `createdAt`, not deleted), and the reactions added then (by their time) to comments
+ * not deleted.
+ */
+export function recentActivity(doc: Y.Doc, since: number): TransactionChanges {
   const comments = new Map<Y.Map<unknown>, CommentTouch>()
+  const reactions: ReactionTouch[] = []
   for (const thread of doc.getMap(THREADS).values()) {
     const list = thread instanceof Y.Map ? thread.get(ThreadField.comments) : null
     if (!(thread instanceof Y.Map) || !(list instanceof Y.Array)) continue
     for (const comment of list) {
-      if (!(comment instanceof Y.Map)) continue
-      const createdAt = comment.get(CommentField.createdAt)
-      if (typeof createdAt !== 'number' || createdAt < since || typeof comment.get(CommentField.deletedAt) === 'number') continue
+      if (!(comment instanceof Y.Map) || typeof comment.get(CommentField.deletedAt) === 'number') continue
       const map = comment as Y.Map<unknown>
-      comments.set(map, { thread: thread as Y.Map<unknown>, comment: map, created: true, bodyChanged: false, deleted: false, edited: false, hidden: false })
+      const createdAt = comment.get(CommentField.createdAt)
+      if (typeof createdAt === 'number' && createdAt >= since) {
+        comments.set(map, { thread: thread as Y.Map<unknown>, comment: map, created: true, bodyChanged: false, deleted: false, edited: false, hidden: false })
+      }
+      const added = comment.get(CommentField.reactions)
+      if (!(added instanceof Y.Map)) continue
+      for (const [key, at] of added.entries()) {
+        if (typeof at === 'number' && at >= since) reactions.push({ thread: thread as Y.Map<unknown>, comment: map, key, added: true })
+      }
     }
   }
-  return { comments, reactions: [], resolved: [] }
+  return { comments, reactions, resolved: [] }
 }

@@ -119,6 +119,39 @@ export function foldAll(feedId: string, existing: FeedItemRecord | null, activit
   return changed
 }
 
+/**
+ * {@link foldAll} for one group of activities over many feeds: feeds whose fold candidate is the
+ * same (apart from its feed) get the same items, computed once (a burst over 10,000 followers
+ * folds once per distinct candidate, not once per feed).
+ */
+export function groupFolder(activities: readonly FeedActivity[], windowMs: number): (feedId: string, existing: FeedItemRecord | null) => FeedItemRecord[] {
+  const folded = new Map<string, FeedItemRecord[]>()
+  return (feedId, existing) => {
+    const key =
+      existing === null
+        ? ''
+        : JSON.stringify([
+            existing.id,
+            existing.type,
+            existing.subjectId,
+            existing.threadId,
+            existing.commentId,
+            existing.actorIds,
+            existing.summary,
+            existing.count,
+            existing.createdAt,
+            existing.updatedAt,
+            existing.foldable,
+          ])
+    let items = folded.get(key)
+    if (!items) {
+      items = foldAll(feedId, existing, activities, windowMs)
+      folded.set(key, items)
+    }
+    return items.map((item) => (item.feedId === feedId ? item : { ...item, feedId }))
+  }
+}
+
 /** Whether a retraction takes `item` back: its only activity was the deleted comment. */
 export function retracts(item: FeedItemRecord, activity: FeedActivity): boolean {
   return item.count === 1 && item.commentId !== null && item.commentId === activity.commentId && item.subjectId === activity.subjectId

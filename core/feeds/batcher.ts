@@ -2,7 +2,7 @@
  * Priority batching: a feed document is written once per batch, not once per activity. Each
  * scheduled feed is due `windows[priority]` after the activity that scheduled it (a higher priority
  * brings the deadline forward, never back); when it is due, `flush(feed)` runs once for everything
- * scheduled until then (one Yjs transaction). The clock is injected so tests control time.
+ * scheduled until then (one Yjs transaction); a feed scheduled past its deadline is flushed at once. The clock is injected so tests control time.
  */
 import type { FeedPriority } from '../../protocol/index.ts'
 
@@ -84,6 +84,11 @@ export function createBatcher(options: BatcherOptions): Batcher {
   return {
     schedule(feed, priority, at = clock.now()) {
       const deadline = at + windows[priority]
+      // Already due (the fan-out waited for the window): written now, without a timer.
+      if (deadline <= clock.now()) {
+        void flushOne(feed)
+        return
+      }
       const current = due.get(feed)
       if (current === undefined || deadline < current) due.set(feed, deadline)
       arm()

@@ -69,3 +69,15 @@ export function projectFeed(doc: Y.Doc, newestFirst: readonly FeedItem[]): numbe
   if (fresh.length > 0) items.push(fresh)
   return changed + fresh.length
 }
+
+/** Whether an item id appears twice (two instances wrote the same item at once): the next projection mends it. */
+export function hasDuplicateItems(doc: Y.Doc): boolean {
+  const seen = new Set<string>()
+  for (const entry of doc.getArray<unknown>(FEED_ITEMS)) {
+    const id = idOf(entry)
+    if (id === null) continue
+    if (seen.has(id)) return true
+    seen.add(id)
+  }
+  return false
+}

@@ -1,37 +1,47 @@
 /**
- * Fan-out on write, resumable: an activity is recorded in storage first (exactly once, by its
- * idempotency key), then applied to its feeds in chunks of {@link FANOUT_CHUNK}; each chunk and the
- * activity's cursor move in one storage transaction, so a crash resumes after the last chunk
- * (`start` drains what storage still holds as pending). Between chunks the event loop runs other
- * work. `user:` feeds of an activity that checks readers get it only when their user may read the
- * subject at that moment. Changed feeds are handed to the batcher (documents are written per batch).
- * Pending activities that share their feeds, type and subject (a burst in one subject) are applied
- * as a group: each feed's row is written once per chunk for the whole group.
+ * Fan-out on write, resumable and batched: an activity is recorded in storage first (exactly once,
+ * by its idempotency key) and stays pending there until its batching window ends (high 1 s,
+ * medium 5 s, low 15 s after it happened; an integrator's item is applied at once and its document
+ * gets it in its priority's batch). Then the pending activities are applied in groups
+ * (core/feeds/groups.ts): a burst in one subject is one group, and each of its feeds is written once
+ * for the whole group, so a window of 250 comments over 10,000 followers costs 10,000 row writes,
+ * not 2.5 million. A group is applied to its feeds in chunks of {@link FANOUT_CHUNK}; each chunk
+ * and the activities' cursors move in one storage transaction, so a crash resumes after the last
+ * chunk (`kick` at start drains what storage still holds as pending). Between chunks the event
+ * loop runs other work. `user:` feeds of an activity that checks readers get it only when their
+ * user may read the subject at that moment. The feeds a chunk changed are handed on (`changed`)
+ * with the time of the group's first activity: their documents are written at once, the window
+ * having passed already.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { FeedPriority } from '../../protocol/index.ts'
-import type { FeedStore, PendingFeedActivity, TrendInput } from '../storage/feed-types.ts'
+import type { FeedStore, TrendInput } from '../storage/feed-types.ts'
 import type { FeedActivity } from './aggregate.ts'
+import type { FeedClock } from './batcher.ts'
 import type { FeedFaults } from './faults.ts'
+import { dueAt, dueTimes, groupPending } from './groups.ts'
 
-/** Feeds one storage transaction applies an activity to. */
+/** Feeds one storage transaction applies a group to. */
 export const FANOUT_CHUNK = 200
 
-/** Pending activities read from storage at once. */
-export const PENDING_PAGE = 100
-
-/** Most activities applied as one group. */
-export const MAX_GROUP = 100
+/** Pending activities read from storage at once (50 comments/s over the longest window fit). */
+export const PENDING_PAGE = 1_000
 
 /** Wait before draining again after storage failed. */
 export const FANOUT_RETRY_MS = 1_000
+
+/** How often an instance looks for pending activities it did not record (another instance died before applying them). */
+export const FANOUT_POLL_MS = 30_000
 
 export interface FanOutOptions {
   store: FeedStore
   /** Of these user ids, those who may read the subject now. */
   readers(subjectId: string, userIds: readonly string[]): Promise<Set<string>>
   windowMs: number
-  /** A feed changed (its document gets the batch). */
+  /** Batching window per priority: how long an activity stays pending before it is applied. */
+  windows: Readonly<Record<FeedPriority, number>>
+  clock: FeedClock
+  /** A feed changed (its document gets the batch); `at`: when the group's first activity happened. */
   changed(feedId: string, priority: FeedPriority, at: number): void
   faults: FeedFaults
   onError(where: string, error: unknown): void
@@ -48,11 +58,11 @@ export interface FanOutMetrics {
 }
 
 export interface FanOut {
-  /** Records the activity (once) and fans it out; resolves once it is recorded. False: recorded before. */
+  /** Records the activity (once); it is applied when its window ends. Resolves once recorded; false: recorded before. */
   record(activity: FeedActivity, trend?: TrendInput): Promise<boolean>
-  /** Drains pending activities (at start: what a crash left). */
+  /** Drains what is due now, and waits for the rest (at start: what a crash left). */
   kick(): void
-  /** Resolves when nothing is pending in this process. */
+  /** Resolves when nothing recorded is pending in this process (every window waited for and applied). */
   idle(): Promise<void>
   stop(): Promise<void>
 }
@@ -61,39 +71,19 @@ const USER_FEED = 'user:'
 
 const URGENCY: Readonly<Record<FeedPriority, number>> = { high: 0, medium: 1, low: 2 }
 
-/**
- * The page in groups, in the order of their first activity: foldable `add` activities with the same
- * cursor, type, subject and feeds join one group; any other activity is alone and closes the open
- * groups of its subject (a retraction never overtakes the comment it takes back).
- */
-export function groupPending(page: readonly PendingFeedActivity[]): Array<{ activities: FeedActivity[]; cursor: number }> {
-  const groups: Array<{ activities: FeedActivity[]; cursor: number }> = []
-  const open = new Map<string, { activities: FeedActivity[]; cursor: number }>()
-  for (const { activity, cursor } of page) {
-    if (activity.kind !== 'add' || activity.summary !== null) {
-      for (const key of [...open.keys()]) if (key.startsWith(`${activity.subjectId ?? ''}\n`)) open.delete(key)
-      groups.push({ activities: [activity], cursor })
-      continue
-    }
-    const key = [activity.subjectId ?? '', activity.type, cursor, activity.checkReaders, ...activity.feeds].join('\n')
-    const group = open.get(key)
-    if (group && group.activities.length < MAX_GROUP) {
-      group.activities.push(activity)
-      continue
-    }
-    const fresh = { activities: [activity], cursor }
-    open.set(key, fresh)
-    groups.push(fresh)
-  }
-  return groups
-}
-
 export function createFanOut(options: FanOutOptions): FanOut {
   const { store } = options
+  const { clock } = options
   let running: Promise<void> | null = null
   let again = false
   let stopped = false
-  let retry: NodeJS.Timeout | undefined
+  let timer: unknown = null
+  let timerAt = Infinity
+  const idleWaiters: Array<() => void> = []
+
+  const settle = () => {
+    if (running === null && timer === null) for (const resolve of idleWaiters.splice(0)) resolve()
+  }
 
   const allowed = async (activity: FeedActivity, chunk: readonly string[]): Promise<string[]> => {
     if (!activity.checkReaders || activity.subjectId === null) return [...chunk]
@@ -107,6 +97,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
     if (!activity) return
     const ids = group.map((a) => a.id)
     const priority = group.reduce<FeedPriority>((p, a) => (URGENCY[a.priority] < URGENCY[p] ? a.priority : p), activity.priority)
+    const at = Math.min(...group.map((a) => a.at))
     let cursor = from
     for (;;) {
       if (stopped) return
@@ -117,7 +108,8 @@ export function createFanOut(options: FanOutOptions): FanOut {
       const started = performance.now()
       const changed = await store.apply(ids, cursor, feeds, to, done, options.windowMs)
       options.metrics?.chunk(changed.length, (performance.now() - started) / 1000)
-      for (const feed of changed) options.changed(feed, priority, activity.at)
+      // An integrator's item was applied at once: its document waits for the batch.
+      for (const feed of changed) options.changed(feed, priority, activity.summary === null ? at : options.clock.now())
       // Another instance got there first (the cursor moved): it carries on.
       if (changed.length === 0 && feeds.length > 0) return
       if (done) return
@@ -126,16 +118,42 @@ export function createFanOut(options: FanOutOptions): FanOut {
     }
   }
 
-  const drain = async (): Promise<void> => {
+  /** Applies the groups due now; resolves with when the next one is due (Infinity: none pending). */
+  const drain = async (): Promise<number> => {
+    let next: number
     do {
       again = false
+      next = Infinity
       for (;;) {
         const page = await store.pending(PENDING_PAGE)
         if (page.length === 0 || stopped) break
-        for (const { activities, cursor } of groupPending(page)) await process(activities, cursor)
-        if (page.length < PENDING_PAGE) break
+        const groups = groupPending(page)
+        const due = dueTimes(groups, options.windows)
+        const now = clock.now()
+        for (const [i, { activities, cursor }] of groups.entries()) {
+          const at = due[i] ?? now
+          if (at <= now) await process(activities, cursor)
+          else next = Math.min(next, at)
+        }
+        // Groups still waiting come first in every page read now: the rest waits for them.
+        if (next !== Infinity || page.length < PENDING_PAGE) break
       }
     } while (again && !stopped)
+    return next
+  }
+
+  const wake = (at: number) => {
+    if (stopped || at >= timerAt) return
+    if (timer !== null) clock.clearTimer(timer)
+    timerAt = at
+    timer = clock.setTimer(
+      () => {
+        timer = null
+        timerAt = Infinity
+        kick()
+      },
+      Math.max(0, at - clock.now()),
+    )
   }
 
   const kick = () => {
@@ -144,16 +162,19 @@ export function createFanOut(options: FanOutOptions): FanOut {
       again = true
       return
     }
-    running = drain()
-      .catch((error: unknown) => {
+    const run = drain().then(
+      (next) => {
+        if (next !== Infinity) wake(next)
+      },
+      (error: unknown) => {
         options.onError('fanout', error)
-        clearTimeout(retry)
-        retry = setTimeout(kick, FANOUT_RETRY_MS)
-        retry.unref()
-      })
-      .finally(() => {
-        running = null
-      })
+        wake(clock.now() + FANOUT_RETRY_MS)
+      },
+    )
+    running = run.finally(() => {
+      running = null
+      settle()
+    })
   }
 
   return {
@@ -163,17 +184,23 @@ export function createFanOut(options: FanOutOptions): FanOut {
       if (!fresh) return false
       options.recorded?.(activity)
       await options.faults.at('feed-after-record')
-      kick()
+      const due = dueAt(activity, options.windows)
+      if (due <= clock.now()) kick()
+      else wake(due)
       return true
     },
     kick,
     async idle() {
-      while (running) await running
+      if (running === null && timer === null) return
+      await new Promise<void>((resolve) => idleWaiters.push(resolve))
     },
     async stop() {
       stopped = true
-      clearTimeout(retry)
+      if (timer !== null) clock.clearTimer(timer)
+      timer = null
+      timerAt = Infinity
       await running
+      settle()
     },
   }
 }

@@ -4,7 +4,7 @@
  * server-side write; relayed ones are read where they entered, loads never) into feed activities
  * (core/feeds/activities.ts), and records them in order, one document at a time, through the
  * fan-out. Every error is caught, logged and counted: nothing reaches whoever wrote. When the
- * document loads, the comments of the last {@link RESCAN_WINDOW_MS} are recorded again (an
+ * document loads, the comments and reactions of the last {@link RESCAN_WINDOW_MS} are recorded again (an
  * activity already recorded changes nothing): a crash between a write's acknowledgement and its
  * recording is mended when the document loads again (the startup sweep loads such documents). On
  * `feed/<feedId>` opened by a client: the document is projected from storage.
@@ -13,9 +13,10 @@ import { type Extension, type afterLoadDocumentPayload, type afterUnloadDocument
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
-import { activitiesOf, recentComments, type ReadActivity } from '../../core/feeds/activities.ts'
+import { activitiesOf, FollowerCache, recentActivity, type ReadActivity } from '../../core/feeds/activities.ts'
 import type { FeedFaults } from '../../core/feeds/faults.ts'
 import type { FanOut } from '../../core/feeds/fanout.ts'
+import { hasDuplicateItems } from '../../core/feeds/document.ts'
 import { isFeedWriterContext, type FeedWriter } from '../../core/feeds/writer.ts'
 import { readTransaction } from '../../core/mentions/diff.ts'
 import { isRelayed, LOAD_ORIGIN } from '../../core/origins.ts'
@@ -30,13 +31,13 @@ export interface FeedsConfiguration {
   /** Half-life of the trending score as stored (ms). */
   trendingHalfLifeMs: number
   now(): number
-  /** Comments created this long before a load are recorded again when it loads. */
+  /** Comments created and reactions added this long before a load are recorded again when it loads. */
   rescanWindowMs: number
   faults: FeedFaults
   hookError(hook: string): void
 }
 
-/** How far back a load records comments again (their `createdAt`). */
+/** How far back a load records comments and reactions again (their `createdAt`, their time). */
 export const RESCAN_WINDOW_MS = 10 * 60_000
 
 type Defaulted = 'now' | 'rescanWindowMs'
@@ -45,6 +46,7 @@ const DEFAULTS: Pick<FeedsConfiguration, Defaulted> = { now: () => Date.now(), r
 
 interface DocumentState {
   subjectId: string
+  followers: FollowerCache
   queue: Promise<void>
   stop(): void
 }
@@ -54,6 +56,8 @@ export class Feeds implements Extension {
   readonly priority = PRIORITY.feeds
   private readonly configuration: FeedsConfiguration
   private readonly documents = new Map<string, DocumentState>()
+  /** Per loaded feed document, how to stop watching it. */
+  private readonly feedListeners = new Map<string, () => void>()
 
   constructor(configuration: Omit<FeedsConfiguration, Defaulted> & Partial<Pick<FeedsConfiguration, Defaulted>>) {
     this.configuration = { ...DEFAULTS, ...configuration }
@@ -67,21 +71,46 @@ export class Feeds implements Extension {
   async afterLoadDocument({ document, documentName, context }: afterLoadDocumentPayload): Promise<void> {
     const parsed = parseDocumentName(documentName)
     if (parsed?.kind === 'feed') {
+      this.watchRelayed(documentName, parsed.id, document)
       if (isFeedWriterContext(context)) return
       this.configuration.writer.write(parsed.id, true).catch((error: unknown) => this.failed('feedLoad', documentName, error, 'feed projection on load failed'))
       return
     }
     if (parsed?.kind !== 'comments') return
     const listener = (tr: Y.Transaction) => this.onTransaction(documentName, state, tr)
-    const state: DocumentState = { subjectId: parsed.id, queue: Promise.resolve(), stop: () => document.off('afterTransaction', listener) }
+    const state: DocumentState = {
+      subjectId: parsed.id,
+      followers: new FollowerCache(),
+      queue: Promise.resolve(),
+      stop: () => document.off('afterTransaction', listener),
+    }
     this.documents.set(documentName, state)
     document.on('afterTransaction', listener)
     try {
       const now = this.configuration.now()
-      this.queue(documentName, state, activitiesOf(document, parsed.id, recentComments(document, now - this.configuration.rescanWindowMs), now), false)
+      const recent = recentActivity(document, now - this.configuration.rescanWindowMs)
+      this.queue(documentName, state, activitiesOf(document, parsed.id, recent, now, state.followers), false)
     } catch (error) {
-      this.failed('feedsRescan', documentName, error, 'rescanning recent comments for feeds failed')
+      this.failed('feedsRescan', documentName, error, 'rescanning recent activity for feeds failed')
     }
+  }
+
+  /**
+   * With several instances, two that load a feed at once may each project it before they synced:
+   * an update relayed from another instance that leaves an item twice gets the feed written again
+   * from storage (under the feed's lock), which leaves each item once.
+   */
+  private watchRelayed(documentName: string, feedId: string, document: Y.Doc): void {
+    const listener = (tr: Y.Transaction) => {
+      try {
+        if (!isRelayed(tr.origin) || !hasDuplicateItems(document)) return
+        this.configuration.writer.write(feedId).catch((error: unknown) => this.failed('feedMend', documentName, error, 'mending a feed document failed'))
+      } catch (error) {
+        this.failed('feedMend', documentName, error, 'reading a relayed feed update failed')
+      }
+    }
+    document.on('afterTransaction', listener)
+    this.feedListeners.set(documentName, () => document.off('afterTransaction', listener))
   }
 
   /** Records the activities in order after what the document queued before. */
@@ -103,8 +132,10 @@ export class Feeds implements Extension {
 
   private onTransaction(name: string, state: DocumentState, tr: Y.Transaction): void {
     try {
+      // Every transaction may change the followers, a relayed one or a load too.
+      state.followers.seen(tr)
       if (tr.origin === LOAD_ORIGIN || isRelayed(tr.origin)) return
-      this.queue(name, state, activitiesOf(tr.doc, state.subjectId, readTransaction(tr), this.configuration.now()), true)
+      this.queue(name, state, activitiesOf(tr.doc, state.subjectId, readTransaction(tr), this.configuration.now(), state.followers), true)
     } catch (error) {
       // Inside a Yjs transaction's cleanup: never throw into whoever wrote.
       this.failed('feedsTransaction', name, error, 'reading a transaction for feeds failed')
@@ -112,6 +143,8 @@ export class Feeds implements Extension {
   }
 
   async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.feedListeners.get(documentName)?.()
+    this.feedListeners.delete(documentName)
     const state = this.documents.get(documentName)
     if (!state) return
     state.stop()

@@ -1,7 +1,7 @@
 /**
- * Priority batching on a real server with an injected clock: a burst of comments reaches a
- * follower's feed document as one batch when its window ends (one transaction), a thread start
- * (high) within 1 s, a reaction (low) within 15 s.
+ * Priority batching on a real server with an injected clock: activities wait in storage until their
+ * window ends, then a burst of comments reaches a follower's feed as one group (one row write per
+ * feed, one document transaction), a thread start (high) at 1 s, a reaction (low) at 15 s.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createThread, react, readFeed, reply, setFollowing } from '../../protocol/index.ts'
@@ -25,14 +25,16 @@ describe('feed batching windows (injected clock)', () => {
     await world.dispose()
   })
 
-  /** Waits until the fan-out put every activity so far into a batch. */
-  async function fannedOut(): Promise<void> {
+  /** Waits until `count` activities are recorded and waiting for their window (none applied yet). */
+  async function waiting(count: number): Promise<void> {
     await world.s.server.feeds.extension.settled('comments/s1')
+    await waitFor(async () => (await world.s.server.storage.feeds.pending(100)).length === count, `${count} activities waiting`)
+  }
+
+  /** Waits until the fan-out applied everything and wrote the documents. */
+  async function applied(): Promise<void> {
+    await waitFor(async () => (await world.s.server.storage.feeds.pending(1)).length === 0, 'nothing pending')
     await world.s.server.feeds.fanOut.idle()
-    await waitFor(async () => {
-      await world.s.server.feeds.fanOut.idle()
-      return (await world.s.server.storage.feeds.pending(1)).length === 0
-    }, 'nothing pending')
   }
 
   it('high ≤ 1 s, a burst of medium comments in one batch at 5 s, low ≤ 15 s', async () => {
@@ -43,9 +45,9 @@ describe('feed batching windows (injected clock)', () => {
     const ana = await world.open('s1', 'ana')
     const { threadId } = createThread({ doc: ana.doc, userId: 'ana' }, 'topic')
     await acknowledged(ana)
-    await fannedOut()
-    await waitFor(() => world.s.server.feeds.batcher.pending > 0, 'the thread is batched')
+    await waiting(1)
     clock.advance(999)
+    expect(await world.s.server.storage.feeds.list('user:ben', { limit: 10, after: null })).toEqual([])
     expect(readFeed(feed.doc)).toEqual([])
     clock.advance(1)
     await waitFor(() => readFeed(feed.doc).length === 1, 'the thread after 1 s')
@@ -55,8 +57,9 @@ describe('feed batching windows (injected clock)', () => {
     feed.doc.on('update', () => updates++)
     for (let i = 0; i < 30; i++) reply({ doc: ana.doc, userId: 'ana' }, threadId, `burst ${i}`)
     await acknowledged(ana)
-    await fannedOut()
+    await waiting(30)
     clock.advance(4999)
+    expect(await world.s.server.storage.feeds.pending(100)).toHaveLength(30)
     expect(readFeed(feed.doc)).toHaveLength(1)
     clock.advance(1)
     await waitFor(() => readFeed(feed.doc).some((i) => i.type === 'comment' && i.count === 30), 'the burst folded into one item')
@@ -66,12 +69,13 @@ describe('feed batching windows (injected clock)', () => {
     const { commentId } = reply({ doc: ben.doc, userId: 'ben' }, threadId, 'mine')
     await acknowledged(ben)
     await waitFor(() => JSON.stringify(ana.doc.toJSON()).includes(commentId), 'ana sees ben’s comment')
-    await fannedOut()
-    writes.length = 0
+    await waiting(1)
     clock.advance(5000)
+    await applied()
+    writes.length = 0
     react({ doc: ana.doc, userId: 'ana' }, threadId, commentId, '🎉')
     await acknowledged(ana)
-    await fannedOut()
+    await waiting(1)
     clock.advance(14_999)
     expect(readFeed(feed.doc).some((i) => i.type === 'reaction')).toBe(false)
     clock.advance(1)

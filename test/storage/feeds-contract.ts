@@ -25,6 +25,23 @@ export function feedsContract(name: string, factory: BackendFactory): void {
       expect(await storage.feeds.pending(10)).toEqual([{ activity: a, cursor: 0 }])
     })
 
+    it('stores a long feed list once for the activities that share it, and reads it back across a reopen', async () => {
+      const feeds = ['subject:s1', ...Array.from({ length: 40 }, (_, i) => `user:u${i}`)]
+      const a = activity('ana', T0, { feeds })
+      const b = activity('ben', T0 + 1, { feeds })
+      const c = activity('cy', T0 + 2, { feeds: [...feeds, 'user:late'] })
+      for (const x of [a, b, c]) expect(await storage.feeds.record(x)).toBe(true)
+      expect(await storage.feeds.pending(10)).toEqual([a, b, c].map((x) => ({ activity: x, cursor: 0 })))
+      storage = await factory.reopen(storage)
+      expect(await storage.feeds.pending(10)).toEqual([a, b, c].map((x) => ({ activity: x, cursor: 0 })))
+      expect(await storage.feeds.apply([a.id, b.id], 0, feeds.slice(0, 20), 20, false, W)).toHaveLength(20)
+      expect(await storage.feeds.pending(10)).toEqual([
+        { activity: a, cursor: 20 },
+        { activity: b, cursor: 20 },
+        { activity: c, cursor: 0 },
+      ])
+    })
+
     it('applies a chunk once: the cursor moves with it, a replay changes nothing', async () => {
       const a = activity('ana', T0, { feeds: ['subject:s1', 'user:ben', 'user:cy'] })
       await storage.feeds.record(a)

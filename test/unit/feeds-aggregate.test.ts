@@ -1,7 +1,7 @@
 /** core/feeds/aggregate.ts: how activities fold into feed items, and what a retraction takes back. */
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_AGGREGATION_WINDOW_MS, fold, foldAll, MAX_ITEM_ACTORS, retracts, summarize } from '../../core/feeds/aggregate.ts'
-import { groupPending } from '../../core/feeds/fanout.ts'
+import { DEFAULT_AGGREGATION_WINDOW_MS, fold, foldAll, groupFolder, MAX_ITEM_ACTORS, retracts, summarize } from '../../core/feeds/aggregate.ts'
+import { dueAt, dueTimes, groupPending } from '../../core/feeds/groups.ts'
 import { activity, T0 } from './feeds-activity.ts'
 
 const W = DEFAULT_AGGREGATION_WINDOW_MS
@@ -81,6 +81,40 @@ describe('pending activities in groups', () => {
         { activity: activity('ben', T0), cursor: 0 },
       ]),
     ).toHaveLength(2)
+  })
+
+  it('a group is due when its most urgent window ends, or when a later group of its subject is due', () => {
+    const windows = { high: 1_000, medium: 5_000, low: 15_000 }
+    const feeds = ['subject:s1', 'user:ben']
+    const page = [
+      activity('ana', T0, { type: 'reaction', priority: 'low', feeds }),
+      activity('ben', T0 + 10, { feeds }),
+      activity('cy', T0 + 20, { feeds, priority: 'high' }),
+      activity('dan', T0 + 30, { subjectId: 's2', type: 'reaction', priority: 'low', feeds: ['subject:s2'] }),
+    ].map((a) => ({ activity: a, cursor: 0 }))
+    const groups = groupPending(page)
+    expect(groups.map((g) => g.activities.map((a) => a.actorIds[0]))).toEqual([['ana'], ['ben', 'cy'], ['dan']])
+    // ben and cy's group is due with cy (high); ana's reaction before it in s1 comes along; s2 waits its own window.
+    expect(dueTimes(groups, windows)).toEqual([T0 + 1_020, T0 + 1_020, T0 + 15_030])
+    // An integrator's item is due at once.
+    expect(dueAt(activity('bot', T0, { summary: 'deployed', type: 'deploy' }), windows)).toBe(T0)
+  })
+
+  it('groups activities sharing one long feed list by identity, as storage hands them out', () => {
+    const shared = Array.from({ length: 20 }, (_, i) => `user:u${i}`)
+    const page = [activity('ana', T0, { feeds: shared }), activity('ben', T0 + 1, { feeds: shared }), activity('cy', T0 + 2, { feeds: [...shared] })]
+    expect(groupPending(page.map((a) => ({ activity: a, cursor: 0 }))).map((g) => g.activities.length)).toEqual([2, 1])
+  })
+
+  it('folds a group once per distinct candidate, each feed getting what foldAll gives it', () => {
+    const group = [activity('ana', T0 + 10), activity('ben', T0 + 20)]
+    const fold = groupFolder(group, W)
+    const candidate = (feedId: string) => foldAll(feedId, null, [activity('cy', T0)], W)[0]!
+    for (const feedId of ['user:a', 'user:b']) {
+      expect(fold(feedId, candidate(feedId))).toEqual(foldAll(feedId, candidate(feedId), group, W))
+      expect(fold(feedId, null)).toEqual(foldAll(feedId, null, group, W))
+    }
+    expect(fold('user:a', candidate('user:a'))[0]).toMatchObject({ feedId: 'user:a', actorIds: ['ben', 'ana', 'cy'], count: 3 })
   })
 
   it('folds a group into one changed item per feed', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createThread, deleteComment, FEED_ITEMS, react, readFeed, reply, setFollowing, type FeedItem } from '../../protocol/index.ts'
 import { activitiesOf, type ReadActivity } from '../../core/feeds/activities.ts'
-import { projectFeed } from '../../core/feeds/document.ts'
+import { hasDuplicateItems, projectFeed } from '../../core/feeds/document.ts'
 import { readTransaction } from '../../core/mentions/diff.ts'
 import { T0 } from './feeds-activity.ts'
 
@@ -24,6 +24,23 @@ function item(id: string, updatedAt: number, extra: Partial<FeedItem> = {}): Fee
 }
 
 describe('feed document projection', () => {
+  it('two instances projecting at once leave an item twice; the next projection leaves each once', () => {
+    const one = new Y.Doc()
+    const two = new Y.Doc()
+    const latest = [item('b', T0 + 1), item('a', T0)]
+    one.transact(() => projectFeed(one, latest))
+    two.transact(() => projectFeed(two, latest))
+    Y.applyUpdate(one, Y.encodeStateAsUpdate(two))
+    Y.applyUpdate(two, Y.encodeStateAsUpdate(one))
+    expect(hasDuplicateItems(one)).toBe(true)
+    one.transact(() => projectFeed(one, latest))
+    Y.applyUpdate(two, Y.encodeStateAsUpdate(one))
+    for (const doc of [one, two]) {
+      expect(hasDuplicateItems(doc)).toBe(false)
+      expect(readFeed(doc).map((i) => i.id)).toEqual(['a', 'b'])
+    }
+  })
+
   it('holds exactly the given items, newest last; a replay changes nothing', () => {
     const doc = new Y.Doc()
     const latest = [item('c', T0 + 2), item('b', T0 + 1), item('a', T0)]

@@ -394,6 +394,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE webhooks ADD COLUMN lease_owner TEXT;
   ALTER TABLE webhooks ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
   `,
+  // 20: feed audiences (issue 18): a fan-out's feed list stored once, named by the activities sharing it
+  `
+  CREATE TABLE feed_audiences (
+    id TEXT PRIMARY KEY,
+    feeds TEXT NOT NULL
+  );
+  ALTER TABLE feed_activities ADD COLUMN audience TEXT;
+  `,
 ]
 
 async function currentVersion(client: PoolClient): Promise<number> {

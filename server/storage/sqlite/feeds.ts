@@ -1,9 +1,10 @@
 /** Feed activities, items and trending counters in SQLite (issue 18); every change is one IMMEDIATE transaction. */
 import type Database from 'better-sqlite3'
-import { foldAll, retracts, type FeedActivity } from '../../../core/feeds/aggregate.ts'
+import { groupFolder, retracts, type FeedActivity } from '../../../core/feeds/aggregate.ts'
 import { bump } from '../../../core/feeds/trending.ts'
 import type { FeedCursor, FeedStore, PendingFeedActivity, TrendInput } from '../../../core/storage/feed-types.ts'
 import type { TrendState } from '../../../core/feeds/trending.ts'
+import { AudienceCache, type StoredActivity } from '../feed-audiences.ts'
 import { FEED_ITEM_COLUMNS, feedItemValues, parseActivity, toFeedItem, toTrend, type FeedItemRow, type TrendRow } from '../feed-rows.ts'
 
 const PLACEHOLDERS = FEED_ITEM_COLUMNS.split(',')
@@ -12,19 +13,25 @@ const PLACEHOLDERS = FEED_ITEM_COLUMNS.split(',')
 
 export class SqliteFeedStore implements FeedStore {
   private readonly s
-  private readonly recordTx: (activity: FeedActivity, trend: TrendInput | undefined) => boolean
+  private readonly audiences = new AudienceCache()
+  private readonly recordTx: (activity: FeedActivity, trend: TrendInput | undefined) => StoredActivity | null
   private readonly applyTx: (activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number) => string[]
 
   constructor(db: Database.Database) {
     const s = {
-      insertActivity: db.prepare<[string, string, number]>(
-        'INSERT INTO feed_activities (id, data, cursor, done, created_at) VALUES (?, ?, 0, 0, ?) ON CONFLICT (id) DO NOTHING',
+      insertActivity: db.prepare<[string, string, string | null, number]>(
+        'INSERT INTO feed_activities (id, data, audience, cursor, done, created_at) VALUES (?, ?, ?, 0, 0, ?) ON CONFLICT (id) DO NOTHING',
       ),
-      pending: db.prepare<[number], { data: string; cursor: number }>(
-        'SELECT data, cursor FROM feed_activities WHERE done = 0 ORDER BY created_at, id LIMIT ?',
+      insertAudience: db.prepare<[string, string]>('INSERT INTO feed_audiences (id, feeds) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
+      audience: db.prepare<[string], { feeds: string }>('SELECT feeds FROM feed_audiences WHERE id = ?'),
+      pending: db.prepare<[number], { data: string; audience: string | null; cursor: number }>(
+        'SELECT data, audience, cursor FROM feed_activities WHERE done = 0 ORDER BY created_at, id LIMIT ?',
       ),
-      activity: db.prepare<[string], { data: string; cursor: number; done: number }>('SELECT data, cursor, done FROM feed_activities WHERE id = ?'),
-      advance: db.prepare<[number, number, string]>('UPDATE feed_activities SET cursor = ?, done = ? WHERE id = ?'),
+      // A group's rows in one statement each (ids as a JSON array): a window's burst is hundreds of activities.
+      activities: db.prepare<[string], { id: string; data: string; cursor: number; done: number }>(
+        'SELECT id, data, cursor, done FROM feed_activities WHERE id IN (SELECT value FROM json_each(?))',
+      ),
+      advance: db.prepare<[number, number, string]>('UPDATE feed_activities SET cursor = ?, done = ? WHERE id IN (SELECT value FROM json_each(?))'),
       candidate: db.prepare<[string, string, string | null], FeedItemRow>(
         `SELECT ${FEED_ITEM_COLUMNS} FROM feed_items WHERE feed_id = ? AND type = ? AND subject_id IS ? AND foldable = 1 ORDER BY created_at DESC LIMIT 1`,
       ),
@@ -59,22 +66,27 @@ export class SqliteFeedStore implements FeedStore {
     }
     this.s = s
     this.recordTx = db
-      .transaction((activity: FeedActivity, trend: TrendInput | undefined): boolean => {
-        if (s.insertActivity.run(activity.id, JSON.stringify(activity), activity.at).changes === 0) return false
+      .transaction((activity: FeedActivity, trend: TrendInput | undefined): StoredActivity | null => {
+        const stored = this.audiences.store(activity)
+        if (s.insertActivity.run(activity.id, stored.data, stored.audience?.id ?? null, activity.at).changes === 0) return null
+        // Remembered once the transaction commits (record below): a rollback leaves the cache as it was.
+        if (stored.audience && !this.audiences.known(stored.audience.id)) s.insertAudience.run(stored.audience.id, JSON.stringify(stored.audience.feeds))
         if (trend && activity.subjectId !== null) {
           const fresh = s.participant.run(activity.subjectId, trend.userId).changes > 0
           const row = s.trend.get(activity.subjectId)
           const next = bump(row ? toTrend(row) : null, activity.subjectId, activity.at, trend.halfLifeMs, fresh)
           s.putTrend.run(next.subjectId, next.score, next.scoredAt, next.rank, next.comments, next.participants, JSON.stringify(next.buckets))
         }
-        return true
+        return stored
       })
       .immediate.bind(null) as typeof this.recordTx
     this.applyTx = db
       .transaction((activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): string[] => {
+        const ids = JSON.stringify(activityIds)
+        const byId = new Map(s.activities.all(ids).map((row) => [row.id, row]))
         const activities: FeedActivity[] = []
         for (const id of activityIds) {
-          const stored = s.activity.get(id)
+          const stored = byId.get(id)
           if (!stored || stored.done === 1 || stored.cursor !== from) return []
           activities.push(parseActivity(stored.data))
         }
@@ -89,24 +101,37 @@ export class SqliteFeedStore implements FeedStore {
             changed.push(item.feedId)
           }
         } else {
+          const fold = groupFolder(activities, windowMs)
           for (const feedId of feeds) {
             const row = activity.summary === null ? s.candidate.get(feedId, activity.type, activity.subjectId) : undefined
-            for (const item of foldAll(feedId, row ? toFeedItem(row) : null, activities, windowMs)) s.upsert.run(...feedItemValues(item, item.foldable ? 1 : 0))
+            for (const item of fold(feedId, row ? toFeedItem(row) : null)) s.upsert.run(...feedItemValues(item, item.foldable ? 1 : 0))
             changed.push(feedId)
           }
         }
-        for (const id of activityIds) s.advance.run(to, done ? 1 : 0, id)
+        s.advance.run(to, done ? 1 : 0, ids)
         return changed
       })
       .immediate.bind(null) as typeof this.applyTx
   }
 
   async record(activity: FeedActivity, trend?: TrendInput): Promise<boolean> {
-    return this.recordTx(activity, trend)
+    const stored = this.recordTx(activity, trend)
+    if (stored?.audience && !this.audiences.known(stored.audience.id)) this.audiences.remember(stored.audience.id, [...activity.feeds])
+    return stored !== null
   }
 
   async pending(limit: number): Promise<PendingFeedActivity[]> {
-    return this.s.pending.all(limit).map((row) => ({ activity: parseActivity(row.data), cursor: row.cursor }))
+    return this.s.pending.all(limit).map((row) => ({ activity: this.withFeeds(parseActivity(row.data), row.audience), cursor: row.cursor }))
+  }
+
+  /** The activity with its feed list read from its audience (once per process). */
+  private withFeeds(activity: FeedActivity, audience: string | null): FeedActivity {
+    if (audience === null) return activity
+    const cached = this.audiences.get(audience)
+    if (cached) return { ...activity, feeds: cached }
+    const row = this.s.audience.get(audience)
+    if (!row) throw new Error(`feed activity ${activity.id} names a missing audience ${audience}`)
+    return { ...activity, feeds: this.audiences.remember(audience, JSON.parse(row.feeds) as string[]) }
   }
 
   async apply(activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
