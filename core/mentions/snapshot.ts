@@ -35,12 +35,27 @@ export function subscribers(thread: Y.Map<unknown>): Record<string, boolean> {
   return out
 }
 
-/** The subject's hosts and followers (the document's root `followers` map). */
-function followers(thread: Y.Map<unknown>): Record<string, FollowerRole> {
-  const out: Record<string, FollowerRole> = {}
+/** Each document's `followers` map read once, until it changes (a subject may have 10,000 followers; a comment reads them). */
+const followerCache = new WeakMap<Y.Map<unknown>, Readonly<Record<string, FollowerRole>>>()
+/** Maps whose changes clear their cache entry (observed once each). */
+const observedFollowers = new WeakSet<Y.Map<unknown>>()
+
+/** The subject's hosts and followers (the document's root `followers` map); shared, never to be changed. */
+function followers(thread: Y.Map<unknown>): Readonly<Record<string, FollowerRole>> {
   const map = thread.doc?.getMap(FOLLOWERS)
-  if (map) for (const [userId, role] of map.entries()) if (role === 'host' || role === 'follower') out[userId] = role
-  return out
+  if (!map) return {}
+  const cached = followerCache.get(map)
+  if (cached) return cached
+  const out: Record<string, FollowerRole> = {}
+  for (const [userId, role] of map.entries()) if (role === 'host' || role === 'follower') out[userId] = role
+  if (!observedFollowers.has(map)) {
+    observedFollowers.add(map)
+    // Observers run before `afterTransaction`, where the detector reads: it never sees a stale list.
+    map.observe(() => followerCache.delete(map))
+  }
+  const frozen = Object.freeze(out)
+  followerCache.set(map, frozen)
+  return frozen
 }
 
 function isFirst(thread: Y.Map<unknown>, comment: Y.Map<unknown>): boolean {
