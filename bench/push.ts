@@ -114,17 +114,20 @@ async function run(push: boolean, notifications: number, users: number, peer: Ap
       }
     }
     const succeeded = () => new Set(peer.requests.filter((r) => r.answered === 200).map((r) => `${r.token}:${r.collapseId}`)).size
-    if (push) await waitUntil(() => succeeded() >= mentioned, DEADLINE_MS)
+    // The deadline counts from the first write; the peer reports every 100 ms.
+    if (push) await waitUntil(() => succeeded() >= mentioned, Math.max(0, started + DEADLINE_MS - performance.now()) + 500)
     else await waitUntil(() => latencies.count >= Math.min(WATCHERS, mentioned), 10_000)
     const seconds = (performance.now() - started) / 1000
-    const delivered = push ? succeeded() : 0
+    // The peer's times are epoch milliseconds (another process).
+    const startedAt = performance.timeOrigin + started
+    const delivered = push
+      ? new Set(peer.requests.filter((r) => r.answered === 200 && r.at <= startedAt + DEADLINE_MS).map((r) => `${r.token}:${r.collapseId}`)).size
+      : 0
     const okTimes = peer.requests
       .filter((r) => r.answered === 200)
       .map((r) => r.at)
       .sort((a, b) => a - b)
     // The bulk rate: up to 99% of deliveries (the last ones wait out several backoffs).
-    // The peer's times are epoch milliseconds (another process).
-    const startedAt = performance.timeOrigin + started
     const bulk = okTimes[Math.max(0, Math.floor(okTimes.length * 0.99) - 1)] ?? startedAt
     const span = Math.max(0.001, (bulk - startedAt) / 1000)
     return {
@@ -133,8 +136,8 @@ async function run(push: boolean, notifications: number, users: number, peer: Ap
       seconds,
       pushesPerSec: push ? (0.99 * delivered) / span : 0,
       to99: span,
-      retriesPerDelivery: push && delivered > 0 ? peer.requests.filter((r) => r.answered !== 200).length / delivered : 0,
-      repeated: peer.requests.filter((r) => r.answered === 200).length - delivered,
+      retriesPerDelivery: push && succeeded() > 0 ? peer.requests.filter((r) => r.answered !== 200).length / succeeded() : 0,
+      repeated: push ? peer.requests.filter((r) => r.answered === 200).length - succeeded() : 0,
       inboxP95: distribution(latencies).p95,
     }
   } finally {
@@ -155,7 +158,7 @@ console.log(`push: ${notifications} notifications to ${users} APNs devices, ${FA
 console.log('| metric | push on | push off |')
 console.log('|---|---|---|')
 console.log(`| delivered within ${DEADLINE_MS / 1000} s | ${fmt((100 * on.delivered) / on.notifications, 2)} % (${on.delivered}/${on.notifications}) | – |`)
-console.log(`| time to deliver all | ${fmt(on.seconds)} s | – |`)
+console.log(`| time to deliver all (or to the deadline) | ${fmt(on.seconds)} s | – |`)
 console.log(`| time to 99 % delivered | ${fmt(on.to99)} s | – |`)
 console.log(`| pushes per second (to 99 %) | ${fmt(on.pushesPerSec, 0)} | – |`)
 console.log(`| retries per delivery | ${fmt(on.retriesPerDelivery, 3)} | – |`)
