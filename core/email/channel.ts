@@ -24,6 +24,8 @@ import type { NotificationRecord, OutboxRow, Storage } from '../storage/types.ts
 import type { EmailMessage, EmailMetrics, EmailOutcome, EmailSender } from './sender.ts'
 import { emailContent, type EmailItem } from './template.ts'
 import { kindsTarget, unsubscribeToken } from './unsubscribe.ts'
+import type { ParleyEvents } from '../events.ts'
+import { announceDelivered } from '../webhooks/announce.ts'
 
 export const EMAIL_CHANNEL = 'email'
 
@@ -54,6 +56,8 @@ export interface EmailChannelOptions {
   metrics?: EmailMetrics | undefined
   now?: () => number
   random?: () => number
+  /** Where `notification.delivered` is announced (one per notification an email carried). */
+  events?: ParleyEvents | undefined
   /** Test-only crash points (core/notifications/faults.ts). */
   faults?: Faults | undefined
 }
@@ -150,7 +154,12 @@ export function createEmailChannel(options: EmailChannelOptions) {
       options.metrics?.dead()
       logger.warn({ userId, notificationIds: group.map((r) => r.note.id), reason }, 'an email delivery is dead')
     }
-    for (const r of group) await record({ userId, notificationId: r.note.id, attempts: attemptsOf(r), round: r.note.notifiedAt, status, reason })
+    for (const r of group) {
+      const delivery = { userId, notificationId: r.note.id, attempts: attemptsOf(r), round: r.note.notifiedAt }
+      await record({ ...delivery, status, reason })
+      if (status === 'sent' && options.events)
+        announceDelivered(options.events, { ...delivery, subjectId: r.note.subjectId, channel: EMAIL_CHANNEL, deviceId: null })
+    }
     return retryAt
   }
 

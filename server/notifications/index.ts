@@ -130,6 +130,7 @@ export function createNotifications(options: NotificationsOptions): Notification
         unsubscribeUrl: options.email.unsubscribeUrl,
         logger,
         metrics: createEmailMetrics(options.registry),
+        events,
         faults,
       })
     : undefined

@@ -51,6 +51,11 @@ describe('email over SMTP', () => {
     expect(owner.body.deliveries).toEqual([{ channel: 'email', deviceId: null, status: 'sent', reason: null, attempts: 1, updatedAt: expect.any(Number) }])
     const metrics = await (await fetch(`${e.world.s.server.httpUrl}/metrics`)).text()
     expect(metrics).toContain('parley_email_deliveries_total{outcome="sent"} 1')
+    // The contract's `notification.delivered`, once, for the email channel.
+    const delivered = e.world.events.filter((event) => event.type === 'notification.delivered')
+    expect(delivered.map((event) => event.data)).toEqual([
+      { userId: 'ben', notificationId: note?.id, subjectId: SUBJECT, channel: 'email', deviceId: null, attempts: 1, round: note?.notifiedAt },
+    ])
   })
 
   it('sends the first reply of a window at once, and three later replies as one digest email at its end', async () => {
