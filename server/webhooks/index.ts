@@ -29,6 +29,8 @@ export const WEBHOOK_TIMEOUT_MS = 10_000
  * 50 ms need 25 at the least; on a busy machine each exchange takes longer (bench/webhooks.ts).
  */
 export const WEBHOOK_CONCURRENCY = 128
+/** POSTs started between two turns of the event loop: a claim of 128 never holds up sockets for the time it takes to sign and send them all. */
+export const WEBHOOK_POSTS_PER_TURN = 16
 /** Events recorded and POSTs finished within this share one look at the outbox (one claim instead of one each). */
 export const WEBHOOK_COALESCE_MS = 5
 /** How long a claim outlives the POST's timeout before another instance may take the event over. */
@@ -165,7 +167,8 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
         const free = concurrency - inFlight.size
         if (free <= 0) return
         const due = await storage.webhooks.claim(now(), free, owner, leaseMs)
-        for (const record of due) {
+        for (const [index, record] of due.entries()) {
+          if (index > 0 && index % WEBHOOK_POSTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve))
           const sending = send(record).finally(() => {
             inFlight.delete(record.subject)
             kick()
