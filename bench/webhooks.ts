@@ -11,6 +11,7 @@
  * only for sending. Events come from `server.events.emit` (what a write's announcement does).
  * Run: `npx node bench/webhooks.ts [seconds=20] [rate=500] [subjects=200] [readers=30]`.
  */
+import * as prng from 'lib0/prng'
 import { fork } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -45,22 +46,12 @@ const REPORT_MS = 250
 /** Prefix of the ids of the events this bench emits. */
 const BENCH_EVENT = 'bench-'
 
-/** A seeded PRNG (mulberry32): the same failures every run. */
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 type ReceiverReport = { port: number } | { delivered: Array<[string, number]>; requests: number; failed: number; invalid: number; repeated: number }
 
 /** The receiver process: answers after ANSWER_MS, 500 to FAILURE_RATE of requests; reports each event's first 2xx latency. */
 function runReceiver(): void {
-  const random = prng(17)
+  const gen = prng.create(17)
+  const random = () => prng.real53(gen)
   const seen = new Set<string>()
   let batch: Array<[string, number]> = []
   const counts = { requests: 0, failed: 0, invalid: 0, repeated: 0 }

@@ -6,6 +6,7 @@
  *
  * Parent: `const peer = await startApnsPeerProcess(0.2, 42)`; child: this file run with `--child`.
  */
+import * as prng from 'lib0/prng'
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { startApnsPeer } from '../../test/helpers/apns-peer.ts'
@@ -46,17 +47,6 @@ interface Ready {
 }
 type Report = { type: 'answered'; requests: AnsweredPush[] }
 
-/** A seeded PRNG (mulberry32): the same failures every run. */
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export async function startApnsPeerProcess(failureRate: number, seed: number): Promise<ApnsPeerProcess> {
   const child = fork(fileURLToPath(import.meta.url), ['--child', String(failureRate), String(seed)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const requests: AnsweredPush[] = []
@@ -84,7 +74,8 @@ export async function startApnsPeerProcess(failureRate: number, seed: number): P
 
 async function runChild(failureRate: number, seed: number): Promise<void> {
   const peer = await startApnsPeer()
-  const random = prng(seed)
+  const gen = prng.create(seed)
+  const random = () => prng.real53(gen)
   peer.answer = () => {
     const r = random()
     if (r < failureRate / 2) return { status: 500, reason: 'InternalServerError' }

@@ -5,6 +5,7 @@
  * subject, or who turned push off for the kind, is skipped with the reason; every (notification,
  * device) has a delivery status.
  */
+import * as prng from 'lib0/prng'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import webpush from 'web-push'
@@ -220,14 +221,9 @@ describe('push over APNs', () => {
   }, 20_000)
 
   it('with 20% of requests answered 500 or 429 and some tokens dead: every live device gets each notification once, dead devices go', async () => {
-    // Seeded failures (mulberry32), so a run replays exactly.
-    let seed = 7
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-    }
+    // Seeded failures, so a run replays exactly.
+    const gen = prng.create(7)
+    const random = () => prng.real53(gen)
     const users = ['ben', 'cid', 'dan', 'zoe', 'ming', 'ex']
     const tokens = new Map(users.map((u, i) => [u, `a${i}`]))
     for (const [u, token] of tokens) await register(u, token)
