@@ -1,43 +1,15 @@
 /**
  * The write guard's checker (`checkUpdate`) in process, on plain Y.Docs: the red team's table of
  * forged and out-of-scope updates (test/guard/red-team.test.ts sends the same over sockets), each
- * refused with its code and leaving the document as it was, and every honest write of
- * protocol/comments/write.ts accepted.
+ * refused with its code and leaving the document as it was (honest writes: guard-honest.test.ts).
  */
 import { beforeEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import {
-  MAX_CLOCK_SKEW_MS,
-  createThread,
-  deleteComment,
-  editComment,
-  markRead,
-  react,
-  reply,
-  setFollowing,
-  setResolved,
-  setSubscription,
-  threadsMap,
-  unreact,
-  type WriteContext,
-} from '../../protocol/index.ts'
-import { fingerprint, GuardedDoc, type Actor } from './guard-fixture.ts'
+import { MAX_CLOCK_SKEW_MS, reply, threadsMap } from '../../protocol/index.ts'
+import { fingerprint, type GuardedDoc } from './guard-fixture.ts'
+import { comments, docOf, mallory, mod, reader, setUp, T, targetsIn, type Targets } from './guard-world.ts'
 
-const T = 1_700_000_000_000
-const ana: Actor = { userId: 'ana', role: 'comment' }
-const ben: Actor = { userId: 'ben', role: 'comment' }
-const mallory: Actor = { userId: 'mallory', role: 'comment' }
-const mod: Actor = { userId: 'mod', role: 'moderate' }
-const reader: Actor = { userId: 'rita', role: 'read' }
-
-interface Targets {
-  thread: Y.Map<unknown>
-  anasComment: Y.Map<unknown>
-  ownDeleted: Y.Map<unknown>
-}
 type Mutation = (doc: Y.Doc, targets: Targets) => void
-
-const comments = (thread: Y.Map<unknown>) => thread.get('comments') as Y.Array<Y.Map<unknown>>
 
 function newThread(fields: Record<string, unknown>, omit: string[] = []): Y.Map<unknown> {
   const all: Record<string, unknown> = {
@@ -62,11 +34,6 @@ function textWith(delta: Array<{ insert: unknown; attributes?: Record<string, un
   const text = new Y.Text()
   text.applyDelta(delta)
   return text
-}
-
-function docOf(type: { doc: Y.Doc | null }): Y.Doc {
-  if (!type.doc) throw new Error('not integrated')
-  return type.doc
 }
 
 /** [name, mutation, expected code, the rule's words in the reason]: at least one per rule (the socket red team's table, and more). */
@@ -258,37 +225,6 @@ const ATTACKS: Array<[string, Mutation, string, RegExp]> = [
   ],
 ]
 
-/** The document every attack starts from, written by honest users through the checker. */
-function setUp(): { server: GuardedDoc; ownDeletedId: string } {
-  const server = new GuardedDoc()
-  let n = 0
-  const ids = ['t1', 'c1']
-  const as = (doc: Y.Doc, userId: string): WriteContext => ({ doc, userId, now: () => T + ++n, newId: () => ids.shift() ?? `id${++n}` })
-  const write = (actor: Actor, change: (ctx: WriteContext) => void) => {
-    const verdict = server.accept(
-      actor,
-      server.updateOf((doc) => change(as(doc, actor.userId))),
-    )
-    expect(verdict, `setup write by ${actor.userId}`).toMatchObject({ ok: true })
-  }
-  write(ana, (ctx) => createThread(ctx, 'Ana’s first words', { anchor: 'p1' }))
-  write(ana, (ctx) => react(ctx, 't1', 'c1', '👍'))
-  write(ana, (ctx) => setSubscription(ctx, 't1', true))
-  write(ana, (ctx) => setFollowing(ctx, true))
-  let ownDeletedId = ''
-  write(mallory, (ctx) => {
-    ownDeletedId = reply(ctx, 't1', 'soon deleted').commentId
-    deleteComment(ctx, 't1', ownDeletedId)
-  })
-  return { server, ownDeletedId }
-}
-
-function targetsIn(doc: Y.Doc, ownDeletedId: string): Targets {
-  const thread = threadsMap(doc).get('t1')!
-  const all = comments(thread).toArray()
-  return { thread, anasComment: all[0]!, ownDeleted: all.find((c) => c.get('id') === ownDeletedId)! }
-}
-
 describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused with their code', () => {
   let server: GuardedDoc
   let ownDeletedId: string
@@ -386,116 +322,5 @@ describe('PROTOCOL §Write guard: forged and out-of-scope updates are refused wi
         server.updateOf((doc) => doc.getMap('followers').set('ben', 'host')),
       ),
     ).toMatchObject({ ok: true })
-  })
-})
-
-describe('PROTOCOL §Write guard: writes racing a comment’s deletion or hide are taken when they were the writer’s to make', () => {
-  let server: GuardedDoc
-  let ownDeletedId: string
-  beforeEach(() => {
-    ;({ server, ownDeletedId } = setUp())
-  })
-  const hide = (comment: Y.Map<unknown>, by: string) => comment.set('moderation', { hiddenBy: by, reason: 'spam', at: T + 50 })
-
-  it.each<[string, Actor, (targets: Targets) => void]>([
-    [
-      'words of its author written into her deleted comment (the server empties them again)',
-      mallory,
-      ({ ownDeleted }) => (ownDeleted.get('body') as Y.Text).insert(0, 'late edit'),
-    ],
-    ['her edit’s editedAt', mallory, ({ ownDeleted }) => ownDeleted.set('editedAt', T + 60)],
-    ['her second deletion', mallory, ({ ownDeleted }) => ownDeleted.set('deletedAt', T + 60)],
-    [
-      'a moderator’s hide of it (deletedAt and moderation)',
-      mod,
-      ({ ownDeleted }) =>
-        docOf(ownDeleted).transact(() => {
-          ownDeleted.set('deletedAt', T + 60)
-          hide(ownDeleted, 'mod')
-        }),
-    ],
-  ])('takes %s', (_name, actor, write) => {
-    expect(
-      server.check(
-        actor,
-        server.updateOf((doc) => write(targetsIn(doc, ownDeletedId))),
-      ),
-    ).toMatchObject({ ok: true })
-  })
-
-  it('takes words its author writes into her comment a moderator hid meanwhile', () => {
-    expect(
-      server.accept(
-        mod,
-        server.updateOf((doc) => hide(targetsIn(doc, ownDeletedId).anasComment, 'mod')),
-      ),
-    ).toMatchObject({ ok: true })
-    const edit = server.updateOf((doc) => editComment({ doc, userId: 'ana', now: () => T + 70 }, 't1', 'c1', 'edited before seeing the hide'))
-    expect(server.check(ana, edit)).toMatchObject({ ok: true })
-  })
-})
-
-describe('PROTOCOL §Write guard, §Comment document schema: honest writes of protocol/comments/write.ts are accepted', () => {
-  let server: GuardedDoc
-  beforeEach(() => {
-    ;({ server } = setUp())
-  })
-
-  const HONEST: Array<[string, Actor, (ctx: WriteContext) => void]> = [
-    [
-      'a thread with mentions and metadata',
-      ben,
-      (ctx) => createThread(ctx, [{ text: 'hi ' }, { text: '@Ana', mention: 'ana' }, { text: ' @zoë' }], { anchor: 'p3', line: 12, done: false, note: null }),
-    ],
-    ['a reply', ben, (ctx) => reply(ctx, 't1', 'agreed')],
-    ['a reply to a comment', ben, (ctx) => reply(ctx, 't1', 'to you', 'c1')],
-    ['an edit of one’s own comment', ana, (ctx) => editComment(ctx, 't1', 'c1', [{ text: 'now with ' }, { text: '@Ben', mention: 'ben' }])],
-    ['a deletion of one’s own comment', ana, (ctx) => deleteComment(ctx, 't1', 'c1')],
-    ['a reaction', ben, (ctx) => react(ctx, 't1', 'c1', '🎉')],
-    ['a reaction removed', ana, (ctx) => unreact(ctx, 't1', 'c1', '👍')],
-    ['a thread resolved', ben, (ctx) => setResolved(ctx, 't1', true)],
-    ['a thread reopened', ben, (ctx) => setResolved(ctx, 't1', false)],
-    ['a read marker', ben, (ctx) => markRead(ctx, 't1')],
-    ['a subscription', ben, (ctx) => setSubscription(ctx, 't1', true)],
-    ['a thread muted', ana, (ctx) => setSubscription(ctx, 't1', false)],
-    ['following', ben, (ctx) => setFollowing(ctx, true)],
-    ['unfollowing', ana, (ctx) => setFollowing(ctx, false)],
-  ]
-
-  it.each(HONEST)('accepts %s', (_name, actor, write) => {
-    const ctx = (doc: Y.Doc): WriteContext => ({ doc, userId: actor.userId, now: () => T + 10_000 })
-    expect(
-      server.accept(
-        actor,
-        server.updateOf((doc) => write(ctx(doc))),
-      ),
-    ).toMatchObject({ ok: true })
-  })
-
-  it('accepts a whole offline session of one user as one update (sync step 2)', () => {
-    const replica = server.replica()
-    const update = server.updateOf((doc) => {
-      const ctx = { doc, userId: 'ben', now: () => T + 20_000 }
-      const { threadId, commentId } = createThread(ctx, 'offline thread')
-      const second = reply(ctx, threadId, 'and more', commentId).commentId
-      editComment(ctx, threadId, second, 'and more, edited')
-      react(ctx, threadId, commentId, '👀')
-      unreact(ctx, threadId, commentId, '👀')
-      deleteComment(ctx, threadId, second)
-      setResolved(ctx, threadId, true)
-      markRead(ctx, 't1')
-    }, replica)
-    expect(server.accept(ben, update)).toMatchObject({ ok: true })
-    // The client id is now ben's: mallory may not write under it.
-    expect(server.clients.ownerOf(replica.clientID)).toBe('ben')
-  })
-
-  it('accepts an edit that reaches the server after the same device deleted the comment (words deleted in the same update)', () => {
-    const update = server.updateOf((doc) => {
-      const ctx = { doc, userId: 'ana', now: () => T + 30_000 }
-      editComment(ctx, 't1', 'c1', 'changed my mind')
-      deleteComment(ctx, 't1', 'c1')
-    })
-    expect(server.accept(ana, update)).toMatchObject({ ok: true })
   })
 })
