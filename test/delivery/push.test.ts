@@ -213,8 +213,11 @@ describe('push over APNs', () => {
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_500)
     expect(peer.requests[0]?.payload.aps.alert).toEqual({ title: 'ANA replied', body: 'a first answer' })
     expect(peer.requests[1]?.payload.aps.alert).toEqual({ title: '3 new replies', body: 'an answer elsewhere' })
-    const statuses = await Promise.all((await world.notifications('ben')).map((n) => world.s.server.storage.deliveries.ofNotification('ben', n.id)))
-    expect(statuses.flat().map((d) => [d.status, d.reason])).toEqual([
+    // The peer sees the summary before the server records its answer: wait for both records to settle.
+    const statuses = async () =>
+      (await Promise.all((await world.notifications('ben')).map((n) => world.s.server.storage.deliveries.ofNotification('ben', n.id)))).flat()
+    await waitFor(async () => (await statuses()).filter((d) => d.reason === 'digest').length === 2, 'both digest records written')
+    expect((await statuses()).map((d) => [d.status, d.reason])).toEqual([
       ['sent', 'digest'],
       ['sent', 'digest'],
     ])
