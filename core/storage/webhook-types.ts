@@ -41,6 +41,8 @@ export interface WebhookStore {
   claim(now: number, limit: number, owner: string, leaseMs: number): Promise<WebhookRecord[]>
   /** Records the outcome of `owner`'s attempt and ends its claim; false (nothing changed) when `owner` no longer holds it. */
   settle(id: string, owner: string, change: WebhookChange): Promise<boolean>
+  /** {@link settle} for several events in one transaction (attempts that finished together); the ids `owner` still held, whose outcome was recorded. */
+  settleMany(owner: string, outcomes: ReadonlyArray<{ id: string; change: WebhookChange }>): Promise<string[]>
   /** Ends every claim of `owner` (a shutdown): its events are due again at once, for any instance. */
   release(owner: string): Promise<void>
   /** Records a change whoever holds the event (an operator's retry). */

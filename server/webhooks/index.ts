@@ -4,7 +4,8 @@
  * once, in order per subject, on the retry schedule (core/webhooks/schedule.ts), then `dead` (also a
  * delivery record with channel `webhook`, so `GET /api/v1/deliveries?status=dead` lists it).
  * A 410 pauses the endpoint until `resume()` or a restart. Sends run with bounded concurrency and a
- * timeout, so a slow or absent receiver never holds sockets, the inbox or push.
+ * timeout, so a slow or absent receiver never holds sockets, the inbox or push; signing and the HTTP
+ * exchanges run on a worker thread (threaded-sender.ts), claims and records on this one.
  *
  * Instances sharing the storage share the outbox: each claims the events it sends for a lease
  * (storage `claim`, `FOR UPDATE SKIP LOCKED` on PostgreSQL), so an event is sent by one instance at
@@ -18,9 +19,11 @@ import type { NewWebhook, Storage, WebhookChange, WebhookRecord } from '../../co
 import { deliveryId } from '../../core/delivery/deliveries.ts'
 import { webhookBody, webhookSubject } from '../../core/webhooks/events.ts'
 import { classifyAnswer, DEFAULT_WEBHOOK_SCHEDULE_MS, nextAttemptAt } from '../../core/webhooks/schedule.ts'
-import { webhookHeaders, webhookKeys } from '../../core/webhooks/signing.ts'
 import type { WebhookMetrics } from '../observability/webhook-metrics.ts'
-import { createPoster, type PostAnswer } from './post.ts'
+import type { PostAnswer } from './post.ts'
+import { createInlineSender } from './sender.ts'
+import { createThreadedSender } from './threaded-sender.ts'
+import { turnBatch } from './turn-batch.ts'
 
 /** How long one POST may take before it counts as no answer. */
 export const WEBHOOK_TIMEOUT_MS = 10_000
@@ -50,6 +53,8 @@ export interface WebhookOptions {
   leaseMs?: number
   /** Default {@link WEBHOOK_COALESCE_MS}. */
   coalesceMs?: number
+  /** Sign and POST on a worker thread (default true), or on the main thread. */
+  thread?: boolean
 }
 
 export interface WebhookDependencies extends WebhookOptions {
@@ -84,8 +89,7 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   const leaseMs = Math.max(deps.leaseMs ?? timeoutMs + WEBHOOK_LEASE_MARGIN_MS, timeoutMs)
   /** This instance's name on its claims. */
   const owner = randomUUID()
-  const poster = createPoster(url, timeoutMs)
-  const keys = webhookKeys(secret)
+  const sender = (deps.thread ?? true) ? createThreadedSender({ url, secret, timeoutMs }, logger) : createInlineSender({ url, secret, timeoutMs })
   const inFlight = new Map<string, Promise<void>>()
   let started = false
   let closed = false
@@ -95,24 +99,18 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   let timer: NodeJS.Timeout | undefined
   let timerAt = 0
 
-  // Records events in the order they were emitted, those of one tick in one storage call, one call
+  // Records events in the order they were emitted, those of one turn in one storage call, one call
   // at a time: with a pool of connections (PostgreSQL) concurrent inserts could take their `seq` out
   // of order and break order per subject.
-  let waiting: Array<{ record: NewWebhook; done(error?: unknown): void }> = []
-  let recording = false
-  async function recordWaiting(): Promise<void> {
-    while (waiting.length > 0) {
-      const taken = waiting
-      waiting = []
-      try {
-        await storage.webhooks.enqueueMany(taken.map((t) => t.record))
-        for (const t of taken) t.done()
-      } catch (error) {
-        for (const t of taken) t.done(error)
-      }
-    }
-    recording = false
-  }
+  const enqueue = turnBatch(async (records: NewWebhook[]) => {
+    await storage.webhooks.enqueueMany(records)
+    return () => undefined
+  })
+  // Attempts that finish in one turn (the sender thread answers in batches) are recorded in one transaction.
+  const recordOutcome = turnBatch(async (outcomes: Array<{ id: string; change: WebhookChange }>) => {
+    const held = new Set(await storage.webhooks.settleMany(owner, outcomes))
+    return (outcome: { id: string }) => held.has(outcome.id)
+  })
   const stopListening = deps.events.onAny(async (event) => {
     const entry: NewWebhook = {
       id: event.id,
@@ -122,13 +120,8 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
       nextAt: event.createdAt,
       createdAt: event.createdAt,
     }
-    const recorded = new Promise<void>((resolve, reject) => waiting.push({ record: entry, done: (error) => (error === undefined ? resolve() : reject(error)) }))
-    if (!recording) {
-      recording = true
-      queueMicrotask(() => void recordWaiting())
-    }
     try {
-      await recorded
+      await enqueue(entry)
     } catch (error) {
       metrics.recordFailed()
       throw error
@@ -192,12 +185,12 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   }
 
   function post(record: WebhookRecord): Promise<PostAnswer> {
-    return poster.post(webhookHeaders(keys, record.id, Math.floor(now() / 1000), record.body), record.body)
+    return sender.send({ id: record.id, timestamp: Math.floor(now() / 1000), body: record.body })
   }
 
   /** Records the attempt while this instance still holds the event; false when its claim ran out and another took it. */
   async function settle(record: WebhookRecord, change: WebhookChange): Promise<boolean> {
-    const held = await storage.webhooks.settle(record.id, owner, change)
+    const held = await recordOutcome({ id: record.id, change })
     if (!held)
       logger.warn({ eventId: record.id, status: change.status }, 'webhooks: a claim ran out before its attempt was recorded; another instance has the event')
     return held
@@ -254,6 +247,7 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
   return {
     start() {
       started = true
+      sender.start()
       kick()
     },
     get paused() {
@@ -269,7 +263,7 @@ export function createWebhooks(deps: WebhookDependencies): WebhookService {
       closed = true
       stopListening()
       clearTimeout(timer)
-      poster.close()
+      sender.close()
       await Promise.allSettled([...inFlight.values()])
       try {
         await storage.webhooks.release(owner)

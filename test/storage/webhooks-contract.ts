@@ -66,6 +66,31 @@ export function webhooksContract(name: string, factory: BackendFactory): void {
       expect(await claim(111, 10, 'third')).toEqual(['a1', 'b1'])
     })
 
+    it('settles several attempts at once, only those the owner still holds', async () => {
+      for (const [id, subject] of [
+        ['a', 's1'],
+        ['b', 's2'],
+        ['c', 's3'],
+      ] as const)
+        await storage.webhooks.enqueue(event(id, subject))
+      expect(await claim(10, 2, 'me')).toEqual(['a', 'b'])
+      expect(await claim(10, 1, 'other')).toEqual(['c'])
+      const retry = { status: 'pending' as const, attempts: 1, nextAt: 900, lastError: 'HTTP 500', updatedAt: 20 }
+      expect(await storage.webhooks.settleMany('me', [])).toEqual([])
+      expect(
+        await storage.webhooks.settleMany('me', [
+          { id: 'a', change: sent },
+          { id: 'c', change: sent },
+          { id: 'b', change: retry },
+        ]),
+      ).toEqual(['a', 'b'])
+      expect(await storage.webhooks.get('a')).toMatchObject({ status: 'sent', attempts: 1 })
+      expect(await storage.webhooks.get('b')).toMatchObject({ status: 'pending', attempts: 1, nextAt: 900, lastError: 'HTTP 500' })
+      // c stays with its owner, untouched
+      expect(await storage.webhooks.get('c')).toMatchObject({ status: 'pending', attempts: 0 })
+      expect(await storage.webhooks.settle('b', 'me', sent)).toBe(false)
+    })
+
     it('records a batch in its order, leaving ids recorded before as they are', async () => {
       await storage.webhooks.enqueue(event('b', 's2'))
       await storage.webhooks.enqueueMany([event('a', 's1'), event('b', 'other'), event('c', 's1'), event('d', 's3')])

@@ -70,6 +70,28 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows.length > 0
   }
 
+  async settleMany(owner: string, outcomes: ReadonlyArray<{ id: string; change: WebhookChange }>): Promise<string[]> {
+    if (outcomes.length === 0) return []
+    // one statement: the outcomes as parallel arrays, joined by id
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE webhooks w SET status = o.status, attempts = o.attempts, next_at = o.next_at, last_error = o.last_error, updated_at = o.updated_at,
+         lease_owner = NULL, lease_until = 0
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::bigint[]) AS o(id, status, attempts, next_at, last_error, updated_at)
+       WHERE w.id = o.id AND w.lease_owner = $1 RETURNING w.id`,
+      [
+        owner,
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => o.change.status),
+        outcomes.map((o) => o.change.attempts),
+        outcomes.map((o) => o.change.nextAt),
+        outcomes.map((o) => o.change.lastError),
+        outcomes.map((o) => o.change.updatedAt),
+      ],
+    )
+    const held = new Set(rows.map((r) => r.id))
+    return outcomes.filter((o) => held.has(o.id)).map((o) => o.id)
+  }
+
   async release(owner: string): Promise<void> {
     await this.db.query(`UPDATE webhooks SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = $1`, [owner])
   }

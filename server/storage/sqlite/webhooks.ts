@@ -67,6 +67,11 @@ export class SqliteWebhookStore implements WebhookStore {
     return this.s.settle.run({ id, owner, ...change }).changes > 0
   }
 
+  async settleMany(owner: string, outcomes: ReadonlyArray<{ id: string; change: WebhookChange }>): Promise<string[]> {
+    const run = this.db.transaction(() => outcomes.filter(({ id, change }) => this.s.settle.run({ id, owner, ...change }).changes > 0).map(({ id }) => id))
+    return run()
+  }
+
   async release(owner: string): Promise<void> {
     this.s.release.run(owner)
   }
