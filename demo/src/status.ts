@@ -41,19 +41,17 @@ export function createAvatars(presence: PresenceHandle): HTMLElement {
   const render = () =>
     fill(
       root,
-      ...presence
-        .users()
-        .map((user) =>
-          h(
-            'span',
-            {
-              class: `avatar ${user.status}${user.typing ? ' typing' : ''}${user.self ? ' self' : ''}`,
-              title: `${user.name} (${user.status})`,
-              'data-user': user.id,
-            },
-            user.name.slice(0, 2).toUpperCase(),
-          ),
+      ...presence.users().map((user) =>
+        h(
+          'span',
+          {
+            class: `avatar ${user.status}${user.typing ? ' typing' : ''}${user.self ? ' self' : ''}`,
+            title: `${user.name} (${user.status})`,
+            'data-user': user.id,
+          },
+          user.name.slice(0, 2).toUpperCase(),
         ),
+      ),
     )
   presence.on('change', render)
   render()

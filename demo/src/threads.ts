@@ -135,7 +135,9 @@ export class ThreadsView {
         h('button', { class: 'delete', onclick: () => comments.delete(threadId, comment.id) }, 'Delete'),
       )
     }
-    return h('div', { class: 'comment', 'data-comment': comment.id }, meta, body, h('div', { class: 'row' }, reactions, actions))
+    // A deleted comment keeps its place in the thread, without reactions or actions.
+    const row = comment.deletedAt === null ? h('div', { class: 'row' }, reactions, actions) : ''
+    return h('div', { class: 'comment', 'data-comment': comment.id }, meta, body, row)
   }
 
   private setEditing(threadId: string, commentId: string | null): void {

@@ -157,6 +157,8 @@ describe('the demo in two Chromium windows', () => {
     await hasText(a.getByTestId('status'), 'connected')
     await hasText(thread.locator('.comment .body').nth(2), 'Written offline')
     await hasText(a.getByTestId('sending'), 'sending 0')
+    // A is present for B again.
+    await b.locator('[data-testid=avatars] [data-user=alice]').waitFor({ timeout: STEP_MS })
     await screenshot(b, '08-bob-sees-offline-comment')
     await screenshot(a, '09-alice-back-online')
   }, 80_000)
