@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, tempDir, type TestServer } from '../helpers/server.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { buildDemo, launchChromium, screenshot, storedUpdates } from './browser.ts'
 
 /** What the demo must show within: the issue's "within a second" for the mention badge, more for the rest. */
@@ -39,6 +40,14 @@ async function open(userId: string): Promise<Page> {
   await page.goto(`http://127.0.0.1:${server.server.port}/?user=${userId}&subject=${SUBJECT}`)
   await page.waitForSelector('body[data-ready=true]', { timeout: STEP_MS })
   return page
+}
+
+/** The texts of the subject's first thread as the server has them (`GET …/threads`, as bob). */
+async function serverTexts(): Promise<string[]> {
+  const token = await server.server.devToken('bob')
+  const response = await fetch(`${server.server.httpUrl}/api/v1/subjects/${SUBJECT}/threads`, { headers: { authorization: `Bearer ${token}` } })
+  const body = (await response.json()) as { threads: Array<{ comments: Array<{ text: string }> }> }
+  return body.threads[0]?.comments.map((c) => c.text) ?? []
 }
 
 /** Waits until `locator`'s text is exactly `text` (or matches it). */
@@ -126,30 +135,15 @@ describe('the demo in two Chromium windows', () => {
     await replyA.press('Enter')
     await hasText(a.getByTestId('sending'), /^sending [1-9]/)
     // The change is on the device before the page goes away.
-    await a.waitForFunction(
-      async ([before]) => {
-        const count = await new Promise<number>((resolve) => {
-          const open = indexedDB.open('parley-demo-alice')
-          open.onsuccess = () => {
-            const request = open.result.transaction('updates', 'readonly').objectStore('updates').count()
-            request.onsuccess = () => {
-              resolve(request.result)
-              open.result.close()
-            }
-          }
-        })
-        return count > (before ?? 0)
-      },
-      [storedBefore],
-      { timeout: STEP_MS },
-    )
+    await waitFor(async () => (await storedUpdates(a, 'alice')) > storedBefore, 'the offline comment stored in IndexedDB', STEP_MS)
     await a.reload()
     await a.waitForSelector('body[data-ready=true]', { timeout: STEP_MS })
     await hasText(a.getByTestId('status'), 'offline')
     expect(await a.getByTestId('offline').isChecked()).toBe(true)
     await hasText(a.locator('.thread').first().locator('.comment .body').nth(2), 'Written offline')
     await screenshot(a, '07-alice-offline-after-reload')
-    // B has A's earlier comments but not the offline one.
+    // Nothing left the page: the server and B have A's earlier comments but not the offline one.
+    expect(await serverTexts()).toEqual(['Can you review the launch plan, @bob ?', ''])
     expect(await thread.locator('.comment').count()).toBe(2)
     expect(await thread.locator('.comment .body', { hasText: 'Written offline' }).count()).toBe(0)
 
@@ -157,6 +151,7 @@ describe('the demo in two Chromium windows', () => {
     await hasText(a.getByTestId('status'), 'connected')
     await hasText(thread.locator('.comment .body').nth(2), 'Written offline')
     await hasText(a.getByTestId('sending'), 'sending 0')
+    expect(await serverTexts()).toEqual(['Can you review the launch plan, @bob ?', '', 'Written offline'])
     // A is present for B again.
     await b.locator('[data-testid=avatars] [data-user=alice]').waitFor({ timeout: STEP_MS })
     await screenshot(b, '08-bob-sees-offline-comment')
