@@ -18,6 +18,8 @@ let server: TestServer
 let browser: Browser
 let demoDir: string
 const contexts: BrowserContext[] = []
+/** Every URL the pages asked for (HTTP and WebSocket): all of them must be Parley's. */
+const requested: string[] = []
 
 beforeAll(async () => {
   demoDir = tempDir('parley-demo-build-')
@@ -37,6 +39,8 @@ async function open(userId: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } })
   contexts.push(context)
   const page = await context.newPage()
+  page.on('request', (request) => requested.push(request.url()))
+  page.on('websocket', (socket) => requested.push(socket.url()))
   await page.goto(`http://127.0.0.1:${server.server.port}/?user=${userId}&subject=${SUBJECT}`)
   await page.waitForSelector('body[data-ready=true]', { timeout: STEP_MS })
   return page
@@ -156,5 +160,10 @@ describe('the demo in two Chromium windows', () => {
     await b.locator('[data-testid=avatars] [data-user=alice]').waitFor({ timeout: STEP_MS })
     await screenshot(b, '08-bob-sees-offline-comment')
     await screenshot(a, '09-alice-back-online')
+
+    // Nothing was loaded from anywhere but the Parley server.
+    const { port } = server.server
+    expect(requested.length).toBeGreaterThan(0)
+    expect(requested.filter((url) => !url.startsWith(`http://127.0.0.1:${port}/`) && !url.startsWith(`ws://127.0.0.1:${port}`))).toEqual([])
   }, 80_000)
 })
