@@ -6,6 +6,7 @@
  *   extensions/ Hocuspocus adapters: import core/ and protocol/
  *   client/     the SDK: imports protocol/ only
  *   server/     composes: may import all of the above
+ *   demo/       the web app: imports client/ and protocol/ only, like any app using the SDK
  * A relative import that climbs to the top and enters a folder the layer may not see is an error.
  */
 
@@ -26,4 +27,5 @@ export const layerRules = [
   { files: ['core/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['extensions', 'server', 'client'], 'core/')] }] } },
   { files: ['extensions/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['server', 'client'], 'extensions/')] }] } },
   { files: ['client/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['core', 'extensions', 'server'], 'client/')] }] } },
+  { files: ['demo/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['core', 'extensions', 'server'], 'demo/')] }] } },
 ]

@@ -23,6 +23,7 @@ import { loadConfig, type ParleyConfig } from './config.ts'
 import { createServerWriter, type AdmitWrite } from './documents/write.ts'
 import { createRestRoutes } from './http/api.ts'
 import { createHttpApp } from './http/app.ts'
+import { DEFAULT_DEMO_DIR } from './http/demo.ts'
 import { createConnectionGuards, pendingAuthOptions, type ConnectionOptions } from './http/connections.ts'
 import { createCredentials } from './http/credentials.ts'
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.ts'
@@ -77,6 +78,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   connections?: ConnectionOptions
   /** Push settings beyond the configuration (tests, embedding): extra CA certificates the push services' TLS is checked against (NODE_EXTRA_CA_CERTS works too), more senders. */
   delivery?: { ca?: string[]; senders?: PushSender[] }
+  /** Dev mode: where the built demo is served from at `/` (default {@link DEFAULT_DEMO_DIR}). */
+  demoDir?: string
   /** Feed settings beyond the configuration (tests, embedding): batching windows, aggregation window, trending half-life, clock. */
   feeds?: FeedOptions
   /** The clock moderation reads (ban expiry); tests inject one. Default `Date.now`. */
@@ -151,6 +154,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     feeds: feedOptions,
     clock = Date.now,
     webhooks: webhookOptions,
+    demoDir = DEFAULT_DEMO_DIR,
     ...overrides
   } = options
   const config: ParleyConfig = { ...defaults(), ...overrides }
@@ -278,6 +282,9 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     readiness: [{ name: 'storage', check: () => storage.ping() }, ...(redis ? [redis.readiness] : [])],
     metrics: metrics.registry,
     metricsToken: config.metricsToken,
+    demo: devMode
+      ? { dir: demoDir, token: (userId, name) => devToken(config.jwt, config.dataDir, userId, { name, handle: userId.includes('@') ? undefined : userId }) }
+      : undefined,
     api: {
       credentials: createCredentials({ verifier, apiKey: config.apiKey, access, logger }),
       corsOrigins: config.corsOrigins,

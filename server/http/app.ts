@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { err, ErrorCode, OK, type Result } from '../../protocol/index.ts'
 import { mountRestApi, type RestApi } from './api.ts'
+import { mountDemo, type DemoOptions } from './demo.ts'
 import { jsonError } from './errors.ts'
 
 /** A dependency `/ready` checks: resolves when it answers, rejects with the reason otherwise. */
@@ -25,6 +26,8 @@ export interface HttpDependencies {
   metricsToken: string | undefined
   /** The REST API under `/api/v1`; absent: those paths answer 404. */
   api?: RestApi | undefined
+  /** Dev mode: the demo at `/` and `POST /dev/token` (server/http/demo.ts); absent: the token route refuses. */
+  demo?: DemoOptions | undefined
 }
 
 async function runCheck(check: ReadinessCheck): Promise<Result<void, string>> {
@@ -63,6 +66,7 @@ export function createHttpApp(deps: HttpDependencies): Hono {
   })
 
   if (deps.api) mountRestApi(app, deps.api)
+  mountDemo(app, deps.demo)
 
   app.notFound((c) => jsonError(c, 404, ErrorCode.NotFound, `no route for ${c.req.method} ${c.req.path}`))
 
