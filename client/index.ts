@@ -24,6 +24,7 @@ export { InboxHandle, type InboxCounts, type InboxEvents } from './inbox.ts'
 export { FeedHandle, FEED_PAGE_SIZE, type FeedEvents } from './feed.ts'
 export { PresenceHandle, IDLE_AFTER_MS, TYPING_CLEAR_MS, TYPING_REFRESH_MS, type PresenceOptions, type PresentUser } from './presence.ts'
 export { MemoryStore } from './stores/memory.ts'
+export { countUnacknowledged } from './stores/acknowledged.ts'
 export type { SearchOptions, SearchPage, SearchResult } from './search.ts'
 export { IndexedDbStore } from './stores/indexeddb.ts'
 

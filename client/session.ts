@@ -7,6 +7,7 @@ import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocu
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { ErrorCode, isErrorCode, ParleyError, parseAuthReason, type ParleyErrorInfo, type ParleyErrorMessage } from '../protocol/index.ts'
+import { Acknowledgements } from './acknowledgements.ts'
 import { createBackoff } from './backoff.ts'
 import { Emitter } from './events.ts'
 import type { LocalStore } from './stores/types.ts'
@@ -26,7 +27,7 @@ export type TokenSource = string | (() => string | Promise<string>)
 export interface SessionEvents {
   /** The document changed (local or remote); batched by the caller. */
   change: undefined
-  /** Local changes not yet acknowledged by the server. */
+  /** Local changes not yet acknowledged by the server, stored ones from before a restart included. */
   sending: number
   synced: boolean
   /**
@@ -75,6 +76,7 @@ export class DocumentSession {
   private readonly resync = createBackoff(RESYNC_BASE_MS, RESYNC_MAX_MS)
   /** Why the server last refused this document for good (cleared by the next sync); see `whenSynced`. */
   private refusal: ParleyErrorInfo | null = null
+  private readonly acks: Acknowledgements
   private readonly waiting = new Set<{ resolve: () => void; reject: (error: ParleyError) => void }>()
   /** Resolves once the local store's state is in the document and the provider is attached. */
   readonly ready: Promise<void>
@@ -82,6 +84,9 @@ export class DocumentSession {
   constructor(options: SessionOptions) {
     this.options = options
     this.documentName = options.documentName
+    this.acks = new Acknowledgements(options.store, options.documentName, (error) =>
+      this.report({ code: ErrorCode.Internal, message: `local store could not save the acknowledged state: ${String(error)}` }),
+    )
     this.current = { doc: new Y.Doc(), provider: null, release: () => undefined }
     this.ready = this.start(this.current.doc)
   }
@@ -122,8 +127,12 @@ export class DocumentSession {
     return this.current.provider?.isSynced ?? false
   }
 
+  /**
+   * Changes not yet acknowledged: the provider's unsynced updates, plus the stored updates the
+   * server had not acknowledged when the document was loaded (until it acknowledges them).
+   */
   get sending(): number {
-    return this.current.provider?.unsyncedChanges ?? 0
+    return this.acks.restored + (this.current.provider?.unsyncedChanges ?? 0)
   }
 
   /** The current provider's Awareness; null until the provider is attached (see the `awareness` event). */
@@ -144,6 +153,7 @@ export class DocumentSession {
       try {
         const stored = await store.load(documentName)
         if (stored) Y.applyUpdate(doc, stored, FROM_LOCAL_STORE)
+        await this.acks.load()
       } catch (error) {
         this.report({ code: ErrorCode.Internal, message: `local store could not load: ${String(error)}` })
       }
@@ -156,6 +166,7 @@ export class DocumentSession {
       provider.destroy()
     }
     if (provider.awareness) this.events.emit('awareness', provider.awareness)
+    if (this.acks.restored > 0) this.events.emit('sending', this.sending)
   }
 
   /** Saves every update that did not come from the store, and reports changes. */
@@ -167,6 +178,9 @@ export class DocumentSession {
           this.report({ code: ErrorCode.Internal, message: `local store could not save: ${String(error)}` })
         })
       }
+      // An update from the server while nothing local is pending: the store learns the new state.
+      const provider = this.current.provider
+      if (provider !== null && origin === provider && provider.isSynced && provider.unsyncedChanges === 0) this.acks.acknowledged(doc)
       this.events.emit('change', undefined)
     }
     doc.on('update', onUpdate)
@@ -189,7 +203,10 @@ export class DocumentSession {
         }
         this.events.emit('synced', state)
       },
-      onUnsyncedChanges: ({ number }) => this.events.emit('sending', number),
+      onUnsyncedChanges: ({ number }) => {
+        if (number === 0 && provider.isSynced) this.acks.acknowledged(doc)
+        this.events.emit('sending', this.sending)
+      },
       onAuthenticationFailed: ({ reason }) => this.onAuthenticationFailed(provider, reason),
       onStateless: ({ payload }) => {
         const message = parleyErrorFrom(payload)
@@ -257,6 +274,7 @@ export class DocumentSession {
   async reset(): Promise<Y.Doc> {
     const old = this.current
     old.release()
+    this.acks.cancel()
     if (this.options.store) await this.options.store.clear(this.documentName)
     const doc = new Y.Doc()
     this.current = { doc, provider: null, release: () => undefined }
@@ -271,6 +289,7 @@ export class DocumentSession {
     if (this.closed) return
     this.closed = true
     this.resync.cancel()
+    this.acks.cancel()
     this.current.release()
     this.current.doc.destroy()
     this.events.clear()

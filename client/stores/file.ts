@@ -1,11 +1,13 @@
 /**
  * A local store in plain files, for Node and mobile-like runtimes: one append-only file per
  * document (records of a 4-byte big-endian length and the update), rewritten as one merged
- * record once it holds {@link FILE_STORE_COMPACT_AFTER} records.
+ * record once it holds {@link FILE_STORE_COMPACT_AFTER} records. The server's acknowledged state
+ * vector sits beside it in `<document>.ack`, replaced whole (write and rename).
  */
 import { appendFile, mkdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import * as Y from 'yjs'
+import { countUnacknowledged } from './acknowledged.ts'
 import type { LocalStore } from './types.ts'
 
 /** Records after which a document's file is rewritten as one merged record. */
@@ -46,6 +48,10 @@ export class FileStore implements LocalStore {
 
   private file(documentName: string): string {
     return path.join(this.dir, `${encodeURIComponent(documentName)}.ylog`)
+  }
+
+  private ackFile(documentName: string): string {
+    return path.join(this.dir, `${encodeURIComponent(documentName)}.ack`)
   }
 
   private queue<T>(documentName: string, operation: () => Promise<T>): Promise<T> {
@@ -90,6 +96,29 @@ export class FileStore implements LocalStore {
     })
   }
 
+  acknowledge(documentName: string, stateVector: Uint8Array): Promise<void> {
+    return this.queue(documentName, async () => {
+      await mkdir(this.dir, { recursive: true })
+      const file = this.ackFile(documentName)
+      const temp = `${file}.${process.pid}.tmp`
+      await writeFile(temp, stateVector)
+      await rename(temp, file)
+    })
+  }
+
+  unacknowledged(documentName: string): Promise<number> {
+    return this.queue(documentName, async () => {
+      const updates = await this.readAll(documentName)
+      let acknowledged: Uint8Array | null = null
+      try {
+        acknowledged = new Uint8Array(await readFile(this.ackFile(documentName)))
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      }
+      return countUnacknowledged(updates, acknowledged)
+    })
+  }
+
   private async compact(documentName: string): Promise<void> {
     const updates = await this.readAll(documentName)
     if (updates.length === 0) return
@@ -103,6 +132,7 @@ export class FileStore implements LocalStore {
   clear(documentName: string): Promise<void> {
     return this.queue(documentName, async () => {
       await rm(this.file(documentName), { force: true })
+      await rm(this.ackFile(documentName), { force: true })
       this.records.delete(documentName)
     })
   }

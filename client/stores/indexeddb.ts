@@ -1,9 +1,11 @@
 /**
  * A local store in IndexedDB, for browsers: one database, one object store of
  * `{ doc, update }` records with an index on `doc`; a document's records are merged into one
- * once there are {@link IDB_COMPACT_AFTER} of them.
+ * once there are {@link IDB_COMPACT_AFTER} of them. A second object store keeps, per document
+ * (the key), the server's acknowledged state vector; version 2 of the database added it.
  */
 import * as Y from 'yjs'
+import { countUnacknowledged } from './acknowledged.ts'
 import type { LocalStore } from './types.ts'
 
 /** Records after which a document's updates are merged into one record. */
@@ -11,6 +13,9 @@ export const IDB_COMPACT_AFTER = 200
 
 const STORE = 'updates'
 const BY_DOC = 'doc'
+const ACKNOWLEDGED = 'acknowledged'
+/** Version 1: updates only; version 2: the acknowledged state vectors. */
+const DB_VERSION = 2
 
 interface UpdateRecord {
   doc: string
@@ -37,10 +42,11 @@ export class IndexedDbStore implements LocalStore {
 
   /** `factory` defaults to the browser's `indexedDB`. */
   constructor(databaseName = 'parley', factory: IDBFactory = globalThis.indexedDB) {
-    const open = factory.open(databaseName, 1)
+    const open = factory.open(databaseName, DB_VERSION)
     open.onupgradeneeded = () => {
-      const store = open.result.createObjectStore(STORE, { autoIncrement: true })
-      store.createIndex(BY_DOC, 'doc')
+      const db = open.result
+      if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { autoIncrement: true }).createIndex(BY_DOC, 'doc')
+      if (!db.objectStoreNames.contains(ACKNOWLEDGED)) db.createObjectStore(ACKNOWLEDGED)
     }
     this.db = request(open)
   }
@@ -66,6 +72,22 @@ export class IndexedDbStore implements LocalStore {
     if (count >= IDB_COMPACT_AFTER) await this.compact(documentName)
   }
 
+  async acknowledge(documentName: string, stateVector: Uint8Array): Promise<void> {
+    const tx = (await this.db).transaction(ACKNOWLEDGED, 'readwrite')
+    tx.objectStore(ACKNOWLEDGED).put(stateVector, documentName)
+    await done(tx)
+  }
+
+  async unacknowledged(documentName: string): Promise<number> {
+    const tx = (await this.db).transaction([STORE, ACKNOWLEDGED], 'readonly')
+    const [values, acknowledged] = await Promise.all([
+      request(tx.objectStore(STORE).index(BY_DOC).getAll(documentName)),
+      request(tx.objectStore(ACKNOWLEDGED).get(documentName)),
+    ])
+    const updates = (values as UpdateRecord[]).map((r) => r.update)
+    return countUnacknowledged(updates, acknowledged instanceof Uint8Array ? acknowledged : null)
+  }
+
   private async compact(documentName: string): Promise<void> {
     const { keys, updates } = await this.records(documentName)
     if (updates.length < 2) return
@@ -78,9 +100,10 @@ export class IndexedDbStore implements LocalStore {
 
   async clear(documentName: string): Promise<void> {
     const { keys } = await this.records(documentName)
-    const tx = (await this.db).transaction(STORE, 'readwrite')
+    const tx = (await this.db).transaction([STORE, ACKNOWLEDGED], 'readwrite')
     const store = tx.objectStore(STORE)
     for (const key of keys) store.delete(key)
+    tx.objectStore(ACKNOWLEDGED).delete(documentName)
     await done(tx)
   }
 

@@ -8,8 +8,19 @@ export interface LocalStore {
   load(documentName: string): Promise<Uint8Array | null>
   /** Stores an update. Calls for one document complete in order. */
   append(documentName: string, update: Uint8Array): Promise<void>
-  /** Forgets a document (used to roll back to the server's state). */
+  /** Forgets a document (used to roll back to the server's state), its acknowledged state too. */
   clear(documentName: string): Promise<void>
   /** Waits for pending writes and releases resources. */
   close(): Promise<void>
+  /**
+   * Optional (a store without it reports nothing pending after a restart): remembers that the
+   * server holds the document up to `stateVector` (a Yjs state vector), replacing the last one.
+   */
+  acknowledge?(documentName: string, stateVector: Uint8Array): Promise<void>
+  /**
+   * Optional, with `acknowledge`: how many stored updates hold changes (clocks) beyond the last
+   * acknowledged state vector, every stored update with a change when none was saved.
+   * (stores/acknowledged.ts `countUnacknowledged` does the counting).
+   */
+  unacknowledged?(documentName: string): Promise<number>
 }

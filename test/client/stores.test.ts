@@ -82,6 +82,36 @@ for (const [kind, make] of Object.entries(factories)) {
       expect(contentOf(await store.load('comments/b'))).toBe('0,1,2,')
       await store.close()
     })
+
+    it('counts the updates beyond the acknowledged state vector, across a reopen, until cleared', async () => {
+      const factory = make()
+      const store = factory.open()
+      const { doc, updates } = textUpdates(5)
+      const deletion: Uint8Array[] = []
+      doc.once('update', (u: Uint8Array) => deletion.push(u))
+      doc.getText('t').delete(0, 1)
+      const acknowledged = new Y.Doc()
+      for (const u of updates.slice(0, 2)) {
+        await store.append('comments/a', u)
+        Y.applyUpdate(acknowledged, u)
+      }
+      // Nothing acknowledged yet: every stored update with a change counts.
+      expect(await store.unacknowledged?.('comments/a')).toBe(2)
+      await store.acknowledge?.('comments/a', Y.encodeStateVector(acknowledged))
+      expect(await store.unacknowledged?.('comments/a')).toBe(0)
+      for (const u of [...updates.slice(2), ...deletion]) await store.append('comments/a', u)
+      await store.append('comments/b', updates[0]!)
+      await store.close()
+      const again = factory.reopen(store)
+      // A deletion writes no clock: 3 updates beyond the vector, and the other document apart.
+      expect(await again.unacknowledged?.('comments/a')).toBe(3)
+      expect(await again.unacknowledged?.('comments/b')).toBe(1)
+      await again.clear('comments/a')
+      await again.append('comments/a', updates[0]!)
+      // The acknowledged vector went with the clear: the first update counts again.
+      expect(await again.unacknowledged?.('comments/a')).toBe(1)
+      await again.close()
+    })
   })
 }
 
@@ -101,5 +131,31 @@ describe('file store', () => {
     // Appends after the torn record are read back too.
     for (const u of updates.slice(3)) await reopened.append('comments/a', u)
     expect(contentOf(await new FileStore(dir).load('comments/a'))).toBe('0,1,2,3,4,')
+  })
+})
+
+describe('IndexedDB store', () => {
+  it('opens a database of version 1 (updates only): keeps its updates and adds the acknowledged vectors', async () => {
+    const factory = new IDBFactory()
+    const { updates } = textUpdates(2)
+    const open = factory.open('parley-v1', 1)
+    open.onupgradeneeded = () => open.result.createObjectStore('updates', { autoIncrement: true }).createIndex('doc', 'doc')
+    const v1 = await new Promise<IDBDatabase>((resolve, reject) => {
+      open.onsuccess = () => resolve(open.result)
+      open.onerror = () => reject(open.error ?? new Error('open failed'))
+    })
+    const tx = v1.transaction('updates', 'readwrite')
+    for (const update of updates) tx.objectStore('updates').add({ doc: 'comments/a', update })
+    await new Promise<void>((resolve) => (tx.oncomplete = () => resolve()))
+    v1.close()
+
+    const store = new IndexedDbStore('parley-v1', factory)
+    expect(contentOf(await store.load('comments/a'))).toBe('0,1,')
+    expect(await store.unacknowledged('comments/a')).toBe(2)
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, (await store.load('comments/a'))!)
+    await store.acknowledge('comments/a', Y.encodeStateVector(doc))
+    expect(await store.unacknowledged('comments/a')).toBe(0)
+    await store.close()
   })
 })
