@@ -1,7 +1,8 @@
 /**
  * The connection status with the "sending" count, the offline switch, and the presence avatars.
  * The switch is remembered per user in localStorage, so a reload stays offline: changes made
- * meanwhile wait in IndexedDB and sync once the switch is turned back on.
+ * meanwhile wait in IndexedDB and sync once the switch is turned back on. "sending N" is the SDK's
+ * count of changes the server has not acknowledged, those stored before a reload included.
  */
 import type { ParleyClient, PresenceHandle } from '../../client/index.ts'
 import { fill, h } from './dom.ts'
@@ -16,7 +17,7 @@ export function wantsOffline(userId: string): boolean {
 export function createStatus(client: ParleyClient): HTMLElement {
   const dot = h('span', { class: 'dot' })
   const label = h('span', { 'data-testid': 'status' })
-  const sending = h('span', { 'data-testid': 'sending' })
+  const sending = h('span', { 'data-testid': 'sending', title: 'changes the server has not acknowledged yet' })
   const offline = h('input', { type: 'checkbox', 'data-testid': 'offline' })
   offline.checked = wantsOffline(client.userId)
   const render = () => {

@@ -131,7 +131,8 @@ describe('the demo in two Chromium windows', () => {
     await threadA.locator('.comment').nth(1).locator('button.delete').click()
     await hasText(thread.locator('.comment .body').nth(1), 'deleted')
 
-    // A goes offline, comments, reloads: the comment waits in IndexedDB until A is back online.
+    // A goes offline, comments, reloads: the comment waits in IndexedDB until A is back online,
+    // and the status bar counts it as sending before and after the reload.
     await a.getByTestId('offline').check()
     await hasText(a.getByTestId('status'), 'offline')
     const storedBefore = await storedUpdates(a, 'alice')
@@ -145,6 +146,8 @@ describe('the demo in two Chromium windows', () => {
     await hasText(a.getByTestId('status'), 'offline')
     expect(await a.getByTestId('offline').isChecked()).toBe(true)
     await hasText(a.locator('.thread').first().locator('.comment .body').nth(2), 'Written offline')
+    // The reload did not forget it: the stored comment the server has not acknowledged is still sending.
+    await hasText(a.getByTestId('sending'), 'sending 1')
     await screenshot(a, '07-alice-offline-after-reload')
     // Nothing left the page: the server and B have A's earlier comments but not the offline one.
     expect(await serverTexts()).toEqual(['Can you review the launch plan, @bob ?', ''])
