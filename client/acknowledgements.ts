@@ -13,9 +13,6 @@ export class Acknowledgements {
   private readonly store: LocalStore | undefined
   private readonly documentName: string
   private readonly onError: (error: unknown) => void
-  /** The latest state vector waiting to be saved; saves run one at a time, the newest wins. */
-  private next: Uint8Array | null = null
-  private saving = false
 
   constructor(store: LocalStore | undefined, documentName: string, onError: (error: unknown) => void) {
     this.store = store
@@ -28,30 +25,18 @@ export class Acknowledgements {
     this.restored = (await this.store?.unacknowledged?.(this.documentName)) ?? 0
   }
 
-  /** The server holds every change in `doc`: nothing restored is pending any more, and the store learns it. */
+  /**
+   * The server holds every change in `doc`: nothing restored is pending any more, and the store
+   * learns it. Each save goes to the store at once (stores complete a document's calls in order),
+   * so that a close or a clear right after it still finds it queued before them.
+   */
   acknowledged(doc: Y.Doc): void {
     this.restored = 0
-    if (!this.store?.acknowledge) return
-    this.next = Y.encodeStateVector(doc)
-    if (!this.saving) void this.flush(this.store)
+    this.store?.acknowledge?.(this.documentName, Y.encodeStateVector(doc)).catch(this.onError)
   }
 
-  private async flush(store: LocalStore): Promise<void> {
-    this.saving = true
-    for (let vector = this.next; vector !== null; vector = this.next) {
-      this.next = null
-      try {
-        await store.acknowledge?.(this.documentName, vector)
-      } catch (error) {
-        this.onError(error)
-      }
-    }
-    this.saving = false
-  }
-
-  /** Drops a save not started yet (the document is cleared or closed); one in progress completes. */
-  cancel(): void {
-    this.next = null
+  /** The document is cleared or closed: nothing restored is pending in it. */
+  forget(): void {
     this.restored = 0
   }
 }

@@ -274,7 +274,7 @@ export class DocumentSession {
   async reset(): Promise<Y.Doc> {
     const old = this.current
     old.release()
-    this.acks.cancel()
+    this.acks.forget()
     if (this.options.store) await this.options.store.clear(this.documentName)
     const doc = new Y.Doc()
     this.current = { doc, provider: null, release: () => undefined }
@@ -289,7 +289,7 @@ export class DocumentSession {
     if (this.closed) return
     this.closed = true
     this.resync.cancel()
-    this.acks.cancel()
+    this.acks.forget()
     this.current.release()
     this.current.doc.destroy()
     this.events.clear()

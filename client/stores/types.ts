@@ -6,7 +6,7 @@
 export interface LocalStore {
   /** Every update stored for the document, merged into one; `null` when there is none. */
   load(documentName: string): Promise<Uint8Array | null>
-  /** Stores an update. Calls for one document complete in order. */
+  /** Stores an update. Calls for one document (`acknowledge` and `clear` too) complete in order. */
   append(documentName: string, update: Uint8Array): Promise<void>
   /** Forgets a document (used to roll back to the server's state), its acknowledged state too. */
   clear(documentName: string): Promise<void>

@@ -39,6 +39,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
+/** Asks a store opened anew (only once the client using the data is closed). */
 async function unacknowledgedIn(openStore: () => LocalStore): Promise<number> {
   const store = openStore()
   try {
@@ -54,7 +55,8 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       const s = await startServer()
       servers.push(s)
       const openStore = makeStore()
-      const ana = await sdkClient(s, 'ana', { store: openStore() })
+      const anaStore = openStore()
+      const ana = await sdkClient(s, 'ana', { store: anaStore })
       const ben = await sdkClient(s, 'ben')
       clients.push(ben)
       const a = await openSynced(ana, 'pending')
@@ -64,7 +66,8 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       // A change from someone else, received while nothing of ana's is pending: not ana's to send.
       b.reply(threadId, 'from ben')
       await waitFor(() => a.thread(threadId)?.comments.length === 2, 'ana receives ben’s reply')
-      await waitFor(async () => (await unacknowledgedIn(openStore)) === 0, 'the store holds nothing unacknowledged')
+      // Asked of ana's own store: its calls run in order, after the append of ben's reply.
+      await waitFor(async () => (await anaStore.unacknowledged?.(DOCUMENT)) === 0, 'the store holds nothing unacknowledged')
 
       ana.disconnect()
       await waitFor(() => ana.status === 'offline', 'ana offline')
