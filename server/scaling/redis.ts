@@ -2,7 +2,14 @@
  * Several instances serve the same documents through @hocuspocus/extension-redis (`REDIS_URL`).
  * Updates relayed from another instance carry the `redis` transaction origin: they were checked
  * and stored where they entered, so this instance neither stores nor re-checks them.
+ *
+ * While Redis is away each instance keeps serving (and storing) its own clients' updates, but the
+ * other instances do not hear of them. When the subscriber connection is back, this instance
+ * publishes its state vector for every document it has loaded: each peer answers with what this
+ * instance misses and its own state vector, which this instance answers in turn, so every
+ * document converges without waiting for its next change (docs/OPERATIONS.md, "Redis restarts").
  */
+import { OutgoingMessage, type Document } from '@hocuspocus/server'
 import type { Redis as RedisExtension } from '@hocuspocus/extension-redis'
 import type { RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
@@ -20,6 +27,36 @@ export interface RedisScaling {
   close(): Promise<void>
 }
 
+/** Publishes a SyncStep1 (this instance's state vector) for `name` on the document's channel. */
+async function announce(extension: RedisExtension, name: string, document: Document): Promise<void> {
+  const message = new OutgoingMessage(name).createSyncMessage().writeFirstSyncStepFor(document).toUint8Array()
+  await extension.pub.publish(`${REDIS_PREFIX}:${name}`, Buffer.concat([extension.messagePrefix, Buffer.from(message)]))
+}
+
+/**
+ * After the subscriber reconnects, announces every loaded document. ioredis emits `ready` before
+ * it re-subscribes, so the announcement waits for a PING on the subscriber connection: it is
+ * answered after the re-subscriptions, and the peers' answers find this instance listening.
+ */
+function resyncOnReconnect(extension: RedisExtension, logger: Logger): void {
+  let connectedBefore = false
+  extension.sub.on('ready', () => {
+    if (!connectedBefore) {
+      connectedBefore = true
+      return
+    }
+    const resync = async () => {
+      await Promise.resolve()
+      await extension.sub.ping()
+      // `instance` is set by the extension's onConfigure; before it nothing is loaded.
+      const documents = (extension.instance as typeof extension.instance | undefined)?.documents ?? new Map<string, Document>()
+      for (const [name, document] of documents) await announce(extension, name, document)
+      logger.info({ documents: documents.size }, 'redis reconnected: documents announced to the other instances')
+    }
+    resync().catch((error: unknown) => logger.warn({ err: error }, 'redis reconnected but the documents could not be announced'))
+  })
+}
+
 /** Loaded only when `REDIS_URL` is set: a single node does not pay for ioredis. */
 export async function createRedisScaling(url: string, logger: Logger): Promise<RedisScaling> {
   const [{ Redis: IORedis }, { Redis: RedisExtension }] = await Promise.all([import('ioredis'), import('@hocuspocus/extension-redis')])
@@ -31,6 +68,7 @@ export async function createRedisScaling(url: string, logger: Logger): Promise<R
   }
   const probe = client('readiness')
   const extension = new RedisExtension({ createClient: () => client('hocuspocus'), prefix: REDIS_PREFIX })
+  resyncOnReconnect(extension, logger)
   return {
     extension,
     readiness: {
