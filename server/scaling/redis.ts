@@ -57,6 +57,27 @@ function resyncOnReconnect(extension: RedisExtension, logger: Logger): void {
   })
 }
 
+/**
+ * extension-redis subscribes to its reply channel once, in its constructor, and every document
+ * load awaits that promise. When Redis is not there at that moment (an instance started before
+ * Redis, or Redis gone within its first milliseconds) the promise stays rejected and no document
+ * can ever load on this instance, even after Redis is back. So each time the subscriber connection
+ * is ready, subscribe again and hand the extension the fresh promise (`replySubscription` is
+ * private to TypeScript only; the extension reads it on every load).
+ */
+function keepReplySubscription(extension: RedisExtension, logger: Logger): void {
+  const channel = `${REDIS_PREFIX}#reply:${extension.configuration.identifier}`
+  extension.sub.on('ready', () => {
+    const subscribed = (async () => {
+      // After ioredis' own re-subscriptions, which it sends right after emitting `ready`.
+      await Promise.resolve()
+      await extension.sub.subscribe(channel)
+    })()
+    subscribed.catch((error: unknown) => logger.warn({ err: error }, 'redis: the reply channel could not be subscribed'))
+    Reflect.set(extension, 'replySubscription', subscribed)
+  })
+}
+
 /** Loaded only when `REDIS_URL` is set: a single node does not pay for ioredis. */
 export async function createRedisScaling(url: string, logger: Logger): Promise<RedisScaling> {
   const [{ Redis: IORedis }, { Redis: RedisExtension }] = await Promise.all([import('ioredis'), import('@hocuspocus/extension-redis')])
@@ -68,6 +89,7 @@ export async function createRedisScaling(url: string, logger: Logger): Promise<R
   }
   const probe = client('readiness')
   const extension = new RedisExtension({ createClient: () => client('hocuspocus'), prefix: REDIS_PREFIX })
+  keepReplySubscription(extension, logger)
   resyncOnReconnect(extension, logger)
   return {
     extension,
