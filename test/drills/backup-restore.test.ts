@@ -91,13 +91,7 @@ describe('backup and restore as documented', () => {
     await server.stop()
 
     const database = `${schema.name}_restored`
-    const admin = new pg.Client({ connectionString: base })
-    await admin.connect()
-    try {
-      await admin.query(`CREATE DATABASE ${database}`)
-    } finally {
-      await admin.end()
-    }
+    await run('psql', [base, '--command', `CREATE DATABASE ${database}`])
     cleanups.push(async () => {
       const dropper = new pg.Client({ connectionString: base })
       await dropper.connect()
