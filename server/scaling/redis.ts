@@ -34,27 +34,49 @@ async function announce(extension: RedisExtension, name: string, document: Docum
 }
 
 /**
- * After the subscriber reconnects, announces every loaded document. ioredis emits `ready` before
- * it re-subscribes, so the announcement waits for a PING on the subscriber connection: it is
- * answered after the re-subscriptions, and the peers' answers find this instance listening.
+ * Each time the subscriber connection is ready (again), subscribes the channel of every loaded
+ * document (those loaded while Redis was away have none yet) and announces it. ioredis emits
+ * `ready` before it re-subscribes, so the announcement waits for a PING on the subscriber
+ * connection: it is answered after the subscriptions, and the peers' answers find this instance
+ * listening.
  */
 function resyncOnReconnect(extension: RedisExtension, logger: Logger): void {
-  let connectedBefore = false
   extension.sub.on('ready', () => {
-    if (!connectedBefore) {
-      connectedBefore = true
-      return
-    }
     const resync = async () => {
       await Promise.resolve()
+      // A round trip first: a document whose load skipped Redis just before it came back is then listed.
       await extension.sub.ping()
       // `instance` is set by the extension's onConfigure; before it nothing is loaded.
       const documents = (extension.instance as typeof extension.instance | undefined)?.documents ?? new Map<string, Document>()
+      if (documents.size === 0) return
+      await Promise.all([...documents.keys()].map((name) => extension.sub.subscribe(`${REDIS_PREFIX}:${name}`)))
+      await extension.sub.ping()
       for (const [name, document] of documents) await announce(extension, name, document)
-      logger.info({ documents: documents.size }, 'redis reconnected: documents announced to the other instances')
+      logger.info({ documents: documents.size }, 'redis connected: documents announced to the other instances')
     }
-    resync().catch((error: unknown) => logger.warn({ err: error }, 'redis reconnected but the documents could not be announced'))
+    resync().catch((error: unknown) => logger.warn({ err: error }, 'redis connected but the documents could not be announced'))
   })
+}
+
+/**
+ * A document loads from storage, which holds every acknowledged update, so it does not need Redis
+ * to load: while Redis is away the extension's `afterLoadDocument` (subscribe, announce, wait for
+ * peers) is skipped, and if it fails it is logged instead of refusing the client. The channel is
+ * subscribed and the document announced when Redis is back ({@link resyncOnReconnect}).
+ */
+function loadWithoutRedis(extension: RedisExtension, logger: Logger): void {
+  const afterLoadDocument = extension.afterLoadDocument.bind(extension)
+  extension.afterLoadDocument = async (payload) => {
+    if (extension.sub.status !== 'ready') {
+      logger.warn({ documentName: payload.documentName }, 'redis is away: document loaded without the other instances')
+      return
+    }
+    try {
+      await afterLoadDocument(payload)
+    } catch (error) {
+      logger.warn({ err: error, documentName: payload.documentName }, 'redis failed: document loaded without the other instances')
+    }
+  }
 }
 
 /**
@@ -91,6 +113,7 @@ export async function createRedisScaling(url: string, logger: Logger): Promise<R
   const extension = new RedisExtension({ createClient: () => client('hocuspocus'), prefix: REDIS_PREFIX })
   keepReplySubscription(extension, logger)
   resyncOnReconnect(extension, logger)
+  loadWithoutRedis(extension, logger)
   return {
     extension,
     readiness: {

@@ -3,7 +3,8 @@
  * started again (empty, on the same port). While it is away each instance keeps acknowledging
  * its own clients' writes and `/ready` answers 503 naming the redis check; once it is back every
  * document converges on both instances (same state vector, every acknowledged comment) — also a
- * document nobody writes to after Redis returns — and storage holds every acknowledged comment.
+ * document nobody writes to after Redis returns, and one first opened while Redis was away — and
+ * storage holds every acknowledged comment.
  * The test owns its redis-server (test/helpers/owned-redis.ts); the instances are child processes.
  */
 import { rmSync } from 'node:fs'
@@ -119,6 +120,10 @@ describe('drill: Redis restarted under a steady write load', () => {
     // Instance one's own watcher sees the quiet writes; instance two cannot while Redis is away.
     await waitFor(() => missing(watcher('quiet', 'one').doc, [quietWriter]).length === 0, 'instance one serves its own clients')
     expect(missing(watcher('quiet', 'two').doc, [quietWriter]).length).toBeGreaterThan(0)
+    // A document no instance had loaded opens while Redis is away (from storage, which holds every acknowledged update).
+    const freshOne = await Writer.open(one.webSocketUrl, secret, 'fresh-one', 'fresh')
+    writers.push(freshOne)
+    for (let i = 0; i < WRITES_PER_PHASE; i++) await freshOne.write()
     // Let ioredis give up on the publishes it queued meanwhile (it drops its offline queue every
     // few failed reconnects): what converges then is the resync, not a late queued publish.
     const mark = one.output().length
@@ -129,6 +134,13 @@ describe('drill: Redis restarted under a steady write load', () => {
     await waitFor(async () => (await readiness(one)).status === 200 && (await readiness(two)).status === 200, '/ready answers 200 again', RECOVERY_MS)
     await Promise.all(busyWriters.map((writer) => writer.waitForMore(WRITES_PER_PHASE)))
     await Promise.all(busyWriters.map((writer) => writer.stop()))
+
+    // Instance one subscribed the fresh document when Redis came back: it hears instance two's writes.
+    const freshTwo = await Writer.open(two.webSocketUrl, secret, 'fresh-two', 'fresh')
+    writers.push(freshTwo)
+    for (let i = 0; i < WRITES_PER_PHASE; i++) await freshTwo.write()
+    await waitFor(() => missing(freshOne.handle.doc, [freshOne, freshTwo]).length === 0, 'instance one relays instance two’s writes on the fresh document')
+    await waitFor(() => stateVector(freshOne.handle.doc) === stateVector(freshTwo.handle.doc), 'the fresh document converged')
 
     // Convergence: on both instances every document holds every acknowledged comment, and the
     // two instances' copies have the same state vector.
@@ -153,6 +165,7 @@ describe('drill: Redis restarted under a steady write load', () => {
         const stored = rebuild(await storage.documents.load(`comments/${subject}`))
         expect(missing(stored, bySubject.get(subject)!), subject).toEqual([])
       }
+      expect(missing(rebuild(await storage.documents.load('comments/fresh')), [freshOne, freshTwo])).toEqual([])
     } finally {
       await storage.close()
     }
