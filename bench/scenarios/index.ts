@@ -4,6 +4,7 @@
  */
 import type { Scenario } from '../lib/types.ts'
 import { activity } from './activity.ts'
+import { cluster } from './cluster.ts'
 import { connections } from './connections.ts'
 import { durableWrites } from './durable-writes.ts'
 import { fanout } from './fanout.ts'
@@ -15,7 +16,7 @@ import { presence } from './presence.ts'
 import { search } from './search.ts'
 import { soak } from './soak.ts'
 
-export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, activity, search, feeds, flood, soak]
+export const SCENARIOS: readonly Scenario[] = [fanout, connections, joinStorm, durableWrites, presence, mentions, activity, search, feeds, flood, soak, cluster]
 
 export function scenarioNamed(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name)

@@ -27,6 +27,7 @@ const POSITIVE: Record<string, readonly string[]> = {
   presence: ['framesPerReaderPerSec', 'typingP95', 'serverRssMB'],
   search: ['buildSeconds', 'indexBytesPerComment', 'oneWordEngineP95', 'threeWordsEngineP95', 'prefixEngineP95', 'oneWordRestP95', 'findableP95', 'diffUs'],
   feeds: ['feedP95', 'feedRowsPerSec', 'rowsPerComment', 'commentsPerSec'],
+  cluster: ['singleP95', 'spreadP95', 'spreadRatio', 'convergeMs'],
 }
 
 function expectReal(name: string, kind: string, summary: ServerSummary | undefined): void {
