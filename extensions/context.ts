@@ -14,6 +14,8 @@ export interface ConnectionContext {
   role: Role
   /** `Revocation.generation` when the role was decided. */
   accessGeneration: number
+  /** `Revocation.epoch` when the role was last decided (moved on: resolved again before the next message). */
+  accessEpoch?: number
 }
 
 /**

@@ -38,7 +38,9 @@ import type { ParleyEvents } from '../core/events.ts'
 import { createNotifications } from './notifications/index.ts'
 import { createSearchIndexing } from './search/index.ts'
 import { createFeeds, type FeedOptions, type FeedService } from './feeds/index.ts'
+import { createAccessBus } from './scaling/access-bus.ts'
 import { createRedisScaling } from './scaling/redis.ts'
+import { createSessionChanges } from './moderation/session-changes.ts'
 import { openStorage } from './storage/open.ts'
 import { createPushSenders } from './delivery/senders.ts'
 import type { PushSender } from '../core/delivery/senders.ts'
@@ -179,6 +181,17 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const access = createAccessResolver({ storage, devMode, logger, now: clock })
   const revocation = createRevocation({ document: (name) => link.hocuspocus.documents.get(name), access, logger })
   const redis = config.redisUrl ? await createRedisScaling(config.redisUrl, logger) : undefined
+  // Access changes reach open sessions here and, through Redis, on every other instance (issue 21).
+  const sessions = createSessionChanges({ hocuspocus: () => link.hocuspocus, access, revocation, logger, now: clock })
+  const accessBus = redis
+    ? await createAccessBus({
+        createClient: redis.createClient,
+        logger,
+        onChange: (change) => sessions.applyLocal(change),
+        onMissed: () => revocation.missed(),
+      })
+    : undefined
+  if (accessBus) sessions.announceWith((change) => accessBus.announce(change))
   // Flow control slows fast senders before Hocuspocus reads their messages (server/flow/).
   const flow = createFlowControl({ updates: config.updateRate, ...flowOptions, logger, metrics: createFlowMetrics(metrics.registry) })
   // Per-address admission, pre-authentication limits and HTTP timeouts (server/http/connections.ts).
@@ -293,7 +306,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         storage,
         hocuspocus: instance,
         access,
-        revocation,
+        sessions,
         logger,
         presence,
         outbox: notifications.outbox,
@@ -335,6 +348,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
     await durability.flush()
     await instance.hooks('onDestroy', { instance })
+    await accessBus?.close()
     await redis?.close()
     await storage.close()
     logger.info('stopped')

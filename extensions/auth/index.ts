@@ -7,11 +7,11 @@
  * Every verified token is remembered (claim, name, handle), so that the server can answer for
  * users who are not connected.
  */
-import type { Extension, connectedPayload, onAuthenticatePayload } from '@hocuspocus/server'
+import type { Extension, beforeHandleMessagePayload, connectedPayload, onAuthenticatePayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { echoedName, type ErrorCode, type ParleyErrorInfo } from '../../protocol/index.ts'
 import type { AccessResolver } from '../../core/access/resolve.ts'
-import type { Revocation } from './revoke.ts'
+import { ACCESS_REVOKED_CLOSE, type Revocation } from './revoke.ts'
 import type { TokenVerifier } from '../../core/auth/verifier.ts'
 import { connectionOf, type ConnectionContext, type ParleyContext } from '../context.ts'
 import { ConnectionRefused } from '../errors.ts'
@@ -32,7 +32,7 @@ export interface AuthenticationConfiguration {
   verifier: TokenVerifier
   access: AccessResolver
   /** Closes connections whose role was revoked; without one, nothing is re-checked. */
-  revocation: Pick<Revocation, 'generation' | 'recheckConnection'> | undefined
+  revocation: Pick<Revocation, 'generation' | 'epoch' | 'recheckConnection'> | undefined
   logger: Logger
   onRefused: ((code: ErrorCode) => void) | undefined
   watch: AuthenticationWatch | undefined
@@ -63,6 +63,7 @@ export class Authentication implements Extension {
   private async decide({ token, documentName, connectionConfig, socketId }: onAuthenticatePayload): Promise<ConnectionContext> {
     const { verifier, access, revocation, logger } = this.configuration
     const accessGeneration = revocation?.generation ?? 0
+    const accessEpoch = revocation?.epoch ?? 0
     const verified = await verifier.verify(token)
     const refuse = (error: ParleyErrorInfo): never => {
       this.configuration.onRefused?.(error.code)
@@ -80,7 +81,28 @@ export class Authentication implements Extension {
     const decision = await access.decide(user, documentName)
     if (!decision.ok) return refuse(decision.error)
     connectionConfig.readOnly = decision.value.readOnly
-    return { user, role: decision.value.role, accessGeneration }
+    return { user, role: decision.value.role, accessGeneration, accessEpoch }
+  }
+
+  /**
+   * After this instance missed an access change announced by another (a lost Redis message), a
+   * connection decided before is resolved again before its next message is handled; one that lost
+   * its role is closed (`access_revoked`) and the message is not applied.
+   */
+  async beforeHandleMessage({ connection, documentName }: beforeHandleMessagePayload<ParleyContext>): Promise<void> {
+    const { revocation } = this.configuration
+    const context = connection.context as ParleyContext | undefined
+    if (!revocation || !context || context.accessEpoch === undefined || context.accessEpoch === revocation.epoch) return
+    context.accessEpoch = revocation.epoch
+    let closed: boolean
+    try {
+      closed = await revocation.recheckConnection(connection, documentName)
+    } catch (error) {
+      this.configuration.logger.error({ err: error, documentName }, 'access re-check before a message failed; the connection keeps its role')
+      return
+    }
+    // Hocuspocus closes the connection with the thrown code and drops the message.
+    if (closed) throw Object.assign(new Error(`access to ${documentName} was revoked`), ACCESS_REVOKED_CLOSE)
   }
 
   /** A revocation that ran while this connection was being decided may have missed it. */

@@ -4,8 +4,10 @@
  * now lower than the one it was opened with gets the `parley.error` message `access_revoked` and
  * is closed. Reconnecting then goes through authentication, which refuses or grants the new role.
  *
- * With several instances, a Redis subscriber will call the same {@link Revocation.recheck} with
- * the document and user another instance published (not built yet).
+ * With several instances, the access bus (server/scaling/access-bus.ts) calls the same
+ * {@link Revocation.recheck} with the document and user another instance announced. When it finds
+ * that it missed an announcement, {@link Revocation.missed} moves the {@link Revocation.epoch}: every
+ * connection decided in an earlier epoch is checked again on its next message (auth extension).
  */
 import type { Connection, Document } from '@hocuspocus/server'
 import type { Logger } from 'pino'
@@ -32,6 +34,13 @@ export interface Revocation {
    * checked again.
    */
   readonly generation: number
+  /**
+   * Moves when this instance may have missed an access change made on another instance; a
+   * connection decided in an earlier epoch is resolved again before its next message is handled.
+   */
+  readonly epoch: number
+  /** Another instance changed access and this instance did not hear what (a lost announcement). */
+  missed(): void
 }
 
 /** What authentication put into the context: the user (with the presented claim) and the role. */
@@ -50,6 +59,7 @@ export interface RevocationOptions {
 export function createRevocation(options: RevocationOptions): Revocation {
   const { access, logger } = options
   let generation = 0
+  let epoch = 0
 
   async function recheckConnection(connection: Connection, documentName: string): Promise<boolean> {
     const holder = holderOf(connection.context)
@@ -73,6 +83,12 @@ export function createRevocation(options: RevocationOptions): Revocation {
   return {
     get generation() {
       return generation
+    },
+    get epoch() {
+      return epoch
+    },
+    missed() {
+      epoch++
     },
     recheckConnection,
     async recheck(documentName, userId) {

@@ -3,8 +3,8 @@
  * connections to the subject on this instance become read-only (role `read`, Hocuspocus's
  * `readOnly`) without being closed; lifting the ban, or its expiry (a timer on the instance that
  * set it), gives them back the role they resolve to then.
- * Connections on other instances keep their role until they reconnect (revocation across
- * instances is not built yet), though every write they make is still judged by their context.
+ * With several instances the ban and its lift are announced to the others, which apply them to
+ * their own connections (session-changes.ts, server/scaling/access-bus.ts).
  */
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'

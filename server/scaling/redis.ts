@@ -11,7 +11,7 @@
  */
 import { OutgoingMessage, type Document } from '@hocuspocus/server'
 import type { Redis as RedisExtension } from '@hocuspocus/extension-redis'
-import type { RedisOptions } from 'ioredis'
+import type { Redis as IORedisClient, RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import type { ReadinessCheck } from '../http/app.ts'
 
@@ -23,6 +23,8 @@ const CLIENT_OPTIONS: RedisOptions = { maxRetriesPerRequest: 3, enableOfflineQue
 
 export interface RedisScaling {
   extension: RedisExtension
+  /** A new connection with Parley's options, its errors logged under `role` (the caller disconnects it). */
+  createClient(role: string): IORedisClient
   readiness: ReadinessCheck
   close(): Promise<void>
 }
@@ -116,6 +118,7 @@ export async function createRedisScaling(url: string, logger: Logger): Promise<R
   loadWithoutRedis(extension, logger)
   return {
     extension,
+    createClient: client,
     readiness: {
       name: 'redis',
       async check() {

@@ -10,7 +10,6 @@ import { z } from 'zod'
 import { commentsDocumentName } from '../../../protocol/index.ts'
 import { MAX_MODERATION_REASON_LENGTH } from '../../../core/guard/rules.ts'
 import { MODERATION_ACTIONS } from '../../../core/storage/moderation-types.ts'
-import { createSessionRestorer, downgradeSessions, restoreSessions } from '../../moderation/sessions.ts'
 import { errorResponse, jsonError } from '../errors.ts'
 import { userOrBackendRoute, type Caller, type RouteDefinition } from '../route.ts'
 import { idSchema } from '../schemas.ts'
@@ -44,8 +43,6 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
       return errorResponse(c, STORAGE_DOWN)
     }
   }
-
-  const restorer = createSessionRestorer(deps.hocuspocus, deps.access, deps.logger)
 
   /** The backend, or a user with `moderate` on the subject; the refusal otherwise. */
   async function moderator(c: Context, caller: Caller, subjectId: string): Promise<{ actorId: string | null } | Response> {
@@ -95,9 +92,7 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
             at,
           })
           const documentName = commentsDocumentName(params.subjectId)
-          const downgraded = downgradeSessions(deps.hocuspocus, documentName, params.userId)
-          if (until === null) restorer.cancel(documentName, params.userId)
-          else restorer.schedule(documentName, params.userId, until - at)
+          const downgraded = await deps.sessions.apply({ kind: 'ban', documentName, userId: params.userId, until })
           return c.json({ ...params, reason: body.reason, until, downgradedConnections: downgraded })
         }),
     ),
@@ -129,8 +124,7 @@ export function banRoutes(deps: RestDependencies): RouteDefinition[] {
               reason,
               at: deps.now(),
             })
-            restorer.cancel(commentsDocumentName(params.subjectId), params.userId)
-            await restoreSessions(deps.hocuspocus, deps.access, commentsDocumentName(params.subjectId), params.userId)
+            await deps.sessions.apply({ kind: 'unban', documentName: commentsDocumentName(params.subjectId), userId: params.userId })
           }
           return c.json({ ...params, removed })
         }),

@@ -3,7 +3,7 @@ import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { err, ErrorCode, ok, roleAtLeast, type ParleyErrorInfo, type Result, type Role } from '../../../protocol/index.ts'
 import type { AccessResolver } from '../../../core/access/resolve.ts'
-import type { Revocation } from '../../../extensions/auth/revoke.ts'
+import type { SessionChanges } from '../../moderation/session-changes.ts'
 import type { ParleyUser } from '../../../core/auth/claims.ts'
 import type { ServerWriter } from '../../documents/write.ts'
 import type { PresenceRegistry } from '../../../core/presence/registry.ts'
@@ -15,7 +15,8 @@ export interface RestDependencies {
   storage: Storage
   hocuspocus: Hocuspocus
   access: AccessResolver
-  revocation: Revocation
+  /** Applies access changes to open sessions here and announces them to the other instances. */
+  sessions: SessionChanges
   writer: ServerWriter
   /** Who is where (awareness) and who is online. */
   presence: PresenceRegistry

@@ -30,7 +30,7 @@ export function memberRoutes(deps: RestDependencies): RouteDefinition[] {
       },
       async ({ c, params, body }) => {
         const member = await deps.storage.subjects.putMember(params.subjectId, params.userId, body.role)
-        const closed = await deps.revocation.recheck(commentsDocumentName(params.subjectId), params.userId)
+        const closed = await deps.sessions.apply({ kind: 'access', documentName: commentsDocumentName(params.subjectId), userId: params.userId })
         return c.json({ subjectId: params.subjectId, userId: member.userId, role: member.role, closedConnections: closed })
       },
     ),
@@ -54,7 +54,7 @@ export function memberRoutes(deps: RestDependencies): RouteDefinition[] {
       },
       async ({ c, params }) => {
         const removed = await deps.storage.subjects.removeMember(params.subjectId, params.userId)
-        const closed = await deps.revocation.recheck(commentsDocumentName(params.subjectId), params.userId)
+        const closed = await deps.sessions.apply({ kind: 'access', documentName: commentsDocumentName(params.subjectId), userId: params.userId })
         return c.json({ subjectId: params.subjectId, userId: params.userId, removed, closedConnections: closed })
       },
     ),

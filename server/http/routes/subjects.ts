@@ -31,7 +31,7 @@ export function subjectRoutes(deps: RestDependencies): RouteDefinition[] {
       },
       async ({ c, params, body }) => {
         const subject = await deps.storage.subjects.put(params.subjectId, body.defaultRole)
-        const closedConnections = await deps.revocation.recheck(commentsDocumentName(params.subjectId))
+        const closedConnections = await deps.sessions.apply({ kind: 'access', documentName: commentsDocumentName(params.subjectId), userId: null })
         return c.json({ subjectId: subject.id, defaultRole: subject.defaultRole, closedConnections })
       },
     ),
