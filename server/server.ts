@@ -39,6 +39,7 @@ import { createNotifications } from './notifications/index.ts'
 import { createSearchIndexing } from './search/index.ts'
 import { createFeeds, type FeedOptions, type FeedService } from './feeds/index.ts'
 import { createAccessBus } from './scaling/access-bus.ts'
+import { createInboxResetLock } from './scaling/inbox-reset-lock.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { createSessionChanges } from './moderation/session-changes.ts'
 import { openStorage } from './storage/open.ts'
@@ -192,6 +193,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
       })
     : undefined
   if (accessBus) sessions.announceWith((change) => accessBus.announce(change))
+  const inboxResetRedis = redis?.createClient('inbox-reset')
   // Flow control slows fast senders before Hocuspocus reads their messages (server/flow/).
   const flow = createFlowControl({ updates: config.updateRate, ...flowOptions, logger, metrics: createFlowMetrics(metrics.registry) })
   // Per-address admission, pre-authentication limits and HTTP timeouts (server/http/connections.ts).
@@ -230,6 +232,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     appUrl: config.appUrl,
     digestSeconds: config.digestSeconds,
     clustered: redis !== undefined,
+    inboxResetCoordinator: inboxResetRedis ? createInboxResetLock(inboxResetRedis) : undefined,
     push: { senders: createPushSenders(config.push, deliveryOptions, logger), isPresent: (userId, documentName) => presence.isPresent(userId, documentName) },
     email:
       config.email && emailKey
@@ -349,6 +352,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     await durability.flush()
     await instance.hooks('onDestroy', { instance })
     await accessBus?.close()
+    inboxResetRedis?.disconnect()
     await redis?.close()
     await storage.close()
     logger.info('stopped')

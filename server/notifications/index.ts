@@ -7,7 +7,7 @@ import type { Extension, Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { Inbox } from '../../extensions/inbox/index.ts'
-import { INBOX_RESET_BYTES, InboxReset } from '../../extensions/inbox/reset.ts'
+import { INBOX_RESET_BYTES, InboxReset, type InboxResetCoordinator } from '../../extensions/inbox/reset.ts'
 import { Mentions } from '../../extensions/mentions/index.ts'
 import { inboxDocumentName } from '../../protocol/index.ts'
 import type { AccessResolver } from '../../core/access/resolve.ts'
@@ -51,6 +51,8 @@ export interface NotificationsOptions {
   digestSeconds?: number | undefined
   /** Several instances share documents (Redis): an inbox not loaded here may be open on another, so every delivery projects. */
   clustered: boolean
+  /** With several instances: inbox resets one instance at a time, never while another holds the inbox. */
+  inboxResetCoordinator?: InboxResetCoordinator | undefined
   /** Push: the configured senders, and who is active where (present users are not pushed). */
   push?: { senders: PushSender[]; isPresent(userId: string, documentName: string): Promise<boolean> } | undefined
   /** Email (issue 17): the SMTP sender, the unsubscribe key and link, who is active where. */
@@ -172,7 +174,14 @@ export function createNotifications(options: NotificationsOptions): Notification
     failed: () => options.hookError('expiry'),
   })
   const inbox = new Inbox({ storage, projector, logger, hookError: options.hookError })
-  const reset = new InboxReset({ storage, logger, limit: projectorOptions.limit ?? INBOX_DOCUMENT_LIMIT, resetBytes, hookError: options.hookError })
+  const reset = new InboxReset({
+    storage,
+    logger,
+    limit: projectorOptions.limit ?? INBOX_DOCUMENT_LIMIT,
+    resetBytes,
+    hookError: options.hookError,
+    coordinator: options.inboxResetCoordinator,
+  })
   let sweeping: Promise<unknown> = Promise.resolve()
   return {
     events,

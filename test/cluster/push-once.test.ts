@@ -40,7 +40,11 @@ describe('a mention with three instances', () => {
       databaseUrl: schema.url,
       secret: newSecret(),
       apiKey: TEST_API_KEY,
-      push: { apns: { keyFile, keyId: peer.keyId, teamId: peer.teamId, topic: peer.topic, production: false, host: '127.0.0.1', port: peer.port }, webPush: undefined, fcm: undefined },
+      push: {
+        apns: { keyFile, keyId: peer.keyId, teamId: peer.teamId, topic: peer.topic, production: false, host: '127.0.0.1', port: peer.port },
+        webPush: undefined,
+        fcm: undefined,
+      },
       delivery: { ca: [peer.ca] },
     }
     for (let i = 0; i < 3; i++) servers.push(await startServer(options))
@@ -48,7 +52,9 @@ describe('a mention with three instances', () => {
     const subject = `launch-${randomUUID()}`
     const name = `comments/${subject}`
     for (const userId of ['ana', 'ben', 'cid', 'dan']) {
-      expect((await rest(one, 'PUT', `/api/v1/users/${userId}`, { bearer: TEST_API_KEY, json: { name: userId.toUpperCase(), handle: userId } })).status).toBe(200)
+      expect((await rest(one, 'PUT', `/api/v1/users/${userId}`, { bearer: TEST_API_KEY, json: { name: userId.toUpperCase(), handle: userId } })).status).toBe(
+        200,
+      )
       expect((await rest(one, 'PUT', `/api/v1/subjects/${subject}/members/${userId}`, { bearer: TEST_API_KEY, json: { role: 'comment' } })).status).toBe(200)
     }
     const device = await rest<{ id: string }>(two, 'POST', '/api/v1/devices', { bearer: await two.token('ben'), json: { platform: 'apns', token: 'b0b0b0' } })
