@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { serveStatic } from '@hono/node-server/serve-static'
-import type { Hono } from 'hono'
+import type { Hono, MiddlewareHandler } from 'hono'
 import { ErrorCode, isValidId } from '../../protocol/index.ts'
 import { jsonError } from './errors.ts'
 
@@ -46,10 +46,17 @@ export function mountDemo(app: Hono, demo: DemoOptions | undefined): void {
   })
   if (!demo) return
   const root = path.resolve(demo.dir)
+  // Made at the first request after the demo is built: serveStatic warns at once about a missing root.
+  let statics: { index: MiddlewareHandler; assets: MiddlewareHandler } | undefined
+  const built = () =>
+    existsSync(path.join(root, 'index.html')) ? (statics ??= { index: serveStatic({ root, path: 'index.html' }), assets: serveStatic({ root }) }) : undefined
   app.get('/', async (c, next) => {
-    if (existsSync(path.join(root, 'index.html'))) return next()
+    const served = built()
+    if (served) return served.index(c, next)
     return jsonError(c, 404, ErrorCode.NotFound, `the demo is not built: run npm run build:demo (looked in ${root})`)
   })
-  app.get('/', serveStatic({ root, path: 'index.html' }))
-  app.get('/assets/*', serveStatic({ root }))
+  app.get('/assets/*', async (c, next) => {
+    const served = built()
+    return served ? served.assets(c, next) : next()
+  })
 }
