@@ -3,15 +3,12 @@
  * last). They serve `/ready` 503 naming redis; once Redis is up they answer 200, open documents
  * and relay each other's updates, with no restart of their own.
  */
-import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startChild, type ChildServer } from '../helpers/child.ts'
-import { closeWriters, missing, Writer } from '../helpers/drill.ts'
-import { startOwnedRedis, type OwnedRedis } from '../helpers/owned-redis.ts'
-import { createTestSchema, type TestSchema } from '../helpers/postgres.ts'
-import { connectSynced, type TestClient } from '../helpers/provider.ts'
-import { tempDir } from '../helpers/server.ts'
-import { newSecret, tokenFor } from '../helpers/tokens.ts'
+import type { ChildServer } from '../helpers/child.ts'
+import { missing, Writer } from '../helpers/drill.ts'
+import { connectSynced } from '../helpers/provider.ts'
+import { startRedisDrill, type RedisDrill } from '../helpers/redis-drill.ts'
+import { tokenFor } from '../helpers/tokens.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 /** Redis starting and ioredis' reconnect backoff (up to 2 s between attempts). */
@@ -24,39 +21,17 @@ async function readyStatus(instance: ChildServer): Promise<{ status: number; red
 }
 
 describe('drill: instances started before their Redis', () => {
-  let redis: OwnedRedis | undefined
-  let schema: TestSchema | undefined
-  const instances: ChildServer[] = []
-  const writers: Writer[] = []
-  const watchers: TestClient[] = []
-  const dirs: string[] = []
-  const secret = newSecret()
-
+  let drill: RedisDrill | undefined
   beforeAll(async () => {
-    redis = await startOwnedRedis()
-    await redis.stop()
-    schema = await createTestSchema()
-    const env = () => {
-      const dataDir = tempDir()
-      dirs.push(dataDir)
-      return { PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, DATABASE_URL: schema!.url, REDIS_URL: redis!.url }
-    }
-    instances.push(...(await Promise.all([startChild(env()), startChild(env())])))
+    drill = await startRedisDrill({ redisDown: true })
   }, 60_000)
-
   afterAll(async () => {
-    for (const watcher of watchers.splice(0)) watcher.destroy()
-    await closeWriters(writers.splice(0))
-    for (const instance of instances.splice(0)) instance.process.kill('SIGKILL')
-    await Promise.all(instances.map((instance) => instance.exited))
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-    await redis?.dispose()
-    await schema?.drop()
+    await drill?.dispose()
   }, 60_000)
 
   it('reports redis until it is up, then serves and relays documents', async () => {
-    const [one, two] = instances
-    if (!redis || !one || !two) throw new Error('setup failed')
+    if (!drill) throw new Error('setup failed')
+    const { redis, secret, one, two, writers, watchers } = drill
     // Long enough down for ioredis to give up on the commands queued at start.
     await waitFor(() => one.output().split('"role":"hocuspocus"').length > 12, 'instance one failed to reach redis a few times', RECOVERY_MS)
     expect(await readyStatus(one)).toEqual({ status: 503, redisOk: false })

@@ -7,17 +7,14 @@
  * storage holds every acknowledged comment.
  * The test owns its redis-server (test/helpers/owned-redis.ts); the instances are child processes.
  */
-import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PostgresStorage } from '../../server/storage/postgres/index.ts'
-import { startChild, type ChildServer } from '../helpers/child.ts'
+import type { ChildServer } from '../helpers/child.ts'
 import { rebuild } from '../helpers/comments.ts'
-import { closeWriters, missing, stateVector, Writer } from '../helpers/drill.ts'
-import { startOwnedRedis, type OwnedRedis } from '../helpers/owned-redis.ts'
-import { createTestSchema, type TestSchema } from '../helpers/postgres.ts'
+import { missing, stateVector, Writer } from '../helpers/drill.ts'
 import { connectSynced, type TestClient } from '../helpers/provider.ts'
-import { tempDir } from '../helpers/server.ts'
-import { newSecret, tokenFor } from '../helpers/tokens.ts'
+import { startRedisDrill, type RedisDrill } from '../helpers/redis-drill.ts'
+import { tokenFor } from '../helpers/tokens.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 /** Documents written on both instances through the whole drill. */
@@ -42,38 +39,17 @@ async function readiness(instance: ChildServer): Promise<Readiness> {
 }
 
 describe('drill: Redis restarted under a steady write load', () => {
-  let redis: OwnedRedis | undefined
-  let schema: TestSchema | undefined
-  const instances: ChildServer[] = []
-  const writers: Writer[] = []
-  const watchers: TestClient[] = []
-  const dirs: string[] = []
-  const secret = newSecret()
-
+  let drill: RedisDrill | undefined
   beforeAll(async () => {
-    redis = await startOwnedRedis()
-    schema = await createTestSchema()
-    const env = () => {
-      const dataDir = tempDir()
-      dirs.push(dataDir)
-      return { PARLEY_DATA_DIR: dataDir, PARLEY_JWT_SECRET: secret, DATABASE_URL: schema!.url, REDIS_URL: redis!.url }
-    }
-    instances.push(...(await Promise.all([startChild(env()), startChild(env())])))
+    drill = await startRedisDrill()
   }, 60_000)
-
   afterAll(async () => {
-    for (const watcher of watchers.splice(0)) watcher.destroy()
-    await closeWriters(writers.splice(0))
-    for (const instance of instances.splice(0)) instance.process.kill('SIGKILL')
-    await Promise.all(instances.map((instance) => instance.exited))
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-    await redis?.dispose()
-    await schema?.drop()
+    await drill?.dispose()
   }, 60_000)
 
   it('keeps serving each instance’s clients, reports redis in /ready, and converges after it returns', async () => {
-    const [one, two] = instances
-    if (!redis || !schema || !one || !two) throw new Error('setup failed')
+    if (!drill) throw new Error('setup failed')
+    const { redis, schema, secret, one, two, writers, watchers } = drill
     const busy = Array.from({ length: BUSY_DOCUMENTS }, (_, i) => `busy${i}`)
     // `quiet` is written on instance one only while Redis is away; instance two has it loaded.
     const subjects = [...busy, 'quiet']
