@@ -255,7 +255,8 @@ export async function openClusterPresence(
   onError?: (operation: string) => void,
 ): Promise<ClusterPresence> {
   const { Redis: IORedis } = await import('ioredis')
-  const redis = new IORedis(url, { maxRetriesPerRequest: 3 })
+  // No offline queue: while Redis is away a read fails at once and answers from the local part.
+  const redis = new IORedis(url, { maxRetriesPerRequest: 3, enableOfflineQueue: false })
   // Without a listener, ioredis reports connection errors as unhandled 'error' events.
   redis.on('error', (error: Error) => logger.warn({ err: error, role: 'presence' }, 'redis connection error'))
   const { abandon, ...rest } = settings
