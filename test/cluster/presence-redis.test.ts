@@ -10,7 +10,7 @@ import { createTestSchema } from '../helpers/postgres.ts'
 import { connectSynced, type TestClient } from '../helpers/provider.ts'
 import { rest } from '../helpers/rest.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
-import { REDIS_URL } from '../helpers/services.ts'
+import { closedPort, REDIS_URL } from '../helpers/services.ts'
 import { newSecret } from '../helpers/tokens.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -137,5 +137,20 @@ describe('presence across instances (REDIS_URL)', () => {
     expect(await one.server.presence.isPresent('ben', `comments/${subjectId}`)).toBe(false)
     // Instance two still sees ben locally.
     expect(await two.server.presence.isPresent('ben', `comments/${subjectId}`)).toBe(true)
+  }, 30_000)
+
+  it('while Redis is away, answers at once from the instance itself and counts the failures', async () => {
+    const s = await startServer({ redisUrl: `redis://127.0.0.1:${await closedPort()}`, clusterPresence: { heartbeatMs: HEARTBEAT_MS } })
+    servers.push(s)
+    const subjectId = `presence-away-${randomUUID()}`
+    await joinActive(s, subjectId, 'ben')
+    await waitFor(async () => (await subjectOn(s, subjectId)).users.length === 1, 'ben present on his own instance')
+    const started = Date.now()
+    expect(await userOn(s, 'ben')).toMatchObject({ online: true, lastSeenAt: expect.any(Number) })
+    expect(await s.server.presence.isPresent('ben', `comments/${subjectId}`)).toBe(true)
+    // No waiting for Redis: a few local reads, well under one ioredis retry.
+    expect(Date.now() - started).toBeLessThan(1_000)
+    const metrics = await (await fetch(`${s.server.httpUrl}/metrics`)).text()
+    expect(metrics).toMatch(/parley_hook_errors_total\{hook="clusterPresence:(document|flush)"\} [1-9]/)
   }, 30_000)
 })
