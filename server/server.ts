@@ -42,6 +42,7 @@ import { createAccessBus } from './scaling/access-bus.ts'
 import { createInboxResetLock } from './scaling/inbox-reset-lock.ts'
 import { createRedisScaling } from './scaling/redis.ts'
 import { createSessionChanges } from './moderation/session-changes.ts'
+import { openClusterPresence, type ClusterPresenceSettings } from './scaling/presence.ts'
 import { openStorage } from './storage/open.ts'
 import { createPushSenders } from './delivery/senders.ts'
 import type { PushSender } from '../core/delivery/senders.ts'
@@ -70,6 +71,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   flow?: FlowOptions
   /** Presence timing (tests scale it down): awareness window, heartbeat renewal, silence timeout, sweep period. */
   presence?: Partial<Pick<PresenceConfiguration, 'windowMs' | 'renewMs' | 'timeoutMs' | 'sweepMs'>>
+  /** Presence across instances with `REDIS_URL` (tests): key prefix, heartbeat, entry expiry, a signal to stop beating. */
+  clusterPresence?: ClusterPresenceSettings
   /**
    * Inbox settings (tests): notifications per inbox document, idle time before it closes, and the
    * stored bytes past which an inbox is rebuilt on load (`INBOX_RESET_BYTES` by default).
@@ -150,6 +153,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     guard: guardOptions,
     flow: flowOptions,
     presence: presenceOptions,
+    clusterPresence: clusterPresenceOptions = {},
     inbox: inboxOptions,
     admitWrite,
     connections: connectionOptions,
@@ -213,7 +217,14 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     closeSocket: (webSocket, refused) =>
       flow.closeForRefusal(webSocket, { code: refused.code, documentName: refused.documentName, sender: refused.userId, detail: refused.clients.join(',') }),
   })
-  const presence = createMemoryRegistry({ timeoutMs: presenceOptions?.timeoutMs })
+  const localPresence = createMemoryRegistry({ timeoutMs: presenceOptions?.timeoutMs })
+  // With Redis, presence is read across the instances (server/scaling/presence.ts).
+  const cluster = config.redisUrl
+    ? await openClusterPresence(config.redisUrl, localPresence, clusterPresenceOptions, logger, (operation) =>
+        metrics.hookError(`clusterPresence:${operation}`),
+      )
+    : undefined
+  const presence = cluster?.registry ?? localPresence
   const presenceExtension = new Presence({
     ...presenceOptions,
     registry: presence,
@@ -353,6 +364,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     await instance.hooks('onDestroy', { instance })
     await accessBus?.close()
     inboxResetRedis?.disconnect()
+    await cluster?.close()
     await redis?.close()
     await storage.close()
     logger.info('stopped')

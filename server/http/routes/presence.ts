@@ -2,7 +2,7 @@
  * Presence over REST: `GET /api/v1/subjects/:subjectId/presence` (the users whose awareness
  * state is in the subject's document, as its connected clients see them) and
  * `GET /api/v1/users/:userId/presence` (online anywhere, last seen). Both answer from the
- * presence registry (core/presence/registry.ts).
+ * presence registry (core/presence/registry.ts; across instances with Redis: server/scaling/presence.ts).
  *
  * Who may ask: subject presence needs read on the subject, or the API key. User presence is open
  * to any authenticated user (and the backend): it tells only whether someone is online and when
@@ -58,7 +58,8 @@ export function presenceRoutes(deps: RestDependencies): RouteDefinition[] {
         summary: "A user's presence across all documents",
         description:
           '`online`: the user has a connection the server heard from within the presence timeout (30 s). ' +
-          '`lastSeenAt`: the last time the server heard from them, null if never (since this server started). Any authenticated user may ask.',
+          '`lastSeenAt`: the last time a server heard from them, null if never. With several instances (Redis) both are across all of them. ' +
+          'Any authenticated user may ask.',
         params: z.object({ userId: idSchema }),
         responses: {
           200: { description: 'Online and last seen', schema: z.object({ userId: z.string(), online: z.boolean(), lastSeenAt: z.number().nullable() }) },
