@@ -2,133 +2,56 @@
  * `createParleyServer(config)`: Hocuspocus with Parley's extensions, HTTP routes and storage,
  * composed into one server that a CLI runs and a Node backend can embed.
  */
-import type { Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { Hocuspocus, type Extension } from '@hocuspocus/server'
-import type { Logger } from 'pino'
 import { Authentication } from '../extensions/auth/index.ts'
 import { COMPACT_AFTER_ROWS, Durability } from '../extensions/durability/index.ts'
-import { Guard, type GuardConfiguration } from '../extensions/guard/index.ts'
+import { Guard } from '../extensions/guard/index.ts'
 import { InstanceLink } from '../extensions/instance.ts'
 import { Metrics } from '../extensions/metrics/index.ts'
-import { Presence, type PresenceConfiguration } from '../extensions/presence/index.ts'
-import { createAccessResolver, type AccessResolver } from '../core/access/resolve.ts'
+import { Presence } from '../extensions/presence/index.ts'
+import { createAccessResolver } from '../core/access/resolve.ts'
 import { createRevocation } from '../extensions/auth/revoke.ts'
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts'
-import { devToken, type DevTokenOptions } from './auth/sign.ts'
+import { devToken } from './auth/sign.ts'
 import { cacheVerifiedTokens } from '../core/auth/verified-cache.ts'
 import { createTokenVerifier } from '../core/auth/verifier.ts'
 import { loadConfig, type ParleyConfig } from './config.ts'
-import { createServerWriter, type AdmitWrite } from './documents/write.ts'
+import { createServerWriter } from './documents/write.ts'
 import { createRestRoutes } from './http/api.ts'
 import { createHttpApp } from './http/app.ts'
 import { DEFAULT_DEMO_DIR } from './http/demo.ts'
-import { createConnectionGuards, pendingAuthOptions, type ConnectionOptions } from './http/connections.ts'
+import { createConnectionGuards, pendingAuthOptions } from './http/connections.ts'
 import { createCredentials } from './http/credentials.ts'
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.ts'
-import { createFlowControl, createFlowMetrics, type FlowOptions } from './flow/index.ts'
+import { createFlowControl, createFlowMetrics } from './flow/index.ts'
 import { instrumentHooks } from './observability/hooks.ts'
 import { createLogger } from './observability/logger.ts'
 import { createGuardMetrics } from './observability/guard-metrics.ts'
 import { createPresenceMetrics } from './observability/presence-metrics.ts'
-import { createMemoryRegistry, type PresenceRegistry } from '../core/presence/registry.ts'
-import { createMetrics, type ParleyMetrics } from './observability/metrics.ts'
-import type { ParleyEvents } from '../core/events.ts'
+import { createMemoryRegistry } from '../core/presence/registry.ts'
+import { createMetrics } from './observability/metrics.ts'
 import { createNotifications } from './notifications/index.ts'
 import { createSearchIndexing } from './search/index.ts'
-import { createFeeds, type FeedOptions, type FeedService } from './feeds/index.ts'
-import { createAccessBus } from './scaling/access-bus.ts'
-import { createInboxResetLock } from './scaling/inbox-reset-lock.ts'
-import { createRedisScaling } from './scaling/redis.ts'
+import { createFeeds } from './feeds/index.ts'
 import { createSessionChanges } from './moderation/session-changes.ts'
-import { openClusterPresence, type ClusterPresenceSettings } from './scaling/presence.ts'
+import { openCluster } from './scaling/cluster.ts'
 import { openStorage } from './storage/open.ts'
 import { createPushSenders } from './delivery/senders.ts'
-import type { PushSender } from '../core/delivery/senders.ts'
 import { DEFAULT_REPORT_THRESHOLD } from './moderation/reports.ts'
 import { KeepHiddenWords } from './moderation/keep-words.ts'
-import type { Storage } from '../core/storage/types.ts'
-import { createWebhooks, type WebhookOptions, type WebhookService } from './webhooks/index.ts'
+import { createWebhooks } from './webhooks/index.ts'
 import { createWebhookMetrics } from './observability/webhook-metrics.ts'
 import { unsubscribeKey } from './email/key.ts'
 import { createSmtpSender } from './email/smtp.ts'
 import { UNSUBSCRIBE_PATH } from './http/routes/unsubscribe.ts'
+import type { ParleyServer, ParleyServerOptions } from './server-types.ts'
+
+export type { ParleyServer, ParleyServerOptions } from './server-types.ts'
 
 /** How long a graceful shutdown waits for documents to be stored and unloaded. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000
-
-export interface ParleyServerOptions extends Partial<ParleyConfig> {
-  /** A logger to use instead of a new pino logger at `logLevel`. */
-  logger?: Logger
-  /** A storage to use instead of the one the configuration selects (tests, embedding). */
-  storage?: Storage
-  /** Log rows after which a stored document is compacted (default {@link COMPACT_AFTER_ROWS}). */
-  compactAfterRows?: number
-  /** Write-guard settings beyond the configuration (tests, embedding): size limits, slow readers. */
-  guard?: Partial<Omit<GuardConfiguration, 'logger' | 'owners' | 'metrics' | 'forgetPending' | 'closeSocket'>>
-  /** Flow-control settings beyond the configuration (tests, embedding): rates, caps, refusal backoff (server/flow/limits.ts). */
-  flow?: FlowOptions
-  /** Presence timing (tests scale it down): awareness window, heartbeat renewal, silence timeout, sweep period. */
-  presence?: Partial<Pick<PresenceConfiguration, 'windowMs' | 'renewMs' | 'timeoutMs' | 'sweepMs'>>
-  /** Presence across instances with `REDIS_URL` (tests): key prefix, heartbeat, entry expiry, a signal to stop beating. */
-  clusterPresence?: ClusterPresenceSettings
-  /**
-   * Inbox settings (tests): notifications per inbox document, idle time before it closes, and the
-   * stored bytes past which an inbox is rebuilt on load (`INBOX_RESET_BYTES` by default).
-   */
-  inbox?: { limit?: number; idleMs?: number; resetBytes?: number }
-  /** Per-user admission of REST writes (tests, embedding); default: the flow gate's per-user update buckets, shared with the user's sockets. */
-  admitWrite?: AdmitWrite
-  /** Connection limits beyond the configuration (tests, embedding): upgrade rate, pre-authentication deadline and bytes, HTTP timeouts (server/http/connection-limits.ts). */
-  connections?: ConnectionOptions
-  /** Push settings beyond the configuration (tests, embedding): extra CA certificates the push services' TLS is checked against (NODE_EXTRA_CA_CERTS works too), more senders. */
-  delivery?: { ca?: string[]; senders?: PushSender[] }
-  /** Dev mode: where the built demo is served from at `/` (default {@link DEFAULT_DEMO_DIR}). */
-  demoDir?: string
-  /** Feed settings beyond the configuration (tests, embedding): batching windows, aggregation window, trending half-life, clock. */
-  feeds?: FeedOptions
-  /** The clock moderation reads (ban expiry); tests inject one. Default `Date.now`. */
-  clock?: () => number
-  /** Webhook delivery settings (tests shorten the retry schedule): schedule, timeout, concurrency, poll period (server/webhooks/). */
-  webhooks?: WebhookOptions
-}
-
-export interface ParleyServer {
-  readonly config: ParleyConfig
-  readonly hocuspocus: Hocuspocus
-  readonly storage: Storage
-  /** Roles from every source, for users connected or not ("may this user read this subject?"). */
-  readonly access: AccessResolver
-  /** Who is present where, who is online (notifications skip pushing to someone looking at the subject). */
-  readonly presence: PresenceRegistry
-  /** Feed fan-out, batching and documents (issue 18). */
-  readonly feeds: FeedService
-  /** Typed events in process: `server.events.on('mention.created', handler)`. */
-  readonly events: ParleyEvents
-  /** Webhook delivery, when `PARLEY_WEBHOOK_URL` is set: `paused` after a 410, `resume()`. */
-  readonly webhooks: WebhookService | undefined
-  /** Removes notifications older than `PARLEY_NOTIFICATION_MAX_AGE_DAYS` at `now` (it also runs hourly); resolves with how many left. */
-  expireNotifications(now?: number): Promise<number>
-  readonly logger: Logger
-  readonly metrics: ParleyMetrics
-  readonly httpServer: HttpServer
-  /** Starts listening on `config.host:config.port` (port 0 picks a free one). */
-  listen(): Promise<{ host: string; port: number }>
-  /** The bound port, once listening. */
-  readonly port: number
-  /** `http://host:port`, once listening. */
-  readonly httpUrl: string
-  /** `ws://host:port`, once listening. */
-  readonly webSocketUrl: string
-  /** Graceful shutdown: stop accepting, close sockets, store and unload documents, close storage. */
-  close(): Promise<void>
-  /**
-   * A token this server accepts, with `parley token`'s defaults (`{ "*": "comment" }`, 24 h): signed
-   * with the dev secret in dev mode or PARLEY_JWT_SECRET; throws with a public key or JWKS.
-   */
-  devToken(userId: string, options?: DevTokenOptions): Promise<string>
-}
 
 function defaults(): ParleyConfig {
   const result = loadConfig({})
@@ -185,19 +108,23 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
   const durability = new Durability({ storage, logger, metrics: metrics.durability, compactAfterRows })
   const access = createAccessResolver({ storage, devMode, logger, now: clock })
   const revocation = createRevocation({ document: (name) => link.hocuspocus.documents.get(name), access, logger })
-  const redis = config.redisUrl ? await createRedisScaling(config.redisUrl, logger) : undefined
   // Access changes reach open sessions here and, through Redis, on every other instance (issue 21).
   const sessions = createSessionChanges({ hocuspocus: () => link.hocuspocus, access, revocation, logger, now: clock })
-  const accessBus = redis
-    ? await createAccessBus({
-        createClient: redis.createClient,
+  const localPresence = createMemoryRegistry({ timeoutMs: presenceOptions?.timeoutMs })
+  // Several instances: Redis links them (server/scaling/cluster.ts).
+  const cluster = config.redisUrl
+    ? await openCluster({
+        url: config.redisUrl,
         logger,
-        onChange: (change) => sessions.applyLocal(change),
-        onMissed: () => revocation.missed(),
+        revocation,
+        sessions,
+        localPresence,
+        presence: clusterPresenceOptions,
+        hookError: metrics.hookError,
       })
     : undefined
-  if (accessBus) sessions.announceWith((change) => accessBus.announce(change))
-  const inboxResetRedis = redis?.createClient('inbox-reset')
+  const redis = cluster?.redis
+  const presence = cluster?.presence ?? localPresence
   // Flow control slows fast senders before Hocuspocus reads their messages (server/flow/).
   const flow = createFlowControl({ updates: config.updateRate, ...flowOptions, logger, metrics: createFlowMetrics(metrics.registry) })
   // Per-address admission, pre-authentication limits and HTTP timeouts (server/http/connections.ts).
@@ -217,14 +144,6 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     closeSocket: (webSocket, refused) =>
       flow.closeForRefusal(webSocket, { code: refused.code, documentName: refused.documentName, sender: refused.userId, detail: refused.clients.join(',') }),
   })
-  const localPresence = createMemoryRegistry({ timeoutMs: presenceOptions?.timeoutMs })
-  // With Redis, presence is read across the instances (server/scaling/presence.ts).
-  const cluster = config.redisUrl
-    ? await openClusterPresence(config.redisUrl, localPresence, clusterPresenceOptions, logger, (operation) =>
-        metrics.hookError(`clusterPresence:${operation}`),
-      )
-    : undefined
-  const presence = cluster?.registry ?? localPresence
   const presenceExtension = new Presence({
     ...presenceOptions,
     registry: presence,
@@ -243,7 +162,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     appUrl: config.appUrl,
     digestSeconds: config.digestSeconds,
     clustered: redis !== undefined,
-    inboxResetCoordinator: inboxResetRedis ? createInboxResetLock(inboxResetRedis) : undefined,
+    inboxResetCoordinator: cluster?.inboxReset,
     push: { senders: createPushSenders(config.push, deliveryOptions, logger), isPresent: (userId, documentName) => presence.isPresent(userId, documentName) },
     email:
       config.email && emailKey
@@ -362,10 +281,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     if (!unloaded) logger.warn({ documents: instance.getDocumentsCount() }, 'shutdown: documents still loaded after the timeout')
     await durability.flush()
     await instance.hooks('onDestroy', { instance })
-    await accessBus?.close()
-    inboxResetRedis?.disconnect()
     await cluster?.close()
-    await redis?.close()
     await storage.close()
     logger.info('stopped')
   }
