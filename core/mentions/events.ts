@@ -7,7 +7,7 @@ import * as Y from 'yjs'
 import { CommentField, readRuns, runsToText, ThreadField } from '../../protocol/index.ts'
 import type { ParleyEvents } from '../events.ts'
 import type { TransactionChanges } from './diff.ts'
-import { extractMentions } from './extract.ts'
+import { mentionedUserIds } from './extract.ts'
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 
@@ -35,7 +35,7 @@ export function announce(events: ParleyEvents, subjectId: string, changes: Trans
     const ref = { subjectId, threadId, commentId, authorId }
     const body = touch.comment.get(CommentField.body)
     const runs = !isGone(touch.comment) && body instanceof Y.Text ? readRuns(body) : []
-    const content = () => ({ text: runsToText(runs), mentions: extractMentions(runs).userIds })
+    const content = () => ({ text: runsToText(runs), mentions: mentionedUserIds(runs) })
     if (touch.created) {
       const parentId = str(touch.comment.get(CommentField.parentId))
       pending.push(() => events.emit('comment.created', { ...ref, parentId, ...content() }))

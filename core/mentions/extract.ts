@@ -37,6 +37,13 @@ export function handlesIn(text: string): string[] {
   return [...handles]
 }
 
+/** User ids from mention runs, once each, in order (no text scan: what the `comment.*` events carry). */
+export function mentionedUserIds(runs: readonly BodyRun[]): string[] {
+  const userIds = new Set<string>()
+  for (const run of runs) if ('mention' in run) userIds.add(run.mention)
+  return [...userIds]
+}
+
 export function extractMentions(runs: readonly BodyRun[]): ExtractedMentions {
   const userIds = new Set<string>()
   // Plain text runs are joined (a mention run in between separates them), so that a handle split

@@ -72,6 +72,7 @@ export function snapshotComment(thread: Y.Map<unknown>, comment: Y.Map<unknown>,
   const deleted = isGone(comment)
   const body = comment.get(CommentField.body)
   const runs = !deleted && body instanceof Y.Text ? readRuns(body) : []
+  let mentions: CommentSnapshot['mentions'] | undefined
   return {
     threadId,
     commentId,
@@ -79,7 +80,10 @@ export function snapshotComment(thread: Y.Map<unknown>, comment: Y.Map<unknown>,
     deleted,
     runs,
     text: runsToText(runs),
-    mentions: extractMentions(runs),
+    // Read from the runs when detection asks (off the writer's path: a body may hold thousands of handles).
+    get mentions() {
+      return (mentions ??= extractMentions(runs))
+    },
     activity:
       fresh && !deleted
         ? { first: isFirst(thread, comment), participants: participants(thread), subscribers: subscribers(thread), followers: followers(thread) }

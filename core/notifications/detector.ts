@@ -9,6 +9,7 @@
  * no-op, so either may run twice. `thread.created` is announced when storage says a thread's first
  * comment was handled by this call.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { commentsDocumentName, type BodyRun } from '../../protocol/index.ts'
 import type { AccessResolver } from '../access/resolve.ts'
 import type { ParleyEvents } from '../events.ts'
@@ -31,6 +32,12 @@ import {
   THREAD_RULE,
   threadRecipients,
 } from './rules.ts'
+
+/**
+ * Longest stretch of detection work (ms) between two turns of the event loop: a write of many long
+ * comments is detected in slices, so that other clients' writes are served in between.
+ */
+export const DETECTION_SLICE_MS = 4
 
 /** A comment as one transaction (or the rescan) left it, read synchronously from the document. */
 export interface CommentSnapshot {
@@ -113,7 +120,12 @@ export function createDetector(options: DetectorOptions): Detector {
       const mentions: MentionInput[] = []
       const comments: Array<{ subjectId: string; commentId: string; activities: ActivityInput[] }> = []
       const now = Date.now()
+      let sliceStarted = performance.now()
       for (const s of snapshots) {
+        if (performance.now() - sliceStarted > DETECTION_SLICE_MS) {
+          await nextTurn()
+          sliceStarted = performance.now()
+        }
         if (s.deleted) {
           if (s.fresh) comments.push({ subjectId, commentId: s.commentId, activities: [] })
           continue
@@ -126,6 +138,8 @@ export function createDetector(options: DetectorOptions): Detector {
         const mentioned = new Set(resolved.filter((id): id is string => id !== null))
         const already = handled.mentions.get(s.commentId)
         const text = preview(s.text)
+        // Access and preferences of everyone this comment newly mentions, in one read each.
+        if (!baseline) await prefetch([...mentioned].filter((userId) => userId !== s.authorId && !already?.has(userId)))
         for (const userId of mentioned) {
           if (already?.has(userId)) continue
           if (baseline) {

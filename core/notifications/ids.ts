@@ -50,6 +50,18 @@ export function notificationEventId(userId: string, notificationId: string, vers
 
 /** At most {@link PREVIEW_LENGTH} characters (code points, so no surrogate pair is cut). */
 export function preview(text: string): string {
-  const points = Array.from(text.replace(/\s+/g, ' ').trim())
+  // Whitespace runs read as one space; only as much of the text as the preview needs is read.
+  const points: string[] = []
+  let space = false
+  for (const point of text) {
+    if (/\s/.test(point)) {
+      space = points.length > 0
+      continue
+    }
+    if (space) points.push(' ')
+    space = false
+    points.push(point)
+    if (points.length > PREVIEW_LENGTH) break
+  }
   return points.length <= PREVIEW_LENGTH ? points.join('') : `${points.slice(0, PREVIEW_LENGTH - 1).join('')}…`
 }

@@ -10,6 +10,7 @@
  * `feed/<feedId>` opened by a client: the document is projected from storage.
  */
 import { type Extension, type afterLoadDocumentPayload, type afterUnloadDocumentPayload } from '@hocuspocus/server'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
@@ -121,6 +122,8 @@ export class Feeds implements Extension {
       .then(async () => {
         if (live) await faults.at('feed-before-record')
         for (const { activity, commenter } of read) {
+          // Each activity on a turn of its own, after the write that caused it (see the mentions extension).
+          await nextTurn()
           const actor = activity.actorIds[0]
           const user = actor === undefined ? null : await storage.users.get(actor)
           const named = { ...activity, actorName: user?.name ?? null }

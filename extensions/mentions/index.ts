@@ -18,6 +18,7 @@ import {
   type afterUnloadDocumentPayload,
   type beforeUnloadDocumentPayload,
 } from '@hocuspocus/server'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type * as Y from 'yjs'
 import { parseDocumentName } from '../../protocol/index.ts'
@@ -81,11 +82,17 @@ export class Mentions implements Extension {
   }
 
   private enqueue(name: string, state: DocumentState, job: () => Promise<void>): void {
-    state.queue = state.queue.then(job).catch((error: unknown) => {
-      state.failed = true
-      this.configuration.metrics?.hookError('mentions')
-      this.configuration.logger.error({ documentName: name, err: error }, 'mention detection failed; the document is rescanned when it loads again')
-    })
+    // Detection starts on a later turn of the event loop than the write it reads: the writer's
+    // acknowledgement and other clients' frames go first (storage calls resolve at once on SQLite,
+    // so without this the whole job would run in the write's own turn).
+    state.queue = state.queue
+      .then(() => nextTurn())
+      .then(job)
+      .catch((error: unknown) => {
+        state.failed = true
+        this.configuration.metrics?.hookError('mentions')
+        this.configuration.logger.error({ documentName: name, err: error }, 'mention detection failed; the document is rescanned when it loads again')
+      })
   }
 
   private async record(state: DocumentState, run: () => Promise<RecordResult>): Promise<void> {

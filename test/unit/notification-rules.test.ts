@@ -2,6 +2,7 @@
  * Who hears what (core/notifications/rules.ts), the deterministic ids and previews
  * (core/notifications/ids.ts) and the outbox's retry delays (core/notifications/outbox.ts).
  */
+import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
 import { ID_PATTERN, PREVIEW_LENGTH } from '../../protocol/index.ts'
 import { ID_HASH_CHARS, mentionNotificationId, notificationEventId, preview, replyNotificationId } from '../../core/notifications/ids.ts'
@@ -97,6 +98,26 @@ describe(`PROTOCOL §Inbox document as implemented: previews (at most ${PREVIEW_
     expect(Array.from(emoji)).toHaveLength(PREVIEW_LENGTH)
     expect(emoji).toBe(`${'😀'.repeat(PREVIEW_LENGTH - 1)}…`)
     expect(preview('😀'.repeat(PREVIEW_LENGTH))).toBe('😀'.repeat(PREVIEW_LENGTH))
+  })
+
+  it('reads only the start of a long text and agrees with collapsing the whole text first (seeded)', () => {
+    const whole = (text: string) => {
+      const points = Array.from(text.replace(/\s+/g, ' ').trim())
+      return points.length <= PREVIEW_LENGTH ? points.join('') : `${points.slice(0, PREVIEW_LENGTH - 1).join('')}…`
+    }
+    const gen = prng.create(13)
+    const alphabet = ['a', 'b', ' ', '\n', '\t', '😀', 'é', '\u00a0', '  ']
+    for (let i = 0; i < 500; i++) {
+      const length = prng.uint32(gen, 0, PREVIEW_LENGTH + 20)
+      const text = Array.from({ length }, () => prng.oneOf(gen, alphabet)).join('')
+      expect(preview(text), JSON.stringify(text)).toBe(whole(text))
+    }
+    expect(preview(`${'x'.repeat(PREVIEW_LENGTH)}   \n`)).toBe('x'.repeat(PREVIEW_LENGTH))
+    // 8 MB of text: collapsing all of it first took ~0.3 s; the preview needs its first few hundred characters.
+    const huge = '@m00001 '.repeat(1_000_000)
+    const started = performance.now()
+    expect(preview(huge)).toBe(whole(huge.slice(0, 8 * PREVIEW_LENGTH)))
+    expect(performance.now() - started).toBeLessThan(50)
   })
 })
 
