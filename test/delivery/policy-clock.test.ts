@@ -173,6 +173,8 @@ describe('the push policy with an injected clock', () => {
     const end = Date.UTC(2030, 11, 5, 6, 0)
     expect(await round()).toEqual({ r_t1_ben: end, m_c1_ben: end, r_t2_ben: null, r_t1_cid: null })
     expect(peer.requests.map((r) => r.token).sort()).toEqual(['b0b0', 'c1c1'])
+    // Priority 10 for urgent, 5 for a normal reply (contract additions, "Devices").
+    expect(Object.fromEntries(peer.requests.map((r) => [r.token, r.headers['apns-priority']]))).toEqual({ b0b0: '10', c1c1: '5' })
     expect(await storage.deliveries.ofNotification('ben', 'r_t1_ben')).toEqual([])
 
     clock = end - 1
