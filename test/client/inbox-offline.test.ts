@@ -1,6 +1,6 @@
 /**
  * Contract additions, "SDK": `client.inbox()` shares the client's one socket with its comments,
- * and is offline-safe like comments: marks made while the server is down are kept in the local
+ * announces changes of its live list, and is offline-safe like comments: marks made while the server is down are kept in the local
  * store across an app restart and reach the server (and REST) when it returns.
  */
 import { rmSync } from 'node:fs'
@@ -44,9 +44,13 @@ describe('the SDK inbox on one socket, across an app restart', () => {
     // The inbox and the comments travel on the client's one socket.
     expect(upgrades).toBe(1)
 
+    const changes: number[] = []
+    inbox.on('change', (notifications) => changes.push(notifications.length))
     post.createThread([{ text: '@Ben', mention: 'ben' }, { text: ' one' }])
     post.createThread([{ text: '@Ben', mention: 'ben' }, { text: ' two' }])
     await waitFor(() => inbox.notifications().length === 2, 'both on the phone')
+    // The live list announces its changes.
+    await waitFor(() => changes.at(-1) === 2, 'a change event with both')
     const [newest, oldest] = inbox.notifications()
 
     // The server goes away; the phone reads one, archives the other, marks all seen, and is closed.
