@@ -10,11 +10,25 @@ export function bypassesDigest(note: Pick<NotificationRecord, 'kind' | 'priority
   return note.kind === 'mention' || note.priority === 'urgent'
 }
 
+/** The outbox error of a row the digest held: once such a row is due again, its window has ended. */
+export const DIGEST_HELD = 'digest window'
+
 /** When a push must wait until: the end of the window the last push opened; null when it may go now. */
 export function digestHoldUntil(lastSentAt: number | null, windowMs: number, now: number): number | null {
   if (windowMs <= 0 || lastSentAt === null) return null
   const end = lastSentAt + windowMs
   return now < end ? end : null
+}
+
+/**
+ * When a user's pending notifications (not bypassing the digest) must wait until; null: now.
+ * Some of them held before for the digest and due again means their window has ended: they go
+ * now with the others, even though a mention or urgent push sent meanwhile moved `lastSentAt`
+ * (otherwise a steady stream of mentions would hold them for ever).
+ */
+export function digestHold(rows: ReadonlyArray<{ lastError: string | null }>, lastSentAt: number | null, windowMs: number, now: number): number | null {
+  if (rows.some((row) => row.lastError === DIGEST_HELD)) return null
+  return digestHoldUntil(lastSentAt, windowMs, now)
 }
 
 const NOUNS: Record<string, [string, string]> = {

@@ -18,7 +18,7 @@ import type { Preferences } from '../notifications/preferences.ts'
 import type { NotificationRecord, OutboxRow, Storage } from '../storage/types.ts'
 import { deliveryId, isSettled, type DeliveryRecord, type DeliveryStatus } from './deliveries.ts'
 import type { DevicePlatform, DeviceRecord } from './devices.ts'
-import { bypassesDigest, digestHoldUntil, summaryMessage } from './digest.ts'
+import { bypassesDigest, DIGEST_HELD, digestHold, summaryMessage } from './digest.ts'
 import { pushMessage } from './message.ts'
 import { decide, PUSH_MAX_ATTEMPTS, retryDelay } from './policy.ts'
 import type { PushMessage, PushSender, SendOutcome } from './senders.ts'
@@ -188,16 +188,22 @@ export function createPushDeliverer(options: PushOptions) {
     const first = ready[0]
     if (!first) return
     const lastSentAt = Math.max(0, ...first.devices.map((d) => d.lastSentAt ?? 0)) || null
-    const hold = digestHoldUntil(lastSentAt, first.preferences.digestSeconds * 1000, now())
     const urgent = ready.filter((r) => bypassesDigest(r.note))
     const rest = ready.filter((r) => !bypassesDigest(r.note))
+    // Decided before the urgent ones are sent: their push does not move the window of those held.
+    const hold = digestHold(
+      rest.map((r) => r.row),
+      lastSentAt,
+      first.preferences.digestSeconds * 1000,
+      now(),
+    )
     const settle = (group: readonly Ready[], retryAt: number | null) => {
       for (const r of group) outcomes[r.index] = retryAt === null ? null : { error: 'some devices will be retried', retryAt }
     }
     for (const r of urgent) settle([r], await send(userId, [r], false))
     if (rest.length === 0) return
     if (hold !== null) {
-      for (const r of rest) outcomes[r.index] = { error: 'digest window', retryAt: hold }
+      for (const r of rest) outcomes[r.index] = { error: DIGEST_HELD, retryAt: hold }
       return
     }
     settle(rest, await send(userId, rest, rest.length > 1))

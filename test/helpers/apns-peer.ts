@@ -37,6 +37,8 @@ export interface ApnsPeer {
   teamId: string
   topic: string
   requests: ApnsRequest[]
+  /** HTTP/2 sessions (connections) opened to the peer so far, and those still open. */
+  sessions: { opened: number; open: number }
   /** Decides each answer (default: 200). */
   answer: (request: ApnsRequest, index: number) => ApnsAnswer
   close(): Promise<void>
@@ -56,6 +58,7 @@ export async function startApnsPeer(): Promise<ApnsPeer> {
     teamId: 'TEAM123456',
     topic: 'com.example.parley',
     requests: [],
+    sessions: { opened: 0, open: 0 },
     answer: () => ({ status: 200 }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
@@ -70,6 +73,11 @@ export async function startApnsPeer(): Promise<ApnsPeer> {
       return error instanceof Error ? error.message : String(error)
     }
   }
+  server.on('session', (session) => {
+    peer.sessions.opened++
+    peer.sessions.open++
+    session.on('close', () => peer.sessions.open--)
+  })
   server.on('stream', (stream, headers) => {
     let body = ''
     stream.setEncoding('utf8')
