@@ -19,8 +19,12 @@ export interface WebPushOptions {
   ca?: string[] | undefined
 }
 
-/** How long a push service keeps an undelivered message (seconds): a day. */
-const WEB_PUSH_TTL_SECONDS = 86_400
+/**
+ * How long a push service keeps an undelivered message (seconds), by urgency: a mention or an
+ * urgent notification for a day, anything else for 4 hours (past that the inbox, which holds every
+ * notification, is where the user finds it; a stale nudge only adds noise).
+ */
+export const WEB_PUSH_TTL_SECONDS = { high: 86_400, normal: 4 * 3_600 } as const
 /** How long one request may take (ms). */
 const WEB_PUSH_TIMEOUT_MS = 10_000
 
@@ -73,7 +77,7 @@ export function createWebPushSender(options: WebPushOptions): PushSender {
       try {
         await webpush.sendNotification(subscriptionOf(device), payload, {
           vapidDetails,
-          TTL: WEB_PUSH_TTL_SECONDS,
+          TTL: WEB_PUSH_TTL_SECONDS[message.urgency],
           urgency: message.urgency,
           topic: message.collapseId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 32),
           contentEncoding: 'aes128gcm',

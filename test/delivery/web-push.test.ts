@@ -8,7 +8,7 @@ import webpush from 'web-push'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { DeviceRecord } from '../../core/delivery/devices.ts'
 import type { PushMessage, PushSender } from '../../core/delivery/senders.ts'
-import { checkVapid, createWebPushSender } from '../../server/delivery/web-push.ts'
+import { checkVapid, createWebPushSender, WEB_PUSH_TTL_SECONDS } from '../../server/delivery/web-push.ts'
 import { startWebPushPeer, type WebPushPeer } from '../helpers/webpush-peer.ts'
 
 const MESSAGE: PushMessage = {
@@ -50,7 +50,7 @@ describe('Web Push sender', () => {
     expect(await sender.send(device('laptop'), MESSAGE)).toEqual({ status: 'sent' })
     const [request] = peer.requests
     expect(request?.authError).toBeNull()
-    expect(request?.headers).toMatchObject({ ttl: '86400', urgency: 'normal', topic: 'r_abc', 'content-encoding': 'aes128gcm' })
+    expect(request?.headers).toMatchObject({ ttl: '14400', urgency: 'normal', topic: 'r_abc', 'content-encoding': 'aes128gcm' })
     expect(request?.payload).toEqual({
       title: 'Ana replied',
       body: 'sounds good',
@@ -60,6 +60,13 @@ describe('Web Push sender', () => {
       threadId: 't1',
       badge: 2,
     })
+  })
+
+  it('keeps a high-urgency message (a mention, an urgent notification) for a day, a normal one for 4 hours', async () => {
+    expect(await sender.send(device('phone'), { ...MESSAGE, urgency: 'high' })).toEqual({ status: 'sent' })
+    const request = peer.requests.at(-1)
+    expect(request?.headers).toMatchObject({ ttl: String(WEB_PUSH_TTL_SECONDS.high), urgency: 'high' })
+    expect(WEB_PUSH_TTL_SECONDS).toEqual({ high: 86_400, normal: 14_400 })
   })
 
   it('maps answers: 404 and 410 gone, 429 and 503 retry after Retry-After, 400 fails', async () => {
