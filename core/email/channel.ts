@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { commentsDocumentName } from '../../protocol/index.ts'
 import { deliveryId, isSettled, type DeliveryRecord, type DeliveryStatus } from '../delivery/deliveries.ts'
-import { bypassesDigest, digestHoldUntil } from '../delivery/digest.ts'
+import { bypassesDigest, DIGEST_HELD, digestHold } from '../delivery/digest.ts'
 import { decide, retryDelay } from '../delivery/policy.ts'
 import type { Faults } from '../notifications/faults.ts'
 import type { RowOutcome } from '../notifications/projector.ts'
@@ -167,15 +167,22 @@ export function createEmailChannel(options: EmailChannelOptions) {
   const deliverUser = async (userId: string, ready: readonly Ready[], outcomes: RowOutcome[]) => {
     const first = ready[0]
     if (!first) return
-    const hold = digestHoldUntil(await storage.contacts.lastEmailedAt(userId), first.preferences.digestSeconds * 1000, now())
+    const rest = ready.filter((r) => !bypassesDigest(r.note))
+    // Decided before the mentions are sent; rows held before whose window ended go now even though
+    // a mention emailed meanwhile moved the last email's time (as for push).
+    const hold = digestHold(
+      rest.map((r) => r.row),
+      await storage.contacts.lastEmailedAt(userId),
+      first.preferences.digestSeconds * 1000,
+      now(),
+    )
     const settle = (group: readonly Ready[], retryAt: number | null) => {
       for (const r of group) outcomes[r.index] = retryAt === null ? null : { error: 'the email will be retried', retryAt }
     }
     for (const r of ready.filter((n) => bypassesDigest(n.note))) settle([r], await send(userId, [r]))
-    const rest = ready.filter((r) => !bypassesDigest(r.note))
     if (rest.length === 0) return
     if (hold !== null) {
-      for (const r of rest) outcomes[r.index] = { error: 'digest window', retryAt: hold }
+      for (const r of rest) outcomes[r.index] = { error: DIGEST_HELD, retryAt: hold }
       return
     }
     settle(rest, await send(userId, rest))

@@ -162,6 +162,25 @@ describe('email channel decisions', () => {
     expect(sent).toHaveLength(2)
   })
 
+  it('sends an email held for the digest at its window end, even when a mention was emailed meanwhile', async () => {
+    stored = { kinds: { reply: { email: true } } }
+    await notify(activity('reply', 'c1', now))
+    expect(await drain()).toEqual([null])
+    now = T0 + 10_000
+    await notify(activity('reply', 'c2', now))
+    expect(await drain()).toEqual([{ error: 'digest window', retryAt: T0 + 60_000 }])
+    // A mention goes at once and moves the last email's time to T0 + 30 s.
+    now = T0 + 30_000
+    await notify(activity('mention', 'c3', now, 'high'))
+    expect(await drain()).toEqual([null])
+    expect(await storage.contacts.lastEmailedAt('ben')).toBe(T0 + 30_000)
+    // The held reply's window ended at T0 + 60 s: it goes then, not at T0 + 90 s.
+    now = T0 + 60_000
+    expect(await drain()).toEqual([null])
+    expect(await delivery('reply-c2')).toMatchObject({ status: 'sent' })
+    expect(sent).toHaveLength(3)
+  })
+
   it('is dead after EMAIL_MAX_ATTEMPTS transient failures, and at once after a refusal for good', async () => {
     answers = Array.from({ length: EMAIL_MAX_ATTEMPTS }, () => ({ status: 'retry', reason: 'connection refused' }))
     await notify(activity('mention', 'c1', now, 'high'))
