@@ -12,8 +12,9 @@
  * unloaded (each unloaded one after the server has settled), so that whatever else the machine
  * does weighs on both alike. Bounds: the server's peak resident memory over the run stays under
  * {@link RSS_PEAK_BOUND_BYTES}, every honest comment is delivered with a p95 under
- * {@link ATTACKED_P95_BOUND_MS} (the issue's aim, 2× of unloaded, is printed and not yet met
- * here), and /health answers within {@link HEALTH_BOUND_MS} throughout. The server's CPU share
+ * {@link ATTACKED_P95_BOUND_MS} (the issue's aim, 2× of unloaded, is printed; it is measured on a
+ * quiet machine by `npx node bench/attacks.ts`, the same attacks, see docs/PERFORMANCE.md), and
+ * /health answers within {@link HEALTH_BOUND_MS} throughout. The server's CPU share
  * and event-loop delay per attacked window are printed beside them.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
@@ -44,11 +45,13 @@ const WRITE_INTERVAL_MS = 125
 /** Users in the directory (the storm mentions them; the searches scan them). */
 const USERS = 20_000
 /**
- * The bound on the honest delivery p95 under attack. The aim is 2× of unloaded; measured on the
- * shared two-core machine, where the attackers run beside the server, it is 20–46 ms against
- * 5–6 ms unloaded (the server at 50 % CPU): this bound holds what is reached, not the aim.
+ * The bound on the honest delivery p95 under attack, for a shared CI machine. The aim is 2× of
+ * unloaded: on a quiet two-core machine, with the attackers beside the server, 9–13 ms against
+ * 5–6 ms unloaded (bench/attacks.ts); in this test on the machine shared with other test runs,
+ * 12–16 ms (20–46 ms before the mention storm's work was sliced). The bound leaves room for a
+ * loaded machine and still fails when honest writes wait behind whole attacks again.
  */
-const ATTACKED_P95_BOUND_MS = 250
+const ATTACKED_P95_BOUND_MS = 100
 /** The stated bound on the server's peak resident memory over the whole run (measured: see the log line). */
 const RSS_PEAK_BOUND_BYTES = 768 * 1024 * 1024
 /** The slowest /health answer allowed while attacked. */
