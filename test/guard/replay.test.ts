@@ -8,10 +8,7 @@
  * acknowledgements; a real provider replays through its own update handler and ends with no
  * unsynced changes; the stored bytes and log rows stay as they were.
  */
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { isEmptyUpdate, sharedUnseenPart, unseenPart } from '../../core/documents/updates.ts'
 import {
@@ -26,21 +23,14 @@ import {
   unreact,
   type WriteContext,
 } from '../../protocol/index.ts'
-import { authFrame } from '../helpers/frames.ts'
 import { createTestSchema, type TestSchema } from '../helpers/postgres.ts'
 import { connectSynced, type TestClient } from '../helpers/provider.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { wireClient, type WireClient } from '../helpers/wire.ts'
 
 /** Times each update is sent again. */
 const REPLAYS = 100
-
-/** Hocuspocus message types and sync sub-types (y-protocols/sync, @hocuspocus/server types.ts). */
-const MESSAGE_SYNC = 0
-const MESSAGE_AUTH = 2
-const MESSAGE_SYNC_STATUS = 8
-const SYNC_UPDATE = 2
-const AUTHENTICATED = 2
 
 /** Writes a user makes: every kind of change, inserts and deletions (overwrites, an edit, an unreaction). */
 function writeEverything(doc: Y.Doc, userId: string): Uint8Array[] {
@@ -137,53 +127,6 @@ describe('unseenPart (in process)', () => {
     expect(sharedUnseenPart(server, update!.slice())).not.toBe(part)
   })
 })
-
-/** A WebSocket speaking the Hocuspocus wire format by hand: auth, then Update frames; counts acknowledgements. */
-interface WireClient {
-  /** `SyncStatus(true)` messages received. */
-  acknowledged: number
-  /** `SyncStatus(false)` messages and closes. */
-  refusals: number
-  sendUpdate(update: Uint8Array): void
-  close(): void
-}
-
-async function wireClient(url: string, documentName: string, token: string): Promise<WireClient> {
-  const socket = new WebSocket(url)
-  socket.binaryType = 'nodebuffer'
-  let authenticated = false
-  const client: WireClient = {
-    acknowledged: 0,
-    refusals: 0,
-    sendUpdate(update) {
-      const encoder = encoding.createEncoder()
-      encoding.writeVarString(encoder, documentName)
-      encoding.writeVarUint(encoder, MESSAGE_SYNC)
-      encoding.writeVarUint(encoder, SYNC_UPDATE)
-      encoding.writeVarUint8Array(encoder, update)
-      socket.send(encoding.toUint8Array(encoder))
-    },
-    close: () => socket.close(),
-  }
-  socket.on('message', (data: Buffer) => {
-    const decoder = decoding.createDecoder(new Uint8Array(data))
-    decoding.readVarString(decoder)
-    const type = decoding.readVarUint(decoder)
-    if (type === MESSAGE_AUTH && decoding.readVarUint(decoder) === AUTHENTICATED) authenticated = true
-    if (type === MESSAGE_SYNC_STATUS) {
-      if (decoding.readVarUint(decoder) === 1) client.acknowledged++
-      else client.refusals++
-    }
-  })
-  socket.on('close', () => client.refusals++)
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', resolve)
-    socket.once('error', reject)
-  })
-  socket.send(authFrame(documentName, token))
-  await waitFor(() => authenticated, 'the wire client is authenticated')
-  return client
-}
 
 interface Stored {
   bytes: number
