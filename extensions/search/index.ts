@@ -85,9 +85,6 @@ interface DocumentState {
   document: Y.Doc
   /** Comments changed since the last flush. */
   pending: Map<Y.Map<unknown>, Touched>
-  timer: NodeJS.Timeout | null
-  /** Index writes, in order. */
-  queue: Promise<void>
   /** A write failed: the mark must not move on until a rebuild succeeds. */
   failed: boolean
   /** Relayed writes arrived (indexed where they entered): rebuild before moving the mark. */
@@ -100,33 +97,61 @@ export class Search implements Extension {
   readonly priority = PRIORITY.notifications
   private readonly configuration: SearchIndexingConfiguration
   private readonly documents = new Map<string, DocumentState>()
+  /** Index writes of every document, in order: one flush writes the changes of all of them together. */
+  private queue: Promise<void> = Promise.resolve()
+  /** The next flush of every document's pending changes. */
+  private timer: NodeJS.Timeout | null = null
 
   constructor(configuration: Partial<SearchIndexingConfiguration> & Pick<SearchIndexingConfiguration, 'storage' | 'logger'>) {
     this.configuration = { ...SEARCH_INDEXING_DEFAULTS, metrics: undefined, ...configuration }
   }
 
-  private enqueue(name: string, state: DocumentState, job: () => Promise<void>): void {
-    state.queue = state.queue.then(job).catch((error: unknown) => {
-      state.failed = true
+  /** Queues a write; when it fails, every document it wrote for is indexed again before its mark moves on. */
+  private enqueue(states: ReadonlyArray<[string, DocumentState]>, job: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(job).catch((error: unknown) => {
+      for (const [, state] of states) state.failed = true
       this.configuration.metrics?.hookError('search')
-      this.configuration.logger.error({ documentName: name, err: error }, 'search indexing failed; the document is indexed again when it loads')
+      this.configuration.logger.error(
+        { documentNames: states.map(([name]) => name), err: error },
+        'search indexing failed; the documents are indexed again when they load',
+      )
     })
+    return this.queue
   }
 
-  /** Writes the pending comments' current state. */
-  private flush(name: string, state: DocumentState): void {
-    if (state.timer) clearTimeout(state.timer)
-    state.timer = null
-    if (state.pending.size === 0) return
-    const touched = [...state.pending.values()]
-    state.pending.clear()
-    this.enqueue(name, state, async () => {
+  /** Flushes every document's pending changes at most {@link SearchIndexingConfiguration.flushMs} from now. */
+  private schedule(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = null
+      void this.flush([...this.documents])
+    }, this.configuration.flushMs)
+    this.timer.unref()
+  }
+
+  /**
+   * Writes the pending comments' current state, of every document given, in as few storage calls
+   * as their text allows (many documents written at 1 comment a second each would otherwise cost a
+   * transaction per comment).
+   */
+  private flush(documents: ReadonlyArray<[string, DocumentState]>): Promise<void> {
+    const touched: Array<[DocumentState, Touched[]]> = []
+    const states: Array<[string, DocumentState]> = []
+    for (const [name, state] of documents) {
+      if (state.pending.size === 0) continue
+      touched.push([state, [...state.pending.values()]])
+      states.push([name, state])
+      state.pending.clear()
+    }
+    if (touched.length === 0) return this.queue
+    return this.enqueue(states, async () => {
       const put: SearchEntry[] = []
       const remove: SearchKey[] = []
-      for (const { thread, comment } of touched) {
-        const decision = decideComment(state.subjectId, thread, comment)
-        if (decision?.kind === 'put') put.push(decision.entry)
-        else if (decision?.kind === 'remove') remove.push({ subjectId: state.subjectId, commentId: decision.commentId })
+      for (const [state, comments] of touched) {
+        for (const { thread, comment } of comments) {
+          const decision = decideComment(state.subjectId, thread, comment)
+          if (decision?.kind === 'put') put.push(decision.entry)
+          else if (decision?.kind === 'remove') remove.push({ subjectId: state.subjectId, commentId: decision.commentId })
+        }
       }
       for (const [index, chunk] of flushChunks(put, remove).entries()) {
         if (index > 0) await nextTurn()
@@ -140,7 +165,7 @@ export class Search implements Extension {
   /** Indexes the whole document again (its entries replace the subject's). */
   private rebuild(name: string, state: DocumentState): void {
     state.pending.clear()
-    this.enqueue(name, state, async () => {
+    void this.enqueue([[name, state]], async () => {
       await this.configuration.storage.search.replaceSubject(state.subjectId, entriesOf(state.subjectId, state.document))
       state.failed = false
       state.relayed = false
@@ -155,8 +180,6 @@ export class Search implements Extension {
       subjectId: parsed.id,
       document,
       pending: new Map(),
-      timer: null,
-      queue: Promise.resolve(),
       failed: false,
       relayed: false,
       stop: () => document.off('afterTransaction', listener),
@@ -185,7 +208,7 @@ export class Search implements Extension {
       const started = performance.now()
       const changes = readTransaction(tr)
       for (const touch of changes.comments.values()) state.pending.set(touch.comment, { thread: touch.thread, comment: touch.comment })
-      if (changes.comments.size > 0) state.timer ??= setTimeout(() => this.flush(name, state), this.configuration.flushMs)
+      if (changes.comments.size > 0) this.schedule()
       this.configuration.metrics?.observeDiff((performance.now() - started) / 1000)
     } catch (error) {
       // Inside a Yjs transaction's cleanup: never throw into whoever wrote.
@@ -198,8 +221,8 @@ export class Search implements Extension {
     const state = this.documents.get(documentName)
     if (!state) return
     if (state.relayed || state.failed) this.rebuild(documentName, state)
-    else this.flush(documentName, state)
-    await state.queue
+    else void this.flush([[documentName, state]])
+    await this.queue
     if (state.failed) return
     try {
       const { search, notifications } = this.configuration.storage
@@ -212,9 +235,7 @@ export class Search implements Extension {
   }
 
   async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
-    const state = this.documents.get(documentName)
-    if (state?.timer) clearTimeout(state.timer)
-    state?.stop()
+    this.documents.get(documentName)?.stop()
     this.documents.delete(documentName)
   }
 
@@ -222,8 +243,7 @@ export class Search implements Extension {
   async settled(documentName: string): Promise<void> {
     const state = this.documents.get(documentName)
     if (!state) return
-    this.flush(documentName, state)
-    await state.queue
+    await this.flush([[documentName, state]])
   }
 
   /** Loads and indexes every comments document written after its index mark (or never indexed). */

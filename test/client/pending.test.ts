@@ -63,6 +63,8 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       const b = await openSynced(ben, 'pending')
       const { threadId } = a.createThread('online first')
       await waitAcknowledged(a)
+      // Ana's acknowledgement and ben's copy travel on different sockets: wait for ben's.
+      await waitFor(() => b.thread(threadId) !== undefined, 'ben has the thread')
       // A change from someone else, received while nothing of ana's is pending: not ana's to send.
       b.reply(threadId, 'from ben')
       await waitFor(() => a.thread(threadId)?.comments.length === 2, 'ana receives ben’s reply')

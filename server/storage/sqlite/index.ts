@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import { GroupCommit, type LogAppend } from './group-commit.ts'
 import type { ContactStore } from '../../../core/storage/contact-types.ts'
 import { SqliteContactStore } from './contacts.ts'
 import type { WebhookStore } from '../../../core/storage/webhook-types.ts'
@@ -52,6 +53,7 @@ function toBytes(buffer: Buffer): Uint8Array {
 class SqliteDocumentStore implements DocumentStore {
   private readonly statements
   private readonly db: Database.Database
+  private readonly group: GroupCommit
 
   constructor(db: Database.Database) {
     this.db = db
@@ -91,9 +93,13 @@ class SqliteDocumentStore implements DocumentStore {
         'SELECT EXISTS (SELECT 1 FROM document_snapshots WHERE name = ?) OR EXISTS (SELECT 1 FROM document_log WHERE name = ?) AS found',
       ),
     }
+    const append = this.statements.append
+    this.group = new GroupCommit(db.transaction((rows: readonly LogAppend[]) => rows.map((row) => append.get(row)?.seq ?? Number.NaN)))
   }
 
   private readStored(name: string): StoredDocument {
+    // Reads see every append made before them, also those still waiting for their group.
+    this.group.flush()
     const snapshot = this.statements.snapshot.get(name)
     const log: LogRow[] = this.statements.log.all(name).map((row) => ({ seq: row.seq, data: toBytes(row.data) }))
     return { snapshot: snapshot ? toBytes(snapshot.data) : null, log }
@@ -104,10 +110,13 @@ class SqliteDocumentStore implements DocumentStore {
   }
 
   async append(name: string, update: Uint8Array): Promise<number> {
-    const data = Buffer.from(update.buffer, update.byteOffset, update.byteLength)
-    const row = this.statements.append.get({ name, data, at: Date.now() })
-    if (!row) throw new Error(`append to ${name} returned no seq`)
-    return row.seq
+    // Copied: the caller's buffer may be reused before the group is written at the end of the turn.
+    return this.group.append({ name, data: Buffer.from(update), at: Date.now() })
+  }
+
+  /** Writes the appends waiting for their group's transaction now. */
+  flushAppends(): void {
+    this.group.flush()
   }
 
   async compact(name: string, merge: MergeUpdates): Promise<CompactionResult> {
@@ -142,6 +151,7 @@ class SqliteDocumentStore implements DocumentStore {
   }
 
   async exists(name: string): Promise<boolean> {
+    this.group.flush()
     return this.statements.exists.get(name, name)?.found === 1
   }
 
@@ -149,6 +159,7 @@ class SqliteDocumentStore implements DocumentStore {
     // IMMEDIATE: no append slips in between reading the last seq and deleting the log.
     this.db
       .transaction(() => {
+        this.group.flush()
         const last = this.statements.lastSeq.get(name, name)?.seq ?? 0
         this.statements.upsertSnapshot.run(name, Buffer.from(snapshot), last, Date.now())
         this.statements.deleteLog.run(name)
@@ -157,6 +168,7 @@ class SqliteDocumentStore implements DocumentStore {
   }
 
   async storedBytes(name: string): Promise<number> {
+    this.group.flush()
     return this.statements.storedBytes.get(name, name)?.bytes ?? 0
   }
 }
@@ -177,6 +189,7 @@ export class SqliteStorage implements Storage {
   readonly webhooks: WebhookStore
   readonly contacts: ContactStore
   private readonly db: Database.Database
+  private readonly documentStore: SqliteDocumentStore
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
   constructor(file: string) {
@@ -189,11 +202,13 @@ export class SqliteStorage implements Storage {
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
     this.db.pragma('foreign_keys = ON')
     migrate(this.db)
-    this.documents = new SqliteDocumentStore(this.db)
+    const documents = new SqliteDocumentStore(this.db)
+    this.documentStore = documents
+    this.documents = documents
     this.subjects = new SqliteSubjectStore(this.db)
     this.users = new SqliteUserStore(this.db)
     this.clientOwners = new SqliteClientOwnerStore(this.db)
-    this.notifications = new SqliteNotificationStore(this.db)
+    this.notifications = new SqliteNotificationStore(this.db, () => documents.flushAppends())
     this.preferences = new SqlitePreferenceStore(this.db)
     this.devices = new SqliteDeviceStore(this.db)
     this.deliveries = new SqliteDeliveryStore(this.db)
@@ -213,6 +228,9 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close()
+    if (!this.db.open) return
+    // Appends waiting for their group are written before the database closes.
+    this.documentStore.flushAppends()
+    this.db.close()
   }
 }

@@ -31,7 +31,11 @@ export class SqliteNotificationStore implements NotificationStore {
   private readonly s
   private readonly events: SqliteCommentEvents
 
-  constructor(db: Database.Database) {
+  /** Writes the document-log appends still waiting for their group, so that a head read sees them. */
+  private readonly flushAppends: () => void
+
+  constructor(db: Database.Database, flushAppends: () => void = () => undefined) {
+    this.flushAppends = flushAppends
     this.db = db
     this.events = new SqliteCommentEvents(db)
     const placeholders = NOTIFICATION_COLUMNS.split(',')
@@ -315,6 +319,7 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   async documentHead(documentName: string): Promise<number> {
+    this.flushAppends()
     return this.s.head.get(documentName, documentName)?.head ?? 0
   }
 
