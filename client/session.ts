@@ -123,8 +123,9 @@ export class DocumentSession {
     this.settleWaiting(error)
   }
 
+  /** False from a refusal for good (e.g. `access_revoked` after a sync) until the next sync. */
   get synced(): boolean {
-    return this.current.provider?.isSynced ?? false
+    return this.refusal === null && (this.current.provider?.isSynced ?? false)
   }
 
   /**

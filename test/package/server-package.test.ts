@@ -3,13 +3,15 @@
  * `bin/parley.js`, which the tarball holds, and which loads the compiled CLI from `dist/` where the
  * TypeScript source is absent. Every `bin` and `exports` target is in the tarball too.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT } from '../helpers/child.ts'
+import { ROOT, trackChild } from '../helpers/child.ts'
+import { descendants, isAlive } from '../helpers/processes.ts'
 import { tempDir } from '../helpers/server.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { npmEnv, packedFiles } from './npm.ts'
 
 const run = promisify(execFile)
@@ -37,6 +39,8 @@ describe('the parley package tarball', () => {
     files = await packedFiles(tarball)
     await run('tar', ['-xzf', tarball, '-C', work])
     manifest = JSON.parse(readFileSync(path.join(unpacked, 'package.json'), 'utf8')) as Manifest
+    // The dependencies a real install would bring, from this checkout.
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(unpacked, 'node_modules'))
   }, 180_000)
 
   afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -58,8 +62,6 @@ describe('the parley package tarball', () => {
   })
 
   it('runs `npm run token` from the unpacked tarball, on the compiled CLI', async () => {
-    // The dependencies a real install would bring, from this checkout.
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(unpacked, 'node_modules'))
     const dataDir = path.join(work, 'data')
     mkdirSync(dataDir)
     const token = await run('npm', ['run', '-s', 'token', '--', '--user', 'ana'], { cwd: unpacked, env: npmEnv({ PARLEY_DATA_DIR: dataDir }) })
@@ -67,4 +69,37 @@ describe('the parley package tarball', () => {
     const [, payload] = token.stdout.trim().split('.')
     expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString())).toMatchObject({ sub: 'ana', access: { '*': 'comment' } })
   })
+
+  it('runs `npm start` from the unpacked tarball, and SIGTERM to npm alone stops the server', async () => {
+    const dataDir = path.join(work, 'data-start')
+    mkdirSync(dataDir)
+    const npm = trackChild(
+      spawn('npm', ['start'], {
+        cwd: unpacked,
+        env: npmEnv({ PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+      { group: true },
+    )
+    let out = ''
+    npm.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    npm.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    let npmExited = false
+    npm.once('exit', () => (npmExited = true))
+    let port = 0
+    await waitFor(
+      () => {
+        port = Number(/"port":(\d+)[^\n]*"msg":"listening"/.exec(out)?.[1] ?? 0)
+        return port > 0
+      },
+      `npm start listening; output so far:\n${out}`,
+      30_000,
+    )
+    const tree = descendants(npm.pid ?? 0)
+    expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ status: 'ok' })
+    process.kill(npm.pid ?? 0, 'SIGTERM')
+    await waitFor(() => npmExited && tree.every((pid) => !isAlive(pid)), 'npm and the server from the tarball stopped', 15_000)
+    expect(out).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"shutting down"/)
+  }, 60_000)
 })
