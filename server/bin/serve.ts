@@ -19,6 +19,8 @@ export const EXIT_SHUTDOWN_FAILED = 1
 export const EXIT_SHUTDOWN_DEADLINE = 3
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000
 const DUPLICATE_SIGNAL_MS = 1_000
+/** How often a server started through npm or npx (`npm_command` set) checks that its launcher is still its parent. */
+export const LAUNCHER_CHECK_MS = 500
 const FINAL_FLUSH_MS = 500
 
 function shutdownTimeout(env: Record<string, string | undefined>): number {
@@ -33,6 +35,24 @@ function ignoreBrokenPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error
   })
+}
+
+/**
+ * `npx parley serve` runs the server under `sh -c`, which npm signals but which does not pass a
+ * SIGTERM on: npm and the shell exit and the server would serve on, re-parented. A server started
+ * through npm or npx therefore stops gracefully once its parent is gone (its parent process id
+ * changes). Started any other way (a process manager, `nohup`, a container's `node` command) it
+ * does not watch, so daemonizing keeps working.
+ */
+function watchLauncher(onGone: () => void): void {
+  if (process.env.npm_command === undefined) return
+  const parent = process.ppid
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return
+    clearInterval(timer)
+    onGone()
+  }, LAUNCHER_CHECK_MS)
+  timer.unref()
 }
 
 export async function serve(config: ParleyConfig): Promise<void> {
@@ -60,15 +80,15 @@ export async function serve(config: ParleyConfig): Promise<void> {
     void destination.flush(FINAL_FLUSH_MS).then(() => process.exit(code))
   }
   let stoppingSince: number | undefined
-  const stop = (signal: string) => {
+  const stop = (why: { signal: string } | { reason: string }) => {
     if (stoppingSince !== undefined) {
       if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_MS) return
-      logger.warn({ signal }, 'second signal: exiting now')
+      logger.warn(why, 'second signal: exiting now')
       exit(EXIT_SHUTDOWN_FAILED)
       return
     }
     stoppingSince = Date.now()
-    logger.info({ signal, timeoutMs }, 'shutting down')
+    logger.info({ ...why, timeoutMs }, 'shutting down')
     // The deadline does not wait for the log flush: process.exit ends the process even with a
     // write pending on a pipe nobody reads.
     setTimeout(() => {
@@ -83,8 +103,9 @@ export async function serve(config: ParleyConfig): Promise<void> {
       },
     )
   }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop({ signal: 'SIGTERM' }))
+  process.on('SIGINT', () => stop({ signal: 'SIGINT' }))
+  watchLauncher(() => stop({ reason: 'launcher exited' }))
   try {
     await server.listen()
   } catch (error) {

@@ -4,7 +4,7 @@
  * TypeScript source is absent. Every `bin` and `exports` target is in the tarball too.
  */
 import { execFile, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -70,36 +70,55 @@ describe('the parley package tarball', () => {
     expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString())).toMatchObject({ sub: 'ana', access: { '*': 'comment' } })
   })
 
-  it('runs `npm start` from the unpacked tarball, and SIGTERM to npm alone stops the server', async () => {
-    const dataDir = path.join(work, 'data-start')
+  /** Starts a command that serves Parley, checks /health, sends SIGTERM to the command alone and waits for its whole tree to stop. */
+  async function serveThenTerminate(command: string, args: string[], cwd: string, dataDir: string, stopped: RegExp): Promise<void> {
     mkdirSync(dataDir)
-    const npm = trackChild(
-      spawn('npm', ['start'], {
-        cwd: unpacked,
-        env: npmEnv({ PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      }),
+    const child = trackChild(
+      spawn(command, args, { cwd, env: npmEnv({ PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir }), stdio: ['ignore', 'pipe', 'pipe'], detached: true }),
       { group: true },
     )
     let out = ''
-    npm.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    npm.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    let npmExited = false
-    npm.once('exit', () => (npmExited = true))
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    let exited = false
+    child.once('exit', () => (exited = true))
     let port = 0
     await waitFor(
       () => {
         port = Number(/"port":(\d+)[^\n]*"msg":"listening"/.exec(out)?.[1] ?? 0)
         return port > 0
       },
-      `npm start listening; output so far:\n${out}`,
+      `${command} ${args.join(' ')} listening; output so far:\n${out}`,
       30_000,
     )
-    const tree = descendants(npm.pid ?? 0)
+    const tree = descendants(child.pid ?? 0)
     expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ status: 'ok' })
-    process.kill(npm.pid ?? 0, 'SIGTERM')
-    await waitFor(() => npmExited && tree.every((pid) => !isAlive(pid)), 'npm and the server from the tarball stopped', 15_000)
-    expect(out).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"shutting down"/)
+    process.kill(child.pid ?? 0, 'SIGTERM')
+    await waitFor(() => exited && tree.every((pid) => !isAlive(pid)), `${command} and the server from the tarball stopped`, 15_000)
+    expect(out).toMatch(stopped)
+  }
+
+  it('runs `npm start` from the unpacked tarball, and SIGTERM to npm alone stops the server', async () => {
+    await serveThenTerminate('npm', ['start'], unpacked, path.join(work, 'data-start'), /"signal":"SIGTERM"[^\n]*"msg":"shutting down"/)
+  }, 60_000)
+
+  it('runs `npx parley serve` in an app that installed the tarball, and SIGTERM to npx alone stops the server', async () => {
+    const app = path.join(work, 'app')
+    mkdirSync(path.join(app, 'node_modules', '.bin'), { recursive: true })
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies: { parley: '*' } }))
+    symlinkSync(unpacked, path.join(app, 'node_modules', 'parley'))
+    // What npm install does for a package's bin (bin-links): a link in .bin, the target made executable.
+    const bin = manifest.bin.parley ?? ''
+    chmodSync(path.join(unpacked, bin), 0o755)
+    symlinkSync(path.join('..', 'parley', bin), path.join(app, 'node_modules', '.bin', 'parley'))
+    // npx signals the `sh -c` it runs the bin under, which exits without passing the signal on: the
+    // server sees its launcher gone and stops gracefully (server/bin/serve.ts, watchLauncher).
+    await serveThenTerminate(
+      'npx',
+      ['--no-install', 'parley', 'serve'],
+      app,
+      path.join(work, 'data-npx'),
+      /"reason":"launcher exited"[^\n]*"msg":"shutting down"/,
+    )
   }, 60_000)
 })
