@@ -43,13 +43,15 @@ export function watchSlowReaders(
 ): SlowReaderWatch {
   /** When each socket was first seen above the bound. */
   const since = new WeakMap<Buffered, number>()
+  /** Sockets already closed as slow readers: their close frame waits behind the same full buffer, so they stay listed (and full) until cut. */
+  const closing = new WeakSet<Buffered>()
   const timer = setInterval(() => {
     const now = Date.now()
     const seen = new Set<Buffered>()
     for (const document of instance.documents.values()) {
       for (const connection of document.getConnections()) {
         const socket = connection.webSocket as Buffered
-        if (seen.has(socket)) continue
+        if (seen.has(socket) || closing.has(socket)) continue
         seen.add(socket)
         if ((socket.bufferedAmount ?? 0) <= limits.maxBufferedBytes) {
           since.delete(socket)
@@ -59,6 +61,7 @@ export function watchSlowReaders(
         since.set(socket, first)
         if (now - first >= limits.graceMs) {
           since.delete(socket)
+          closing.add(socket)
           onClosed()
           logger.warn({ socketId: connection.socketId, buffered: socket.bufferedAmount }, 'closing a slow reader')
           socket.close(SLOW_READER_CLOSE.code, SLOW_READER_CLOSE.reason)

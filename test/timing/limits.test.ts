@@ -221,6 +221,11 @@ describe('slow readers and connection throttling', () => {
       if ((await slowCloses()) > 0) break
     }
     expect(await slowCloses()).toBe(1)
+    // Its close frame waits behind the same full buffer: later sweeps (every 100 ms, grace 300 ms)
+    // find it still listed and still full, and must not count or close it again.
+    const closedAt = Date.now()
+    await waitFor(() => Date.now() - closedAt > 1_000, 'three grace periods pass with the slow socket still paused')
+    expect(await slowCloses()).toBe(1)
     // Reading again, the client drains the buffer and finds the documented close behind it.
     slow.resume()
     expect(await closed).toEqual({ code: 4008, reason: 'slow_reader' })
