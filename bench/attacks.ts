@@ -12,18 +12,15 @@
  *
  * Run: `npx node bench/attacks.ts [runs=3] [windows=6]` (about 100 s per run).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import type * as Y from 'yjs'
-import { createThread, reply, threadsMap } from '../protocol/index.ts'
 import { SqliteStorage } from '../server/storage/sqlite/index.ts'
 import { ROOT, startChild } from '../test/helpers/child.ts'
-import { rawClient } from '../test/helpers/raw.ts'
 import { tempDir } from '../test/helpers/server.ts'
 import { newSecret, tokenFor } from '../test/helpers/tokens.ts'
 import { waitFor } from '../test/helpers/wait.ts'
 import { memoryOf } from '../test/limits/sockets.ts'
+import { cpuOf, honestPair, niceChild } from '../test/timing/honest.ts'
 import { handleOf, STORM_SUBJECT } from '../test/timing/storm.ts'
 import { machineInfo, RESULTS_DIR, toJson } from './lib/results.ts'
 import { percentile } from './lib/stats.ts'
@@ -55,20 +52,6 @@ interface RunFigures {
   peakRssMiB: number
 }
 
-/** CPU time (ms) the process has used. */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
-function niceChild(args: string[]): { child: ChildProcess; output: () => string } {
-  const child = spawn('nice', ['-n', '19', process.execPath, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  return { child, output: () => out }
-}
-
 async function run(index: number, windows: number): Promise<RunFigures> {
   const dataDir = tempDir()
   const secret = newSecret()
@@ -84,36 +67,13 @@ async function run(index: number, windows: number): Promise<RunFigures> {
     PARLEY_UPDATE_BURST: '50',
   })
   const pid = server.process.pid!
-  const name = 'comments/honest'
-  const writer = await rawClient(server.webSocketUrl, name, await tokenFor(secret, 'writer'))
-  const observer = await rawClient(server.webSocketUrl, name, await tokenFor(secret, 'observer'))
-  const { threadId } = createThread({ doc: writer.doc, userId: 'writer' }, 'start')
-  await waitFor(() => threadsMap(observer.doc).has(threadId), 'observer sees the thread')
-  const sentAt = new Map<string, number>()
-  const latencies: number[] = []
-  observer.doc.on('update', () => {
-    const comments = threadsMap(observer.doc).get(threadId)?.get('comments') as Y.Array<Y.Map<unknown>> | undefined
-    for (const comment of comments?.toArray() ?? []) {
-      const id = comment.get('id') as string
-      const at = sentAt.get(id)
-      if (at === undefined) continue
-      latencies.push(performance.now() - at)
-      sentAt.delete(id)
-    }
-  })
-  let sample = 0
-  const phase = async (label: string, ms: number): Promise<number[]> => {
-    latencies.length = 0
-    const until = performance.now() + ms
-    while (performance.now() < until) {
-      const id = `${label}-${sample++}`
-      sentAt.set(id, performance.now())
-      reply({ doc: writer.doc, userId: 'writer', newId: () => id }, threadId, id)
-      await new Promise((resolve) => setTimeout(resolve, WRITE_INTERVAL_MS))
-    }
-    await waitFor(() => sentAt.size === 0, `${label}: every sample delivered`, 30_000)
-    return [...latencies]
-  }
+  const honest = await honestPair(
+    server.webSocketUrl,
+    'comments/honest',
+    { writer: await tokenFor(secret, 'writer'), reader: await tokenFor(secret, 'observer') },
+    WRITE_INTERVAL_MS,
+  )
+  const phase = honest.phase
   const mallory = await tokenFor(secret, 'mallory')
   const attackers = [
     niceChild([path.join(ROOT, 'test/timing/attacker.ts'), server.httpUrl, server.webSocketUrl, mallory, mallory, ATTACKS.join(',')]),
@@ -147,8 +107,7 @@ async function run(index: number, windows: number): Promise<RunFigures> {
     }
   } finally {
     for (const a of attackers) a.child.kill('SIGKILL')
-    writer.destroy()
-    observer.destroy()
+    for (const client of honest.clients) client.destroy()
     server.process.kill('SIGTERM')
     await server.exited
     rmSync(dataDir, { recursive: true, force: true })

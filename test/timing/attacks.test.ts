@@ -17,20 +17,19 @@
  * /health answers within {@link HEALTH_BOUND_MS} throughout. The server's CPU share
  * and event-loop delay per attacked window are printed beside them.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import type * as Y from 'yjs'
-import { createThread, reply, threadsMap } from '../../protocol/index.ts'
 import { UPDATE_BURST, UPDATES_PER_SECOND } from '../../server/flow/limits.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
 import { ROOT, startChild, type ChildServer } from '../helpers/child.ts'
-import { rawClient, type RawClient } from '../helpers/raw.ts'
+import type { RawClient } from '../helpers/raw.ts'
 import { tempDir } from '../helpers/server.ts'
 import { newSecret, tokenFor } from '../helpers/tokens.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { memoryOf, metricValue } from '../limits/sockets.ts'
+import { cpuOf, honestPair, niceChild } from './honest.ts'
 import { handleOf, STORM_SUBJECT } from './storm.ts'
 import { p95 } from './stats.ts'
 
@@ -57,21 +56,6 @@ const RSS_PEAK_BOUND_BYTES = 768 * 1024 * 1024
 /** The slowest /health answer allowed while attacked. */
 const HEALTH_BOUND_MS = 1_500
 const ATTACKS = ['preauth', 'idle', 'awareness', 'syncstep1', 'documents', 'storm', 'search', 'names']
-
-/** CPU time (ms) the process has used. */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
-/** A child process at the lowest CPU priority whose stdout is collected. */
-function niceChild(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string } {
-  const child = spawn('nice', ['-n', '19', process.execPath, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-  return { child, output: () => out }
-}
 
 describe('every attack at once', () => {
   const dataDir = tempDir()
@@ -100,37 +84,14 @@ describe('every attack at once', () => {
     })
     const pid = server.process.pid!
 
-    const name = 'comments/honest'
-    const writer = await rawClient(server.webSocketUrl, name, await tokenFor(secret, 'writer'))
-    const observer = await rawClient(server.webSocketUrl, name, await tokenFor(secret, 'observer'))
-    clients.push(writer, observer)
-    const { threadId } = createThread({ doc: writer.doc, userId: 'writer' }, 'start')
-    await waitFor(() => threadsMap(observer.doc).has(threadId), 'observer sees the thread')
-    const sentAt = new Map<string, number>()
-    const latencies: number[] = []
-    observer.doc.on('update', () => {
-      const comments = threadsMap(observer.doc).get(threadId)?.get('comments') as Y.Array<Y.Map<unknown>> | undefined
-      for (const comment of comments?.toArray() ?? []) {
-        const at = sentAt.get(comment.get('id') as string)
-        if (at !== undefined) {
-          latencies.push(performance.now() - at)
-          sentAt.delete(comment.get('id') as string)
-        }
-      }
-    })
-    let sample = 0
-    const phase = async (label: string, ms: number): Promise<number[]> => {
-      latencies.length = 0
-      const until = performance.now() + ms
-      while (performance.now() < until) {
-        const id = `${label}-${sample++}`
-        sentAt.set(id, performance.now())
-        reply({ doc: writer.doc, userId: 'writer', newId: () => id }, threadId, id)
-        await new Promise((resolve) => setTimeout(resolve, WRITE_INTERVAL_MS))
-      }
-      await waitFor(() => sentAt.size === 0, `${label}: every sample delivered`, 30_000)
-      return [...latencies]
-    }
+    const honest = await honestPair(
+      server.webSocketUrl,
+      'comments/honest',
+      { writer: await tokenFor(secret, 'writer'), reader: await tokenFor(secret, 'observer') },
+      WRITE_INTERVAL_MS,
+    )
+    clients.push(...honest.clients)
+    const phase = honest.phase
 
     const mallory = await tokenFor(secret, 'mallory')
     const attacker = niceChild([path.join(ROOT, 'test/timing/attacker.ts'), server.httpUrl, server.webSocketUrl, mallory, mallory, ATTACKS.join(',')])
