@@ -81,7 +81,22 @@ function commentsOf(thread: Y.Map<unknown>): Y.Array<unknown> | null {
   return comments instanceof Y.Array ? comments : null
 }
 
+/**
+ * What each transaction changed, read once: mention detection, search indexing and the feeds each
+ * listen to `afterTransaction` and read the same transaction (none of them changes the result).
+ */
+const readings = new WeakMap<Y.Transaction, TransactionChanges>()
+
 export function readTransaction(tr: Y.Transaction): TransactionChanges {
+  let changes = readings.get(tr)
+  if (!changes) {
+    changes = readChanges(tr)
+    readings.set(tr, changes)
+  }
+  return changes
+}
+
+function readChanges(tr: Y.Transaction): TransactionChanges {
   const doc = tr.doc
   const changes: TransactionChanges = { comments: new Map(), reactions: [], resolved: [] }
   const touch = (thread: Y.Map<unknown>, comment: Y.Map<unknown>): CommentTouch => {

@@ -139,7 +139,8 @@ export function createDetector(options: DetectorOptions): Detector {
         const already = handled.mentions.get(s.commentId)
         const text = preview(s.text)
         // Access and preferences of everyone this comment newly mentions, in one read each.
-        if (!baseline) await prefetch([...mentioned].filter((userId) => userId !== s.authorId && !already?.has(userId)))
+        const unasked = baseline ? [] : [...mentioned].filter((userId) => userId !== s.authorId && !already?.has(userId))
+        if (unasked.length > 0) await prefetch(unasked)
         for (const userId of mentioned) {
           if (already?.has(userId)) continue
           if (baseline) {

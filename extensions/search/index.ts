@@ -121,7 +121,8 @@ export class Search implements Extension {
 
   /** Flushes every document's pending changes at most {@link SearchIndexingConfiguration.flushMs} from now. */
   private schedule(): void {
-    this.timer ??= setTimeout(() => {
+    if (this.timer) return
+    this.timer = setTimeout(() => {
       this.timer = null
       void this.flush([...this.documents])
     }, this.configuration.flushMs)

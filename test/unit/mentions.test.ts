@@ -108,6 +108,19 @@ function watched(): { doc: Y.Doc; seen: Seen[]; ctx: (userId: string, ids?: stri
 const nothing: Seen = { created: [], bodyChanged: [], deleted: [], edited: [], reactions: [], resolved: [] }
 
 describe('PROTOCOL §Mentions and notifications: what a transaction did, read from the transaction', () => {
+  it('reads each transaction once for every listener (detection, search and feeds share the reading)', () => {
+    const doc = new Y.Doc()
+    const readings: Array<[Y.Transaction, TransactionChanges]> = []
+    for (let listener = 0; listener < 3; listener++) doc.on('afterTransaction', (tr: Y.Transaction) => readings.push([tr, readTransaction(tr)]))
+    createThread({ doc, userId: 'ana' }, 'hello')
+    createThread({ doc, userId: 'ben' }, 'again')
+    expect(readings).toHaveLength(6)
+    expect(readings[1]![1]).toBe(readings[0]![1])
+    expect(readings[2]![1]).toBe(readings[0]![1])
+    expect(readings[3]![1]).not.toBe(readings[0]![1])
+    expect(readings[3]![1].comments.size).toBe(1)
+  })
+
   it('sees a new thread’s first comment and a reply as created', () => {
     const { doc: _doc, seen, ctx } = watched()
     createThread(ctx('ana', ['t1', 'c1']), 'hi @ben')
