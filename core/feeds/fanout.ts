@@ -19,7 +19,7 @@ import type { FeedStore, TrendInput } from '../storage/feed-types.ts'
 import type { FeedActivity } from './aggregate.ts'
 import type { FeedClock } from './batcher.ts'
 import type { FeedFaults } from './faults.ts'
-import { dueAt, dueTimes, groupPending } from './groups.ts'
+import { dueAt, dueTimes, groupPending, type PendingGroup } from './groups.ts'
 
 /** Feeds one storage transaction applies a group to. */
 export const FANOUT_CHUNK = 200
@@ -130,11 +130,27 @@ export function createFanOut(options: FanOutOptions): FanOut {
         const groups = groupPending(page)
         const due = dueTimes(groups, options.windows)
         const now = clock.now()
-        for (const [i, { activities, cursor }] of groups.entries()) {
+        // A subject's groups are applied in order; different subjects side by side, so that their
+        // storage writes of one turn share a transaction (SQLite's group commit).
+        const bySubject = new Map<string | null, PendingGroup[]>()
+        for (const [i, group] of groups.entries()) {
           const at = due[i] ?? now
-          if (at <= now) await process(activities, cursor)
-          else next = Math.min(next, at)
+          if (at > now) {
+            next = Math.min(next, at)
+            continue
+          }
+          const subject = group.activities[0]?.subjectId ?? null
+          const chain = bySubject.get(subject)
+          if (chain) chain.push(group)
+          else bySubject.set(subject, [group])
         }
+        const outcomes = await Promise.allSettled(
+          [...bySubject.values()].map(async (chain) => {
+            for (const { activities, cursor } of chain) await process(activities, cursor)
+          }),
+        )
+        const failed = outcomes.find((outcome) => outcome.status === 'rejected')
+        if (failed) throw failed.reason
         // Groups still waiting come first in every page read now: the rest waits for them.
         if (next !== Infinity || page.length < PENDING_PAGE) break
       }

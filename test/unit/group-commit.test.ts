@@ -1,46 +1,90 @@
 /**
- * Group commit of the SQLite document log (server/storage/sqlite/group-commit.ts): appends made in
- * one turn of the event loop are written by one call (one transaction), each resolving with its
- * own seq only after that call; a failed write fails each append of its group and no other; reads
- * and `close()` write what is still waiting first.
+ * Group commit on SQLite (server/storage/sqlite/group-commit.ts): writes made in one turn of the
+ * event loop are written in one transaction, each resolving only after it committed; a failed
+ * write fails alone unless SQLite ended the whole transaction; reads and `close()` write what is
+ * still waiting first.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { GroupCommit, type LogAppend } from '../../server/storage/sqlite/group-commit.ts'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { GroupAborted, GroupCommit } from '../../server/storage/sqlite/group-commit.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
 import { tempDir } from '../helpers/server.ts'
 
-const row = (name: string): LogAppend => ({ name, data: Buffer.from([1, 2, 3]), at: 0 })
+/** A database file of its own and a second connection to it, which sees only what was committed. */
+function databases() {
+  const file = path.join(tempDir(), 'group.db')
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.exec('CREATE TABLE t (x INTEGER PRIMARY KEY, y TEXT NOT NULL)')
+  const other = new Database(file, { readonly: true })
+  const committed = () =>
+    other
+      .prepare<[], { x: number }>('SELECT x FROM t ORDER BY x')
+      .all()
+      .map((r) => r.x)
+  return { db, committed, close: () => (other.close(), db.close()) }
+}
 
 describe('GroupCommit', () => {
-  it('writes the appends of one turn in one call, in order, and resolves each after it', async () => {
-    const calls: string[][] = []
-    let next = 0
-    const group = new GroupCommit((rows) => {
-      calls.push(rows.map((r) => r.name))
-      return rows.map(() => ++next)
-    })
-    const settled: number[] = []
-    const first = ['a', 'b', 'a'].map((name) => group.append(row(name)).then((seq) => (settled.push(seq), seq)))
-    expect(calls).toEqual([])
-    expect(settled).toEqual([])
-    expect(await Promise.all(first)).toEqual([1, 2, 3])
+  it('writes the writes of one turn in one transaction, in order, and resolves each only after it committed', async () => {
+    const { db, committed, close } = databases()
+    const group = new GroupCommit(db)
+    const insert = db.prepare<[number]>("INSERT INTO t (x, y) VALUES (?, 'v')")
+    const seenAtResolve: number[][] = []
+    const writes = [1, 2, 3].map((x) => group.run(() => (insert.run(x), db.inTransaction)).then((inside) => (seenAtResolve.push(committed()), inside)))
+    expect(committed()).toEqual([])
+    expect(await Promise.all(writes)).toEqual([true, true, true])
+    // The first to resolve already sees all three: they committed together, before any resolved.
+    expect(seenAtResolve).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+      [1, 2, 3],
+    ])
     await nextTurn()
-    const second = await group.append(row('c'))
-    expect(second).toBe(4)
-    expect(calls).toEqual([['a', 'b', 'a'], ['c']])
+    expect(await group.run(() => insert.run(4).changes)).toBe(1)
+    expect(committed()).toEqual([1, 2, 3, 4])
+    close()
   })
 
-  it('fails every append of a failed group, and only those', async () => {
-    let fail = true
-    const group = new GroupCommit((rows) => {
-      if (fail) throw new Error('disk full')
-      return rows.map((_, i) => i + 1)
+  it('fails a failed write alone: a failed statement and a failed savepoint leave nothing of theirs, the rest commits', async () => {
+    const { db, committed, close } = databases()
+    const group = new GroupCommit(db)
+    const insert = db.prepare<[number]>("INSERT INTO t (x, y) VALUES (?, 'v')")
+    const twoRows = db.transaction((x: number) => {
+      insert.run(x)
+      insert.run(1) // taken: the savepoint undoes the row above too
     })
-    const failed = await Promise.allSettled([group.append(row('a')), group.append(row('b'))])
-    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected'])
-    fail = false
-    expect(await group.append(row('c'))).toBe(1)
+    const outcomes = await Promise.allSettled([
+      group.run(() => insert.run(1)),
+      group.run(() => insert.run(1)),
+      group.run(() => twoRows(7)),
+      group.run(() => insert.run(2)),
+    ])
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled'])
+    expect(committed()).toEqual([1, 2])
+    close()
+  })
+
+  it('fails every write of a group whose transaction SQLite ended on its own (disk full, I/O error), and keeps none of it', async () => {
+    const { db, committed, close } = databases()
+    const group = new GroupCommit(db)
+    const insert = db.prepare<[number]>("INSERT INTO t (x, y) VALUES (?, 'v')")
+    const outcomes = await Promise.allSettled([
+      group.run(() => insert.run(1)),
+      group.run(() => {
+        db.exec('ROLLBACK') // what SQLite does on SQLITE_FULL
+        throw new Error('database or disk is full')
+      }),
+      group.run(() => insert.run(3)),
+    ])
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    expect(outcomes[0]).toMatchObject({ reason: expect.any(GroupAborted) })
+    expect(committed()).toEqual([])
+    expect(await group.run(() => insert.run(4).changes)).toBe(1)
+    expect(committed()).toEqual([4])
+    close()
   })
 
   it('on SQLite: appends of one turn get consecutive seqs per document; a head read and close() see appends still waiting', async () => {

@@ -4,6 +4,7 @@ import { groupFolder, retracts, type FeedActivity } from '../../../core/feeds/ag
 import { bump } from '../../../core/feeds/trending.ts'
 import type { FeedCursor, FeedStore, PendingFeedActivity, TrendInput } from '../../../core/storage/feed-types.ts'
 import type { TrendState } from '../../../core/feeds/trending.ts'
+import { GroupCommit } from './group-commit.ts'
 import { AudienceCache, type StoredActivity } from '../feed-audiences.ts'
 import { FEED_ITEM_COLUMNS, feedItemValues, parseActivity, toFeedItem, toTrend, type FeedItemRow, type TrendRow } from '../feed-rows.ts'
 
@@ -17,7 +18,10 @@ export class SqliteFeedStore implements FeedStore {
   private readonly recordTx: (activity: FeedActivity, trend: TrendInput | undefined) => StoredActivity | null
   private readonly applyTx: (activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number) => string[]
 
-  constructor(db: Database.Database) {
+  private readonly group: GroupCommit
+
+  constructor(db: Database.Database, group: GroupCommit = new GroupCommit(db)) {
+    this.group = group
     const s = {
       insertActivity: db.prepare<[string, string, string | null, number]>(
         'INSERT INTO feed_activities (id, data, audience, cursor, done, created_at) VALUES (?, ?, ?, 0, 0, ?) ON CONFLICT (id) DO NOTHING',
@@ -115,7 +119,8 @@ export class SqliteFeedStore implements FeedStore {
   }
 
   async record(activity: FeedActivity, trend?: TrendInput): Promise<boolean> {
-    const stored = this.recordTx(activity, trend)
+    // A savepoint inside the turn's group transaction: the records of one turn commit together.
+    const stored = await this.group.run(() => this.recordTx(activity, trend))
     if (stored?.audience && !this.audiences.known(stored.audience.id)) this.audiences.remember(stored.audience.id, [...activity.feeds])
     return stored !== null
   }
@@ -135,7 +140,8 @@ export class SqliteFeedStore implements FeedStore {
   }
 
   async apply(activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
-    return this.applyTx(activityIds, from, feeds, to, done, windowMs)
+    // A savepoint inside the turn's group transaction: the subjects applied side by side commit together.
+    return this.group.run(() => this.applyTx(activityIds, from, feeds, to, done, windowMs))
   }
 
   async list(feedId: string, page: { limit: number; after: FeedCursor | null }) {

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { GroupCommit, type LogAppend } from './group-commit.ts'
+import { GroupCommit } from './group-commit.ts'
 import type { ContactStore } from '../../../core/storage/contact-types.ts'
 import { SqliteContactStore } from './contacts.ts'
 import type { WebhookStore } from '../../../core/storage/webhook-types.ts'
@@ -55,8 +55,9 @@ class SqliteDocumentStore implements DocumentStore {
   private readonly db: Database.Database
   private readonly group: GroupCommit
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, group: GroupCommit) {
     this.db = db
+    this.group = group
     this.statements = {
       snapshot: db.prepare<[string], { data: Buffer }>('SELECT data FROM document_snapshots WHERE name = ?'),
       log: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM document_log WHERE name = ? ORDER BY seq'),
@@ -93,8 +94,6 @@ class SqliteDocumentStore implements DocumentStore {
         'SELECT EXISTS (SELECT 1 FROM document_snapshots WHERE name = ?) OR EXISTS (SELECT 1 FROM document_log WHERE name = ?) AS found',
       ),
     }
-    const append = this.statements.append
-    this.group = new GroupCommit(db.transaction((rows: readonly LogAppend[]) => rows.map((row) => append.get(row)?.seq ?? Number.NaN)))
   }
 
   private readStored(name: string): StoredDocument {
@@ -111,12 +110,12 @@ class SqliteDocumentStore implements DocumentStore {
 
   async append(name: string, update: Uint8Array): Promise<number> {
     // Copied: the caller's buffer may be reused before the group is written at the end of the turn.
-    return this.group.append({ name, data: Buffer.from(update), at: Date.now() })
-  }
-
-  /** Writes the appends waiting for their group's transaction now. */
-  flushAppends(): void {
-    this.group.flush()
+    const row = { name, data: Buffer.from(update), at: Date.now() }
+    return this.group.run(() => {
+      const seq = this.statements.append.get(row)?.seq
+      if (seq === undefined) throw new Error(`append to ${name} returned no seq`)
+      return seq
+    })
   }
 
   async compact(name: string, merge: MergeUpdates): Promise<CompactionResult> {
@@ -189,7 +188,7 @@ export class SqliteStorage implements Storage {
   readonly webhooks: WebhookStore
   readonly contacts: ContactStore
   private readonly db: Database.Database
-  private readonly documentStore: SqliteDocumentStore
+  private readonly group: GroupCommit
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
   constructor(file: string) {
@@ -202,18 +201,18 @@ export class SqliteStorage implements Storage {
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
     this.db.pragma('foreign_keys = ON')
     migrate(this.db)
-    const documents = new SqliteDocumentStore(this.db)
-    this.documentStore = documents
-    this.documents = documents
+    const group = new GroupCommit(this.db)
+    this.group = group
+    this.documents = new SqliteDocumentStore(this.db, group)
     this.subjects = new SqliteSubjectStore(this.db)
-    this.users = new SqliteUserStore(this.db)
+    this.users = new SqliteUserStore(this.db, group)
     this.clientOwners = new SqliteClientOwnerStore(this.db)
-    this.notifications = new SqliteNotificationStore(this.db, () => documents.flushAppends())
+    this.notifications = new SqliteNotificationStore(this.db, group)
     this.preferences = new SqlitePreferenceStore(this.db)
     this.devices = new SqliteDeviceStore(this.db)
     this.deliveries = new SqliteDeliveryStore(this.db)
     this.search = new SqliteSearchStore(this.db)
-    this.feeds = new SqliteFeedStore(this.db)
+    this.feeds = new SqliteFeedStore(this.db, group)
     this.moderation = new SqliteModerationStore(this.db)
     this.webhooks = new SqliteWebhookStore(this.db)
     this.contacts = new SqliteContactStore(this.db)
@@ -229,8 +228,8 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (!this.db.open) return
-    // Appends waiting for their group are written before the database closes.
-    this.documentStore.flushAppends()
+    // Writes waiting for their group are written before the database closes.
+    this.group.flush()
     this.db.close()
   }
 }

@@ -1,4 +1,5 @@
 /** Notifications, handled mentions and comments, the outbox and detection marks in SQLite. */
+import { GroupCommit } from './group-commit.ts'
 import type Database from 'better-sqlite3'
 import { foldInto, newNotification } from '../../../core/storage/notification-fold.ts'
 import {
@@ -31,11 +32,11 @@ export class SqliteNotificationStore implements NotificationStore {
   private readonly s
   private readonly events: SqliteCommentEvents
 
-  /** Writes the document-log appends still waiting for their group, so that a head read sees them. */
-  private readonly flushAppends: () => void
+  /** This turn's group commit: records join it; a head read writes the appends still waiting first. */
+  private readonly group: GroupCommit
 
-  constructor(db: Database.Database, flushAppends: () => void = () => undefined) {
-    this.flushAppends = flushAppends
+  constructor(db: Database.Database, group: GroupCommit = new GroupCommit(db)) {
+    this.group = group
     this.db = db
     this.events = new SqliteCommentEvents(db)
     const placeholders = NOTIFICATION_COLUMNS.split(',')
@@ -189,7 +190,8 @@ export class SqliteNotificationStore implements NotificationStore {
       }
       return result
     })
-    return run.immediate()
+    // A savepoint inside the turn's group transaction: several documents' records commit together.
+    return this.group.run(() => run.immediate())
   }
 
   async get(userId: string, id: string): Promise<NotificationRecord | null> {
@@ -319,7 +321,7 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   async documentHead(documentName: string): Promise<number> {
-    this.flushAppends()
+    this.group.flush()
     return this.s.head.get(documentName, documentName)?.head ?? 0
   }
 

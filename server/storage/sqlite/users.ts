@@ -4,6 +4,7 @@
  * together. Rules shared with PostgreSQL are in ../user-directory.ts.
  */
 import type Database from 'better-sqlite3'
+import { GroupCommit } from './group-commit.ts'
 import { parseAccess, searchable, serializeAccess } from '../../../core/storage/records.ts'
 import type { DirectoryCursor, DirectoryPage, PutProfileResult, RememberedToken, TokenProfile, UserRecord, UserStore } from '../../../core/storage/types.ts'
 import { applyTokenProfile, firstCursor, prefixEnd, searchKeys, toDirectoryPage } from '../../../core/storage/user-directory.ts'
@@ -54,7 +55,10 @@ export class SqliteUserStore implements UserStore {
   private readonly putProfileTransaction: (userId: string, profile: { name: string | null; handle: string | null }) => PutProfileResult
   private readonly rememberTransaction: (userId: string, token: TokenProfile) => RememberedToken
 
-  constructor(db: Database.Database) {
+  private readonly group: GroupCommit
+
+  constructor(db: Database.Database, group: GroupCommit = new GroupCommit(db)) {
+    this.group = group
     const s = {
       get: db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`),
       getMany: db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id IN (SELECT value FROM json_each(?))`),
@@ -160,7 +164,8 @@ export class SqliteUserStore implements UserStore {
   }
 
   async rememberToken(userId: string, token: TokenProfile): Promise<RememberedToken> {
-    return this.rememberTransaction(userId, token)
+    // On every first connect of a user: a savepoint inside the turn's group transaction.
+    return this.group.run(() => this.rememberTransaction(userId, token))
   }
 
   async search(query: string, page: { limit: number; after: DirectoryCursor | null }): Promise<DirectoryPage> {
