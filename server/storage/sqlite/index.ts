@@ -50,12 +50,18 @@ function toBytes(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 }
 
+/** Options of {@link SqliteStorage} beyond its file. */
+export interface SqliteOptions {
+  /** Test-only (server/storage/sqlite/faults.ts): runs inside each group commit's transaction, its rows inserted, before the commit. */
+  beforeLogCommit?: ((rows: readonly LogAppend[]) => void) | undefined
+}
+
 class SqliteDocumentStore implements DocumentStore {
   private readonly statements
   private readonly db: Database.Database
   private readonly group: GroupCommit
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, beforeCommit: SqliteOptions['beforeLogCommit']) {
     this.db = db
     this.statements = {
       snapshot: db.prepare<[string], { data: Buffer }>('SELECT data FROM document_snapshots WHERE name = ?'),
@@ -94,7 +100,13 @@ class SqliteDocumentStore implements DocumentStore {
       ),
     }
     const append = this.statements.append
-    this.group = new GroupCommit(db.transaction((rows: readonly LogAppend[]) => rows.map((row) => append.get(row)?.seq ?? Number.NaN)))
+    this.group = new GroupCommit(
+      db.transaction((rows: readonly LogAppend[]) => {
+        const seqs = rows.map((row) => append.get(row)?.seq ?? Number.NaN)
+        beforeCommit?.(rows)
+        return seqs
+      }),
+    )
   }
 
   private readStored(name: string): StoredDocument {
@@ -192,7 +204,7 @@ export class SqliteStorage implements Storage {
   private readonly documentStore: SqliteDocumentStore
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
-  constructor(file: string) {
+  constructor(file: string, options: SqliteOptions = {}) {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
@@ -202,7 +214,7 @@ export class SqliteStorage implements Storage {
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
     this.db.pragma('foreign_keys = ON')
     migrate(this.db)
-    const documents = new SqliteDocumentStore(this.db)
+    const documents = new SqliteDocumentStore(this.db, options.beforeLogCommit)
     this.documentStore = documents
     this.documents = documents
     this.subjects = new SqliteSubjectStore(this.db)
@@ -219,8 +231,8 @@ export class SqliteStorage implements Storage {
     this.contacts = new SqliteContactStore(this.db)
   }
 
-  static inDataDir(dataDir: string): SqliteStorage {
-    return new SqliteStorage(path.join(dataDir, SQLITE_FILE))
+  static inDataDir(dataDir: string, options: SqliteOptions = {}): SqliteStorage {
+    return new SqliteStorage(path.join(dataDir, SQLITE_FILE), options)
   }
 
   async ping(): Promise<void> {
