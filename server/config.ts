@@ -16,6 +16,7 @@ import { checkAppUrl } from '../core/notifications/app-url.ts'
 import { pushConfig, type PushConfig } from './delivery/push-config.ts'
 import { checkVapid } from './delivery/web-push.ts'
 import { FEED_FAULT_POINTS, isFeedFaultPoint, type FeedFaultPoint } from '../core/feeds/faults.ts'
+import { isStorageFaultPoint, STORAGE_FAULT_POINTS, type StorageFaultPoint } from './storage/sqlite/faults.ts'
 import { DEFAULT_FEED_LIMIT } from '../core/feeds/writer.ts'
 import { DEFAULT_REPORT_THRESHOLD, MAX_REPORT_THRESHOLD } from './moderation/reports.ts'
 import { parseCorsOrigins } from './http/cors.ts'
@@ -83,7 +84,7 @@ const envSchema = z.object({
     .optional(),
   PARLEY_UPDATES_PER_SECOND: z.coerce.number().positive().max(1_000_000).optional(),
   PARLEY_UPDATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
-  PARLEY_FAULT: z.enum([...FAULT_POINTS, ...FEED_FAULT_POINTS]).optional(),
+  PARLEY_FAULT: z.enum([...FAULT_POINTS, ...FEED_FAULT_POINTS, ...STORAGE_FAULT_POINTS]).optional(),
   PARLEY_FEED_LIMIT: z.coerce.number().int().min(1).max(MAX_FEED_LIMIT).optional(),
   PARLEY_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   PARLEY_TRUSTED_PROXIES: z.string().optional(),
@@ -140,6 +141,8 @@ export interface ParleyConfig {
   faultPoint?: FaultPoint | undefined
   /** Test-only: the process kills itself at this point of the feed fan-out (core/feeds/faults.ts). */
   feedFaultPoint?: FeedFaultPoint | undefined
+  /** Test-only: the process kills itself at this point of SQLite's group commit (server/storage/sqlite/faults.ts). */
+  storageFaultPoint?: StorageFaultPoint | undefined
   /** Items a feed document keeps (`PARLEY_FEED_LIMIT`); older ones page over REST. */
   feedLimit: number
 }
@@ -185,6 +188,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (production && e.PARLEY_FAULT) {
     return err('invalid PARLEY_FAULT: fault injection is for tests and is refused when NODE_ENV=production')
   }
+  if (isStorageFaultPoint(e.PARLEY_FAULT) && e.DATABASE_URL) {
+    return err(`invalid PARLEY_FAULT: ${e.PARLEY_FAULT} is a point of SQLite's group commit; unset DATABASE_URL`)
+  }
   const push = pushConfig(e, checkVapid)
   if (!push.ok) return push
   const email = emailConfig(e)
@@ -222,8 +228,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     push: push.value,
     email: email.value,
     publicUrl: e.PARLEY_PUBLIC_URL?.replace(/\/+$/, ''),
-    faultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? undefined : e.PARLEY_FAULT,
+    faultPoint: isFeedFaultPoint(e.PARLEY_FAULT) || isStorageFaultPoint(e.PARLEY_FAULT) ? undefined : e.PARLEY_FAULT,
     feedFaultPoint: isFeedFaultPoint(e.PARLEY_FAULT) ? e.PARLEY_FAULT : undefined,
+    storageFaultPoint: isStorageFaultPoint(e.PARLEY_FAULT) ? e.PARLEY_FAULT : undefined,
     feedLimit: e.PARLEY_FEED_LIMIT ?? DEFAULT_FEED_LIMIT,
     reportThreshold: e.PARLEY_REPORT_THRESHOLD ?? DEFAULT_REPORT_THRESHOLD,
     corsOrigins: e.PARLEY_CORS_ORIGINS === undefined ? [] : unwrapOrigins(e.PARLEY_CORS_ORIGINS),

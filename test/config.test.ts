@@ -90,6 +90,14 @@ describe('loadConfig', () => {
     }
     expect(loadConfig({ PARLEY_FAULT: 'feed-after-record' })).toMatchObject({ ok: true, value: { feedFaultPoint: 'feed-after-record', faultPoint: undefined } })
     expect(loadConfig({ PARLEY_FAULT: 'after-outbox' })).toMatchObject({ ok: true, value: { feedFaultPoint: undefined, faultPoint: 'after-outbox' } })
+    expect(loadConfig({ PARLEY_FAULT: 'log-before-commit' })).toMatchObject({
+      ok: true,
+      value: { storageFaultPoint: 'log-before-commit', faultPoint: undefined, feedFaultPoint: undefined },
+    })
+    expect(loadConfig({ PARLEY_FAULT: 'log-before-commit', DATABASE_URL: 'postgres://localhost/parley' })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('invalid PARLEY_FAULT'),
+    })
   })
 
   it('turns push services on when all their variables are set, with one line naming what is missing or wrong', () => {

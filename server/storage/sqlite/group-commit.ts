@@ -16,8 +16,15 @@
  */
 import type Database from 'better-sqlite3'
 
+/**
+ * Runs inside a group's transaction after its writes, before the commit (a test's fault point);
+ * gets the tags the writes were run with (the log appends': their document names).
+ */
+export type BeforeCommit = (tags: readonly string[]) => void
+
 interface Waiting {
   write(): unknown
+  tag: string | undefined
   resolve(value: unknown): void
   reject(error: unknown): void
 }
@@ -33,11 +40,9 @@ export class GroupAborted extends Error {
 
 export class GroupCommit {
   private waiting: Waiting[] = []
-  private readonly db: Database.Database
   private readonly writeGroup: (writes: readonly Waiting[]) => Outcome[]
 
-  constructor(db: Database.Database) {
-    this.db = db
+  constructor(db: Database.Database, beforeCommit?: BeforeCommit) {
     const group = db.transaction((writes: readonly Waiting[]): Outcome[] => {
       const outcomes: Outcome[] = []
       for (const waiting of writes) {
@@ -49,16 +54,17 @@ export class GroupCommit {
           outcomes.push({ ok: false, error })
         }
       }
+      beforeCommit?.(writes.flatMap((waiting) => (waiting.tag === undefined ? [] : [waiting.tag])))
       return outcomes
     })
     this.writeGroup = (writes) => group.immediate(writes)
   }
 
   /** Runs `write` in this turn's group transaction; resolves with its result once that transaction committed. */
-  run<T>(write: () => T): Promise<T> {
+  run<T>(write: () => T, tag?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.waiting.length === 0) setImmediate(() => this.flush())
-      this.waiting.push({ write, resolve: resolve as (value: unknown) => void, reject })
+      this.waiting.push({ write, tag, resolve: resolve as (value: unknown) => void, reject })
     })
   }
 

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { GroupCommit } from './group-commit.ts'
+import { GroupCommit, type BeforeCommit } from './group-commit.ts'
 import type { ContactStore } from '../../../core/storage/contact-types.ts'
 import { SqliteContactStore } from './contacts.ts'
 import type { WebhookStore } from '../../../core/storage/webhook-types.ts'
@@ -48,6 +48,12 @@ export const SQLITE_FILE = 'parley.db'
 
 function toBytes(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+/** Options of {@link SqliteStorage} beyond its file. */
+export interface SqliteOptions {
+  /** Test-only (server/storage/sqlite/faults.ts): runs inside each group commit's transaction, its writes done, before the commit; gets the documents the group appended to. */
+  beforeLogCommit?: BeforeCommit | undefined
 }
 
 class SqliteDocumentStore implements DocumentStore {
@@ -115,7 +121,7 @@ class SqliteDocumentStore implements DocumentStore {
       const seq = this.statements.append.get(row)?.seq
       if (seq === undefined) throw new Error(`append to ${name} returned no seq`)
       return seq
-    })
+    }, name)
   }
 
   async compact(name: string, merge: MergeUpdates): Promise<CompactionResult> {
@@ -191,7 +197,7 @@ export class SqliteStorage implements Storage {
   private readonly group: GroupCommit
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
-  constructor(file: string) {
+  constructor(file: string, options: SqliteOptions = {}) {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
@@ -201,7 +207,7 @@ export class SqliteStorage implements Storage {
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
     this.db.pragma('foreign_keys = ON')
     migrate(this.db)
-    const group = new GroupCommit(this.db)
+    const group = new GroupCommit(this.db, options.beforeLogCommit)
     this.group = group
     this.documents = new SqliteDocumentStore(this.db, group)
     this.subjects = new SqliteSubjectStore(this.db)
@@ -218,8 +224,8 @@ export class SqliteStorage implements Storage {
     this.contacts = new SqliteContactStore(this.db)
   }
 
-  static inDataDir(dataDir: string): SqliteStorage {
-    return new SqliteStorage(path.join(dataDir, SQLITE_FILE))
+  static inDataDir(dataDir: string, options: SqliteOptions = {}): SqliteStorage {
+    return new SqliteStorage(path.join(dataDir, SQLITE_FILE), options)
   }
 
   async ping(): Promise<void> {
