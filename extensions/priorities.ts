@@ -22,4 +22,6 @@ export const PRIORITY = {
   notifications: 50,
   /** Reads applied transactions into feed activities; projects feed documents once loaded (extensions/feeds). */
   feeds: 40,
+  /** Sends a fresh joiner the cached document last, once every other beforeSync accepted the sync (extensions/join-cache). */
+  joinCache: 10,
 } as const

@@ -3,6 +3,7 @@ import type { Server as HttpServer } from 'node:http'
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { GuardConfiguration } from '../extensions/guard/index.ts'
+import type { JoinCacheConfiguration } from '../extensions/join-cache/index.ts'
 import type { PresenceConfiguration } from '../extensions/presence/index.ts'
 import type { AccessResolver } from '../core/access/resolve.ts'
 import type { DevTokenOptions } from './auth/sign.ts'
@@ -53,6 +54,8 @@ export interface ParleyServerOptions extends Partial<ParleyConfig> {
   clock?: () => number
   /** Webhook delivery settings (tests shorten the retry schedule): schedule, timeout, concurrency, poll period (server/webhooks/). */
   webhooks?: WebhookOptions
+  /** The join cache (extensions/join-cache/): its size threshold and byte cap, or `false` for none (tests compare with and without). */
+  joinCache?: Partial<Pick<JoinCacheConfiguration, 'minBytes' | 'maxBytes'>> | false
 }
 
 export interface ParleyServer {

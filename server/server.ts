@@ -8,6 +8,7 @@ import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import { Authentication } from '../extensions/auth/index.ts'
 import { COMPACT_AFTER_ROWS, Durability } from '../extensions/durability/index.ts'
 import { Guard } from '../extensions/guard/index.ts'
+import { JoinCache } from '../extensions/join-cache/index.ts'
 import { InstanceLink } from '../extensions/instance.ts'
 import { Metrics } from '../extensions/metrics/index.ts'
 import { Presence } from '../extensions/presence/index.ts'
@@ -29,6 +30,7 @@ import { createFlowControl, createFlowMetrics } from './flow/index.ts'
 import { instrumentHooks } from './observability/hooks.ts'
 import { createLogger } from './observability/logger.ts'
 import { createGuardMetrics } from './observability/guard-metrics.ts'
+import { createJoinCacheMetrics } from './observability/join-cache-metrics.ts'
 import { createPresenceMetrics } from './observability/presence-metrics.ts'
 import { createMemoryRegistry } from '../core/presence/registry.ts'
 import { createMetrics } from './observability/metrics.ts'
@@ -84,6 +86,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     feeds: feedOptions,
     clock = Date.now,
     webhooks: webhookOptions,
+    joinCache: joinCacheOptions = {},
     demoDir = DEFAULT_DEMO_DIR,
     ...overrides
   } = options
@@ -175,6 +178,11 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         : undefined,
     hocuspocus: () => link.hocuspocus,
   })
+  // Fresh joiners of a large document get one cached encoding of it (issue 22, extensions/join-cache/).
+  const joinCache =
+    joinCacheOptions === false
+      ? undefined
+      : new JoinCache({ ...joinCacheOptions, logger, metrics: createJoinCacheMetrics(metrics.registry, metrics.hookError) })
   const search = createSearchIndexing({ storage, logger, registry: metrics.registry, hookError: metrics.hookError, hocuspocus: () => link.hocuspocus })
   const feeds = createFeeds({
     ...feedOptions,
@@ -216,6 +224,7 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
         ...notifications.extensions,
         search.extension,
         feeds.extension,
+        ...(joinCache ? [joinCache] : []),
       ],
       { logger, metrics: metrics.hooks },
     ),
@@ -264,7 +273,8 @@ export async function createParleyServer(options: ParleyServerOptions = {}): Pro
     // Hono answers its own errors (500 internal_error); a rejection here is the socket failing mid-answer.
     listener(request, response).catch((error: unknown) => logger.warn({ err: error }, 'an HTTP answer failed'))
   })
-  const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger, connectionGuards.limits, flow)
+  const prepareFrame = joinCache ? (frame: Uint8Array) => joinCache.prepare(frame, instance.documents) : undefined
+  const webSocket: WebSocketEndpoint = attachWebSocket(httpServer, instance, logger, connectionGuards.limits, flow, prepareFrame)
 
   let closing: Promise<void> | undefined
   async function shutdown(): Promise<void> {

@@ -74,8 +74,15 @@ export interface ConnectionLimits {
 }
 
 /**
+ * Rewrites a frame just before Hocuspocus reads it; returns it unchanged when it has nothing to do
+ * (the join cache, extensions/join-cache/). Never throws.
+ */
+export type PrepareFrame = (frame: Uint8Array) => Uint8Array
+
+/**
  * `flow`: every message passes its socket's flow-control gate (server/flow/) before Hocuspocus
- * reads it; without one, messages go straight to Hocuspocus.
+ * reads it; without one, messages go straight to Hocuspocus. `prepare` sees each message after
+ * the gate, as Hocuspocus is handed it.
  */
 export function attachWebSocket(
   httpServer: HttpServer,
@@ -83,6 +90,7 @@ export function attachWebSocket(
   logger: Logger,
   limits: ConnectionLimits = {},
   flow?: FlowControl,
+  prepare?: PrepareFrame,
 ): WebSocketEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INCOMING_FRAME_BYTES })
   let closing = false
@@ -106,7 +114,7 @@ export function attachWebSocket(
       const connection = hocuspocus.handleConnection(ws, webRequest)
       // Staleness is judged when the message reaches Hocuspocus, which may be later than it arrived.
       const deliver = (bytes: Uint8Array) => {
-        if (!isStaleClose(hocuspocus, ws, bytes)) connection.handleMessage(bytes)
+        if (!isStaleClose(hocuspocus, ws, bytes)) connection.handleMessage(prepare ? prepare(bytes) : bytes)
       }
       const gate = flow?.attach(ws, admitted.value, deliver)
       ws.on('message', (data: RawData) => {
