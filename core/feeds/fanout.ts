@@ -30,6 +30,13 @@ export const PENDING_PAGE = 1_000
 /** Wait before draining again after storage failed. */
 export const FANOUT_RETRY_MS = 1_000
 
+/**
+ * Least time between the end of one drain and the next one woken for a window's end: under a
+ * steady stream a window ends every few milliseconds, and each drain reads the pending page, so
+ * the groups that come due within this time are applied together by one drain.
+ */
+export const FANOUT_DRAIN_GAP_MS = 50
+
 /** How often an instance looks for pending activities it did not record (another instance died before applying them). */
 export const FANOUT_POLL_MS = 30_000
 
@@ -180,7 +187,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
     }
     const run = drain().then(
       (next) => {
-        if (next !== Infinity) wake(next)
+        if (next !== Infinity) wake(Math.max(next, clock.now() + FANOUT_DRAIN_GAP_MS))
       },
       (error: unknown) => {
         options.onError('fanout', error)
