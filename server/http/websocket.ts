@@ -12,6 +12,7 @@ import { CloseCode, ok } from '../../protocol/index.ts'
 import type { FlowControl } from '../flow/index.ts'
 import type { ConnectionAdmission } from './admission.ts'
 import type { PreAuthGuard } from './pre-auth.ts'
+import { UpgradeRequest } from './upgrade-request.ts'
 
 /** Hocuspocus message type of a provider closing one document (`MessageType.CLOSE`). */
 const CLOSE_MESSAGE = 7
@@ -43,13 +44,13 @@ export const MAX_INCOMING_FRAME_BYTES = 2 * 1024 * 1024
 /** Close code and reason sent to every socket when the server shuts down. */
 export const SHUTDOWN_CLOSE = CloseCode.ServerShutdown
 
-function toWebRequest(request: IncomingMessage): Request {
+function toWebRequest(request: IncomingMessage): UpgradeRequest {
   const headers = new Headers()
   for (const [name, value] of Object.entries(request.headers)) {
     if (Array.isArray(value)) for (const v of value) headers.append(name, v)
     else if (value !== undefined) headers.set(name, value)
   }
-  return new Request(`http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`, { headers })
+  return new UpgradeRequest(`http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`, headers)
 }
 
 function toBytes(data: RawData): Uint8Array {
