@@ -80,6 +80,8 @@ describe('third-party binding with raw Yjs and @hocuspocus/provider', () => {
     expect((reply.get('body') as Y.Text).toString()).toBe('Hi Ana')
     expect(reply.get('reactions')).toBeInstanceOf(Y.Map)
     await waitFor(() => (comments().get(0).get('reactions') as Y.Map<number>).has('👍|u_ben'), 'the raw client sees the reaction')
+    // Each SDK call is its own update: the read marker may reach the raw client a frame after the reaction.
+    await waitFor(() => (thread().get('readBy') as Y.Map<number>).has('u_ben'), 'the raw client sees the read marker')
     expect(typeof (thread().get('readBy') as Y.Map<number>).get('u_ben')).toBe('number')
   })
 })
