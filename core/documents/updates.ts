@@ -93,9 +93,9 @@ function pendingRanges(doc: Y.Doc): { structs: Ranges; deletions: Ranges } {
  * of the structs is new, all of the update's structs past the state vector are kept (a superset).
  */
 export function unseenPart(doc: Y.Doc, update: Uint8Array): Uint8Array {
-  const diff = Y.diffUpdate(update, Y.encodeStateVector(doc))
-  if (isEmptyUpdate(diff)) return diff
-  const { structs, ds } = Y.decodeUpdate(diff)
+  const { diff, decoded } = wholeOrDiff(doc, update)
+  if (decoded === null) return diff
+  const { structs, ds } = decoded
   const pending = doc.store.pendingStructs || doc.store.pendingDs ? pendingRanges(doc) : null
   const structsPending =
     pending !== null &&
@@ -124,6 +124,22 @@ export function unseenPart(doc: Y.Doc, update: Uint8Array): Uint8Array {
   result.set(structsPart, 0)
   result.set(deletions, structsPart.byteLength)
   return result
+}
+
+type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+
+/**
+ * The update itself when every struct it carries starts at or past the document's state (the
+ * common case: a client's fresh edit), which `Y.diffUpdate` would hand back unchanged; otherwise
+ * the diff against the state vector. Decoded, unless the diff is empty.
+ */
+function wholeOrDiff(doc: Y.Doc, update: Uint8Array): { diff: Uint8Array; decoded: DecodedUpdate | null } {
+  const whole = Y.decodeUpdate(update)
+  const allNew =
+    whole.structs.length > 0 && whole.structs.every((struct) => !(struct instanceof Y.Skip) && struct.id.clock >= Y.getState(doc.store, struct.id.client))
+  if (allNew) return { diff: update, decoded: whole }
+  const diff = Y.diffUpdate(update, Y.encodeStateVector(doc))
+  return { diff, decoded: isEmptyUpdate(diff) ? null : Y.decodeUpdate(diff) }
 }
 
 function endsWith(bytes: Uint8Array, tail: Uint8Array): boolean {

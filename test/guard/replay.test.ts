@@ -117,14 +117,35 @@ describe('unseenPart (in process)', () => {
     expect(server.getText('t').toString()).toBe(client.getText('t').toString())
   })
 
+  it('hands back a fresh edit as it came, without diffing it against the state vector', () => {
+    const client = new Y.Doc()
+    const [first, second] = writeEverything(client, 'ana')
+    const server = new Y.Doc()
+    Y.applyUpdate(server, first!)
+    expect(unseenPart(server, second!)).toBe(second)
+    // The same edit with a struct the server has in front of it is diffed: only the new part stays.
+    const both = Y.mergeUpdates([first!, second!])
+    const part = unseenPart(server, both)
+    expect(part).not.toBe(both)
+    expect(part.byteLength).toBeLessThan(both.byteLength)
+    Y.applyUpdate(server, part)
+    const expected = new Y.Doc()
+    Y.applyUpdate(expected, both)
+    expect(server.getMap('threads').toJSON()).toEqual(expected.getMap('threads').toJSON())
+  })
+
   it('computes the shared part once per payload and document', () => {
     const client = new Y.Doc()
-    const [update] = writeEverything(client, 'ana')
+    const [first, second] = writeEverything(client, 'ana')
     const server = new Y.Doc()
-    const part = sharedUnseenPart(server, update!)
-    expect(sharedUnseenPart(server, update!)).toBe(part)
-    expect(sharedUnseenPart(new Y.Doc(), update!)).not.toBe(part)
-    expect(sharedUnseenPart(server, update!.slice())).not.toBe(part)
+    Y.applyUpdate(server, first!)
+    // Half known to the server: the part is a diff of its own, not the payload.
+    const payload = Y.mergeUpdates([first!, second!])
+    const part = sharedUnseenPart(server, payload)
+    expect(part).not.toBe(payload)
+    expect(sharedUnseenPart(server, payload)).toBe(part)
+    expect(sharedUnseenPart(new Y.Doc(), payload)).not.toBe(part)
+    expect(sharedUnseenPart(server, payload.slice())).not.toBe(part)
   })
 })
 
