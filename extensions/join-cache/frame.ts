@@ -4,16 +4,13 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { messageYjsSyncStep1, messageYjsUpdate } from 'y-protocols/sync'
-
-/** Hocuspocus message type of document sync (`MessageType.Sync`). */
-const SYNC = 0
+import { documentNameOf, MessageType, SyncType } from '../../protocol/index.ts'
 
 /**
  * What follows the address in a fresh joiner's SyncStep1: Sync, SyncStep1, and the state vector
  * as a one-byte array holding zero entries (`Y.encodeStateVector` of an empty document).
  */
-const FRESH_STEP1_TAIL = [SYNC, messageYjsSyncStep1, 1, 0]
+const FRESH_STEP1_TAIL = [MessageType.Sync, SyncType.Step1, 1, 0]
 
 /** A fresh joiner's SyncStep1: where it was addressed (`name` or `name\0session`) and the document name. */
 export interface FreshStep1 {
@@ -34,8 +31,7 @@ export function readFreshStep1(frame: Uint8Array): FreshStep1 | undefined {
     if (frame.length !== rest + FRESH_STEP1_TAIL.length) return undefined
     if (FRESH_STEP1_TAIL.some((byte, i) => frame[rest + i] !== byte)) return undefined
     const address = decoding.readVarString(decoding.createDecoder(frame))
-    const separator = address.indexOf('\0')
-    return { address, documentName: separator === -1 ? address : address.slice(0, separator) }
+    return { address, documentName: documentNameOf(address) }
   } catch {
     return undefined
   }
@@ -45,8 +41,8 @@ export function readFreshStep1(frame: Uint8Array): FreshStep1 | undefined {
 export function step1Frame(address: string, stateVector: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder()
   encoding.writeVarString(encoder, address)
-  encoding.writeVarUint(encoder, SYNC)
-  encoding.writeVarUint(encoder, messageYjsSyncStep1)
+  encoding.writeVarUint(encoder, MessageType.Sync)
+  encoding.writeVarUint(encoder, SyncType.Step1)
   encoding.writeVarUint8Array(encoder, stateVector)
   return encoding.toUint8Array(encoder)
 }
@@ -58,8 +54,8 @@ export function step1Frame(address: string, stateVector: Uint8Array): Uint8Array
 export function updateFrame(address: string, update: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder()
   encoding.writeVarString(encoder, address)
-  encoding.writeVarUint(encoder, SYNC)
-  encoding.writeVarUint(encoder, messageYjsUpdate)
+  encoding.writeVarUint(encoder, MessageType.Sync)
+  encoding.writeVarUint(encoder, SyncType.Update)
   encoding.writeVarUint(encoder, update.byteLength)
   const header = encoding.toUint8Array(encoder)
   const frame = new Uint8Array(header.byteLength + update.byteLength)

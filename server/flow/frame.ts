@@ -6,23 +6,7 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { err, ok, type Result } from '../../protocol/index.ts'
-
-/** Hocuspocus message types (`MessageType` in @hocuspocus/server). */
-export const MessageType = {
-  Sync: 0,
-  Awareness: 1,
-  Auth: 2,
-  QueryAwareness: 3,
-  SyncReply: 4,
-  Stateless: 5,
-  BroadcastStateless: 6,
-  Close: 7,
-  SyncStatus: 8,
-} as const
-
-/** y-protocols sync sub-types. */
-export const SyncType = { Step1: 0, Step2: 1, Update: 2 } as const
+import { documentNameOf, err, MessageType, ok, SyncType, type Result } from '../../protocol/index.ts'
 
 /** Auth sub-type of a server's refusal. */
 const AUTH_PERMISSION_DENIED = 1
@@ -44,11 +28,6 @@ export type FrameInfo =
   | (Addressed & { kind: 'awareness' })
   /** Anything else: Auth, Close, Stateless, …, and frames whose header cannot be read. */
   | { kind: 'control'; address: string | null; documentName: string | null; bytes: number }
-
-function documentNameOf(address: string): string {
-  const separator = address.indexOf('\0')
-  return separator === -1 ? address : address.slice(0, separator)
-}
 
 export function classifyFrame(frame: Uint8Array): FrameInfo {
   const bytes = frame.byteLength
