@@ -6,20 +6,9 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 
-/** Hocuspocus message types (the number after the document name). */
-export const MessageType = {
-  Sync: 0,
-  Awareness: 1,
-  Auth: 2,
-  QueryAwareness: 3,
-  SyncReply: 4,
-  Stateless: 5,
-  Close: 7,
-  SyncStatus: 8,
-} as const
-
-/** y-protocols sync sub-types. */
-export const SyncStep = { Step1: 0, Step2: 1, Update: 2 } as const
+/** Hocuspocus message types and the y-protocols sync sub-types (step 1, step 2, update), as the server reads them. */
+export { MessageType, SyncType as SyncStep } from '../../protocol/wire.ts'
+import { MessageType, SyncType as SyncStep } from '../../protocol/wire.ts'
 
 /** Auth sub-types. */
 export const AuthType = { Token: 0, PermissionDenied: 1, Authenticated: 2 } as const
