@@ -9,7 +9,7 @@
  * Other sockets are never slowed: each has its own gate; what they share is the per-user buckets.
  */
 import { ErrorCode } from '../../protocol/index.ts'
-import { TokenBucket, type Rate } from './bucket.ts'
+import { BucketLayout, Buckets, type Rate } from './bucket.ts'
 import { checkAwareness, classifyFrame, type FrameInfo } from './frame.ts'
 
 /** The socket as the gate sees it (a `ws` WebSocket). */
@@ -52,15 +52,24 @@ export interface GateLimits {
 }
 
 /** The buckets shared by every socket of one user. */
-export interface UserBuckets {
-  updates: TokenBucket
-  updateBytes: TokenBucket
-  awareness: TokenBucket
-  awarenessBytes: TokenBucket
-}
+export type UserBucketName = 'updates' | 'updateBytes' | 'awareness' | 'awarenessBytes'
+export type UserBuckets = Buckets<UserBucketName>
 
 /** The buckets each socket has of its own. */
-type SocketBucketName = 'updates' | 'updateBytes' | 'awareness' | 'awarenessBytes' | 'syncStep1' | 'control' | 'readBytes' | 'ceilingBytes' | 'ceilingFrames'
+type SocketBucketName = UserBucketName | 'syncStep1' | 'control' | 'readBytes' | 'ceilingBytes' | 'ceilingFrames'
+
+/** The socket buckets' layout per limits (every gate of a server shares one limits object). */
+const layouts = new WeakMap<GateLimits, BucketLayout<SocketBucketName>>()
+
+function socketLayout(limits: GateLimits): BucketLayout<SocketBucketName> {
+  let layout = layouts.get(limits)
+  if (!layout) {
+    const { updates, updateBytes, awareness, awarenessBytes, syncStep1, control, readBytes, ceilingBytes, ceilingFrames } = limits
+    layout = new BucketLayout({ updates, updateBytes, awareness, awarenessBytes, syncStep1, control, readBytes, ceilingBytes, ceilingFrames })
+    layouts.set(limits, layout)
+  }
+  return layout
+}
 
 export type GateKind = 'update' | 'syncStep1' | 'awareness' | 'control'
 
@@ -104,20 +113,22 @@ interface Waiting {
   info: FrameInfo
 }
 
+/** A cost drawn from one bucket: a socket's own, or (a subset of the names) its user's. */
 interface Charge {
-  bucket: TokenBucket
+  buckets: Pick<Buckets<SocketBucketName>, 'waitMs' | 'take'>
+  name: SocketBucketName
   cost: number
 }
 
 export class SocketGate {
   private readonly options: GateOptions
-  private readonly socketBuckets: Record<SocketBucketName, TokenBucket>
+  private readonly socketBuckets: Buckets<SocketBucketName>
   /** Frames waiting in arrival order (awareness aside); `head` is the next one. */
   private queue: Array<Waiting | undefined> = []
   private head = 0
   private queuedBytes = 0
-  /** The latest waiting awareness frame per address. */
-  private readonly awareness = new Map<string, Waiting>()
+  /** The latest waiting awareness frame per address; made when one first waits (most sockets never wait). */
+  private awareness: Map<string, Waiting> | undefined = undefined
   private timer: unknown = undefined
   private timerAt = 0
   private paused = false
@@ -129,22 +140,12 @@ export class SocketGate {
     this.options = options
     const { limits, clock } = options
     const now = clock.now()
-    this.socketBuckets = {
-      updates: new TokenBucket(limits.updates, now),
-      updateBytes: new TokenBucket(limits.updateBytes, now),
-      awareness: new TokenBucket(limits.awareness, now),
-      awarenessBytes: new TokenBucket(limits.awarenessBytes, now),
-      syncStep1: new TokenBucket(limits.syncStep1, now),
-      control: new TokenBucket(limits.control, now),
-      readBytes: new TokenBucket(limits.readBytes, now),
-      ceilingBytes: new TokenBucket(limits.ceilingBytes, now),
-      ceilingFrames: new TokenBucket(limits.ceilingFrames, now),
-    }
+    this.socketBuckets = new Buckets(socketLayout(limits), now)
   }
 
   /** Frames waiting (awareness included). */
   get waiting(): number {
-    return this.queue.length - this.head + this.awareness.size
+    return this.queue.length - this.head + (this.awareness?.size ?? 0)
   }
 
   get isPaused(): boolean {
@@ -157,12 +158,12 @@ export class SocketGate {
     const { limits, clock } = this.options
     const now = clock.now()
     const buckets = this.socketBuckets
-    if (!buckets.ceilingFrames.tryTake(1, now) || !buckets.ceilingBytes.tryTake(frame.byteLength, now)) {
+    if (!buckets.tryTake('ceilingFrames', 1, now) || !buckets.tryTake('ceilingBytes', frame.byteLength, now)) {
       this.refuse({ code: ErrorCode.RateLimited, documentName: null, address: null, message: 'far more data than any client sends: the socket is cut' })
       return
     }
-    buckets.readBytes.take(frame.byteLength, now)
-    const debt = buckets.readBytes.waitMs(1, now)
+    buckets.take('readBytes', frame.byteLength, now)
+    const debt = buckets.waitMs('readBytes', 1, now)
     if (debt > 0) {
       // Read too much: whatever this frame is, the socket is read again once the bucket refills.
       this.throttledUntil = now + debt
@@ -252,20 +253,21 @@ export class SocketGate {
       return
     }
     const item: Waiting = { frame: checked.value, info: { ...info, bytes: checked.value.byteLength } }
-    const previous = this.awareness.get(info.address)
+    const previous = this.awareness?.get(info.address)
     if (!previous && this.admit(item, clock.now()) === 0) {
       this.options.deliver(item.frame)
       return
     }
     if (previous) {
-      this.awareness.delete(info.address)
+      this.awareness?.delete(info.address)
       this.options.metrics?.coalesced()
-    } else if (this.awareness.size >= limits.maxDocumentsPerSocket) {
+    } else if ((this.awareness?.size ?? 0) >= limits.maxDocumentsPerSocket) {
       this.options.metrics?.awarenessDropped('too_many_waiting')
       return
     } else {
       this.options.metrics?.delayed('awareness')
     }
+    this.awareness ??= new Map()
     this.awareness.set(info.address, item)
     this.pump()
   }
@@ -296,14 +298,14 @@ export class SocketGate {
       this.queue = this.queue.slice(this.head)
       this.head = 0
     }
-    for (const [address, item] of this.awareness) {
+    for (const [address, item] of this.awareness ?? []) {
       if (this.state !== 'open') break
       const wait = this.admit(item, now)
       if (wait > 0) {
         this.schedule(wait, now)
         break
       }
-      this.awareness.delete(address)
+      this.awareness?.delete(address)
       this.options.deliver(item.frame)
     }
   }
@@ -312,9 +314,9 @@ export class SocketGate {
   private admit(item: Waiting, now: number): number {
     const charges = this.chargesOf(item.info, now)
     let wait = 0
-    for (const { bucket, cost } of charges) wait = Math.max(wait, bucket.waitMs(cost, now))
+    for (const { buckets, name, cost } of charges) wait = Math.max(wait, buckets.waitMs(name, cost, now))
     if (wait > 0) return wait
-    for (const { bucket, cost } of charges) bucket.take(cost, now)
+    for (const { buckets, name, cost } of charges) buckets.take(name, cost, now)
     return 0
   }
 
@@ -323,26 +325,26 @@ export class SocketGate {
     switch (info.kind) {
       case 'update': {
         const charges: Charge[] = [
-          { bucket: own.updates, cost: info.counts ? 1 : 0 },
-          { bucket: own.updateBytes, cost: info.bytes },
+          { buckets: own, name: 'updates', cost: info.counts ? 1 : 0 },
+          { buckets: own, name: 'updateBytes', cost: info.bytes },
         ]
         const user = this.userBucketsFor(info.documentName, now)
-        if (user) charges.push({ bucket: user.updates, cost: info.counts ? 1 : 0 }, { bucket: user.updateBytes, cost: info.bytes })
+        if (user) charges.push({ buckets: user, name: 'updates', cost: info.counts ? 1 : 0 }, { buckets: user, name: 'updateBytes', cost: info.bytes })
         return charges
       }
       case 'awareness': {
         const charges: Charge[] = [
-          { bucket: own.awareness, cost: 1 },
-          { bucket: own.awarenessBytes, cost: info.bytes },
+          { buckets: own, name: 'awareness', cost: 1 },
+          { buckets: own, name: 'awarenessBytes', cost: info.bytes },
         ]
         const user = this.userBucketsFor(info.documentName, now)
-        if (user) charges.push({ bucket: user.awareness, cost: 1 }, { bucket: user.awarenessBytes, cost: info.bytes })
+        if (user) charges.push({ buckets: user, name: 'awareness', cost: 1 }, { buckets: user, name: 'awarenessBytes', cost: info.bytes })
         return charges
       }
       case 'syncStep1':
-        return [{ bucket: own.syncStep1, cost: 1 }]
+        return [{ buckets: own, name: 'syncStep1', cost: 1 }]
       case 'control':
-        return [{ bucket: own.control, cost: 1 }]
+        return [{ buckets: own, name: 'control', cost: 1 }]
     }
   }
 
@@ -389,6 +391,6 @@ export class SocketGate {
     this.queue = []
     this.head = 0
     this.queuedBytes = 0
-    this.awareness.clear()
+    this.awareness = undefined
   }
 }

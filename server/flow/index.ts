@@ -11,7 +11,7 @@ import type { WebSocket } from 'ws'
 import { closeCodeFor, CloseCode, err, ErrorCode, OK, parleyErrorMessage, type Result } from '../../protocol/index.ts'
 import { KeyedBuckets } from './bucket.ts'
 import { outgoingRefusal, statelessFrame } from './frame.ts'
-import { SocketGate, SYSTEM_CLOCK, type Clock, type GateLimits, type GateRefusal, type UserBuckets } from './gate.ts'
+import { SocketGate, SYSTEM_CLOCK, type Clock, type GateLimits, type GateRefusal, type UserBucketName } from './gate.ts'
 import * as limits from './limits.ts'
 import type { FlowMetrics } from './metrics.ts'
 import { DEFAULT_REFUSAL_BACKOFF, RefusalBackoff, type RefusalBackoffLimits } from './refusals.ts'
@@ -57,7 +57,7 @@ export interface FlowControl {
   readonly limits: GateLimits
   /** Install in Hocuspocus: who is authenticated where, and the documents-per-socket cap. */
   readonly extension: SocketDocuments
-  /** Puts a gate on a new socket; `deliver` hands a frame to Hocuspocus. */
+  /** Puts a gate on a new socket; `deliver` hands a frame to Hocuspocus. The caller closes the gate (`close()`) when the socket closes. */
   attach(ws: WebSocket, remoteAddress: string, deliver: (frame: Uint8Array) => void): SocketGate
   /**
    * Closes a socket after a refusal its client was told of (`parley.error`), at once the first
@@ -77,8 +77,6 @@ export interface FlowControlOptions extends FlowOptions {
   metrics?: FlowMetrics | undefined
   clock?: Clock
 }
-
-type UserBucketName = keyof UserBuckets
 
 /** `readyState` of a WebSocket whose close has begun (then 3, closed). */
 const CLOSING = 2
@@ -165,10 +163,10 @@ export function createFlowControl(options: FlowControlOptions): FlowControl {
   function admitWrite(userId: string, bytes: number): Result<void, { retryAfterMs: number }> {
     const at = clock.now()
     const buckets = users.get(userId, at)
-    const waitMs = Math.max(buckets.updates.waitMs(1, at), buckets.updateBytes.waitMs(bytes, at))
+    const waitMs = Math.max(buckets.waitMs('updates', 1, at), buckets.waitMs('updateBytes', bytes, at))
     if (waitMs > 0) return err({ retryAfterMs: waitMs })
-    buckets.updates.take(1, at)
-    buckets.updateBytes.take(bytes, at)
+    buckets.take('updates', 1, at)
+    buckets.take('updateBytes', bytes, at)
     return OK
   }
 
@@ -204,7 +202,6 @@ export function createFlowControl(options: FlowControlOptions): FlowControl {
           closeForRefusal(ws, { code: ErrorCode.StorageUnavailable, documentName: told.documentName, sender: remoteAddress, detail: 'storage' })
         }
       })
-      ws.once('close', () => gate.close())
       return gate
     },
   }

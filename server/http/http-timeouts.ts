@@ -42,10 +42,15 @@ export function createHttpServer(listener: RequestListener, timeouts: HttpTimeou
     },
     listener,
   )
-  const waiting = new WeakMap<Socket, NodeJS.Timeout>()
+  /** Connections that sent no request yet: their timer, and the close listener that clears it. */
+  const waiting = new WeakMap<Socket, { timer: NodeJS.Timeout; onClose: () => void }>()
   const started = (socket: Socket) => {
-    clearTimeout(waiting.get(socket))
+    const wait = waiting.get(socket)
+    if (!wait) return
     waiting.delete(socket)
+    clearTimeout(wait.timer)
+    // Nothing stays on a socket that may live for hours as a WebSocket.
+    socket.off('close', wait.onClose)
   }
   server.on('connection', (socket: Socket) => {
     const timer = setTimeout(() => {
@@ -53,8 +58,9 @@ export function createHttpServer(listener: RequestListener, timeouts: HttpTimeou
       socket.destroy()
     }, timeouts.firstRequestMs)
     timer.unref()
-    waiting.set(socket, timer)
-    socket.once('close', () => started(socket))
+    const onClose = () => started(socket)
+    waiting.set(socket, { timer, onClose })
+    socket.once('close', onClose)
   })
   server.on('request', (request: { socket: Socket }) => started(request.socket))
   server.on('upgrade', (request: { socket: Socket }) => started(request.socket))

@@ -77,6 +77,7 @@ export interface PreAuthOptions {
 interface Watched {
   ws: WebSocket
   socket: Duplex
+  request: Request
   address: string
   bytes: number
   /** Authentications started and not yet ended. */
@@ -86,6 +87,7 @@ interface Watched {
   done: boolean
   deadline: NodeJS.Timeout | undefined
   onData: (chunk: Buffer | string) => void
+  onClose: () => void
 }
 
 export function createPreAuthGuard(options: PreAuthOptions): PreAuthGuard {
@@ -97,6 +99,9 @@ export function createPreAuthGuard(options: PreAuthOptions): PreAuthGuard {
     watched.done = true
     clearTimeout(watched.deadline)
     watched.socket.off('data', watched.onData)
+    // Nothing of the watch stays with a socket that authenticated: it lives on for hours.
+    watched.ws.off('close', watched.onClose)
+    byRequest.delete(watched.request)
     metrics?.preAuthSockets(-1)
   }
 
@@ -120,7 +125,19 @@ export function createPreAuthGuard(options: PreAuthOptions): PreAuthGuard {
 
   return {
     watch(ws, socket, request, address) {
-      const watched: Watched = { ws, socket, address, bytes: 0, underWay: 0, over: false, done: false, deadline: undefined, onData: () => undefined }
+      const watched: Watched = {
+        ws,
+        socket,
+        request,
+        address,
+        bytes: 0,
+        underWay: 0,
+        over: false,
+        done: false,
+        deadline: undefined,
+        onData: () => undefined,
+        onClose: () => stop(watched),
+      }
       watched.onData = (chunk) => {
         watched.bytes += chunk.length
         metrics?.preAuthBytes(chunk.length)
@@ -133,7 +150,7 @@ export function createPreAuthGuard(options: PreAuthOptions): PreAuthGuard {
       watched.deadline = setTimeout(() => close(watched, 'deadline'), limits.deadlineMs)
       watched.deadline.unref()
       socket.on('data', watched.onData)
-      ws.once('close', () => stop(watched))
+      ws.once('close', watched.onClose)
       byRequest.set(request, watched)
       metrics?.preAuthSockets(1)
     },

@@ -123,7 +123,11 @@ export function attachWebSocket(
         if (gate) gate.receive(bytes)
         else deliver(bytes)
       })
-      ws.on('close', (code: number, reason: Buffer) => connection.handleClose({ code, reason: reason.toString() }))
+      // One close listener per socket does everything a close needs (each listener costs the socket's lifetime in memory).
+      ws.on('close', (code: number, reason: Buffer) => {
+        gate?.close()
+        connection.handleClose({ code, reason: reason.toString() })
+      })
       ws.on('error', (error: Error) => logger.warn({ err: error }, 'websocket error'))
     })
   })

@@ -7,7 +7,7 @@
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_FLOW_LIMITS, scaledUpdateBytes } from '../../server/flow/index.ts'
-import { TokenBucket, KeyedBuckets } from '../../server/flow/bucket.ts'
+import { BucketLayout, Buckets, KeyedBuckets } from '../../server/flow/bucket.ts'
 import { checkAwareness, classifyFrame, outgoingRefusal, statelessFrame } from '../../server/flow/frame.ts'
 import { SocketGate, type Clock, type GateLimits, type GateRefusal } from '../../server/flow/gate.ts'
 import { RefusalBackoff } from '../../server/flow/refusals.ts'
@@ -319,13 +319,19 @@ describe('frames, buckets and refusal backoff', () => {
   })
 
   it('token buckets wait, refill, take debts, and keyed buckets are forgotten when idle and full', () => {
-    const bucket = new TokenBucket({ perSecond: 10, burst: 5 }, 0)
-    for (let i = 0; i < 5; i++) expect(bucket.tryTake(1, 0)).toBe(true)
-    expect(bucket.waitMs(1, 0)).toBe(100)
-    expect(bucket.waitMs(0, 0)).toBe(0)
-    expect(bucket.waitMs(1, 100)).toBe(0)
+    const buckets = new Buckets(new BucketLayout({ a: { perSecond: 10, burst: 5 }, b: { perSecond: 1, burst: 2 } }), 0)
+    for (let i = 0; i < 5; i++) expect(buckets.tryTake('a', 1, 0)).toBe(true)
+    expect(buckets.waitMs('a', 1, 0)).toBe(100)
+    expect(buckets.waitMs('a', 0, 0)).toBe(0)
+    expect(buckets.waitMs('a', 1, 100)).toBe(0)
+    // Each bucket of a set keeps its own tokens; a cost above the burst waits for a full bucket, then leaves a debt.
+    expect(buckets.waitMs('b', 1, 0)).toBe(0)
+    buckets.take('b', 5, 0)
+    expect(buckets.waitMs('b', 1, 0)).toBe(4_000)
+    expect(buckets.isFull(0)).toBe(false)
+    expect(buckets.isFull(5_000)).toBe(true)
     const keyed = new KeyedBuckets<'a'>({ a: { perSecond: 1, burst: 1 } }, 1_000, 0)
-    keyed.get('ana', 0).a.take(1, 0)
+    keyed.get('ana', 0).take('a', 1, 0)
     keyed.get('ben', 0)
     expect(keyed.size).toBe(2)
     keyed.get('cy', 5_000)
