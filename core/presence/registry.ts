@@ -54,9 +54,24 @@ interface ClientEntry {
 }
 
 interface UserEntry {
-  /** `documentName\u0000socketId` of each open connection. */
-  connections: Set<string>
+  /**
+   * `documentName\u0000socketId` of each open connection: the key itself while there is one (most
+   * users have one; a Set per user would cost ~150 bytes each), a Set past it, null with none.
+   */
+  connections: string | Set<string> | null
   lastSeenAt: number
+}
+
+function withConnection(connections: UserEntry['connections'], key: string): UserEntry['connections'] {
+  if (connections === null || connections === key) return key
+  if (typeof connections === 'string') return new Set([connections, key])
+  return connections.add(key)
+}
+
+function withoutConnection(connections: UserEntry['connections'], key: string): UserEntry['connections'] {
+  if (connections === null || typeof connections === 'string') return connections === key ? null : connections
+  connections.delete(key)
+  return connections.size === 0 ? null : connections
 }
 
 export interface MemoryRegistryOptions {
@@ -75,7 +90,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions = {}): Prese
   const userEntry = (userId: string): UserEntry => {
     let entry = users.get(userId)
     if (!entry) {
-      entry = { connections: new Set(), lastSeenAt: now() }
+      entry = { connections: null, lastSeenAt: now() }
       users.set(userId, entry)
     }
     return entry
@@ -86,12 +101,12 @@ export function createMemoryRegistry(options: MemoryRegistryOptions = {}): Prese
   return {
     connected(userId, documentName, socketId) {
       const entry = userEntry(userId)
-      entry.connections.add(`${documentName}\u0000${socketId}`)
+      entry.connections = withConnection(entry.connections, `${documentName}\u0000${socketId}`)
       entry.lastSeenAt = now()
     },
     disconnected(userId, documentName, socketId) {
       const entry = userEntry(userId)
-      entry.connections.delete(`${documentName}\u0000${socketId}`)
+      entry.connections = withoutConnection(entry.connections, `${documentName}\u0000${socketId}`)
       entry.lastSeenAt = now()
     },
     seen(userId) {
@@ -119,7 +134,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions = {}): Prese
     async user(userId) {
       const entry = users.get(userId)
       if (!entry) return { online: false, lastSeenAt: null }
-      return { online: entry.connections.size > 0 && now() - entry.lastSeenAt <= timeoutMs, lastSeenAt: entry.lastSeenAt }
+      return { online: entry.connections !== null && now() - entry.lastSeenAt <= timeoutMs, lastSeenAt: entry.lastSeenAt }
     },
     async document(documentName) {
       const at = now()
