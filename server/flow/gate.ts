@@ -12,10 +12,16 @@ import { ErrorCode } from '../../protocol/index.ts'
 import { BucketLayout, Buckets, type Rate } from './bucket.ts'
 import { checkAwareness, classifyFrame, type FrameInfo } from './frame.ts'
 
-/** The socket as the gate sees it (a `ws` WebSocket). */
+/** The socket a gate meters, as the gate sees it (server/flow/socket.ts: a `ws` WebSocket and its links). */
 export interface GateSocket {
   pause(): void
   resume(): void
+  /** Hands a frame to Hocuspocus. */
+  deliver(frame: Uint8Array): void
+  /** Refusals the gate decides: an oversized state vector, a cut. The gate is suspended first. */
+  refuse(refusal: GateRefusal): void
+  /** The user authenticated on this socket for a document, once known. */
+  userOf(documentName: string): string | undefined
 }
 
 export interface Clock {
@@ -93,14 +99,8 @@ export interface GateRefusal {
   message: string
 }
 
+/** What every gate of a server shares. */
 export interface GateOptions {
-  socket: GateSocket
-  /** Hands a frame to Hocuspocus. */
-  deliver(frame: Uint8Array): void
-  /** Refusals the gate decides: an oversized state vector, a cut. The gate is suspended first. */
-  refuse(refusal: GateRefusal): void
-  /** The user authenticated on this socket for a document, once known. */
-  userOf(documentName: string): string | undefined
   /** The per-user buckets of a user. */
   userBuckets(userId: string, now: number): UserBuckets
   limits: GateLimits
@@ -122,6 +122,7 @@ interface Charge {
 
 export class SocketGate {
   private readonly options: GateOptions
+  private readonly socket: GateSocket
   private readonly socketBuckets: Buckets<SocketBucketName>
   /** Frames waiting in arrival order (awareness aside); `head` is the next one. */
   private queue: Array<Waiting | undefined> = []
@@ -136,8 +137,9 @@ export class SocketGate {
   private throttledUntil = 0
   private state: 'open' | 'suspended' | 'closed' = 'open'
 
-  constructor(options: GateOptions) {
+  constructor(options: GateOptions, socket: GateSocket) {
     this.options = options
+    this.socket = socket
     const { limits, clock } = options
     const now = clock.now()
     this.socketBuckets = new Buckets(socketLayout(limits), now)
@@ -187,7 +189,7 @@ export class SocketGate {
     const item = { frame, info }
     const queued = this.queue.length - this.head
     if (queued === 0 && this.admit(item, now) === 0) {
-      this.options.deliver(frame)
+      this.socket.deliver(frame)
       return
     }
     if (queued >= limits.maxQueuedFrames || (queued > 0 && this.queuedBytes + frame.byteLength > limits.maxQueuedBytes)) {
@@ -225,7 +227,7 @@ export class SocketGate {
     this.suspend()
     if (this.state === 'suspended' && this.paused) {
       this.paused = false
-      this.options.socket.resume()
+      this.socket.resume()
       this.options.metrics?.paused(false)
     }
   }
@@ -255,7 +257,7 @@ export class SocketGate {
     const item: Waiting = { frame: checked.value, info: { ...info, bytes: checked.value.byteLength } }
     const previous = this.awareness?.get(info.address)
     if (!previous && this.admit(item, clock.now()) === 0) {
-      this.options.deliver(item.frame)
+      this.socket.deliver(item.frame)
       return
     }
     if (previous) {
@@ -286,7 +288,7 @@ export class SocketGate {
       this.queue[this.head] = undefined
       this.head++
       this.queuedBytes -= item.frame.byteLength
-      this.options.deliver(item.frame)
+      this.socket.deliver(item.frame)
     }
     if (this.head >= this.queue.length) {
       this.queue = []
@@ -306,7 +308,7 @@ export class SocketGate {
         break
       }
       this.awareness?.delete(address)
-      this.options.deliver(item.frame)
+      this.socket.deliver(item.frame)
     }
   }
 
@@ -349,7 +351,7 @@ export class SocketGate {
   }
 
   private userBucketsFor(documentName: string, now: number): UserBuckets | undefined {
-    const userId = this.options.userOf(documentName)
+    const userId = this.socket.userOf(documentName)
     return userId === undefined ? undefined : this.options.userBuckets(userId, now)
   }
 
@@ -368,20 +370,20 @@ export class SocketGate {
 
   private refuse(refusal: GateRefusal): void {
     this.suspend()
-    this.options.refuse(refusal)
+    this.socket.refuse(refusal)
   }
 
   private pause(): void {
     if (this.paused) return
     this.paused = true
-    this.options.socket.pause()
+    this.socket.pause()
     this.options.metrics?.paused(true)
   }
 
   private resume(): void {
     if (!this.paused) return
     this.paused = false
-    this.options.socket.resume()
+    this.socket.resume()
     this.options.metrics?.paused(false)
   }
 

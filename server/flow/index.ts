@@ -8,14 +8,16 @@
 import type { WebSocketLike } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
-import { closeCodeFor, CloseCode, err, ErrorCode, OK, parleyErrorMessage, type Result } from '../../protocol/index.ts'
+import { closeCodeFor, CloseCode, err, OK, type Result } from '../../protocol/index.ts'
 import { KeyedBuckets } from './bucket.ts'
-import { outgoingRefusal, statelessFrame } from './frame.ts'
-import { SocketGate, SYSTEM_CLOCK, type Clock, type GateLimits, type GateRefusal, type UserBucketName } from './gate.ts'
+import { SocketGate, SYSTEM_CLOCK, type Clock, type GateLimits, type GateOptions, type UserBucketName } from './gate.ts'
 import * as limits from './limits.ts'
 import type { FlowMetrics } from './metrics.ts'
 import { DEFAULT_REFUSAL_BACKOFF, RefusalBackoff, type RefusalBackoffLimits } from './refusals.ts'
 import { SocketDocuments } from './registry.ts'
+import { FlowSocket, flowSocketOf, watchSocket, type FlowSocketHost, type SocketRefusal } from './socket.ts'
+
+export type { SocketRefusal } from './socket.ts'
 
 export { SocketGate, type GateLimits } from './gate.ts'
 export { SocketDocuments } from './registry.ts'
@@ -42,16 +44,6 @@ export const DEFAULT_FLOW_LIMITS: GateLimits = {
 
 /** Settings of flow control beyond the defaults (tests, embedding); `updates` comes from the configuration. */
 export type FlowOptions = Partial<GateLimits> & { refusalBackoff?: Partial<RefusalBackoffLimits> }
-
-/** A refusal that closes a socket. */
-export interface SocketRefusal {
-  code: ErrorCode
-  documentName: string | null
-  /** Who was refused (the user id, or the remote address when unknown): repeats are counted per sender. */
-  sender: string
-  /** What makes two refusals the same one (e.g. the client ids of the refused update). */
-  detail?: string
-}
 
 export interface FlowControl {
   readonly limits: GateLimits
@@ -82,35 +74,6 @@ export interface FlowControlOptions extends FlowOptions {
 const CLOSING = 2
 
 /**
- * Wraps `ws.send` to see what the server sends. Storage trouble told to a client (a refused
- * authentication while loading, or a failed append's `parley.error`) is followed by a socket close
- * with the refusal backoff: a provider never retries a refused authentication by itself, and one
- * whose append failed would otherwise reconnect at its own pace while storage is down.
- */
-function watchOutgoing(ws: WebSocket, onFrame: (frame: Uint8Array) => void): void {
-  const send = ws.send.bind(ws)
-  ws.send = (data: Parameters<WebSocket['send']>[0], ...rest: unknown[]): void => {
-    Reflect.apply(send, ws, [data, ...rest])
-    if (data instanceof Uint8Array) onFrame(data)
-  }
-}
-
-/**
- * Wraps `ws.close`: whoever closes the socket (a refusal, Hocuspocus's timeout, storage trouble,
- * shutdown), the gate stops delivering and the socket is read again for the closing handshake.
- * A close with the code of a refusal close already held back (see {@link FlowControl.closeForRefusal})
- * waits for that one.
- */
-function watchClose(ws: WebSocket, gate: SocketGate, heldCode: () => number | undefined): void {
-  const close = ws.close.bind(ws)
-  ws.close = (code?: number, reason?: string | Buffer): void => {
-    if (code !== undefined && code === heldCode()) return
-    gate.closing()
-    close(code, reason)
-  }
-}
-
-/**
  * The byte rate of updates follows an update rate raised above the default (PARLEY_UPDATES_PER_SECOND,
  * PARLEY_UPDATE_BURST) in proportion, so that raising the count is not undone by the bytes; it never
  * goes below the default.
@@ -134,7 +97,6 @@ export function createFlowControl(options: FlowControlOptions): FlowControl {
     now,
   )
   const backoff = new RefusalBackoff({ ...DEFAULT_REFUSAL_BACKOFF, ...refusalBackoff }, now)
-  const gates = new WeakMap<object, SocketGate>()
   /** Sockets whose refusal close is held back, with its code. */
   const held = new WeakMap<object, number>()
   const extension = new SocketDocuments({ maxDocuments: gateLimits.maxDocumentsPerSocket, logger, onRefused: () => metrics?.documentRefused() })
@@ -144,7 +106,7 @@ export function createFlowControl(options: FlowControlOptions): FlowControl {
     // Not the code: after a `too_large` the same client id is refused as `write_rejected`; one loop.
     const key = [refusal.sender, refusal.documentName ?? '', refusal.detail ?? ''].join('\0')
     const holdMs = backoff.holdMs(key, clock.now())
-    gates.get(webSocket)?.suspend()
+    flowSocketOf(webSocket)?.gate?.suspend()
     // Already on its way out (several documents refused at once, storage down): counted once.
     if (webSocket.readyState >= CLOSING || held.has(webSocket)) return
     metrics?.socketClosed(String(close.code))
@@ -159,6 +121,9 @@ export function createFlowControl(options: FlowControlOptions): FlowControl {
       webSocket.close(close.code, close.reason)
     }, holdMs)
   }
+
+  const host: FlowSocketHost = { extension, logger, closeForRefusal, heldCode: (ws) => held.get(ws) }
+  const gateOptions: GateOptions = { userBuckets: (userId, at) => users.get(userId, at), limits: gateLimits, clock, metrics }
 
   function admitWrite(userId: string, bytes: number): Result<void, { retryAfterMs: number }> {
     const at = clock.now()
@@ -176,32 +141,10 @@ export function createFlowControl(options: FlowControlOptions): FlowControl {
     closeForRefusal,
     admitWrite,
     attach(ws, remoteAddress, deliver) {
-      const senderOf = (documentName: string | null) => (documentName === null ? undefined : extension.userOf(ws, documentName)) ?? remoteAddress
-      const gate = new SocketGate({
-        socket: ws,
-        deliver,
-        refuse(refusal: GateRefusal) {
-          if (refusal.address !== null && refusal.documentName !== null) {
-            const message = parleyErrorMessage(refusal.documentName, { code: refusal.code, message: refusal.message })
-            ws.send(statelessFrame(refusal.address, JSON.stringify(message)))
-          }
-          logger.warn({ code: refusal.code, documentName: refusal.documentName, remoteAddress }, `flow control: ${refusal.message}`)
-          closeForRefusal(ws, { code: refusal.code, documentName: refusal.documentName, sender: senderOf(refusal.documentName), detail: 'flow' })
-        },
-        userOf: (documentName) => extension.userOf(ws, documentName),
-        userBuckets: (userId, at) => users.get(userId, at),
-        limits: gateLimits,
-        clock,
-        metrics,
-      })
-      gates.set(ws, gate)
-      watchClose(ws, gate, () => held.get(ws))
-      watchOutgoing(ws, (frame) => {
-        const told = outgoingRefusal(frame)
-        if (told?.code === ErrorCode.StorageUnavailable) {
-          closeForRefusal(ws, { code: ErrorCode.StorageUnavailable, documentName: told.documentName, sender: remoteAddress, detail: 'storage' })
-        }
-      })
+      const socket = new FlowSocket(ws, remoteAddress, deliver, host)
+      const gate = new SocketGate(gateOptions, socket)
+      socket.gate = gate
+      watchSocket(socket)
       return gate
     },
   }

@@ -102,6 +102,9 @@ function harness(limits: Partial<GateLimits> = {}, userOf: (name: string) => str
     resume() {
       this.paused = false
     },
+    deliver: (f: Uint8Array) => delivered.push(f),
+    refuse: (r: GateRefusal) => refusals.push(r),
+    userOf,
   }
   const users = new KeyedBuckets<'updates' | 'updateBytes' | 'awareness' | 'awarenessBytes'>(
     {
@@ -114,17 +117,7 @@ function harness(limits: Partial<GateLimits> = {}, userOf: (name: string) => str
     0,
   )
   const gateLimits = { ...DEFAULT_FLOW_LIMITS, ...limits }
-  const makeGate = () =>
-    new SocketGate({
-      socket,
-      deliver: (f) => delivered.push(f),
-      refuse: (r) => refusals.push(r),
-      userOf,
-      userBuckets: (userId, now) => users.get(userId, now),
-      limits: gateLimits,
-      clock,
-      metrics: undefined,
-    })
+  const makeGate = () => new SocketGate({ userBuckets: (userId, now) => users.get(userId, now), limits: gateLimits, clock, metrics: undefined }, socket)
   return { clock, delivered, refusals, socket, gate: makeGate(), makeGate }
 }
 
