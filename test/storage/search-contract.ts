@@ -52,6 +52,20 @@ export function searchContract(name: string, factory: BackendFactory): void {
       expect(hit).toMatchObject({ subjectId: 's2', threadId: 't-c3', commentId: 'c3', authorId: 'ana', createdAt: 1, text: 'Café au lait, Quickly!' })
     })
 
+    it('rebuilds a subject whose rows were the newest: the freed row ids go to the new entries, and only their words match', async () => {
+      await storage.search.apply([entry('s1', 'c1', 'alpha words'), entry('s1', 'c2', 'delta words')], [])
+      await storage.search.replaceSubject('s1', [entry('s1', 'c2', 'beta words'), entry('s1', 'c3', 'gamma words')])
+      expect(await ids('alpha')).toEqual([])
+      expect(await ids('delta')).toEqual([])
+      expect(await ids('beta')).toEqual(['c2'])
+      expect(await ids('gamma')).toEqual(['c3'])
+      await storage.search.apply([entry('s1', 'c3', 'omega words')], [{ subjectId: 's1', commentId: 'c2' }])
+      expect(await ids('beta')).toEqual([])
+      expect(await ids('gamma')).toEqual([])
+      expect(await ids('omega')).toEqual(['c3'])
+      expect((await storage.search.stats()).entries).toBe(1)
+    })
+
     it('replaces an entry, removes one, rebuilds a subject, and keeps it across a reopen', async () => {
       await storage.search.apply([entry('s1', 'c1', 'old words'), entry('s1', 'c2', 'keep me'), entry('s2', 'c9', 'other subject')], [])
       await storage.search.apply([entry('s1', 'c1', 'new words')], [{ subjectId: 's1', commentId: 'c2' }])
