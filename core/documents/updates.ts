@@ -126,7 +126,24 @@ export function unseenPart(doc: Y.Doc, update: Uint8Array): Uint8Array {
   return result
 }
 
-type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+
+/** Decoded updates, by the bytes they were decoded from (read only: nothing mutates them). */
+const decodedUpdates = new WeakMap<Uint8Array, DecodedUpdate>()
+
+/**
+ * `Y.decodeUpdate`, once per update buffer: the unseen part of a live edit is the payload itself,
+ * and the write guard (core/guard/update-index.ts) reads the same structs. The result is shared;
+ * callers only read it.
+ */
+export function decodeUpdateOnce(update: Uint8Array): DecodedUpdate {
+  let decoded = decodedUpdates.get(update)
+  if (!decoded) {
+    decoded = Y.decodeUpdate(update)
+    decodedUpdates.set(update, decoded)
+  }
+  return decoded
+}
 
 /**
  * The update itself when every struct it carries starts at or past the document's state (the
@@ -134,12 +151,12 @@ type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
  * the diff against the state vector. Decoded, unless the diff is empty.
  */
 function wholeOrDiff(doc: Y.Doc, update: Uint8Array): { diff: Uint8Array; decoded: DecodedUpdate | null } {
-  const whole = Y.decodeUpdate(update)
+  const whole = decodeUpdateOnce(update)
   const allNew =
     whole.structs.length > 0 && whole.structs.every((struct) => !(struct instanceof Y.Skip) && struct.id.clock >= Y.getState(doc.store, struct.id.client))
   if (allNew) return { diff: update, decoded: whole }
   const diff = Y.diffUpdate(update, Y.encodeStateVector(doc))
-  return { diff, decoded: isEmptyUpdate(diff) ? null : Y.decodeUpdate(diff) }
+  return { diff, decoded: isEmptyUpdate(diff) ? null : decodeUpdateOnce(diff) }
 }
 
 function endsWith(bytes: Uint8Array, tail: Uint8Array): boolean {

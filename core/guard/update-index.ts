@@ -8,6 +8,7 @@
  * milliseconds, whatever the order of its structs.
  */
 import * as Y from 'yjs'
+import { decodeUpdateOnce, type DecodedUpdate } from '../documents/updates.ts'
 import { MalformedUpdate, integrationOf, refuseOwnFuture } from './integration.ts'
 import { mergeRanges, rangesIntersect, type Ranges } from './pending.ts'
 
@@ -32,8 +33,6 @@ export interface DeletedRange {
 
 /** Why an update cannot be checked: it refers to structs the document does not have. */
 export class UnknownDependency extends Error {}
-
-type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 
 export class UpdateIndex {
   readonly doc: Y.Doc
@@ -60,7 +59,7 @@ export class UpdateIndex {
 
   constructor(doc: Y.Doc, update: Uint8Array) {
     this.doc = doc
-    const decoded = Y.decodeUpdate(update)
+    const decoded = decodeUpdateOnce(update)
     this.ds = decoded.ds
     for (const [client, items] of decoded.ds.clients) this.deletions.set(client, mergeRanges(items.map((d) => [d.clock, d.clock + d.len])))
     let skips = 0

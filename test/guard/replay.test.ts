@@ -10,7 +10,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { isEmptyUpdate, sharedUnseenPart, unseenPart } from '../../core/documents/updates.ts'
+import { decodeUpdateOnce, isEmptyUpdate, sharedUnseenPart, unseenPart } from '../../core/documents/updates.ts'
 import {
   commentsDocumentName,
   createThread,
@@ -123,6 +123,9 @@ describe('unseenPart (in process)', () => {
     const server = new Y.Doc()
     Y.applyUpdate(server, first!)
     expect(unseenPart(server, second!)).toBe(second)
+    // Decoded once: the guard's index of the same payload reads the structs the unseen part read.
+    expect(decodeUpdateOnce(second!)).toBe(decodeUpdateOnce(second!))
+    expect(decodeUpdateOnce(second!.slice())).not.toBe(decodeUpdateOnce(second!))
     // The same edit with a struct the server has in front of it is diffed: only the new part stays.
     const both = Y.mergeUpdates([first!, second!])
     const part = unseenPart(server, both)
