@@ -3,6 +3,7 @@ import * as Y from 'yjs'
 import { CommentField, FOLLOWERS, readRuns, runsToText, THREADS, ThreadField, type FollowerRole } from '../../protocol/index.ts'
 import type { CommentSnapshot } from '../notifications/detector.ts'
 import { extractMentions } from './extract.ts'
+import { participants } from './participants.ts'
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 
@@ -10,21 +11,6 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 export function isGone(comment: Y.Map<unknown>): boolean {
   const moderation = comment.get(CommentField.moderation)
   return typeof comment.get(CommentField.deletedAt) === 'number' || (typeof moderation === 'object' && moderation !== null)
-}
-
-/** The thread's creator and every comment author, in order. */
-function participants(thread: Y.Map<unknown>): string[] {
-  const users = new Set<string>()
-  const creator = str(thread.get(ThreadField.createdBy))
-  if (creator) users.add(creator)
-  const comments = thread.get(ThreadField.comments)
-  if (comments instanceof Y.Array) {
-    for (const comment of comments) {
-      const author = comment instanceof Y.Map ? str(comment.get(CommentField.authorId)) : null
-      if (author) users.add(author)
-    }
-  }
-  return [...users]
 }
 
 /** The thread's `subscribers` map: userId → true (subscribed) or false (muted). */
