@@ -84,4 +84,20 @@ describe('verified tokens are remembered', () => {
     await cache.verify(a)
     expect(inner.checks()).toBe(4)
   })
+
+  it('lets expired tokens go as fresh ones arrive (reconnecting clients do not fill it to its bound)', async () => {
+    let now = 1_000_000
+    const cache = cacheVerifiedTokens(counted().verifier, { ttlMs: 60_000, now: () => now })
+    const old = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((sub) => token(sub)))
+    for (const t of old) await cache.verify(t)
+    expect(cache.size).toBe(5)
+    now += 60_001
+    const fresh = await Promise.all(['f', 'g', 'h'].map((sub) => token(sub)))
+    for (const t of fresh) await cache.verify(t)
+    expect(cache.size).toBe(3)
+    // Still within their TTL: nothing of the fresh ones is dropped.
+    now += 30_000
+    await cache.verify(await token('i'))
+    expect(cache.size).toBe(4)
+  })
 })
