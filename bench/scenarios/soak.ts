@@ -59,7 +59,7 @@ async function startGeneration(context: RunContext, params: SoakParams, g: numbe
 async function run(context: RunContext, params: SoakParams): Promise<RunOutcome> {
   const { server, progress, deadline } = context
   const deliveries = new Deliveries()
-  const samples: Array<{ at: number; rss: number }> = []
+  const samples: Array<{ at: number; rss: number; heap: number }> = []
   const start = performance.now()
   const end = Math.min(start + params.warmupMs + params.durationMs, deadline)
   const monitor = new ProcessMonitor(server.pid)
@@ -84,7 +84,8 @@ async function run(context: RunContext, params: SoakParams): Promise<RunOutcome>
       }
       if (performance.now() >= nextSample) {
         nextSample += params.sampleMs
-        samples.push({ at: performance.now() - start, rss: (await server.probe('gc')).rssBytes })
+        const probed = await server.probe('gc')
+        samples.push({ at: performance.now() - start, rss: probed.rssBytes, heap: probed.heapUsedBytes })
         const last = samples.at(-1)
         progress.update(`generation ${g}, ${Math.round((performance.now() - start) / 1000)} s, RSS ${((last?.rss ?? 0) / MB).toFixed(0)} MB`)
       }
@@ -103,6 +104,8 @@ async function run(context: RunContext, params: SoakParams): Promise<RunOutcome>
   const atEnd = samples.slice(-SAMPLES_PER_END)
   const rssWarm = median(afterWarmup.map((s) => s.rss)) / MB
   const rssEnd = median(atEnd.map((s) => s.rss)) / MB
+  const heapWarm = median(afterWarmup.map((s) => s.heap)) / MB
+  const heapEnd = median(atEnd.map((s) => s.heap)) / MB
   const totals = deliveries.totals()
   const latency = distribution(deliveries.latencies)
   return {
@@ -111,12 +114,18 @@ async function run(context: RunContext, params: SoakParams): Promise<RunOutcome>
       rssEndMB: rssEnd,
       rssGrowthPct: (100 * (rssEnd - rssWarm)) / rssWarm,
       rssPeakMB: window.rssPeakMB,
+      heapAfterWarmupMB: heapWarm,
+      heapEndMB: heapEnd,
+      heapGrowthPct: (100 * (heapEnd - heapWarm)) / heapWarm,
       serverCpuPct: window.cpuPct,
       deliveryP95: latency.p95,
       drops: drops + totals.missing,
     },
     checks: { sent: totals.sent, expected: totals.expected, received: totals.received, drops: drops + totals.missing },
-    notes: [`RSS samples (MB): ${samples.map((s) => `${Math.round(s.at / 1000)}s=${(s.rss / MB).toFixed(1)}`).join(' ')}`],
+    notes: [
+      `RSS samples (MB): ${samples.map((s) => `${Math.round(s.at / 1000)}s=${(s.rss / MB).toFixed(1)}`).join(' ')}`,
+      `JS heap samples (MB, after GC): ${samples.map((s) => `${Math.round(s.at / 1000)}s=${(s.heap / MB).toFixed(1)}`).join(' ')}`,
+    ],
   }
 }
 
@@ -149,6 +158,9 @@ export const soak: Scenario<SoakParams> = {
     { key: 'rssEndMB', label: 'RSS at the end', unit: 'MB', better: 'lower' },
     { key: 'rssGrowthPct', label: 'RSS growth', unit: '%', better: 'lower', primary: true },
     { key: 'rssPeakMB', label: 'peak RSS', unit: 'MB', better: 'lower' },
+    { key: 'heapAfterWarmupMB', label: 'JS heap after warm-up', unit: 'MB', better: 'lower' },
+    { key: 'heapEndMB', label: 'JS heap at the end', unit: 'MB', better: 'lower' },
+    { key: 'heapGrowthPct', label: 'JS heap growth', unit: '%', better: 'lower' },
     { key: 'serverCpuPct', label: 'server CPU', unit: '%', better: 'lower' },
     { key: 'deliveryP95', label: 'delivery p95', unit: 'ms', better: 'lower' },
     { key: 'drops', label: 'drops', unit: 'count', better: 'lower' },

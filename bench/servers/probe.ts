@@ -25,6 +25,8 @@ export interface ProbeListening {
 export interface ProbeReply {
   id: number
   rssBytes: number
+  /** JS heap in use (after the forced GC when the op is `gc`): RSS growth with a flat heap is native memory. */
+  heapUsedBytes: number
   /** Event-loop delay since the last reset, in ms (beyond the histogram's own timer period). */
   loop: { p50: number; p99: number; max: number }
 }
@@ -84,6 +86,7 @@ if (process.send) {
     const reply: ProbeReply = {
       id: message.id,
       rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
       loop: { p50: delayMs(loop.percentile(50)), p99: delayMs(loop.percentile(99)), max: delayMs(loop.max) },
     }
     process.send?.(reply)

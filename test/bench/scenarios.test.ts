@@ -23,7 +23,7 @@ const POSITIVE: Record<string, readonly string[]> = {
   connections: ['connectP50', 'rssPerConnKB', 'serverRssMB', 'deliveryP95', 'rampSeconds'],
   'join-storm': ['syncP50', 'syncP99', 'probeSyncP50', 'peakRssMB', 'documentMB'],
   'durable-writes': ['updatesPerSec', 'ackP50', 'ackP99'],
-  soak: ['rssAfterWarmupMB', 'rssEndMB', 'deliveryP95'],
+  soak: ['rssAfterWarmupMB', 'rssEndMB', 'heapAfterWarmupMB', 'heapEndMB', 'deliveryP95'],
   presence: ['framesPerReaderPerSec', 'typingP95', 'serverRssMB'],
   search: ['buildSeconds', 'indexBytesPerComment', 'oneWordEngineP95', 'threeWordsEngineP95', 'prefixEngineP95', 'oneWordRestP95', 'findableP95', 'diffUs'],
   feeds: ['feedP95', 'feedRowsPerSec', 'rowsPerComment', 'commentsPerSec'],
