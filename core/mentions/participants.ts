@@ -25,24 +25,32 @@ const authorOf = (comment: unknown): string | null => {
   return typeof author === 'string' ? author : null
 }
 
-/** Keeps an entry when the array only grew at its end, drops it otherwise. Observers run before `afterTransaction`, where it is read. */
+/**
+ * Keeps an entry when the array only grew at its end, drops it otherwise. Observers run before
+ * `afterTransaction`, where it is read, and inside the writer's transaction: never throws into it.
+ */
 function onCommentsChanged(event: Y.YArrayEvent<unknown>): void {
   const comments = event.target
   const authors = kept.get(comments)
   if (!authors) return
-  const delta = event.changes.delta
-  const first = delta[0]
-  const appended =
-    delta.length === 2 && first?.retain === authors.length ? delta[1]?.insert : delta.length === 1 && authors.length === 0 ? first?.insert : undefined
-  if (!Array.isArray(appended)) {
+  try {
+    const delta = event.changes.delta
+    const first = delta[0]
+    const appended =
+      delta.length === 2 && first?.retain === authors.length ? delta[1]?.insert : delta.length === 1 && authors.length === 0 ? first?.insert : undefined
+    if (!Array.isArray(appended)) {
+      kept.delete(comments)
+      return
+    }
+    for (const comment of appended) {
+      const author = authorOf(comment)
+      if (author !== null) authors.users.add(author)
+    }
+    authors.length += appended.length
+  } catch {
+    // Whatever went wrong, the next read walks the array.
     kept.delete(comments)
-    return
   }
-  for (const comment of appended) {
-    const author = authorOf(comment)
-    if (author !== null) authors.users.add(author)
-  }
-  authors.length += appended.length
 }
 
 function authorsOf(comments: Y.Array<unknown>): Set<string> {
