@@ -39,6 +39,9 @@ function delayMs(nanoseconds: number): number {
   return Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS)
 }
 
+/** Mean bytes between two allocation samples (V8's default is 32 KiB; finer costs more). */
+const ALLOCATION_SAMPLING_BYTES = 16_384
+
 function collectGarbage(): void {
   const gc: unknown = Reflect.get(globalThis, 'gc')
   if (typeof gc === 'function') {
@@ -47,27 +50,50 @@ function collectGarbage(): void {
   }
 }
 
-/**
- * `BENCH_CPU_PROFILE=<file>`: a CPU profile of the server from `BENCH_CPU_PROFILE_AFTER_MS` (default
- * 20 s, past start-up and warm-up) for `BENCH_CPU_PROFILE_FOR_MS` (default 15 s), written to the file
- * (open it in Chrome DevTools). Through the inspector, so it does not depend on a clean exit.
- */
-async function profileIfAsked(): Promise<void> {
-  const file = process.env.BENCH_CPU_PROFILE
-  if (!file) return
+/** Waits for the profiling window (`BENCH_CPU_PROFILE_AFTER_MS`, default 20 s: past start-up and warm-up), runs `record` on an inspector session for `BENCH_CPU_PROFILE_FOR_MS` (default 15 s) and writes what it returns to `file`. */
+async function profileWindow(file: string, record: (session: Session, duration: Promise<void>) => Promise<object>): Promise<void> {
   const after = Number(process.env.BENCH_CPU_PROFILE_AFTER_MS ?? 20_000)
   const duration = Number(process.env.BENCH_CPU_PROFILE_FOR_MS ?? 15_000)
   await new Promise((resolve) => setTimeout(resolve, after).unref())
   const session = new Session()
   session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.start')
-  await new Promise((resolve) => setTimeout(resolve, duration).unref())
-  const { profile } = await session.post('Profiler.stop')
+  const profile = await record(session, new Promise((resolve) => setTimeout(resolve, duration).unref()))
   writeFileSync(file, JSON.stringify(profile))
   session.disconnect()
 }
-void profileIfAsked().catch((error: unknown) => console.error('cpu profile failed', error))
+
+/**
+ * `BENCH_CPU_PROFILE=<file>`: a CPU profile of the server over the profiling window, written to the
+ * file (open it in Chrome DevTools). Through the inspector, so it does not depend on a clean exit.
+ */
+const cpuProfile = process.env.BENCH_CPU_PROFILE
+if (cpuProfile) {
+  void profileWindow(cpuProfile, async (session, window) => {
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+    await window
+    return (await session.post('Profiler.stop')).profile
+  }).catch((error: unknown) => console.error('cpu profile failed', error))
+}
+
+/**
+ * `BENCH_ALLOCATION_PROFILE=<file>`: where the server allocates over the same window: V8's
+ * sampling heap profiler with the objects garbage collection already took kept in, so short-lived
+ * garbage (what minor GCs cost) shows; a `.heapprofile` (Chrome DevTools, Memory tab).
+ */
+const allocationProfile = process.env.BENCH_ALLOCATION_PROFILE
+if (allocationProfile) {
+  void profileWindow(allocationProfile, async (session, window) => {
+    await session.post('HeapProfiler.enable')
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: ALLOCATION_SAMPLING_BYTES,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    })
+    await window
+    return (await session.post('HeapProfiler.stopSampling')).profile
+  }).catch((error: unknown) => console.error('allocation profile failed', error))
+}
 
 function isRequest(message: unknown): message is ProbeRequest {
   return typeof message === 'object' && message !== null && 'id' in message && 'op' in message

@@ -48,20 +48,20 @@ export function notificationEventId(userId: string, notificationId: string, vers
   return hashed('e', [userId, notificationId, String(version)])
 }
 
+/** Characters of a text read per step for its preview: four steps' worth covers every comment but those padded with long whitespace runs. */
+const PREVIEW_SCAN_CHARS = 4 * PREVIEW_LENGTH
+
 /** At most {@link PREVIEW_LENGTH} characters (code points, so no surrogate pair is cut). */
 export function preview(text: string): string {
-  // Whitespace runs read as one space; only as much of the text as the preview needs is read.
-  const points: string[] = []
-  let space = false
-  for (const point of text) {
-    if (/\s/.test(point)) {
-      space = points.length > 0
-      continue
-    }
-    if (space) points.push(' ')
-    space = false
-    points.push(point)
-    if (points.length > PREVIEW_LENGTH) break
+  // Whitespace runs read as one space; only as much of the text as the preview needs is read, and a
+  // short text is not split into code points (this runs for every comment written).
+  for (let end = PREVIEW_SCAN_CHARS; ; end *= 4) {
+    const whole = end >= text.length
+    const collapsed = (whole ? text : text.slice(0, end)).replace(/\s+/g, ' ').trim()
+    // No more UTF-16 units than the limit: no more code points either.
+    if (whole && collapsed.length <= PREVIEW_LENGTH) return collapsed
+    const points = Array.from(collapsed)
+    if (points.length > PREVIEW_LENGTH) return `${points.slice(0, PREVIEW_LENGTH - 1).join('')}…`
+    if (whole) return collapsed
   }
-  return points.length <= PREVIEW_LENGTH ? points.join('') : `${points.slice(0, PREVIEW_LENGTH - 1).join('')}…`
 }

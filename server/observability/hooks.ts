@@ -10,10 +10,16 @@ import { logFields, type HookPayloadFields } from '../../extensions/context.ts'
 /** A hook call slower than this logs a warning (and counts in `parley_slow_hooks_total`). */
 export const SLOW_HOOK_MS = 100
 
+/** The metrics of one extension's one hook, resolved once when the extension is wrapped. */
+export interface HookObserver {
+  /** One call, which took `seconds` (whether it resolved or threw). */
+  observe(seconds: number): void
+  /** One call slower than the warning threshold. */
+  slow(): void
+}
+
 export interface HookMetrics {
-  /** One call of `hook` on `extension`, which took `seconds` (whether it resolved or threw). */
-  observeHook(extension: string, hook: string, seconds: number): void
-  slowHook(extension: string, hook: string): void
+  observerFor(extension: string, hook: string): HookObserver
 }
 
 export interface HookTimingOptions {
@@ -59,30 +65,59 @@ function hookOf(extension: Extension, name: HookName): AnyHook | undefined {
   return typeof hook === 'function' ? (hook as AnyHook) : undefined
 }
 
-/** One extension with each of its hooks timed; same name and priority, so the order holds. */
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+/**
+ * One extension with each of its hooks timed; same name and priority, so the order holds. A hook
+ * that answers synchronously is timed and answered synchronously (Hocuspocus chains every hook
+ * call in a promise anyway; an async wrapper added one more promise and turn per call, on every
+ * message); one that returns a promise is timed when it settles, its outcome passed on unchanged.
+ */
 export function instrumentExtension(extension: Extension, options: HookTimingOptions): Extension {
   const { logger, metrics, slowHookMs = SLOW_HOOK_MS } = options
   const extensionName = extension.extensionName ?? extension.constructor.name
-  const timed: Record<string, (payload: HookPayloadFields) => Promise<unknown>> = {}
+  const timed: Record<string, (payload: HookPayloadFields) => unknown> = {}
   for (const name of HOOK_NAMES) {
     const hook = hookOf(extension, name)
     if (!hook) continue
-    timed[name] = async (payload: HookPayloadFields) => {
-      const started = performance.now()
+    const observer = metrics.observerFor(extensionName, name)
+    const done = (payload: HookPayloadFields, started: number) => {
+      const ms = performance.now() - started
       try {
-        return await hook.call(extension, payload)
-      } finally {
-        const ms = performance.now() - started
-        try {
-          metrics.observeHook(extensionName, name, ms / 1000)
-          if (ms > slowHookMs) {
-            metrics.slowHook(extensionName, name)
-            logger.warn({ ...logFields(payload), extension: extensionName, hook: name, ms: Math.round(ms) }, 'slow hook')
-          }
-        } catch {
-          // Timing must never change what the hook did.
+        observer.observe(ms / 1000)
+        if (ms > slowHookMs) {
+          observer.slow()
+          logger.warn({ ...logFields(payload), extension: extensionName, hook: name, ms: Math.round(ms) }, 'slow hook')
         }
+      } catch {
+        // Timing must never change what the hook did.
       }
+    }
+    timed[name] = (payload: HookPayloadFields) => {
+      const started = performance.now()
+      let result: unknown
+      try {
+        result = hook.call(extension, payload)
+      } catch (error) {
+        done(payload, started)
+        throw error
+      }
+      if (!isPromiseLike(result)) {
+        done(payload, started)
+        return result
+      }
+      return Promise.resolve(result).then(
+        (value) => {
+          done(payload, started)
+          return value
+        },
+        (error: unknown) => {
+          done(payload, started)
+          throw error
+        },
+      )
     }
   }
   const wrapper: Extension = { extensionName, priority: extension.priority }

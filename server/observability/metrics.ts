@@ -85,8 +85,12 @@ function createHookMetrics(registry: Registry): HookMetrics {
     registers: [registry],
   })
   return {
-    observeHook: (extension, hook, seconds) => hookSeconds.observe({ extension, hook }, seconds),
-    slowHook: (extension, hook) => slowHooks.inc({ extension, hook }),
+    observerFor(extension, hook) {
+      // Children bound to their labels once: no labels object per call.
+      const seconds = hookSeconds.labels(extension, hook)
+      const slow = slowHooks.labels(extension, hook)
+      return { observe: (value) => seconds.observe(value), slow: () => slow.inc() }
+    },
   }
 }
 

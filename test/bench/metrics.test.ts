@@ -154,4 +154,28 @@ describe('hook timing', () => {
     const exposition = parseExposition(await metrics.registry.metrics())
     expect(total(exposition, 'parley_hook_duration_seconds_count', { extension: 'strict', hook: 'onAuthenticate' })).toBe(1)
   })
+
+  test('a synchronous hook is timed and answered synchronously, its throw passed on as thrown', () => {
+    const { logger } = capture()
+    const metrics = createMetrics({ connections: () => 0, documents: () => 0 })
+    const refusal = new Error('not now')
+    const extension = {
+      extensionName: 'sync-one',
+      onChange: () => 'answered',
+      onAuthenticate: () => {
+        throw refusal
+      },
+    } as unknown as Extension
+    const timed = instrumentExtension(extension, { logger, metrics: metrics.hooks, slowHookMs: 60_000 })
+    const onChange: unknown = Reflect.get(timed, 'onChange')
+    const onAuthenticate: unknown = Reflect.get(timed, 'onAuthenticate')
+    if (typeof onChange !== 'function' || typeof onAuthenticate !== 'function') throw new Error('not wrapped')
+    expect(onChange.call(timed, payload)).toBe('answered')
+    expect(() => onAuthenticate.call(timed, payload) as unknown).toThrow(refusal)
+    return metrics.registry.metrics().then((text) => {
+      const exposition = parseExposition(text)
+      expect(total(exposition, 'parley_hook_duration_seconds_count', { extension: 'sync-one', hook: 'onChange' })).toBe(1)
+      expect(total(exposition, 'parley_hook_duration_seconds_count', { extension: 'sync-one', hook: 'onAuthenticate' })).toBe(1)
+    })
+  })
 })

@@ -112,6 +112,14 @@ describe(`PROTOCOL §Inbox document as implemented: previews (at most ${PREVIEW_
       const text = Array.from({ length }, () => prng.oneOf(gen, alphabet)).join('')
       expect(preview(text), JSON.stringify(text)).toBe(whole(text))
     }
+    // Whitespace runs longer than what is read at once: the preview reads on until it has enough.
+    for (let i = 0; i < 200; i++) {
+      const pieces = Array.from({ length: prng.uint32(gen, 1, 300) }, () =>
+        prng.bool(gen) ? prng.oneOf(gen, alphabet) : ' '.repeat(prng.uint32(gen, 1, 4 * PREVIEW_LENGTH)),
+      )
+      const text = pieces.join('')
+      expect(preview(text), `run-padded text ${i}`).toBe(whole(text))
+    }
     expect(preview(`${'x'.repeat(PREVIEW_LENGTH)}   \n`)).toBe('x'.repeat(PREVIEW_LENGTH))
     // 8 MB of text: collapsing all of it first took ~0.3 s; the preview needs its first few hundred characters.
     const huge = '@m00001 '.repeat(1_000_000)

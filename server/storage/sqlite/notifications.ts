@@ -34,10 +34,13 @@ export class SqliteNotificationStore implements NotificationStore {
 
   /** This turn's group commit: records join it; a head read writes the appends still waiting first. */
   private readonly group: GroupCommit
+  /** One batch's records as a transaction (made once: better-sqlite3 builds a transaction's wrappers on every `db.transaction`). */
+  private readonly recordTx: Database.Transaction<(batch: RecordBatch) => RecordResult>
 
   constructor(db: Database.Database, group: GroupCommit = new GroupCommit(db)) {
     this.group = group
     this.db = db
+    this.recordTx = db.transaction((batch: RecordBatch) => this.recordBatch(batch))
     this.events = new SqliteCommentEvents(db)
     const placeholders = NOTIFICATION_COLUMNS.split(',')
       .map(() => '?')
@@ -156,42 +159,43 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   async record(batch: RecordBatch): Promise<RecordResult> {
-    const run = this.db.transaction((): RecordResult => {
-      const now = Date.now()
-      const result: RecordResult = { mentions: [], notifications: [], removed: [] }
-      for (const mention of batch.mentions) {
-        if (this.s.insertMention.run(mention.subjectId, mention.commentId, mention.userId, mention.outcome, now).changes === 0) continue
-        result.mentions.push(mention)
-        const applied = mention.activity ? this.apply(mention.activity, batch.channels, now) : null
+    // A savepoint inside the turn's group transaction: several documents' records commit together.
+    return this.group.run(() => this.recordTx.immediate(batch))
+  }
+
+  private recordBatch(batch: RecordBatch): RecordResult {
+    const now = Date.now()
+    const result: RecordResult = { mentions: [], notifications: [], removed: [] }
+    for (const mention of batch.mentions) {
+      if (this.s.insertMention.run(mention.subjectId, mention.commentId, mention.userId, mention.outcome, now).changes === 0) continue
+      result.mentions.push(mention)
+      const applied = mention.activity ? this.apply(mention.activity, batch.channels, now) : null
+      if (applied) result.notifications.push(applied)
+    }
+    for (const comment of batch.comments) {
+      if (this.s.insertComment.run(comment.subjectId, comment.commentId, now).changes === 0) continue
+      ;(result.comments ??= []).push(comment.commentId)
+      for (const activity of comment.activities) {
+        const applied = this.apply(activity, batch.channels, now)
         if (applied) result.notifications.push(applied)
       }
-      for (const comment of batch.comments) {
-        if (this.s.insertComment.run(comment.subjectId, comment.commentId, now).changes === 0) continue
-        ;(result.comments ??= []).push(comment.commentId)
-        for (const activity of comment.activities) {
-          const applied = this.apply(activity, batch.channels, now)
-          if (applied) result.notifications.push(applied)
-        }
+    }
+    for (const event of batch.events ?? []) {
+      if (!this.events.markHandled(event, now)) continue
+      for (const activity of event.activities) {
+        const applied = this.apply(activity, batch.channels, now)
+        if (applied) result.notifications.push(applied)
       }
-      for (const event of batch.events ?? []) {
-        if (!this.events.markHandled(event, now)) continue
-        for (const activity of event.activities) {
-          const applied = this.apply(activity, batch.channels, now)
-          if (applied) result.notifications.push(applied)
-        }
+    }
+    for (const takeBack of batch.takeBacks ?? []) {
+      const outcome = this.events.takeBack(takeBack)
+      if (outcome && 'removed' in outcome) result.removed.push(outcome.removed)
+      if (outcome && 'changed' in outcome) {
+        this.queue(outcome.changed, batch.channels, now)
+        result.notifications.push({ record: outcome.changed, created: false })
       }
-      for (const takeBack of batch.takeBacks ?? []) {
-        const outcome = this.events.takeBack(takeBack)
-        if (outcome && 'removed' in outcome) result.removed.push(outcome.removed)
-        if (outcome && 'changed' in outcome) {
-          this.queue(outcome.changed, batch.channels, now)
-          result.notifications.push({ record: outcome.changed, created: false })
-        }
-      }
-      return result
-    })
-    // A savepoint inside the turn's group transaction: several documents' records commit together.
-    return this.group.run(() => run.immediate())
+    }
+    return result
   }
 
   async get(userId: string, id: string): Promise<NotificationRecord | null> {
