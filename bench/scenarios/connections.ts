@@ -32,6 +32,8 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
   const readersPerDoc = Math.max(0, Math.floor(params.connections / documents) - 1)
   const base = await server.probe('gc')
   const rampStart = performance.now()
+  // The server's CPU over the ramp, per connection made: what a connect costs it, less noisy than the ramp's duration.
+  const rampMonitor = new ProcessMonitor(server.pid)
   const writerSpecs = Array.from({ length: documents }, (_, d) => ({ documentName: documentName(d), userId: `writer-${d}` }))
   const writers = await connectFullClients(server, writerSpecs, progress)
   const readerSpecs = Array.from({ length: documents * readersPerDoc }, (_, i) => ({
@@ -42,6 +44,7 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
   try {
     const outcomes = await readers.connect(server.wsUrl, await assignments(server, readerSpecs), { progress, keepAlive: true })
     const rampMs = performance.now() - rampStart
+    const ramp = rampMonitor.end()
     const connected = writers.clients.length + outcomes.filter((o) => o.ok).length
     progress.update('measuring memory')
     const loaded = await server.probe('gc')
@@ -102,6 +105,7 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
         connectP50: connect.p50,
         connectP95: connect.p95,
         rampSeconds: rampMs / 1000,
+        connectCpuUs: connected === 0 ? 0 : (ramp.cpuPct * 1e4 * ramp.seconds) / connected,
         rssPerConnKB: (loaded.rssBytes - base.rssBytes) / connected / KB,
         serverRssMB: window.rssPeakMB,
         serverCpuPct: window.cpuPct,
@@ -136,6 +140,7 @@ export const connections: Scenario<ConnectionsParams> = {
     { key: 'connectP50', label: 'connect p50', unit: 'ms', better: 'lower' },
     { key: 'connectP95', label: 'connect p95', unit: 'ms', better: 'lower' },
     { key: 'rampSeconds', label: 'time to connect all', unit: 's', better: 'lower' },
+    { key: 'connectCpuUs', label: 'server CPU per connect', unit: 'µs', better: 'lower' },
     { key: 'rssPerConnKB', label: 'RSS per connection', unit: 'KB', better: 'lower', primary: true },
     { key: 'serverRssMB', label: 'server RSS', unit: 'MB', better: 'lower' },
     { key: 'serverCpuPct', label: 'server CPU', unit: '%', better: 'lower' },

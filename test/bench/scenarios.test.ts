@@ -30,6 +30,11 @@ const POSITIVE: Record<string, readonly string[]> = {
   cluster: ['singleP95', 'spreadP95', 'spreadRatio', 'convergeMs'],
 }
 
+/** Metrics that may be zero at the tiny size (CPU read in clock ticks of 10 ms) but must be there, per scenario. */
+const PRESENT: Record<string, readonly string[]> = {
+  connections: ['connectCpuUs'],
+}
+
 function expectReal(name: string, kind: string, summary: ServerSummary | undefined): void {
   expect(summary, `${name} ran against ${kind}`).toBeDefined()
   if (!summary) return
@@ -42,6 +47,10 @@ function expectReal(name: string, kind: string, summary: ServerSummary | undefin
   for (const key of POSITIVE[name] ?? []) {
     const value = summary.median[key]
     expect(Number.isFinite(value) && (value ?? 0) > 0, `${name} on ${kind}: ${key} = ${String(value)} is positive`).toBe(true)
+  }
+  for (const key of PRESENT[name] ?? []) {
+    const value = summary.median[key]
+    expect(Number.isFinite(value) && (value ?? -1) >= 0, `${name} on ${kind}: ${key} = ${String(value)} is there`).toBe(true)
   }
   expect(summary.median.serverCpuPct ?? -1).toBeGreaterThanOrEqual(0)
   expect(summary.median.loadgenCpuPct ?? 0).toBeGreaterThan(0)
