@@ -51,17 +51,30 @@ export function notificationEventId(userId: string, notificationId: string, vers
 /** Characters of a text read per step for its preview: four steps' worth covers every comment but those padded with long whitespace runs. */
 const PREVIEW_SCAN_CHARS = 4 * PREVIEW_LENGTH
 
+const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff
+const isLowSurrogate = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff
+
+/** Where the first `points` code points of `text` end (a pair counts once, a lone surrogate once, as `Array.from` counts), or -1 when it has fewer. */
+function codePointEnd(text: string, points: number): number {
+  let index = 0
+  for (let seen = 0; seen < points; seen++) {
+    if (index >= text.length) return -1
+    index += isHighSurrogate(text.charCodeAt(index)) && isLowSurrogate(text.charCodeAt(index + 1)) ? 2 : 1
+  }
+  return index
+}
+
 /** At most {@link PREVIEW_LENGTH} characters (code points, so no surrogate pair is cut). */
 export function preview(text: string): string {
-  // Whitespace runs read as one space; only as much of the text as the preview needs is read, and a
-  // short text is not split into code points (this runs for every comment written).
+  // Whitespace runs read as one space; only as much of the text as the preview needs is read, and
+  // nothing is split into code points (this runs for every comment written).
   for (let end = PREVIEW_SCAN_CHARS; ; end *= 4) {
     const whole = end >= text.length
     const collapsed = (whole ? text : text.slice(0, end)).replace(/\s+/g, ' ').trim()
     // No more UTF-16 units than the limit: no more code points either.
     if (whole && collapsed.length <= PREVIEW_LENGTH) return collapsed
-    const points = Array.from(collapsed)
-    if (points.length > PREVIEW_LENGTH) return `${points.slice(0, PREVIEW_LENGTH - 1).join('')}…`
+    // More than the limit: the first limit - 1 and an ellipsis.
+    if (codePointEnd(collapsed, PREVIEW_LENGTH + 1) !== -1) return `${collapsed.slice(0, codePointEnd(collapsed, PREVIEW_LENGTH - 1))}…`
     if (whole) return collapsed
   }
 }

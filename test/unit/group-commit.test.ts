@@ -87,6 +87,38 @@ describe('GroupCommit', () => {
     close()
   })
 
+  it('a group that yields commits after the one it yields to, whose callers carry on in between; it waits one turn at most', async () => {
+    const { db, committed, close } = databases()
+    const first = new GroupCommit(db)
+    const derived = new GroupCommit(db, { yieldTo: first })
+    const insert = db.prepare<[number]>("INSERT INTO t (x, y) VALUES (?, 'v')")
+    const order: string[] = []
+    // The derived write is made first in the turn: the first group still commits before it.
+    const late = derived.run(() => insert.run(10)).then(() => order.push(`derived saw ${committed().join(',')}`))
+    const early = first.run(() => insert.run(1)).then(() => order.push(`first saw ${committed().join(',')}`))
+    await Promise.all([late, early])
+    expect(order).toEqual(['first saw 1', 'derived saw 1,10'])
+
+    // Writes to the first group in every turn do not hold the derived one back past one more turn.
+    let turns = 0
+    let stop = false
+    const busy = (async () => {
+      while (!stop) {
+        await first.run(() => insert.run(100 + turns))
+        turns++
+      }
+    })()
+    const startedAt = turns
+    await derived.run(() => insert.run(11))
+    const waited = turns - startedAt
+    stop = true
+    await busy
+    // The busy group's commits while it waited: the turn it was made in, the one turn it yields, the turn it commits in.
+    expect(waited).toBeLessThanOrEqual(3)
+    expect(committed()).toContain(11)
+    close()
+  })
+
   it('on SQLite: appends of one turn get consecutive seqs per document; a head read and close() see appends still waiting', async () => {
     const dir = tempDir()
     const storage = SqliteStorage.inDataDir(dir)

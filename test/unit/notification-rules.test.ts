@@ -106,7 +106,7 @@ describe(`PROTOCOL §Inbox document as implemented: previews (at most ${PREVIEW_
       return points.length <= PREVIEW_LENGTH ? points.join('') : `${points.slice(0, PREVIEW_LENGTH - 1).join('')}…`
     }
     const gen = prng.create(13)
-    const alphabet = ['a', 'b', ' ', '\n', '\t', '😀', 'é', '\u00a0', '  ']
+    const alphabet = ['a', 'b', ' ', '\n', '\t', '😀', 'é', '\u00a0', '  ', '\ud83d', '\ude00']
     for (let i = 0; i < 500; i++) {
       const length = prng.uint32(gen, 0, PREVIEW_LENGTH + 20)
       const text = Array.from({ length }, () => prng.oneOf(gen, alphabet)).join('')

@@ -13,6 +13,12 @@
  * becomes a savepoint inside the group, so that its failure leaves nothing of it behind. Either way
  * a failed write fails only its own caller, unless SQLite gave up the whole transaction (disk full,
  * I/O error): then every write of the group fails and none of it is kept.
+ *
+ * Derived writes (feed activities and their application, notification records) go to a second
+ * group that yields to the first (`yieldTo`): when both have writes in a turn, the first commits,
+ * its callers (acknowledgements, a joining client's authentication) carry on, and the derived
+ * group commits one turn later. In one shared group they waited for every derived write of the
+ * turn: after a burst of comments, the derived backlog made each joining client wait for it.
  */
 import type Database from 'better-sqlite3'
 
@@ -38,11 +44,21 @@ export class GroupAborted extends Error {
   }
 }
 
+export interface GroupCommitOptions {
+  /** Runs inside the group's transaction before its commit (a test's fault point). */
+  beforeCommit?: BeforeCommit | undefined
+  /** A group whose writes commit first when both have some: this one then waits one more turn, at most. */
+  yieldTo?: GroupCommit | undefined
+}
+
 export class GroupCommit {
   private waiting: Waiting[] = []
   private readonly writeGroup: (writes: readonly Waiting[]) => Outcome[]
+  private readonly yieldTo: GroupCommit | undefined
 
-  constructor(db: Database.Database, beforeCommit?: BeforeCommit) {
+  constructor(db: Database.Database, options: GroupCommitOptions = {}) {
+    const { beforeCommit, yieldTo } = options
+    this.yieldTo = yieldTo
     const group = db.transaction((writes: readonly Waiting[]): Outcome[] => {
       const outcomes: Outcome[] = []
       for (const waiting of writes) {
@@ -63,9 +79,21 @@ export class GroupCommit {
   /** Runs `write` in this turn's group transaction; resolves with its result once that transaction committed. */
   run<T>(write: () => T, tag?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.waiting.length === 0) setImmediate(() => this.flush())
+      if (this.waiting.length === 0) setImmediate(this.scheduled)
       this.waiting.push({ write, tag, resolve: resolve as (value: unknown) => void, reject })
     })
+  }
+
+  /** Writes wait for this group's transaction. */
+  get pending(): boolean {
+    return this.waiting.length > 0
+  }
+
+  /** The end of the turn: the group yielded to commits first, and this one a turn later (its callers run in between). */
+  private readonly scheduled = (): void => {
+    if (!this.yieldTo?.pending) return this.flush()
+    this.yieldTo.flush()
+    setImmediate(() => this.flush())
   }
 
   /** Writes what waits now (before reads that must see it, and before the database closes). */

@@ -195,6 +195,7 @@ export class SqliteStorage implements Storage {
   readonly contacts: ContactStore
   private readonly db: Database.Database
   private readonly group: GroupCommit
+  private readonly derived: GroupCommit
 
   /** Opens (creating when needed) `<dataDir>/parley.db`, or an explicit file path, or `:memory:`. */
   constructor(file: string, options: SqliteOptions = {}) {
@@ -207,18 +208,21 @@ export class SqliteStorage implements Storage {
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
     this.db.pragma('foreign_keys = ON')
     migrate(this.db)
-    const group = new GroupCommit(this.db, options.beforeLogCommit)
+    const group = new GroupCommit(this.db, { beforeCommit: options.beforeLogCommit })
+    // Feed activities, their application and notification records: derived writes, committed after the acknowledged ones.
+    const derived = new GroupCommit(this.db, { yieldTo: group })
     this.group = group
+    this.derived = derived
     this.documents = new SqliteDocumentStore(this.db, group)
     this.subjects = new SqliteSubjectStore(this.db)
     this.users = new SqliteUserStore(this.db, group)
     this.clientOwners = new SqliteClientOwnerStore(this.db)
-    this.notifications = new SqliteNotificationStore(this.db, group)
+    this.notifications = new SqliteNotificationStore(this.db, group, derived)
     this.preferences = new SqlitePreferenceStore(this.db)
     this.devices = new SqliteDeviceStore(this.db)
     this.deliveries = new SqliteDeliveryStore(this.db)
     this.search = new SqliteSearchStore(this.db)
-    this.feeds = new SqliteFeedStore(this.db, group)
+    this.feeds = new SqliteFeedStore(this.db, derived)
     this.moderation = new SqliteModerationStore(this.db)
     this.webhooks = new SqliteWebhookStore(this.db)
     this.contacts = new SqliteContactStore(this.db)
@@ -236,6 +240,7 @@ export class SqliteStorage implements Storage {
     if (!this.db.open) return
     // Writes waiting for their group are written before the database closes.
     this.group.flush()
+    this.derived.flush()
     this.db.close()
   }
 }

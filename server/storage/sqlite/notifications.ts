@@ -32,13 +32,16 @@ export class SqliteNotificationStore implements NotificationStore {
   private readonly s
   private readonly events: SqliteCommentEvents
 
-  /** This turn's group commit: records join it; a head read writes the appends still waiting first. */
+  /** This turn's group commit: a head read writes the appends still waiting first. */
   private readonly group: GroupCommit
+  /** The group records join (the derived writes' group, which yields to the appends'). */
+  private readonly records: GroupCommit
   /** One batch's records as a transaction (made once: better-sqlite3 builds a transaction's wrappers on every `db.transaction`). */
   private readonly recordTx: Database.Transaction<(batch: RecordBatch) => RecordResult>
 
-  constructor(db: Database.Database, group: GroupCommit = new GroupCommit(db)) {
+  constructor(db: Database.Database, group: GroupCommit = new GroupCommit(db), records: GroupCommit = group) {
     this.group = group
+    this.records = records
     this.db = db
     this.recordTx = db.transaction((batch: RecordBatch) => this.recordBatch(batch))
     this.events = new SqliteCommentEvents(db)
@@ -160,7 +163,7 @@ export class SqliteNotificationStore implements NotificationStore {
 
   async record(batch: RecordBatch): Promise<RecordResult> {
     // A savepoint inside the turn's group transaction: several documents' records commit together.
-    return this.group.run(() => this.recordTx.immediate(batch))
+    return this.records.run(() => this.recordTx.immediate(batch))
   }
 
   private recordBatch(batch: RecordBatch): RecordResult {
