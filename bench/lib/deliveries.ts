@@ -7,6 +7,8 @@ import { Samples } from './stats.ts'
 
 /** Initial capacity in sequence numbers; arrays double when full. */
 const INITIAL_CAPACITY = 4096
+/** `BENCH_TIMELINE=1`: keep every measured latency by the second its update was sent ({@link Deliveries.timeline}). */
+const TIMELINE = process.env.BENCH_TIMELINE === '1'
 
 export interface DeliveryTotals {
   /** Measured updates sent. */
@@ -61,6 +63,32 @@ export class Deliveries {
     if (seq < 1 || seq > this.last) return
     this.received[seq] = (this.received[seq] ?? 0) + 1
     if (this.measured[seq]) this.latencies.add(at - (this.sentAt[seq] ?? at))
+    if (TIMELINE && this.measured[seq]) {
+      const sentAt = this.sentAt[seq] ?? at
+      this.firstSentAt = Math.min(this.firstSentAt, sentAt)
+      const second = Math.floor(sentAt / 1000)
+      let list = this.bySecond.get(second)
+      if (!list) this.bySecond.set(second, (list = []))
+      list.push(at - sentAt)
+    }
+  }
+
+  private readonly bySecond = new Map<number, number[]>()
+  private firstSentAt = Number.POSITIVE_INFINITY
+
+  /**
+   * With `BENCH_TIMELINE=1`, the measured deliveries by the second their update was sent (from the
+   * first measured send): whether latency holds steady or the server falls behind, and when.
+   */
+  timeline(): string[] {
+    const origin = Math.floor(this.firstSentAt / 1000)
+    return [...this.bySecond]
+      .sort((a, b) => a[0] - b[0])
+      .map(([second, list]) => {
+        list.sort((a, b) => a - b)
+        const at = (q: number) => (list[Math.min(list.length - 1, Math.floor(list.length * q))] ?? 0).toFixed(0)
+        return `second ${second - origin}: ${list.length} deliveries, p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`
+      })
   }
 
   /** A probe reader applied update `seq` at `at` (not counted as a delivery). */

@@ -94,6 +94,7 @@ async function run({ server, progress, deadline, readerThreads }: RunContext, pa
       Math.min(CONNECTIONS_DRAIN_MS, Math.max(0, deadline - performance.now())),
     )
 
+    for (const line of deliveries.timeline()) console.error(`timeline: ${line}`)
     const totals = deliveries.totals()
     const latency = distribution(deliveries.latencies)
     const connect = distribution(connectTimes)

@@ -3,6 +3,7 @@
  * The `parley` command: `parley serve` runs the server, `parley token` prints a development JWT,
  * `parley reindex [subjectId]` rebuilds the comment search index from stored documents.
  */
+import './random-pool.ts'
 import { parseArgs } from 'node:util'
 import { isRole, type Role } from '../../protocol/index.ts'
 import { devToken } from '../auth/sign.ts'
