@@ -1,14 +1,14 @@
 /**
  * Group commit on SQLite (server/storage/sqlite/group-commit.ts): writes made in one turn of the
  * event loop are written in one transaction, each resolving only after it committed; a failed
- * write fails alone unless SQLite ended the whole transaction; reads and `close()` write what is
- * still waiting first.
+ * write fails alone unless SQLite ended the whole transaction; a full group commits at once; reads
+ * and `close()` write what is still waiting first.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { GroupAborted, GroupCommit } from '../../server/storage/sqlite/group-commit.ts'
+import { GroupAborted, GroupCommit, MAX_GROUP_WRITES } from '../../server/storage/sqlite/group-commit.ts'
 import { SqliteStorage } from '../../server/storage/sqlite/index.ts'
 import { tempDir } from '../helpers/server.ts'
 
@@ -116,6 +116,30 @@ describe('GroupCommit', () => {
     // The busy group's commits while it waited: the turn it was made in, the one turn it yields, the turn it commits in.
     expect(waited).toBeLessThanOrEqual(3)
     expect(committed()).toContain(11)
+    close()
+  })
+
+  it(`a group of ${MAX_GROUP_WRITES} writes commits at once, before the end of the turn; one fewer waits for it`, async () => {
+    const { db, committed, close } = databases()
+    const first = new GroupCommit(db)
+    const derived = new GroupCommit(db, { yieldTo: first })
+    const insert = db.prepare<[number]>("INSERT INTO t (x, y) VALUES (?, 'v')")
+    // Registered before the groups' own: it runs first in the check phase, the end of the turn.
+    const race = async (count: number, group: GroupCommit, base: number) => {
+      const endOfTurn = new Promise<string>((resolve) => setImmediate(() => resolve(`end of turn, committed ${committed().length}`)))
+      const writes = Promise.all(Array.from({ length: count }, (_, i) => group.run(() => insert.run(base + i)))).then(
+        () => `group, committed ${committed().length}`,
+      )
+      const winner = await Promise.race([endOfTurn, writes])
+      await Promise.all([writes, endOfTurn])
+      return winner
+    }
+    expect(await race(MAX_GROUP_WRITES - 1, first, 0)).toBe(`end of turn, committed 0`)
+    expect(await race(MAX_GROUP_WRITES, first, 1000)).toBe(`group, committed ${2 * MAX_GROUP_WRITES - 1}`)
+    // A full derived group commits the group it yields to first.
+    const early = first.run(() => insert.run(5000))
+    expect(await race(MAX_GROUP_WRITES, derived, 6000)).toBe(`group, committed ${3 * MAX_GROUP_WRITES}`)
+    await early
     close()
   })
 
