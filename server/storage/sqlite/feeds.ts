@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3'
 import { groupFolder, retracts, type FeedActivity } from '../../../core/feeds/aggregate.ts'
 import { bump } from '../../../core/feeds/trending.ts'
+import { PENDING_PAGE } from '../../../core/feeds/fanout.ts'
 import type { FeedCursor, FeedStore, PendingFeedActivity, TrendInput } from '../../../core/storage/feed-types.ts'
 import type { TrendState } from '../../../core/feeds/trending.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -12,6 +13,9 @@ const PLACEHOLDERS = FEED_ITEM_COLUMNS.split(',')
   .map(() => '?')
   .join(', ')
 
+/** Parsed pending activities kept at most (a few pages); past it the cache starts again. */
+const MAX_PARSED_ACTIVITIES = 4 * PENDING_PAGE
+
 export class SqliteFeedStore implements FeedStore {
   private readonly s
   private readonly audiences = new AudienceCache()
@@ -19,6 +23,8 @@ export class SqliteFeedStore implements FeedStore {
   private readonly applyTx: (activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number) => string[]
 
   private readonly group: GroupCommit
+  /** Pending activities as {@link pending} parsed them, by id; forgotten once applied. */
+  private readonly parsed = new Map<string, FeedActivity>()
 
   constructor(db: Database.Database, group: GroupCommit = new GroupCommit(db)) {
     this.group = group
@@ -28,12 +34,13 @@ export class SqliteFeedStore implements FeedStore {
       ),
       insertAudience: db.prepare<[string, string]>('INSERT INTO feed_audiences (id, feeds) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
       audience: db.prepare<[string], { feeds: string }>('SELECT feeds FROM feed_audiences WHERE id = ?'),
-      pending: db.prepare<[number], { data: string; audience: string | null; cursor: number }>(
-        'SELECT data, audience, cursor FROM feed_activities WHERE done = 0 ORDER BY created_at, id LIMIT ?',
+      pending: db.prepare<[number], { id: string; audience: string | null; cursor: number }>(
+        'SELECT id, audience, cursor FROM feed_activities WHERE done = 0 ORDER BY created_at, id LIMIT ?',
       ),
+      pendingData: db.prepare<[string], { id: string; data: string }>('SELECT id, data FROM feed_activities WHERE id IN (SELECT value FROM json_each(?))'),
       // A group's rows in one statement each (ids as a JSON array): a window's burst is hundreds of activities.
-      activities: db.prepare<[string], { id: string; data: string; cursor: number; done: number }>(
-        'SELECT id, data, cursor, done FROM feed_activities WHERE id IN (SELECT value FROM json_each(?))',
+      activities: db.prepare<[string], { id: string; cursor: number; done: number }>(
+        'SELECT id, cursor, done FROM feed_activities WHERE id IN (SELECT value FROM json_each(?))',
       ),
       advance: db.prepare<[number, number, string]>('UPDATE feed_activities SET cursor = ?, done = ? WHERE id IN (SELECT value FROM json_each(?))'),
       candidate: db.prepare<[string, string, string | null], FeedItemRow>(
@@ -92,7 +99,14 @@ export class SqliteFeedStore implements FeedStore {
         for (const id of activityIds) {
           const stored = byId.get(id)
           if (!stored || stored.done === 1 || stored.cursor !== from) return []
-          activities.push(parseActivity(stored.data))
+        }
+        // As the fan-out read them from the pending page (parsed once); read here what it did not.
+        const unread = activityIds.filter((id) => !this.parsed.has(id))
+        const read = new Map(unread.length === 0 ? [] : s.pendingData.all(JSON.stringify(unread)).map((row) => [row.id, parseActivity(row.data)]))
+        for (const id of activityIds) {
+          const parsed = this.parsed.get(id) ?? read.get(id)
+          if (!parsed) return []
+          activities.push(parsed)
         }
         const activity = activities[0]
         if (!activity) return []
@@ -125,8 +139,25 @@ export class SqliteFeedStore implements FeedStore {
     return stored !== null
   }
 
+  /**
+   * The page is read on every drain (under a steady stream, every `FANOUT_DRAIN_GAP_MS`, core/feeds/fanout.ts):
+   * cursors each time, an activity's data once (it never changes once recorded).
+   */
   async pending(limit: number): Promise<PendingFeedActivity[]> {
-    return this.s.pending.all(limit).map((row) => ({ activity: this.withFeeds(parseActivity(row.data), row.audience), cursor: row.cursor }))
+    const rows = this.s.pending.all(limit)
+    const unread = rows.filter((row) => !this.parsed.has(row.id))
+    if (unread.length > 0) {
+      if (this.parsed.size + unread.length > MAX_PARSED_ACTIVITIES) this.parsed.clear()
+      const audiences = new Map(unread.map((row) => [row.id, row.audience]))
+      for (const row of this.s.pendingData.all(JSON.stringify(unread.map((r) => r.id)))) {
+        this.parsed.set(row.id, this.withFeeds(parseActivity(row.data), audiences.get(row.id) ?? null))
+      }
+    }
+    return rows.map((row) => {
+      const activity = this.parsed.get(row.id)
+      if (!activity) throw new Error(`pending feed activity ${row.id} has no data`)
+      return { activity, cursor: row.cursor }
+    })
   }
 
   /** The activity with its feed list read from its audience (once per process). */
@@ -141,7 +172,9 @@ export class SqliteFeedStore implements FeedStore {
 
   async apply(activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
     // A savepoint inside the turn's group transaction: the subjects applied side by side commit together.
-    return this.group.run(() => this.applyTx(activityIds, from, feeds, to, done, windowMs))
+    const changed = await this.group.run(() => this.applyTx(activityIds, from, feeds, to, done, windowMs))
+    if (done) for (const id of activityIds) this.parsed.delete(id)
+    return changed
   }
 
   async list(feedId: string, page: { limit: number; after: FeedCursor | null }) {
