@@ -8,10 +8,10 @@
  * {@link installRandomPool} has `crypto.getRandomValues` serve integer arrays of up to
  * {@link MAX_POOLED_BYTES} from a {@link POOL_BYTES} buffer that `randomFillSync` refills once used
  * up: the same CSPRNG output, each byte handed out once, one crypto job per 4 KiB (the `uuid`
- * package pools its random bytes the same way). Larger or other
- * requests (and every error) go to Node's own implementation. lib0 binds `getRandomValues` when it
- * is first loaded, so the pool must be installed before anything imports Yjs: the `parley` command
- * does it in its first import (server/bin/random-pool.ts).
+ * package pools its random bytes the same way). Larger or other requests, and every error, go to
+ * Node's own implementation. lib0 binds `getRandomValues` when it is first loaded, so the pool must
+ * be installed before anything imports Yjs: the `parley` command does it in its first import
+ * (server/bin/random-pool.ts, also the package export `parley/random-pool`).
  */
 import { randomFillSync, webcrypto } from 'node:crypto'
 
