@@ -14,7 +14,7 @@ import { Progress } from './lib/progress.ts'
 import { DEFAULT_READER_THREADS } from './lib/reader-pool.ts'
 import { markdownReport } from './lib/report.ts'
 import { machineInfo, writeResults, type BenchResult } from './lib/results.ts'
-import { SERVER_KINDS, isServerKind, type ServerKind } from './lib/servers.ts'
+import { REMOVABLE_EXTENSIONS, SERVER_KINDS, isServerKind, type ServerKind } from './lib/servers.ts'
 import { renderChart } from './lib/svg.ts'
 import type { Scenario } from './lib/types.ts'
 import { SCENARIOS, scenarioNamed } from './scenarios/index.ts'
@@ -75,7 +75,10 @@ const scenarios = chosen.map((name) => {
 })
 const serverList = values.servers?.split(',').map((s) => s.trim())
 const badServer = serverList?.find((s) => !isServerKind(s))
-if (badServer) throw new Error(`unknown server "${badServer}" (known: ${SERVER_KINDS.join(', ')})`)
+if (badServer) {
+  const removable = Object.keys(REMOVABLE_EXTENSIONS).join(', ')
+  throw new Error(`unknown server "${badServer}" (known: ${SERVER_KINDS.join(', ')}, and parley-without-<a>+<b>… with any of ${removable})`)
+}
 const runsOption = values.runs ? Number(values.runs) : values.quick ? 1 : undefined
 if (runsOption !== undefined && (!Number.isInteger(runsOption) || runsOption < 1)) throw new Error('--runs takes a whole number ≥ 1')
 const runsOf = (scenario: Scenario) => runsOption ?? scenario.runs ?? DEFAULT_RUNS

@@ -1,6 +1,6 @@
 /** Markdown tables of a results file: one per scenario and size, medians and Parley's ratios. */
 import type { BenchResult, ScenarioResult } from './results.ts'
-import { SERVER_KINDS, type ServerKind } from './servers.ts'
+import { kindsIn, type ServerKind } from './servers.ts'
 import { round } from './stats.ts'
 import type { MetricSpec } from './types.ts'
 
@@ -19,7 +19,7 @@ function appliesTo(spec: MetricSpec, kind: ServerKind): boolean {
 }
 
 export function scenarioTable(result: ScenarioResult): string {
-  const kinds = SERVER_KINDS.filter((kind) => result.servers[kind])
+  const kinds = kindsIn(result.servers)
   const hasRatios = Boolean(result.servers.parley) && kinds.length > 1
   const header = ['metric', ...kinds, ...(hasRatios ? ['Parley / raw ws', 'Parley / Hocuspocus'] : [])]
   const rows = result.metrics.map((spec) => {

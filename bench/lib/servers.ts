@@ -16,17 +16,59 @@ import type { ProbeListening, ProbeReply, ProbeRequest } from '../servers/probe.
 import { waitFor, withTimeout } from './wait.ts'
 
 export const SERVER_KINDS = ['raw-ws', 'hocuspocus', 'parley'] as const
-/** Servers run only when named with `--servers`: Parley without its write guard (bench/servers/parley-unguarded.ts), without search indexing (parley-unsearched.ts). */
-export const EXTRA_SERVER_KINDS = ['parley-unguarded', 'parley-unsearched'] as const
-export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_SERVER_KINDS)[number]
 
-export function isServerKind(value: string): value is ServerKind {
-  return (SERVER_KINDS as readonly string[]).includes(value) || (EXTRA_SERVER_KINDS as readonly string[]).includes(value)
+/**
+ * Parley's extensions a measuring server can go without, by the short name its kind uses:
+ * `parley-without-search+feeds` is Parley with its search and feeds extensions removed
+ * (bench/servers/parley-without.ts). Run only when named with `--servers`.
+ */
+export const REMOVABLE_EXTENSIONS: Readonly<Record<string, string>> = {
+  guard: 'parley-guard',
+  search: 'parley-search',
+  feeds: 'parley-feeds',
+  mentions: 'parley-mentions',
+  presence: 'parley-presence',
+  metrics: 'parley-metrics',
+  durability: 'parley-durability',
+  inbox: 'parley-inbox',
+  'join-cache': 'parley-join-cache',
 }
 
-/** Parley in either form: it needs a data directory and signed tokens. */
+/** Earlier names of two such servers, kept so that their commands in docs/PERFORMANCE.md still run. */
+const ALIASES: Readonly<Record<string, string>> = { 'parley-unguarded': 'parley-without-guard', 'parley-unsearched': 'parley-without-search' }
+
+const WITHOUT = 'parley-without-'
+
+export type ServerKind = (typeof SERVER_KINDS)[number] | 'parley-unguarded' | 'parley-unsearched' | `parley-without-${string}`
+
+/** The extensions a `parley-without-…` kind (or an alias) removes; undefined for any other string, or an unknown short name. */
+export function removedExtensions(kind: string): string[] | undefined {
+  const name = ALIASES[kind] ?? kind
+  if (!name.startsWith(WITHOUT)) return undefined
+  const removed = name
+    .slice(WITHOUT.length)
+    .split('+')
+    .map((short) => REMOVABLE_EXTENSIONS[short])
+  return removed.length > 0 && removed.every((extension) => extension !== undefined) ? (removed as string[]) : undefined
+}
+
+function isBaseKind(value: string): value is (typeof SERVER_KINDS)[number] {
+  return (SERVER_KINDS as readonly string[]).includes(value)
+}
+
+export function isServerKind(value: string): value is ServerKind {
+  return isBaseKind(value) || removedExtensions(value) !== undefined
+}
+
+/** Parley in any form: it needs a data directory and signed tokens. */
 export function isParleyKind(kind: ServerKind): boolean {
-  return kind === 'parley' || kind === 'parley-unguarded' || kind === 'parley-unsearched'
+  return kind === 'parley' || removedExtensions(kind) !== undefined
+}
+
+/** The kinds a scenario's results hold, the three baselines first, then the others as they ran. */
+export function kindsIn(servers: Readonly<Partial<Record<ServerKind, unknown>>>): ServerKind[] {
+  const others = Object.keys(servers).filter((kind) => !isBaseKind(kind))
+  return [...SERVER_KINDS.filter((kind) => servers[kind] !== undefined), ...others.filter(isServerKind)]
 }
 
 /** How long a server may take to answer GET /health after spawning. */
@@ -57,13 +99,12 @@ const STDERR_TAIL_CHARS = 4_000
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PROBE = path.join(ROOT, 'bench/servers/probe.ts')
-const SCRIPTS: Record<ServerKind, string[]> = {
+const SCRIPTS: Record<(typeof SERVER_KINDS)[number], string[]> = {
   'raw-ws': [path.join(ROOT, 'bench/servers/raw-ws.ts')],
   hocuspocus: [path.join(ROOT, 'bench/servers/hocuspocus.ts')],
   parley: [path.join(ROOT, 'server/bin/parley.ts'), 'serve'],
-  'parley-unguarded': [path.join(ROOT, 'bench/servers/parley-unguarded.ts')],
-  'parley-unsearched': [path.join(ROOT, 'bench/servers/parley-unsearched.ts')],
 }
+const WITHOUT_SCRIPT = [path.join(ROOT, 'bench/servers/parley-without.ts')]
 
 export interface TargetServer {
   readonly kind: ServerKind
@@ -127,8 +168,11 @@ export async function startServer(kind: ServerKind, extraEnv: Readonly<Record<st
     Object.assign(env, { PARLEY_UPDATES_PER_SECOND: String(BENCH_UPDATE_RATE), PARLEY_UPDATE_BURST: String(BENCH_UPDATE_RATE) })
     Object.assign(env, { PARLEY_CONNECTIONS_PER_ADDRESS: String(BENCH_CONNECTIONS_PER_ADDRESS) })
   }
+  const removed = removedExtensions(kind)
+  if (removed) env.BENCH_PARLEY_WITHOUT = removed.join(',')
   Object.assign(env, extraEnv)
-  const child = spawnServer(SCRIPTS[kind], env)
+  const script = isBaseKind(kind) ? SCRIPTS[kind] : WITHOUT_SCRIPT
+  const child = spawnServer(script, env)
   const pid = child.pid
   if (pid === undefined) throw new Error(`${kind}: could not spawn`)
 

@@ -3,7 +3,7 @@
  * and size, a bar per server (the median) with a whisker from the best to the worst run.
  */
 import type { BenchResult, ScenarioResult } from './results.ts'
-import { SERVER_KINDS, type ServerKind } from './servers.ts'
+import { kindsIn, removedExtensions, type ServerKind } from './servers.ts'
 import { round } from './stats.ts'
 import type { MetricSpec } from './types.ts'
 
@@ -16,19 +16,19 @@ const TITLE_HEIGHT = 22
 const PANEL_GAP = 14
 const MARGIN = 16
 
-const COLORS: Record<ServerKind, string> = {
-  'raw-ws': '#8c8c8c',
-  hocuspocus: '#3b6fb6',
-  parley: '#e07b24',
-  'parley-unguarded': '#f2b705',
-  'parley-unsearched': '#7fb069',
+const COLORS: Readonly<Record<string, string>> = { 'raw-ws': '#8c8c8c', hocuspocus: '#3b6fb6', parley: '#e07b24' }
+const NAMES: Readonly<Record<string, string>> = { 'raw-ws': 'raw ws', hocuspocus: 'Hocuspocus', parley: 'Parley' }
+/** Colours of the `parley-without-…` servers, in the order they appear in a panel. */
+const VARIANT_COLORS = ['#f2b705', '#7fb069', '#b07aa1', '#59a14f', '#9c755f', '#76b7b2']
+
+function colorOf(kind: ServerKind, index: number): string {
+  return COLORS[kind] ?? VARIANT_COLORS[index % VARIANT_COLORS.length] ?? '#999999'
 }
-const NAMES: Record<ServerKind, string> = {
-  'raw-ws': 'raw ws',
-  hocuspocus: 'Hocuspocus',
-  parley: 'Parley',
-  'parley-unguarded': 'Parley without guard',
-  'parley-unsearched': 'Parley without search',
+
+/** `parley-without-search+feeds` → `Parley − search+feeds` (the label column is narrow). */
+function nameOf(kind: ServerKind): string {
+  const removed = removedExtensions(kind)
+  return NAMES[kind] ?? `Parley − ${(removed ?? [kind]).map((name) => name.replace(/^parley-/, '')).join('+')}`
 }
 
 function escape(text: string): string {
@@ -47,7 +47,7 @@ function panelsOf(result: ScenarioResult): Panel[] {
     .map((spec) => ({
       title: `${result.title} (${result.size}): ${spec.label}, ${spec.unit} (${spec.better} is better)`,
       spec,
-      bars: SERVER_KINDS.flatMap((kind) => {
+      bars: kindsIn(result.servers).flatMap((kind) => {
         const summary = result.servers[kind]
         if (!summary || (spec.servers && !spec.servers.includes(kind))) return []
         const values = summary.runs
@@ -72,8 +72,8 @@ function drawPanel(panel: Panel, top: number): string[] {
     const w = (bar.median / scale) * plot
     const mid = y + BAR_HEIGHT / 2
     parts.push(
-      `<text x="${x0 - 8}" y="${mid + 4}" class="label" text-anchor="end">${NAMES[bar.kind]}</text>`,
-      `<rect x="${x0}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="${BAR_HEIGHT}" fill="${COLORS[bar.kind]}"/>`,
+      `<text x="${x0 - 8}" y="${mid + 4}" class="label" text-anchor="end">${escape(nameOf(bar.kind))}</text>`,
+      `<rect x="${x0}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="${BAR_HEIGHT}" fill="${colorOf(bar.kind, i)}"/>`,
       `<line x1="${(x0 + (bar.min / scale) * plot).toFixed(1)}" x2="${(x0 + (bar.max / scale) * plot).toFixed(1)}" y1="${mid}" y2="${mid}" class="whisker"/>`,
       `<text x="${x0 + plot + 8}" y="${mid + 4}" class="value">${escape(`${round(bar.median)} ${panel.spec.unit}`)}</text>`,
     )

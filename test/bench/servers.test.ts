@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { EXTRA_SERVER_KINDS, SERVER_KINDS, startServer, type TargetServer } from '../../bench/lib/servers.ts'
+import { SERVER_KINDS, isServerKind, kindsIn, removedExtensions, startServer, type TargetServer } from '../../bench/lib/servers.ts'
 
 /** The environment a process started with (/proc/<pid>/environ). */
 function environmentOf(pid: number): Record<string, string> {
@@ -25,7 +25,7 @@ describe('bench servers', () => {
   })
 
   it('bind port 0 and report the port they listen on, every kind at once', async () => {
-    const kinds = [...SERVER_KINDS, ...EXTRA_SERVER_KINDS]
+    const kinds = [...SERVER_KINDS, 'parley-unguarded', 'parley-without-search+feeds'] as const
     started.push(...(await Promise.all(kinds.map((kind) => startServer(kind)))))
     const ports = new Set<number>()
     for (const server of started) {
@@ -39,7 +39,20 @@ describe('bench servers', () => {
       expect(health.ok, `${server.kind} answers on the port it reported`).toBe(true)
     }
     expect(ports.size).toBe(kinds.length)
+    // Each measuring server was told which extensions to remove (it refuses to start when one is missing).
+    const removed = started.map((server) => environmentOf(server.pid).BENCH_PARLEY_WITHOUT)
+    expect(removed).toEqual([undefined, undefined, undefined, 'parley-guard', 'parley-search,parley-feeds'])
     for (const server of started) await server.stop()
     expect(started.every((server) => server.exited)).toBe(true)
   }, 60_000)
+
+  it('name the extensions a measuring Parley goes without; anything else is not a server', () => {
+    expect(removedExtensions('parley-without-guard+search+mentions')).toEqual(['parley-guard', 'parley-search', 'parley-mentions'])
+    expect(removedExtensions('parley-unsearched')).toEqual(['parley-search'])
+    expect(removedExtensions('parley')).toBeUndefined()
+    expect(isServerKind('parley-without-guard+bogus')).toBe(false)
+    expect(isServerKind('parley-without-')).toBe(false)
+    expect(isServerKind('parley-without-durability')).toBe(true)
+    expect(kindsIn({ 'parley-without-feeds': {}, parley: {}, 'raw-ws': {} })).toEqual(['raw-ws', 'parley', 'parley-without-feeds'])
+  })
 })
