@@ -234,7 +234,7 @@ const FOUNDATION: readonly string[] = [
   `,
 ]
 
-/** Every entry in order: the foundation, then 13–20 (search, feeds, moderation, webhooks, email). */
+/** Every entry in order: the foundation, then 13–21 (search, feeds, moderation, webhooks, email, the log's layout). */
 export const MIGRATIONS: readonly string[] = [...FOUNDATION, ...FEATURE_MIGRATIONS]
 
 export function migrate(db: Database.Database): void {
