@@ -65,7 +65,6 @@ export class Deliveries {
     if (this.measured[seq]) this.latencies.add(at - (this.sentAt[seq] ?? at))
     if (TIMELINE && this.measured[seq]) {
       const sentAt = this.sentAt[seq] ?? at
-      this.firstSentAt = Math.min(this.firstSentAt, sentAt)
       const second = Math.floor(sentAt / 1000)
       let list = this.bySecond.get(second)
       if (!list) this.bySecond.set(second, (list = []))
@@ -74,21 +73,19 @@ export class Deliveries {
   }
 
   private readonly bySecond = new Map<number, number[]>()
-  private firstSentAt = Number.POSITIVE_INFINITY
 
   /**
    * With `BENCH_TIMELINE=1`, the measured deliveries by the second their update was sent (from the
    * first measured send): whether latency holds steady or the server falls behind, and when.
    */
   timeline(): string[] {
-    const origin = Math.floor(this.firstSentAt / 1000)
-    return [...this.bySecond]
-      .sort((a, b) => a[0] - b[0])
-      .map(([second, list]) => {
-        list.sort((a, b) => a - b)
-        const at = (q: number) => (list[Math.min(list.length - 1, Math.floor(list.length * q))] ?? 0).toFixed(0)
-        return `second ${second - origin}: ${list.length} deliveries, p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`
-      })
+    const seconds = [...this.bySecond].sort((a, b) => a[0] - b[0])
+    const origin = seconds[0]?.[0] ?? 0
+    return seconds.map(([second, list]) => {
+      list.sort((a, b) => a - b)
+      const at = (q: number) => (list[Math.min(list.length - 1, Math.floor(list.length * q))] ?? 0).toFixed(0)
+      return `second ${second - origin}: ${list.length} deliveries, p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`
+    })
   }
 
   /** A probe reader applied update `seq` at `at` (not counted as a delivery). */

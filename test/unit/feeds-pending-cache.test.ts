@@ -1,7 +1,7 @@
 /**
  * SQLite's feed store reads a pending page on every fan-out drain: an activity's data is read and
  * parsed once (it never changes once recorded), its cursor every time, and it is forgotten once
- * applied (server/storage/sqlite/feeds.ts).
+ * applied or refused (server/storage/sqlite/feeds.ts).
  */
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -35,6 +35,27 @@ describe('SQLite pending feed activities', () => {
       expect(await storage.feeds.record(c)).toBe(true)
       expect(await storage.feeds.apply([a.id], 2, ['user:cy'], 3, true, W)).toEqual(['user:cy'])
       expect(await storage.feeds.pending(10)).toEqual([b, c].map((x) => ({ activity: x, cursor: 0 })))
+    } finally {
+      other.close()
+      await storage.close()
+    }
+  })
+
+  it('forgets what it parsed of an activity whose apply is refused', async () => {
+    const dir = tempDir()
+    const storage = SqliteStorage.inDataDir(dir)
+    const other = new Database(path.join(dir, SQLITE_FILE))
+    try {
+      const b = activity('ben', T0)
+      expect(await storage.feeds.record(b)).toBe(true)
+      expect(await storage.feeds.pending(10)).toEqual([{ activity: b, cursor: 0 }])
+
+      // Another instance moved the cursor (and, to tell the reads apart, the row holds other data now).
+      const renamed = { ...b, actorName: 'Benjamin' }
+      other.prepare('UPDATE feed_activities SET data = ?, cursor = 1 WHERE id = ?').run(JSON.stringify(renamed), b.id)
+      expect(await storage.feeds.apply([b.id], 0, ['subject:s1'], 1, false, W)).toEqual([])
+      // Refused, so not kept: the next page reads the activity afresh.
+      expect(await storage.feeds.pending(10)).toEqual([{ activity: renamed, cursor: 1 }])
     } finally {
       other.close()
       await storage.close()

@@ -20,7 +20,15 @@ export class SqliteFeedStore implements FeedStore {
   private readonly s
   private readonly audiences = new AudienceCache()
   private readonly recordTx: (activity: FeedActivity, trend: TrendInput | undefined) => StoredActivity | null
-  private readonly applyTx: (activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number) => string[]
+  /** The feeds changed, or `null` when refused (an activity already applied, or its cursor moved by another instance). */
+  private readonly applyTx: (
+    activityIds: readonly string[],
+    from: number,
+    feeds: readonly string[],
+    to: number,
+    done: boolean,
+    windowMs: number,
+  ) => string[] | null
 
   private readonly group: GroupCommit
   /** Pending activities as {@link pending} parsed them, by id; forgotten once applied. */
@@ -37,7 +45,7 @@ export class SqliteFeedStore implements FeedStore {
       pending: db.prepare<[number], { id: string; audience: string | null; cursor: number }>(
         'SELECT id, audience, cursor FROM feed_activities WHERE done = 0 ORDER BY created_at, id LIMIT ?',
       ),
-      pendingData: db.prepare<[string], { id: string; data: string }>('SELECT id, data FROM feed_activities WHERE id IN (SELECT value FROM json_each(?))'),
+      activityData: db.prepare<[string], { id: string; data: string }>('SELECT id, data FROM feed_activities WHERE id IN (SELECT value FROM json_each(?))'),
       // A group's rows in one statement each (ids as a JSON array): a window's burst is hundreds of activities.
       activities: db.prepare<[string], { id: string; cursor: number; done: number }>(
         'SELECT id, cursor, done FROM feed_activities WHERE id IN (SELECT value FROM json_each(?))',
@@ -92,20 +100,17 @@ export class SqliteFeedStore implements FeedStore {
       })
       .immediate.bind(null) as typeof this.recordTx
     this.applyTx = db
-      .transaction((activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): string[] => {
+      .transaction((activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): string[] | null => {
         const ids = JSON.stringify(activityIds)
         const byId = new Map(s.activities.all(ids).map((row) => [row.id, row]))
+        // As the fan-out read them from the pending page (parsed once); read here what it did not.
+        const unread = activityIds.filter((id) => !this.parsed.has(id))
+        const read = new Map(unread.length === 0 ? [] : s.activityData.all(JSON.stringify(unread)).map((row) => [row.id, parseActivity(row.data)]))
         const activities: FeedActivity[] = []
         for (const id of activityIds) {
           const stored = byId.get(id)
-          if (!stored || stored.done === 1 || stored.cursor !== from) return []
-        }
-        // As the fan-out read them from the pending page (parsed once); read here what it did not.
-        const unread = activityIds.filter((id) => !this.parsed.has(id))
-        const read = new Map(unread.length === 0 ? [] : s.pendingData.all(JSON.stringify(unread)).map((row) => [row.id, parseActivity(row.data)]))
-        for (const id of activityIds) {
           const parsed = this.parsed.get(id) ?? read.get(id)
-          if (!parsed) return []
+          if (!stored || stored.done === 1 || stored.cursor !== from || !parsed) return null
           activities.push(parsed)
         }
         const activity = activities[0]
@@ -149,7 +154,7 @@ export class SqliteFeedStore implements FeedStore {
     if (unread.length > 0) {
       if (this.parsed.size + unread.length > MAX_PARSED_ACTIVITIES) this.parsed.clear()
       const audiences = new Map(unread.map((row) => [row.id, row.audience]))
-      for (const row of this.s.pendingData.all(JSON.stringify(unread.map((r) => r.id)))) {
+      for (const row of this.s.activityData.all(JSON.stringify(unread.map((r) => r.id)))) {
         this.parsed.set(row.id, this.withFeeds(parseActivity(row.data), audiences.get(row.id) ?? null))
       }
     }
@@ -173,8 +178,9 @@ export class SqliteFeedStore implements FeedStore {
   async apply(activityIds: readonly string[], from: number, feeds: readonly string[], to: number, done: boolean, windowMs: number): Promise<string[]> {
     // A savepoint inside the turn's group transaction: the subjects applied side by side commit together.
     const changed = await this.group.run(() => this.applyTx(activityIds, from, feeds, to, done, windowMs))
-    if (done) for (const id of activityIds) this.parsed.delete(id)
-    return changed
+    // Done, or refused (the next pending page reads whatever is still pending afresh): nothing to keep.
+    if (done || changed === null) for (const id of activityIds) this.parsed.delete(id)
+    return changed ?? []
   }
 
   async list(feedId: string, page: { limit: number; after: FeedCursor | null }) {
