@@ -59,7 +59,7 @@ async function startGeneration(context: RunContext, params: SoakParams, g: numbe
 async function run(context: RunContext, params: SoakParams): Promise<RunOutcome> {
   const { server, progress, deadline } = context
   const deliveries = new Deliveries()
-  const samples: Array<{ at: number; rss: number; heap: number }> = []
+  const samples: Array<{ at: number; rss: number; heap: number; heapTotal: number; external: number }> = []
   const start = performance.now()
   const end = Math.min(start + params.warmupMs + params.durationMs, deadline)
   const monitor = new ProcessMonitor(server.pid)
@@ -85,7 +85,13 @@ async function run(context: RunContext, params: SoakParams): Promise<RunOutcome>
       if (performance.now() >= nextSample) {
         nextSample += params.sampleMs
         const probed = await server.probe('gc')
-        samples.push({ at: performance.now() - start, rss: probed.rssBytes, heap: probed.heapUsedBytes })
+        samples.push({
+          at: performance.now() - start,
+          rss: probed.rssBytes,
+          heap: probed.heapUsedBytes,
+          heapTotal: probed.heapTotalBytes,
+          external: probed.externalBytes,
+        })
         const last = samples.at(-1)
         progress.update(`generation ${g}, ${Math.round((performance.now() - start) / 1000)} s, RSS ${((last?.rss ?? 0) / MB).toFixed(0)} MB`)
       }
@@ -125,6 +131,10 @@ async function run(context: RunContext, params: SoakParams): Promise<RunOutcome>
     notes: [
       `RSS samples (MB): ${samples.map((s) => `${Math.round(s.at / 1000)}s=${(s.rss / MB).toFixed(1)}`).join(' ')}`,
       `JS heap samples (MB, after GC): ${samples.map((s) => `${Math.round(s.at / 1000)}s=${(s.heap / MB).toFixed(1)}`).join(' ')}`,
+      // What RSS holds besides the heap in use: V8's reserved heap and memory owned by JS objects (Buffers).
+      `JS heap held by V8 / external samples (MB): ${samples
+        .map((s) => `${Math.round(s.at / 1000)}s=${(s.heapTotal / MB).toFixed(1)}/${(s.external / MB).toFixed(1)}`)
+        .join(' ')}`,
     ],
   }
 }

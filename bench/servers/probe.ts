@@ -27,6 +27,10 @@ export interface ProbeReply {
   rssBytes: number
   /** JS heap in use (after the forced GC when the op is `gc`): RSS growth with a flat heap is native memory. */
   heapUsedBytes: number
+  /** Memory V8 holds for the JS heap (used or not): RSS can grow while the heap in use stays flat. */
+  heapTotalBytes: number
+  /** Memory outside the JS heap that JS objects own (Buffers, ArrayBuffers, native addons that report it). */
+  externalBytes: number
   /** Event-loop delay since the last reset, in ms (beyond the histogram's own timer period). */
   loop: { p50: number; p99: number; max: number }
 }
@@ -109,10 +113,13 @@ if (process.send) {
     if (!isRequest(message)) return
     if (message.op === 'gc') collectGarbage()
     if (message.op === 'loop-reset') loop.reset()
+    const memory = process.memoryUsage()
     const reply: ProbeReply = {
       id: message.id,
-      rssBytes: process.memoryUsage.rss(),
-      heapUsedBytes: process.memoryUsage().heapUsed,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      heapTotalBytes: memory.heapTotal,
+      externalBytes: memory.external,
       loop: { p50: delayMs(loop.percentile(50)), p99: delayMs(loop.percentile(99)), max: delayMs(loop.max) },
     }
     process.send?.(reply)

@@ -77,6 +77,13 @@ describe('bench scenarios at their tiny size', () => {
           expect(parley?.appendUs ?? 0, 'Parley reports µs per append from its /metrics').toBeGreaterThan(0)
           expect(parley?.appendsPerSec ?? 0).toBeGreaterThan(0)
         }
+        if (scenario.name === 'soak') {
+          // What RSS holds besides the heap in use, sampled beside it: V8's reserved heap and external memory.
+          const note = result.servers.parley?.runs[0]?.notes.find((n) => n.startsWith('JS heap held by V8 / external samples (MB): '))
+          const samples = note?.split(': ')[1]?.split(' ') ?? []
+          expect(samples.length, 'the soak samples V8 heap and external memory').toBeGreaterThan(0)
+          for (const sample of samples) expect(sample).toMatch(/^\d+s=[1-9]\d*\.\d\/\d+\.\d$/)
+        }
         if (scenario.name === 'activity') {
           const parley = result.servers.parley?.median
           expect(parley?.notificationsPerSec ?? 0, 'Parley counts notifications recorded in its /metrics').toBeGreaterThan(0)
