@@ -31,7 +31,7 @@ export class SqliteFeedStore implements FeedStore {
   ) => string[] | null
 
   private readonly group: GroupCommit
-  /** Pending activities as {@link pending} parsed them, by id; forgotten once applied. */
+  /** Pending activities as {@link pending} parsed them, by id; forgotten once applied, or when their apply is refused. */
   private readonly parsed = new Map<string, FeedActivity>()
 
   constructor(db: Database.Database, group: GroupCommit = new GroupCommit(db)) {
